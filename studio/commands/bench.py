@@ -1,0 +1,10 @@
+"""`studio bench` (being written)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="not written yet")
+    p.set_defaults(func=lambda args: 1)

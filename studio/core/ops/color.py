@@ -1,0 +1,127 @@
+"""Colour transfer of the occluder towards the face's skin colours.
+
+SOT (sliced optimal transport), done on the occluder's own pixels only:
+
+1. the occluder is reduced (area filter) to a working grid holding about ``samples`` masked
+   pixels; the face's skin pixels are subsampled to the same count with a seeded generator;
+2. each step draws ``directions`` random unit vectors in RGB; along each, both sets are
+   projected and sorted, and every working pixel moves to the target value of equal rank
+   (the 1-D optimal transport); the moves of all directions are averaged;
+3. the colour change (new - old) is smoothed with a mask-normalised Gaussian (no black
+   background, no wrap-around), resized to the occluder's size and added with ``strength``.
+
+Reinhard is the cheap alternative: match mean and standard deviation in Lab.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from studio.core.backend import CpuBackend
+from studio.core.params import ColorParams
+
+TARGET_GRID = 128  # the face crop is reduced to at most this side before sampling skin pixels
+
+
+def skin_pixels(image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...]) -> np.ndarray:
+    """Skin colours (N x 3 float32 in [0, 1]) of the face, from a reduced crop of its bbox."""
+    x0, y0, x1, y1 = (round(v) for v in bbox)
+    crop, crop_mask = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+    h, w = crop.shape[:2]
+    f = min(1.0, TARGET_GRID / max(h, w))
+    if f < 1.0:
+        size = (max(1, round(w * f)), max(1, round(h * f)))
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+        crop_mask = cv2.resize(crop_mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA)
+    pixels = crop[crop_mask >= 128] if f < 1.0 else crop[crop_mask > 0]
+    return pixels.astype(np.float32) / 255.0
+
+
+def _working_grid(rgb: np.ndarray, alpha: np.ndarray, samples: int) -> tuple[np.ndarray, ...]:
+    h, w = alpha.shape
+    count = int(np.count_nonzero(alpha >= 128))
+    f = min(1.0, float(np.sqrt(samples / max(count, 1))))
+    if f < 1.0:
+        size = (max(2, round(w * f)), max(2, round(h * f)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+    mask = alpha >= 128
+    return rgb, mask
+
+
+def sliced_transport(
+    source: np.ndarray, target: np.ndarray, steps: int, directions: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Move ``source`` points (N x 3) towards the distribution of ``target`` (N x 3)."""
+    x = source.astype(np.float64, copy=True)
+    tgt = target.astype(np.float64)
+    for _ in range(steps):
+        dirs = rng.normal(size=(directions, 3))
+        dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+        px = x @ dirs.T
+        pt = np.sort(tgt @ dirs.T, axis=0)
+        order = np.argsort(px, axis=0, kind="stable")
+        moved = np.empty_like(px)
+        moved[order, np.arange(directions)[None, :]] = pt
+        x += ((moved - px) @ dirs) / directions
+    return x
+
+
+def sot_transfer(
+    be: CpuBackend, rgb: np.ndarray, alpha: np.ndarray, skin: np.ndarray, params: ColorParams
+) -> np.ndarray:
+    """SOT colour transfer of an occluder (uint8 RGB + alpha) towards ``skin`` pixels."""
+    if params.strength <= 0 or skin.shape[0] == 0:
+        return rgb
+    rng = np.random.default_rng(params.seed)
+    small_rgb, small_mask = _working_grid(rgb, alpha, params.samples)
+    source = small_rgb[small_mask].astype(np.float64) / 255.0
+    if source.shape[0] < 2:
+        return rgb
+    target = skin[rng.integers(0, skin.shape[0], size=source.shape[0])]
+    moved = sliced_transport(source, target, params.steps, params.directions, rng)
+    gh, gw = small_mask.shape
+    delta = np.zeros((gh, gw, 3), np.float32)
+    delta[small_mask] = (moved - source).astype(np.float32)
+    weight = small_mask.astype(np.float32)
+    sigma = params.smooth * max(gh, gw)
+    if sigma > 0:
+        num = be.gaussian_blur(delta, sigma)
+        den = be.gaussian_blur(weight, sigma)
+        delta = np.where(den[..., None] > 1e-6, num / np.maximum(den, 1e-6)[..., None], 0.0)
+    h, w = alpha.shape
+    if (gw, gh) != (w, h):
+        delta = cv2.resize(delta.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    out = rgb.astype(np.float32) + np.float32(255.0 * params.strength) * delta
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def reinhard_transfer(
+    be: CpuBackend, rgb: np.ndarray, alpha: np.ndarray, skin: np.ndarray, params: ColorParams
+) -> np.ndarray:
+    """Match the occluder's Lab mean and std (over its mask) to the skin pixels'."""
+    mask = alpha >= 128
+    if params.strength <= 0 or skin.shape[0] < 2 or np.count_nonzero(mask) < 2:
+        return rgb
+    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    skin_lab = cv2.cvtColor(skin.reshape(-1, 1, 3).astype(np.float32), cv2.COLOR_RGB2LAB)
+    skin_lab = skin_lab.reshape(-1, 3)
+    src = lab[mask]
+    mu_s, sd_s = src.mean(axis=0), src.std(axis=0) + 1e-6
+    mu_t, sd_t = skin_lab.mean(axis=0), skin_lab.std(axis=0)
+    moved = (lab - mu_s) * (sd_t / sd_s) + mu_t
+    lab = lab + np.float32(params.strength) * (moved - lab)
+    out = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_LAB2RGB) * 255.0
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def transfer(
+    be: CpuBackend, rgb: np.ndarray, alpha: np.ndarray, skin: np.ndarray, params: ColorParams
+) -> np.ndarray:
+    """Dispatch on ``params.method``."""
+    if params.method == "sot":
+        return sot_transfer(be, rgb, alpha, skin, params)
+    if params.method == "reinhard":
+        return reinhard_transfer(be, rgb, alpha, skin, params)
+    return rgb

@@ -1,0 +1,151 @@
+"""RenderParams: everything one rendered sample needs, and nothing random.
+
+``sample()`` draws them; ``render()`` consumes them. They are frozen, hashable and round-trip
+through JSON (``to_dict`` / ``from_dict``), so a sample can be recorded and re-rendered exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Mode = Literal["natocc", "randocc"]
+ColorMethod = Literal["none", "sot", "reinhard"]
+UpDirection = Literal["up", "down", "left", "right"]
+
+
+@dataclass(frozen=True)
+class OccluderAugment:
+    """Augmentation of the occluder alone (the face is never touched by it)."""
+
+    blur_sigma: float = 0.0  #: Gaussian blur of the occluder's colours, in occluder pixels.
+    jpeg_quality: int | None = None  #: JPEG re-compression quality, or None for none.
+    brightness: float = 0.0  #: added to colours, as a fraction of 255.
+    contrast: float = 1.0  #: colours scaled about mid-grey.
+    affine_scale: float = 1.0  #: extra scale of the occluder's geometry.
+    affine_rotation: float = 0.0  #: extra rotation, degrees counter-clockwise.
+    affine_shear: float = 0.0  #: horizontal shear, degrees.
+
+    @property
+    def photometric(self) -> tuple[float, int | None, float, float]:
+        return (self.blur_sigma, self.jpeg_quality, self.brightness, self.contrast)
+
+
+@dataclass(frozen=True)
+class ShapeParams:
+    """A RandOcc shape: a smooth closed Bezier curve through ``points``."""
+
+    points: tuple[tuple[float, float], ...]  #: control points in [0, 1]^2.
+    roundness: float = 0.5  #: 0 = straight segments, 1 = round.
+    edginess: float = 0.5  #: 0 = smooth tangents, 1 = sharp corners.
+    canvas: int = 512  #: side in pixels of the square the shape is drawn on.
+    fill_rgb: tuple[int, int, int] | None = None  #: flat colour when no texture is used.
+
+
+@dataclass(frozen=True)
+class ColorParams:
+    """Colour transfer of the occluder towards the face's skin colours."""
+
+    method: ColorMethod = "none"
+    strength: float = 1.0  #: 0 = original colours, 1 = fully transferred.
+    steps: int = 15  #: SOT iterations.
+    directions: int = 5  #: random projection directions averaged per SOT iteration.
+    samples: int = 4096  #: pixels sorted per projection (subsample of both sides).
+    smooth: float = 0.075  #: sigma of the colour-change smoothing, fraction of occluder size.
+    seed: int = 0  #: seed of the SOT directions and subsamples.
+
+
+@dataclass(frozen=True)
+class BlendParams:
+    """How the occluder is composited. Pixel sizes are at the face's native resolution."""
+
+    opacity: float = 1.0  #: < 1 gives a see-through occluder (labels are unaffected).
+    feather: float = 1.0  #: sigma of the alpha feather inside the edge band.
+    edge_blur: float = 1.0  #: sigma of the blur of the composite inside the edge band.
+    band: int = 3  #: half-width of the edge band around the label boundary.
+
+
+@dataclass(frozen=True)
+class ImageAugment:
+    """Whole-image augmentation of the result (off by default; masks follow geometry)."""
+
+    enabled: bool = False
+    flip: bool = False
+    blur_sigma: float = 0.0
+    brightness: float = 0.0
+    contrast: float = 1.0
+
+
+@dataclass(frozen=True)
+class RenderParams:
+    """All parameters of one rendered sample."""
+
+    mode: Mode = "natocc"
+    face_id: str = ""
+    occluder_id: str = ""
+    texture_id: str | None = None
+    shape: ShapeParams | None = None
+    #: occluder centre in face-bbox coordinates: (0, 0) top-left, (1, 1) bottom-right.
+    center_rel: tuple[float, float] = (0.5, 0.5)
+    #: the same centre in pixels at the face's native resolution (informational).
+    center_px: tuple[float, float] = (0.0, 0.0)
+    #: occluder bbox area / face bbox area, before the augmentation's affine scale.
+    area_ratio: float = 0.5
+    rotation: float = 0.0  #: degrees counter-clockwise (on screen).
+    #: point-at-face: the occluder's up side, or None when the rotation is free.
+    aim_up: UpDirection | None = None
+    aim_jitter: float = 0.0  #: degrees added to the aimed angle (part of ``rotation``).
+    flip: bool = False  #: horizontal flip of the occluder.
+    augment: OccluderAugment = field(default_factory=OccluderAugment)
+    color: ColorParams = field(default_factory=ColorParams)
+    blend: BlendParams = field(default_factory=BlendParams)
+    image_augment: ImageAugment = field(default_factory=ImageAugment)
+    mask_max: Literal[1, 255] = 255  #: value of "on" in the written masks.
+    occluder_class: int = 255  #: class id of the occluder in multi-class label maps.
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable dict."""
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RenderParams:
+        """Inverse of :meth:`to_dict` (lists become tuples, nested dicts dataclasses)."""
+        return _build(cls, data)
+
+    def replace(self, **changes: Any) -> RenderParams:
+        return dataclasses.replace(self, **changes)
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            if arg is type(None):
+                continue
+            return _convert(arg, value)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v) for v in value)
+        return tuple(_convert(a, v) for a, v in zip(args, value, strict=True))
+    return value
+
+
+def _build(cls: type, data: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} fields: {sorted(unknown)}")
+    return cls(**{k: _convert(hints[k], v) for k, v in data.items()})

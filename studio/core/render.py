@@ -1,0 +1,340 @@
+"""render(): a pure function of (face, occluder, params) -> image, masks, alpha and stats."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from studio.core.backend import CpuBackend, get_backend
+from studio.core.errors import RenderError
+from studio.core.inputs import Face, Occluder, Texture
+from studio.core.ops import augment, blend, color, geometry, shapes
+from studio.core.params import RenderParams
+
+PRESCALE_BELOW = 0.75  # occluders shrunk more than this are first reduced with an area filter
+
+
+class RenderCache:
+    """A small LRU cache for the expensive, placement-independent steps (colour transfer,
+    occluder augmentation, RandOcc shapes, reduced copies). Keys include content hashes."""
+
+    def __init__(self, max_items: int = 64) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        if key in self._items:
+            self._items.move_to_end(key)
+            self.hits += 1
+            return self._items[key]
+        self.misses += 1
+        value = make()
+        self._items[key] = value
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+class _NoCache(RenderCache):
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        return make()
+
+
+@dataclass
+class Result:
+    """What one render produces. Masks are uint8 with values 0 / ``params.mask_max``."""
+
+    image: np.ndarray
+    face_mask: np.ndarray
+    occlusion_mask: np.ndarray
+    alpha: np.ndarray
+    labels: np.ndarray | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Placed:
+    """The occluder placed on the face: its region, shape alpha and label there."""
+
+    region: tuple[int, int, int, int]
+    alpha: np.ndarray
+    label: np.ndarray
+    matrix: np.ndarray
+    source_size: tuple[int, int]
+
+
+def base_occluder(
+    be: CpuBackend, params: RenderParams, occluder: Occluder | Texture | None, cache: RenderCache
+) -> Occluder:
+    """The occluder to paste: as given (NatOcc) or built from the shape and texture (RandOcc)."""
+    if params.mode == "randocc":
+        if params.shape is None:
+            raise RenderError("randocc parameters carry no shape")
+        texture = occluder if isinstance(occluder, Texture) else None
+        key = ("shape", params.shape, None if texture is None else texture.key)
+        return cache.get(
+            key, lambda: shapes.shape_occluder(be, params.shape, texture, params.occluder_id)
+        )
+    if not isinstance(occluder, Occluder):
+        raise RenderError("natocc rendering needs an Occluder")
+    return occluder
+
+
+def pixel_scale(face: Face, occluder_size: tuple[int, int], params: RenderParams) -> float:
+    """Linear scale from occluder pixels to face pixels (before the augmentation's scale)."""
+    w, h = occluder_size
+    return math.sqrt(params.area_ratio * face.bbox_area / float(w * h))
+
+
+def center_pixels(face: Face, center_rel: tuple[float, float]) -> tuple[float, float]:
+    """Face-bbox-relative coordinates to pixels of this face image."""
+    x0, y0, x1, y1 = face.bbox
+    return x0 + center_rel[0] * (x1 - x0), y0 + center_rel[1] * (y1 - y0)
+
+
+def relative_center(face: Face, center_px: tuple[float, float]) -> tuple[float, float]:
+    """Pixels of this face image to face-bbox-relative coordinates."""
+    x0, y0, x1, y1 = face.bbox
+    return (center_px[0] - x0) / max(x1 - x0, 1e-9), (center_px[1] - y0) / max(y1 - y0, 1e-9)
+
+
+def band_radius(face: Face, params: RenderParams) -> int:
+    return max(1, round(params.blend.band * face.scale))
+
+
+def _reduced(
+    be: CpuBackend, occ: Occluder, scale: float, cache: RenderCache, tag: Hashable
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Area-reduced (rgb, alpha) when the occluder shrinks a lot, and the matrix back to the
+    occluder's own pixels."""
+    w, h = occ.size
+    if scale >= PRESCALE_BELOW:
+        return occ.image, occ.alpha, geometry.translate(0.0, 0.0)
+    size = (max(2, round(w * scale)), max(2, round(h * scale)))
+
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        return be.resize(occ.image, size), be.resize(occ.alpha, size)
+
+    rgb, alpha = cache.get(("reduced", tag, size), make)
+    return rgb, alpha, geometry.resize_matrix((w, h), size)
+
+
+def _forward_matrix(face: Face, occ: Occluder, params: RenderParams) -> tuple[np.ndarray, float]:
+    aug = params.augment
+    scale = pixel_scale(face, occ.size, params) * aug.affine_scale
+    matrix = geometry.occluder_matrix(
+        occ.size,
+        center_pixels(face, params.center_rel),
+        scale,
+        params.rotation + aug.affine_rotation,
+        params.flip,
+        aug.affine_shear,
+    )
+    return matrix, scale
+
+
+def _pad(face: Face, params: RenderParams) -> int:
+    b = params.blend
+    return band_radius(face, params) + math.ceil(3 * max(b.feather, b.edge_blur) * face.scale) + 2
+
+
+def place(
+    face: Face,
+    occluder: Occluder,
+    params: RenderParams,
+    backend: str = "cpu",
+    cache: RenderCache | None = None,
+) -> Placed | None:
+    """Place the occluder's shape alpha on the face (no colours); None if it misses the image.
+
+    ``render`` uses exactly this geometry, so the label and coverage computed here are the
+    ones a render gives.
+    """
+    be = get_backend(backend)
+    cache = cache or _NoCache()
+    matrix, scale = _forward_matrix(face, occluder, params)
+    _, alpha_src, back = _reduced(be, occluder, scale, cache, occluder.key)
+    full = geometry.compose(matrix, back)
+    src_size = (alpha_src.shape[1], alpha_src.shape[0])
+    region = geometry.region_of(full, src_size, face.size, _pad(face, params))
+    if region is None:
+        return None
+    alpha = geometry.warp_region(be, alpha_src, full, region).astype(np.float32) / np.float32(255)
+    return Placed(region, alpha, alpha >= 0.5, full, src_size)
+
+
+def coverage_of(face: Face, placed: Placed | None) -> float:
+    """Fraction of the face mask that the placed occluder hides."""
+    if placed is None:
+        return 0.0
+    x0, y0, x1, y1 = placed.region
+    hidden = np.count_nonzero(face.mask[y0:y1, x0:x1] & placed.label)
+    return hidden / max(1, int(np.count_nonzero(face.mask)))
+
+
+def prepared_occluder(
+    face: Face,
+    occluder: Occluder | Texture | None,
+    params: RenderParams,
+    backend: str = "cpu",
+    cache: RenderCache | None = None,
+) -> Occluder:
+    """The occluder after colour transfer and photometric augmentation (cached by inputs)."""
+    be = get_backend(backend)
+    cache = cache or _NoCache()
+    occ = base_occluder(be, params, occluder, cache)
+
+    def colored() -> np.ndarray:
+        if params.color.method == "none" or params.color.strength <= 0:
+            return occ.image
+        skin = cache.get(
+            ("skin", face.key, face.bbox),
+            lambda: color.skin_pixels(face.image, face.mask, face.bbox),
+        )
+        return color.transfer(be, occ.image, occ.alpha, skin, params.color)
+
+    color_key = (
+        "color",
+        occ.key,
+        face.key if params.color.method != "none" else None,
+        params.color,
+    )
+    rgb = cache.get(color_key, colored)
+    photometric = params.augment.photometric
+    if photometric == (0.0, None, 0.0, 1.0):
+        return Occluder(rgb, occ.alpha, occ.id, occ.kind, occ.up, _key=f"{color_key}")
+    rgb = cache.get(
+        ("augment", color_key, photometric),
+        lambda: augment.augment_occluder(be, rgb, params.augment),
+    )
+    return Occluder(rgb, occ.alpha, occ.id, occ.kind, occ.up, _key=f"{color_key}{photometric}")
+
+
+def render(
+    face: Face,
+    occluder: Occluder | Texture | None,
+    params: RenderParams,
+    backend: str = "cpu",
+    cache: RenderCache | None = None,
+) -> Result:
+    """Render one occluded face.
+
+    Parameters
+    ----------
+    face : the face and its mask (at any resolution; pixel sizes scale with ``face.scale``).
+    occluder : an :class:`Occluder` (natocc), or a :class:`Texture` / None (randocc).
+    params : from :func:`studio.core.sample.sample` or edited by hand.
+    backend : "cpu" (or "auto"); see :mod:`studio.core.backend`.
+    cache : optional :class:`RenderCache` reused across calls (previews, batches).
+
+    Returns
+    -------
+    Result with the image, binary masks, alpha and stats (coverage, bbox, pixel counts).
+    """
+    be = get_backend(backend)
+    cache = cache or _NoCache()
+    occ = prepared_occluder(face, occluder, params, backend, cache)
+    matrix, scale = _forward_matrix(face, occ, params)
+    rgb_src, alpha_src, back = _reduced(be, occ, scale, cache, occ.key)
+    full = geometry.compose(matrix, back)
+    region = geometry.region_of(
+        full, (alpha_src.shape[1], alpha_src.shape[0]), face.size, _pad(face, params)
+    )
+    if region is None:
+        raise RenderError("the occluder lies entirely outside the face image", params.face_id)
+    x0, y0, x1, y1 = region
+    a_src = alpha_src.astype(np.float32) / np.float32(255)
+    prem_src = rgb_src.astype(np.float32) * a_src[..., None]
+    alpha = geometry.warp_region(be, a_src, full, region)
+    prem = geometry.warp_region(be, prem_src, full, region)
+    label = alpha >= 0.5
+    if not label.any():
+        raise RenderError("the occluder covers no pixel of the face image", params.face_id)
+    band = blend.edge_band(be, label, band_radius(face, params))
+    b = params.blend
+    roi, roi_alpha = blend.composite(
+        be,
+        face.image[y0:y1, x0:x1],
+        prem,
+        alpha,
+        label,
+        band,
+        opacity=b.opacity,
+        feather_sigma=b.feather * face.scale,
+        edge_blur_sigma=b.edge_blur * face.scale,
+    )
+    h, w = face.image.shape[:2]
+    image = face.image.copy()
+    image[y0:y1, x0:x1] = roi
+    occluded = np.zeros((h, w), bool)
+    occluded[y0:y1, x0:x1] = label
+    full_alpha = np.zeros((h, w), np.float32)
+    full_alpha[y0:y1, x0:x1] = roi_alpha
+    visible_face = face.mask & ~occluded
+    labels = None
+    if face.labels is not None:
+        labels = face.labels.copy()
+        labels[occluded] = params.occluder_class
+    face_px = int(np.count_nonzero(face.mask))
+    hidden_px = face_px - int(np.count_nonzero(visible_face))
+    ys, xs = np.nonzero(label)
+    stats = {
+        "coverage": hidden_px / face_px,
+        "face_px": face_px,
+        "occluded_px": int(ys.size),
+        "occluder_bbox": [
+            int(xs.min()) + x0,
+            int(ys.min()) + y0,
+            int(xs.max()) + x0 + 1,
+            int(ys.max()) + y0 + 1,
+        ],
+        "region": list(region),
+        "scale_px": scale,
+    }
+    image, visible_face, occluded, full_alpha, labels = _image_augment(
+        be, params, image, visible_face, occluded, full_alpha, labels
+    )
+    on = np.uint8(params.mask_max)
+    return Result(
+        image=image,
+        face_mask=visible_face.astype(np.uint8) * on,
+        occlusion_mask=occluded.astype(np.uint8) * on,
+        alpha=full_alpha,
+        labels=labels,
+        stats=stats,
+    )
+
+
+def _image_augment(
+    be: CpuBackend,
+    params: RenderParams,
+    image: np.ndarray,
+    face_mask: np.ndarray,
+    occluded: np.ndarray,
+    alpha: np.ndarray,
+    labels: np.ndarray | None,
+) -> tuple[np.ndarray, ...]:
+    """Whole-image augmentation: geometry moves image and masks together; colours move the
+    image only. Off unless ``params.image_augment.enabled``."""
+    aug = params.image_augment
+    if not aug.enabled:
+        return image, face_mask, occluded, alpha, labels
+    if aug.flip:
+        image, face_mask, occluded, alpha = (
+            np.ascontiguousarray(a[:, ::-1]) for a in (image, face_mask, occluded, alpha)
+        )
+        labels = None if labels is None else np.ascontiguousarray(labels[:, ::-1])
+    if aug.blur_sigma > 0:
+        image = be.gaussian_blur(image, aug.blur_sigma)
+    image = augment.brightness_contrast(be, image, aug.brightness, aug.contrast)
+    return image, face_mask, occluded, alpha, labels

@@ -1,0 +1,205 @@
+"""sample(): the only place that draws random numbers. It returns plain RenderParams."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from studio.core.backend import get_backend
+from studio.core.errors import InputError, PlacementError
+from studio.core.inputs import Face, Occluder, Texture
+from studio.core.ops import geometry, shapes
+from studio.core.params import (
+    BlendParams,
+    ColorParams,
+    ImageAugment,
+    OccluderAugment,
+    RenderParams,
+    ShapeParams,
+)
+from studio.core.render import RenderCache, base_occluder, coverage_of, place
+from studio.core.spec import EngineSpec, draw, draw_int, happens
+
+SHAPE_TRIES = 20
+MIN_SHAPE_FILL = 0.02  # a RandOcc shape must fill at least this fraction of its canvas
+
+
+def _occluder_augment(rng: np.random.Generator, spec: EngineSpec) -> OccluderAugment:
+    a = spec.occluder_augment
+    blur_on = happens(rng, a.blur.probability)
+    blur = draw(rng, a.blur.sigma)
+    jpeg_on = happens(rng, a.jpeg.probability)
+    quality = draw_int(rng, a.jpeg.quality)
+    affine_on = happens(rng, a.affine.probability)
+    scale, rot, shear = (draw(rng, v) for v in (a.affine.scale, a.affine.rotation, a.affine.shear))
+    brightness, contrast = draw(rng, a.brightness), draw(rng, a.contrast)
+    return OccluderAugment(
+        blur_sigma=blur if blur_on else 0.0,
+        jpeg_quality=quality if jpeg_on else None,
+        brightness=brightness,
+        contrast=contrast,
+        affine_scale=scale if affine_on else 1.0,
+        affine_rotation=rot if affine_on else 0.0,
+        affine_shear=shear if affine_on else 0.0,
+    )
+
+
+def _color(rng: np.random.Generator, spec: EngineSpec) -> ColorParams:
+    c = spec.color
+    on = happens(rng, c.probability)
+    strength = draw(rng, c.strength)
+    seed = int(rng.integers(0, 2**31 - 1))
+    return ColorParams(
+        method=c.method if on else "none",
+        strength=strength,
+        steps=c.steps,
+        directions=c.directions,
+        samples=c.samples,
+        smooth=c.smooth,
+        seed=seed,
+    )
+
+
+def _blend(rng: np.random.Generator, spec: EngineSpec) -> BlendParams:
+    b = spec.blend
+    feather, edge_blur = draw(rng, b.feather), draw(rng, b.edge_blur)
+    faded = happens(rng, b.opacity_probability)
+    opacity = draw(rng, b.opacity)
+    return BlendParams(
+        opacity=opacity if faded else 1.0, feather=feather, edge_blur=edge_blur, band=b.band
+    )
+
+
+def _image_augment(rng: np.random.Generator, spec: EngineSpec) -> ImageAugment:
+    a = spec.image_augment
+    flip = happens(rng, a.flip_probability)
+    blur_on = happens(rng, a.blur_probability)
+    sigma = draw(rng, a.blur_sigma)
+    brightness, contrast = draw(rng, a.brightness), draw(rng, a.contrast)
+    if not a.enabled:
+        return ImageAugment()
+    return ImageAugment(
+        enabled=True,
+        flip=flip,
+        blur_sigma=sigma if blur_on else 0.0,
+        brightness=brightness,
+        contrast=contrast,
+    )
+
+
+def sample_shape(rng: np.random.Generator, spec: EngineSpec) -> ShapeParams:
+    """Draw a RandOcc shape that fills at least a little of its canvas."""
+    s = spec.shape
+    for _ in range(SHAPE_TRIES):
+        n = draw_int(rng, s.points)
+        points = tuple((float(x), float(y)) for x, y in rng.random((n, 2)))
+        roundness, edginess = draw(rng, s.roundness), draw(rng, s.edginess)
+        use_texture = happens(rng, s.texture_probability)
+        fill = tuple(int(v) for v in rng.integers(0, 256, 3))
+        shape = ShapeParams(points, roundness, edginess, s.canvas, None if use_texture else fill)
+        try:
+            area = _polygon_area(shapes.shape_polygon(shape))
+        except ValueError:
+            continue
+        if area >= MIN_SHAPE_FILL * s.canvas**2:
+            return shape
+    raise PlacementError(f"no usable RandOcc shape after {SHAPE_TRIES} tries")
+
+
+def _polygon_area(poly: np.ndarray) -> float:
+    x, y = poly[:, 0], poly[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+
+
+def sample(
+    spec: EngineSpec,
+    rng: np.random.Generator,
+    face: Face,
+    occluder: Occluder | Texture | None,
+    cache: RenderCache | None = None,
+) -> RenderParams:
+    """Draw the parameters of one sample.
+
+    Parameters
+    ----------
+    spec : what may vary, and how.
+    rng : the only source of randomness.
+    face : the face; placement and coverage are computed on it.
+    occluder : an :class:`Occluder` (natocc) or a :class:`Texture` / None (randocc).
+    cache : optional cache for the RandOcc shape (shared with ``render``).
+
+    Raises
+    ------
+    PlacementError
+        when no placement meets the coverage bounds within ``spec.placement.max_tries``.
+    """
+    if spec.mode == "natocc" and not isinstance(occluder, Occluder):
+        raise InputError("natocc sampling needs an occluder with a mask", face.id)
+    cache = cache or RenderCache(max_items=4)
+    flip = happens(rng, spec.flip.probability)
+    augment = _occluder_augment(rng, spec)
+    color = _color(rng, spec)
+    blend = _blend(rng, spec)
+    shape_seed = int(rng.integers(0, 2**63 - 1))
+    image_aug = _image_augment(rng, spec)
+
+    shape = None
+    if spec.mode == "randocc":
+        shape = sample_shape(np.random.default_rng(shape_seed), spec)
+        texture = occluder if isinstance(occluder, Texture) else None
+        occluder_id = f"shape:{shape_seed}"
+        texture_id = texture.id if (texture is not None and shape.fill_rgb is None) else None
+        up = "up"
+    else:
+        occluder_id, texture_id, up = occluder.id, None, occluder.up
+    rot = spec.rotation
+    aim_up = (rot.up or up) if rot.point_at_face else None
+
+    params = RenderParams(
+        mode=spec.mode,
+        face_id=face.id,
+        occluder_id=occluder_id,
+        texture_id=texture_id,
+        shape=shape,
+        flip=flip,
+        augment=augment,
+        color=color,
+        blend=blend,
+        image_augment=image_aug,
+        mask_max=spec.mask_max,
+        occluder_class=spec.occluder_class,
+    )
+    # only the shape matters for placement, so the texture is left out here
+    base = base_occluder(
+        get_backend("cpu"), params, occluder if spec.mode == "natocc" else None, cache
+    )
+
+    pl = spec.placement
+    for _ in range(pl.max_tries):
+        cx, cy = draw(rng, pl.center_x), draw(rng, pl.center_y)
+        area = draw(rng, spec.scale.area_ratio)
+        angle, jitter = draw(rng, rot.angle), draw(rng, rot.jitter)
+        x0, y0, x1, y1 = face.bbox
+        center = (x0 + cx * (x1 - x0), y0 + cy * (y1 - y0))
+        if aim_up is not None:
+            angle = geometry.aim_angle(center, face.center, aim_up, flip) + jitter
+        else:
+            jitter = 0.0
+        candidate = params.replace(
+            center_rel=(cx, cy),
+            center_px=(center[0] / face.scale, center[1] / face.scale),
+            area_ratio=area,
+            rotation=angle,
+            aim_up=aim_up,
+            aim_jitter=jitter,
+        )
+        placed = place(face, base, candidate, cache=cache)
+        if placed is None or not placed.label.any():
+            continue
+        coverage = coverage_of(face, placed)
+        if pl.min_coverage <= coverage <= pl.max_coverage:
+            return candidate
+    raise PlacementError(
+        f"no placement with face coverage in [{pl.min_coverage:g}, {pl.max_coverage:g}] "
+        f"after {pl.max_tries} tries (occluder {occluder_id})",
+        face.id,
+    )

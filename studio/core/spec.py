@@ -1,0 +1,214 @@
+"""What may vary between samples: fixed values, ranges and probabilities (pydantic models).
+
+A number field takes either a fixed value (``0.7``) or a range (``{min: 0.5, max: 1.0}``).
+These models are the engine part of a preset; :func:`studio.core.sample.sample` draws
+:class:`~studio.core.params.RenderParams` from them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Range(_Model):
+    """A uniform range ``[min, max]``."""
+
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+Num = float | Range
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def draw(rng: np.random.Generator, value: Num) -> float:
+    """Draw from ``value``. Always consumes exactly one number from ``rng``, so pinning a
+    parameter never shifts the draws of the others."""
+    u = float(rng.random())
+    if isinstance(value, Range):
+        return value.min + u * (value.max - value.min)
+    return float(value)
+
+
+def draw_int(rng: np.random.Generator, value: Num) -> int:
+    """Draw an integer from ``value`` (inclusive range); one number consumed."""
+    u = float(rng.random())
+    if isinstance(value, Range):
+        lo, hi = round(value.min), round(value.max)
+        return min(hi, lo + int(u * (hi - lo + 1)))
+    return round(value)
+
+
+def happens(rng: np.random.Generator, probability: float) -> bool:
+    """A Bernoulli draw; one number consumed."""
+    return float(rng.random()) < probability
+
+
+def _bounded(value: Num, lo: float, hi: float, name: str) -> Num:
+    vals = (value.min, value.max) if isinstance(value, Range) else (value,)
+    for v in vals:
+        if not lo <= v <= hi:
+            raise ValueError(f"{name} must lie in [{lo}, {hi}], got {v}")
+    return value
+
+
+class PlacementSpec(_Model):
+    """Where the occluder centre goes, in face-bbox coordinates (0..1; may go outside)."""
+
+    center_x: Num = Range(min=0.0, max=1.0)
+    center_y: Num = Range(min=0.0, max=1.0)
+    min_coverage: Probability = 0.05
+    max_coverage: Probability = 0.6
+    max_tries: Annotated[int, Field(ge=1, le=10_000)] = 100
+
+    @model_validator(mode="after")
+    def _check(self) -> PlacementSpec:
+        if self.min_coverage > self.max_coverage:
+            raise ValueError("min_coverage is greater than max_coverage")
+        _bounded(self.center_x, -1.0, 2.0, "center_x")
+        _bounded(self.center_y, -1.0, 2.0, "center_y")
+        return self
+
+
+class ScaleSpec(_Model):
+    """Occluder bbox area as a fraction of the face bbox area."""
+
+    area_ratio: Num = Range(min=0.5, max=1.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> ScaleSpec:
+        _bounded(self.area_ratio, 1e-4, 16.0, "area_ratio")
+        return self
+
+
+class RotationSpec(_Model):
+    """Free rotation, or point-at-face: the occluder's up side turns to the face centre."""
+
+    point_at_face: bool = False
+    angle: Num = 0.0
+    jitter: Num = Range(min=-15.0, max=15.0)
+    up: Literal["up", "down", "left", "right"] | None = None  #: overrides the occluder's own
+
+
+class FlipSpec(_Model):
+    probability: Probability = 0.5
+
+
+class BlurSpec(_Model):
+    probability: Probability = 0.3
+    sigma: Num = Range(min=0.3, max=1.5)
+
+
+class JpegSpec(_Model):
+    probability: Probability = 0.5
+    quality: Num = Range(min=70, max=100)
+
+    @model_validator(mode="after")
+    def _check(self) -> JpegSpec:
+        _bounded(self.quality, 1, 100, "quality")
+        return self
+
+
+class AffineSpec(_Model):
+    probability: Probability = 0.7
+    scale: Num = Range(min=0.8, max=1.2)
+    rotation: Num = Range(min=-15.0, max=15.0)
+    shear: Num = Range(min=-8.0, max=8.0)
+
+
+class OccluderAugmentSpec(_Model):
+    blur: BlurSpec = BlurSpec()
+    jpeg: JpegSpec = JpegSpec()
+    affine: AffineSpec = AffineSpec()
+    brightness: Num = Range(min=-0.08, max=0.08)
+    contrast: Num = Range(min=0.9, max=1.1)
+
+
+class ColorSpec(_Model):
+    """Colour transfer towards the face's skin colours."""
+
+    method: Literal["none", "sot", "reinhard"] = "sot"
+    probability: Probability = 1.0
+    strength: Num = 1.0
+    steps: Annotated[int, Field(ge=1, le=200)] = 15
+    directions: Annotated[int, Field(ge=1, le=64)] = 5
+    samples: Annotated[int, Field(ge=64, le=1_000_000)] = 4096
+    smooth: Annotated[float, Field(ge=0.0, le=1.0)] = 0.075
+
+    @model_validator(mode="after")
+    def _check(self) -> ColorSpec:
+        _bounded(self.strength, 0.0, 1.0, "strength")
+        return self
+
+
+class BlendSpec(_Model):
+    feather: Num = 1.0
+    edge_blur: Num = 1.0
+    band: Annotated[int, Field(ge=1, le=64)] = 3
+    opacity_probability: Probability = 0.0
+    opacity: Num = Range(min=0.4, max=0.7)
+
+    @model_validator(mode="after")
+    def _check(self) -> BlendSpec:
+        _bounded(self.opacity, 0.0, 1.0, "opacity")
+        _bounded(self.feather, 0.0, 32.0, "feather")
+        _bounded(self.edge_blur, 0.0, 32.0, "edge_blur")
+        return self
+
+
+class ShapeSpec(_Model):
+    """RandOcc shapes."""
+
+    points: Num = Range(min=3, max=15)
+    roundness: Num = Range(min=0.0, max=1.0)
+    edginess: Num = Range(min=0.0, max=1.0)
+    canvas: Annotated[int, Field(ge=32, le=4096)] = 512
+    texture_probability: Probability = 1.0
+
+    @model_validator(mode="after")
+    def _check(self) -> ShapeSpec:
+        _bounded(self.points, 3, 64, "points")
+        _bounded(self.roundness, 0.0, 1.0, "roundness")
+        _bounded(self.edginess, 0.0, 1.0, "edginess")
+        return self
+
+
+class ImageAugmentSpec(_Model):
+    """Whole-image augmentation of the result. Off by default: it changes unoccluded pixels."""
+
+    enabled: bool = False
+    flip_probability: Probability = 0.5
+    blur_probability: Probability = 0.3
+    blur_sigma: Num = Range(min=0.3, max=1.2)
+    brightness: Num = Range(min=-0.05, max=0.05)
+    contrast: Num = Range(min=0.95, max=1.05)
+
+
+class EngineSpec(_Model):
+    """All engine parameters of a preset, as fixed values, ranges and probabilities."""
+
+    mode: Literal["natocc", "randocc"] = "natocc"
+    placement: PlacementSpec = PlacementSpec()
+    scale: ScaleSpec = ScaleSpec()
+    rotation: RotationSpec = RotationSpec()
+    flip: FlipSpec = FlipSpec()
+    occluder_augment: OccluderAugmentSpec = OccluderAugmentSpec()
+    color: ColorSpec = ColorSpec()
+    blend: BlendSpec = BlendSpec()
+    shape: ShapeSpec = ShapeSpec()
+    image_augment: ImageAugmentSpec = ImageAugmentSpec()
+    mask_max: Literal[1, 255] = 255
+    occluder_class: Annotated[int, Field(ge=1, le=255)] = 255
