@@ -1,0 +1,5 @@
+"""Benchmarks behind ``studio bench``. Each module in ``SUITES`` exposes
+``run(quick: bool, backend: str) -> list[BenchRow]``. Ratios are measured side by side in one
+run; absolute figures depend on the machine (reported with it)."""
+
+SUITES: tuple[str, ...] = ("engine",)
