@@ -1,10 +1,53 @@
-"""`studio bench` (being written)."""
+"""``studio bench``: run the benchmarks and print a table (or JSON)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
+
+from studio.bench import SUITES
+from studio.bench.common import BenchRow, machine
+from studio.core.errors import StudioError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="not written yet")
-    p.set_defaults(func=lambda args: 1)
+    p = sub.add_parser(
+        "bench",
+        help="run the benchmarks",
+        description="Run the benchmarks. Ratios are measured side by side in one run; "
+        "absolute figures depend on the machine, which is printed with them.",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions")
+    p.add_argument("--suite", action="append", choices=SUITES, help="only these suites")
+    p.add_argument("--backend", default="cpu", choices=["cpu", "cuda", "auto"])
+    p.set_defaults(func=run)
+
+
+def _format(rows: list[BenchRow]) -> str:
+    lines = [f"{'suite':<8} {'figure':<26} {'value':>12}  {'target':<10} ok   note"]
+    for r in rows:
+        ok = "" if r.ok is None else ("yes" if r.ok else "NO")
+        lines.append(
+            f"{r.suite:<8} {r.name:<26} {r.value:>10.3f} {r.unit:<2} {r.target:<10} "
+            f"{ok:<4} {r.note}"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    rows: list[BenchRow] = []
+    for name in args.suite or SUITES:
+        module = importlib.import_module(f"studio.bench.{name}")
+        try:
+            rows += module.run(quick=args.quick, backend=args.backend)
+        except StudioError:
+            raise
+    info = machine()
+    if args.json:
+        print(json.dumps({"machine": info, "rows": [r.to_dict() for r in rows]}, indent=2))
+    else:
+        print(f"machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}")
+        print(_format(rows))
+    return 0

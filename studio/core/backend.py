@@ -70,6 +70,21 @@ class CpuBackend:
         op = cv2.dilate if dilate else cv2.erode
         return op(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
 
+    def over(self, face: Array, premultiplied: Array, alpha: Array) -> Array:
+        """``face * (1 - alpha) + premultiplied`` on uint8 images (alpha HxW uint8, 255 = 1),
+        rounded and saturated to uint8. Where alpha and premultiplied are 0 it returns face."""
+        inverse = np.subtract(np.uint8(255), alpha)
+        kept = cv2.multiply(face, cv2.merge([inverse, inverse, inverse]), scale=1.0 / 255.0)
+        return cv2.add(kept, premultiplied)
+
+    def add_u8(self, image: Array, delta: Array) -> Array:
+        """``image + delta`` (uint8 + float32), rounded and saturated to uint8."""
+        return cv2.add(image, delta, dtype=cv2.CV_8U)
+
+    def scale_u8(self, image: Array, factor: float) -> Array:
+        """``image * factor``, rounded and saturated to uint8."""
+        return cv2.convertScaleAbs(image, alpha=float(factor))
+
     def fill_polygon(self, size: tuple[int, int], polygon: np.ndarray) -> Array:
         """Anti-aliased coverage (float32 in [0, 1]) of a closed polygon on a (w, h) canvas."""
         w, h = size

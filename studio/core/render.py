@@ -12,7 +12,7 @@ import numpy as np
 
 from studio.core.backend import CpuBackend, get_backend
 from studio.core.errors import RenderError
-from studio.core.inputs import Face, Occluder, Texture
+from studio.core.inputs import Face, Occluder, Texture, mask_bbox
 from studio.core.ops import augment, blend, color, geometry, shapes
 from studio.core.params import RenderParams
 
@@ -88,6 +88,13 @@ def base_occluder(
     if not isinstance(occluder, Occluder):
         raise RenderError("natocc rendering needs an Occluder")
     return occluder
+
+
+def _premultiply(be: CpuBackend, rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Colours premultiplied by alpha, rounded to uint8."""
+    xp = be.xp
+    prem = rgb.astype(xp.float32) * (alpha.astype(xp.float32) * np.float32(1 / 255))[..., None]
+    return (prem + np.float32(0.5)).astype(xp.uint8)
 
 
 def pixel_scale(face: Face, occluder_size: tuple[int, int], params: RenderParams) -> float:
@@ -169,8 +176,8 @@ def place(
     region = geometry.region_of(full, src_size, face.size, _pad(face, params))
     if region is None:
         return None
-    alpha = geometry.warp_region(be, alpha_src, full, region).astype(np.float32) / np.float32(255)
-    return Placed(region, alpha, alpha >= 0.5, full, src_size)
+    alpha = geometry.warp_region(be, alpha_src, full, region)
+    return Placed(region, alpha, alpha >= 128, full, src_size)
 
 
 def coverage_of(face: Face, placed: Placed | None) -> float:
@@ -244,29 +251,26 @@ def render(
     be = get_backend(backend)
     cache = cache or _NoCache()
     occ = prepared_occluder(face, occluder, params, backend, cache)
-    matrix, scale = _forward_matrix(face, occ, params)
-    rgb_src, alpha_src, back = _reduced(be, occ, scale, cache, occ.key)
-    full = geometry.compose(matrix, back)
-    region = geometry.region_of(
-        full, (alpha_src.shape[1], alpha_src.shape[0]), face.size, _pad(face, params)
-    )
-    if region is None:
+    placed = place(face, occ, params, backend, cache)
+    if placed is None:
         raise RenderError("the occluder lies entirely outside the face image", params.face_id)
-    x0, y0, x1, y1 = region
-    a_src = alpha_src.astype(np.float32) / np.float32(255)
-    prem_src = rgb_src.astype(np.float32) * a_src[..., None]
-    alpha = geometry.warp_region(be, a_src, full, region)
-    prem = geometry.warp_region(be, prem_src, full, region)
-    label = alpha >= 0.5
+    label = placed.label
     if not label.any():
         raise RenderError("the occluder covers no pixel of the face image", params.face_id)
+    x0, y0, x1, y1 = region = placed.region
+    _, scale = _forward_matrix(face, occ, params)
+    prem_src = cache.get(
+        ("premultiplied", occ.key, placed.source_size),
+        lambda: _premultiply(be, *_reduced(be, occ, scale, cache, occ.key)[:2]),
+    )
+    prem = geometry.warp_region(be, prem_src, placed.matrix, region)
     band = blend.edge_band(be, label, band_radius(face, params))
     b = params.blend
     roi, roi_alpha = blend.composite(
         be,
         face.image[y0:y1, x0:x1],
         prem,
-        alpha,
+        placed.alpha,
         label,
         band,
         opacity=b.opacity,
@@ -287,17 +291,12 @@ def render(
         labels[occluded] = params.occluder_class
     face_px = int(np.count_nonzero(face.mask))
     hidden_px = face_px - int(np.count_nonzero(visible_face))
-    ys, xs = np.nonzero(label)
+    bx0, by0, bx1, by1 = mask_bbox(label)
     stats = {
         "coverage": hidden_px / face_px,
         "face_px": face_px,
-        "occluded_px": int(ys.size),
-        "occluder_bbox": [
-            int(xs.min()) + x0,
-            int(ys.min()) + y0,
-            int(xs.max()) + x0 + 1,
-            int(ys.max()) + y0 + 1,
-        ],
+        "occluded_px": int(np.count_nonzero(label)),
+        "occluder_bbox": [bx0 + x0, by0 + y0, bx1 + x0, by1 + y0],
         "region": list(region),
         "scale_px": scale,
     }

@@ -145,7 +145,7 @@ class ColorSpec(_Model):
     strength: Num = 1.0
     steps: Annotated[int, Field(ge=1, le=200)] = 15
     directions: Annotated[int, Field(ge=1, le=64)] = 5
-    samples: Annotated[int, Field(ge=64, le=1_000_000)] = 4096
+    samples: Annotated[int, Field(ge=64, le=1_000_000)] = 2048
     smooth: Annotated[float, Field(ge=0.0, le=1.0)] = 0.075
 
     @model_validator(mode="after")

@@ -1,11 +1,11 @@
 """Compositing with the label rule.
 
 Label rule (one rule, used everywhere): a pixel is *occluded* where the occluder's placed
-shape alpha is >= 0.5. The composite is ``lerp(face, occluder, a)`` with
-``a = shape_alpha * opacity`` inside the occluded region and, inside the edge band only, the
-feathered shape alpha; outside the occluded region and its edge band the face is untouched
-(bit-exact). Colours are premultiplied by alpha before warping and feathering, so the
-feathered edge carries the occluder's own edge colours, never a dark fringe.
+shape alpha is >= 0.5 (>= 128 of 255). The composite is ``lerp(face, occluder, a)`` with
+``a = shape_alpha * opacity``, where inside the edge band only the shape alpha is feathered;
+outside the occluded region and its edge band the face is untouched (bit-exact). Colours are
+premultiplied by alpha before warping and feathering, so the feathered edge carries the
+occluder's own edge colours, never a dark fringe.
 """
 
 from __future__ import annotations
@@ -35,26 +35,35 @@ def composite(
     feather_sigma: float,
     edge_blur_sigma: float,
 ) -> tuple[Array, Array]:
-    """Blend a premultiplied occluder over ``face`` (uint8).
+    """Blend an occluder over ``face``.
 
-    Returns the blended region (uint8) and the alpha used (float32).
+    Parameters
+    ----------
+    face : HxWx3 uint8 region of the face image.
+    premultiplied : HxWx3 uint8 occluder colours premultiplied by its shape alpha.
+    shape_alpha : HxW uint8 placed shape alpha.
+    label, band : HxW bool occluded pixels and edge band.
+
+    Returns
+    -------
+    The blended region (uint8) and the alpha used (float32 in [0, 1]).
     """
     xp = be.xp
-    inner = label & ~band
-    alpha = xp.where(inner, shape_alpha, np.float32(0.0))
-    prem = xp.where(inner[..., None], premultiplied, np.float32(0.0))
-    if feather_sigma > 0:
-        alpha = xp.where(band, be.gaussian_blur(shape_alpha, feather_sigma), alpha)
-        prem = xp.where(band[..., None], be.gaussian_blur(premultiplied, feather_sigma), prem)
-    else:
-        alpha = xp.where(band, shape_alpha, alpha)
-        prem = xp.where(band[..., None], premultiplied, prem)
-    op = np.float32(opacity)
-    alpha = (alpha * op).astype(xp.float32)
-    f = face.astype(xp.float32)
-    mixed = f * (np.float32(1.0) - alpha[..., None]) + prem * op
-    if edge_blur_sigma > 0:
-        mixed = xp.where(band[..., None], be.gaussian_blur(mixed, edge_blur_sigma), mixed)
-    out = xp.clip(xp.rint(mixed), 0, 255).astype(xp.uint8)
-    touched = label | band
-    return xp.where(touched[..., None], out, face), alpha
+    in_band = xp.nonzero(band)
+    alpha_u8, prem_u8 = shape_alpha, premultiplied
+    if feather_sigma > 0 and in_band[0].size:
+        alpha_u8, prem_u8 = shape_alpha.copy(), premultiplied.copy()
+        alpha_u8[in_band] = be.gaussian_blur(shape_alpha, feather_sigma)[in_band]
+        prem_u8[in_band] = be.gaussian_blur(premultiplied, feather_sigma)[in_band]
+    if opacity != 1.0:
+        alpha_u8 = be.scale_u8(alpha_u8, opacity)
+        prem_u8 = be.scale_u8(prem_u8, opacity)
+    out = be.over(face, prem_u8, alpha_u8)
+    if edge_blur_sigma > 0 and in_band[0].size:
+        out[in_band] = be.gaussian_blur(out, edge_blur_sigma)[in_band]
+    # the face is restored wherever the rule says untouched (soft alpha outside the band)
+    stray = xp.nonzero(~(label | band) & (alpha_u8 > 0))
+    out[stray] = face[stray]
+    alpha = alpha_u8.astype(xp.float32) * np.float32(1 / 255)
+    alpha[stray] = 0.0
+    return out, alpha

@@ -25,17 +25,13 @@ TARGET_GRID = 128  # the face crop is reduced to at most this side before sampli
 
 
 def skin_pixels(image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...]) -> np.ndarray:
-    """Skin colours (N x 3 float32 in [0, 1]) of the face, from a reduced crop of its bbox."""
+    """Skin colours (N x 3 float32 in [0, 1]) of the face: a regular grid of at most about
+    ``TARGET_GRID``^2 pixels over the face bbox, kept where the mask is set."""
     x0, y0, x1, y1 = (round(v) for v in bbox)
-    crop, crop_mask = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
-    h, w = crop.shape[:2]
-    f = min(1.0, TARGET_GRID / max(h, w))
-    if f < 1.0:
-        size = (max(1, round(w * f)), max(1, round(h * f)))
-        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-        crop_mask = cv2.resize(crop_mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA)
-    pixels = crop[crop_mask >= 128] if f < 1.0 else crop[crop_mask > 0]
-    return pixels.astype(np.float32) / 255.0
+    step = max(1, -(-max(y1 - y0, x1 - x0) // TARGET_GRID))
+    crop = image[y0:y1:step, x0:x1:step]
+    crop_mask = mask[y0:y1:step, x0:x1:step]
+    return crop[crop_mask].astype(np.float32) / np.float32(255.0)
 
 
 def _working_grid(rgb: np.ndarray, alpha: np.ndarray, samples: int) -> tuple[np.ndarray, ...]:
@@ -53,19 +49,23 @@ def _working_grid(rgb: np.ndarray, alpha: np.ndarray, samples: int) -> tuple[np.
 def sliced_transport(
     source: np.ndarray, target: np.ndarray, steps: int, directions: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Move ``source`` points (N x 3) towards the distribution of ``target`` (N x 3)."""
-    x = source.astype(np.float64, copy=True)
-    tgt = target.astype(np.float64)
+    """Move ``source`` points (N x 3) towards the distribution of ``target`` (N x 3).
+
+    Each step projects both sets on ``directions`` random unit vectors, matches them by rank
+    (1-D optimal transport) and moves every source point by the mean of its matched shifts.
+    """
+    x = np.ascontiguousarray(source.T, dtype=np.float32)  # 3 x N
+    tgt = np.ascontiguousarray(target, dtype=np.float32)  # N x 3
+    cols = np.arange(directions)[:, None]
     for _ in range(steps):
         dirs = rng.normal(size=(directions, 3))
-        dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
-        px = x @ dirs.T
-        pt = np.sort(tgt @ dirs.T, axis=0)
-        order = np.argsort(px, axis=0, kind="stable")
-        moved = np.empty_like(px)
-        moved[order, np.arange(directions)[None, :]] = pt
-        x += ((moved - px) @ dirs) / directions
-    return x
+        dirs = (dirs / np.linalg.norm(dirs, axis=1, keepdims=True)).astype(np.float32)
+        px = dirs @ x  # D x N, contiguous rows
+        matched = np.empty_like(px)
+        matched[cols, np.argsort(px, axis=1)] = np.sort(dirs @ tgt.T, axis=1)
+        matched -= px
+        x += (dirs.T * np.float32(1.0 / directions)) @ matched
+    return x.T.astype(np.float64)
 
 
 def sot_transfer(
@@ -90,11 +90,11 @@ def sot_transfer(
         num = be.gaussian_blur(delta, sigma)
         den = be.gaussian_blur(weight, sigma)
         delta = np.where(den[..., None] > 1e-6, num / np.maximum(den, 1e-6)[..., None], 0.0)
+    delta = (delta * np.float32(255.0 * params.strength)).astype(np.float32)
     h, w = alpha.shape
     if (gw, gh) != (w, h):
-        delta = cv2.resize(delta.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    out = rgb.astype(np.float32) + np.float32(255.0 * params.strength) * delta
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+        delta = cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
+    return be.add_u8(rgb, delta)
 
 
 def reinhard_transfer(
