@@ -1,0 +1,112 @@
+"""Ops: SOT and Reinhard colour transfer, RandOcc shapes, geometry helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from studio.core.backend import get_backend
+from studio.core.errors import InputError
+from studio.core.ops import color, geometry, shapes
+from studio.core.params import ColorParams, ShapeParams
+from studio.core.sample import MIN_SHAPE_FILL, _polygon_area
+
+be = get_backend("cpu")
+
+
+def _inputs(face, occluder):
+    skin = color.skin_pixels(face.image, face.mask, face.bbox)
+    return occluder.image, occluder.alpha, skin
+
+
+def _stats(rgb, alpha):
+    px = rgb[alpha >= 128].astype(float)
+    return px.mean(axis=0), px.std(axis=0)
+
+
+@pytest.mark.parametrize("method", ["sot", "reinhard"])
+def test_transfer_moves_occluder_colour_statistics_towards_the_face(face, occluder, method):
+    rgb, alpha, skin = _inputs(face, occluder)
+    out = color.transfer(be, rgb, alpha, skin, ColorParams(method=method, seed=1))
+    skin_mean, skin_std = skin.mean(axis=0) * 255, skin.std(axis=0) * 255
+    before_mean, before_std = _stats(rgb, alpha)
+    after_mean, after_std = _stats(out, alpha)
+    assert np.linalg.norm(after_mean - skin_mean) < 0.5 * np.linalg.norm(before_mean - skin_mean)
+    assert np.abs(after_std - skin_std).sum() < np.abs(before_std - skin_std).sum()
+
+
+@pytest.mark.parametrize("method", ["sot", "reinhard"])
+def test_strength_zero_is_identity_and_strength_is_monotone(face, occluder, method):
+    rgb, alpha, skin = _inputs(face, occluder)
+    zero = color.transfer(be, rgb, alpha, skin, ColorParams(method=method, strength=0.0))
+    assert zero is rgb or np.array_equal(zero, rgb)
+    skin_mean = skin.mean(axis=0) * 255
+    dists = []
+    for s in (0.0, 0.5, 1.0):
+        out = color.transfer(be, rgb, alpha, skin, ColorParams(method=method, strength=s, seed=3))
+        dists.append(np.linalg.norm(_stats(out, alpha)[0] - skin_mean))
+    assert dists[0] > dists[1] > dists[2]
+
+
+def test_sot_is_seeded(face, occluder):
+    rgb, alpha, skin = _inputs(face, occluder)
+    a = color.sot_transfer(be, rgb, alpha, skin, ColorParams(method="sot", seed=5))
+    b = color.sot_transfer(be, rgb, alpha, skin, ColorParams(method="sot", seed=5))
+    c = color.sot_transfer(be, rgb, alpha, skin, ColorParams(method="sot", seed=6))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_sliced_transport_matches_a_shifted_distribution():
+    rng = np.random.default_rng(0)
+    src = rng.normal(0.2, 0.05, (2000, 3))
+    tgt = rng.normal(0.7, 0.1, (2000, 3))
+    moved = color.sliced_transport(src, tgt, 30, 5, np.random.default_rng(1))
+    assert np.allclose(moved.mean(axis=0), 0.7, atol=0.02)
+    assert np.allclose(moved.std(axis=0), 0.1, atol=0.02)
+
+
+points = st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=3, max_size=15).filter(
+    lambda p: np.ptp(np.array(p), axis=0).min() > 0.05
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(points, st.floats(0, 1), st.floats(0, 1), st.sampled_from([64, 128]))
+def test_shapes_are_closed_non_empty_and_inside_their_canvas(pts, roundness, edginess, canvas):
+    shape = ShapeParams(tuple(pts), roundness, edginess, canvas)
+    outline = shapes.bezier_outline(np.array(pts), roundness, edginess)
+    assert np.allclose(outline[0], outline[-1])
+    poly = shapes.shape_polygon(shape)
+    assert poly.min() >= 0 and poly.max() <= canvas - 1
+    if _polygon_area(poly) >= MIN_SHAPE_FILL * canvas**2:  # what the sampler accepts
+        occ = shapes.shape_occluder(be, shape, None)
+        assert (occ.alpha >= 128).sum() >= 0.5 * _polygon_area(poly)
+    else:  # slivers: a clear error, never a blank occluder
+        try:
+            occ = shapes.shape_occluder(be, shape, None)
+        except InputError as err:
+            assert "occluder" in err.reason
+        else:
+            assert (occ.alpha >= 128).any()
+
+
+def test_shape_with_identical_points_is_rejected():
+    with pytest.raises(ValueError):
+        shapes.shape_polygon(ShapeParams(((0.5, 0.5),) * 4))
+
+
+@pytest.mark.parametrize("angle", [0, 30, 90, 135, -60])
+def test_rotate_bound_grows_the_canvas_and_keeps_every_pixel(angle):
+    img = np.full((40, 100), 255, np.uint8)
+    out = geometry.rotate_bound(be, img, angle)
+    a = np.radians(angle)
+    assert out.shape[1] >= int(abs(100 * np.cos(a)) + abs(40 * np.sin(a))) - 1
+    assert abs(int((out > 127).sum()) - 4000) < 4000 * 0.05  # nothing was cut off
+
+
+def test_resize_matrix_maps_pixel_centres():
+    m = geometry.resize_matrix((100, 50), (50, 25))
+    assert np.allclose(m @ [0, 0, 1], [0.5, 0.5])
+    assert np.allclose(m @ [49, 24, 1], [98.5, 48.5])

@@ -1,0 +1,183 @@
+"""render(): determinism, the label rule, untouched pixels and the result's contents."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from studio.core import EngineSpec, Face, Occluder, RenderCache, render, sample
+from studio.core.errors import RenderError
+from studio.core.params import BlendParams, ColorParams, ImageAugment, RenderParams
+from studio.core.render import band_radius, place
+
+
+def _sampled(face, occluder, seed=0, **spec):
+    return sample(EngineSpec(**spec), np.random.default_rng(seed), face, occluder)
+
+
+def _arrays(result):
+    return [result.image, result.face_mask, result.occlusion_mask, result.alpha]
+
+
+def test_render_is_byte_identical_across_runs_and_caches(face, occluder):
+    params = _sampled(face, occluder, seed=4)
+    first = render(face, occluder, params)
+    again = render(face, occluder, params)
+    cache = RenderCache()
+    cached = [render(face, occluder, params, cache=cache) for _ in range(2)]
+    assert cache.hits > 0
+    for other in (again, *cached):
+        for a, b in zip(_arrays(first), _arrays(other), strict=True):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert first.stats == again.stats
+
+
+def test_params_round_trip_through_json_and_rerender_identically(face, occluder):
+    params = _sampled(face, occluder, seed=9)
+    restored = RenderParams.from_dict(__import__("json").loads(params.to_json()))
+    assert restored == params
+    assert np.array_equal(
+        render(face, occluder, restored).image, render(face, occluder, params).image
+    )
+
+
+def test_axis_aligned_square_lands_exactly_where_expected():
+    size = 64
+    face = Face(np.full((size, size, 3), 90, np.uint8), np.ones((size, size), bool))
+    square = Occluder(np.full((10, 10, 3), 200, np.uint8), np.full((10, 10), 255, np.uint8))
+    # scale 1: occluder area == area_ratio * face bbox area; centre pixel (20.5, 30.5)
+    params = RenderParams(
+        area_ratio=100 / size**2,
+        center_rel=(20.5 / size, 30.5 / size),
+        blend=BlendParams(feather=0, edge_blur=0),
+    )
+    result = render(face, square, params)
+    expected = np.zeros((size, size), np.uint8)
+    expected[26:36, 16:26] = 255
+    assert np.array_equal(result.occlusion_mask, expected)
+    assert np.array_equal(result.face_mask, 255 - expected)
+    assert (result.image[26:36, 16:26] == 200).all()
+    assert result.stats["occluder_bbox"] == [16, 26, 26, 36]
+    assert result.stats["coverage"] == pytest.approx(100 / size**2)
+
+
+def test_label_is_placed_shape_alpha_at_half(face, occluder):
+    for seed in range(5):
+        params = _sampled(face, occluder, seed=seed)
+        placed = place(face, occluder, params)
+        result = render(face, occluder, params)
+        x0, y0, x1, y1 = placed.region
+        expected = np.zeros(result.occlusion_mask.shape, bool)
+        expected[y0:y1, x0:x1] = placed.alpha >= 128
+        assert np.array_equal(result.occlusion_mask > 0, expected)
+
+
+def test_masks_are_binary_disjoint_and_partition_the_face(face, occluder):
+    for mask_max in (255, 1):
+        params = _sampled(face, occluder, seed=2, mask_max=mask_max)
+        r = render(face, occluder, params)
+        for m in (r.face_mask, r.occlusion_mask):
+            assert m.dtype == np.uint8 and set(np.unique(m)) <= {0, mask_max}
+        assert not (r.face_mask.astype(bool) & r.occlusion_mask.astype(bool)).any()
+        assert np.array_equal((r.face_mask > 0) | (face.mask & (r.occlusion_mask > 0)), face.mask)
+        assert r.occlusion_mask.any() and r.face_mask.any()
+
+
+def test_opacity_and_feathering_change_pixels_not_labels(face, occluder):
+    params = _sampled(face, occluder, seed=3)
+    faded = params.replace(blend=BlendParams(opacity=0.4, feather=3.0, edge_blur=2.0, band=4))
+    a, b = render(face, occluder, params), render(face, occluder, faded)
+    assert np.array_equal(a.occlusion_mask, b.occlusion_mask)
+    assert np.array_equal(a.face_mask, b.face_mask)
+    assert not np.array_equal(a.image, b.image)
+
+
+def test_pixels_outside_the_edge_band_are_untouched(face, occluder):
+    for seed in range(6):
+        params = _sampled(face, occluder, seed=seed)
+        r = render(face, occluder, params)
+        radius = band_radius(face, params)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)
+        zone = cv2.dilate(r.occlusion_mask, kernel) > 0
+        assert np.array_equal(r.image[~zone], face.image[~zone])
+        assert (r.alpha[~zone] == 0).all()
+
+
+def test_soft_alpha_below_half_far_from_the_shape_changes_nothing(face):
+    rgb = np.full((60, 60, 3), 250, np.uint8)
+    alpha = np.zeros((60, 60), np.uint8)
+    alpha[20:40, 20:40] = 255
+    alpha[:8, :] = 100  # a faint haze, never labelled: must not tint the face either
+    occ = Occluder(rgb, alpha)
+    params = RenderParams(area_ratio=0.3, center_rel=(0.5, 0.5))
+    r = render(face, occ, params)
+    zone = cv2.dilate(r.occlusion_mask, np.ones((9, 9), np.uint8)) > 0
+    assert np.array_equal(r.image[~zone], face.image[~zone])
+
+
+def test_see_through_occluder_mixes_face_and_occluder():
+    face = Face(np.full((100, 100, 3), 40, np.uint8), np.ones((100, 100), bool))
+    occ = Occluder(np.full((30, 30, 3), 240, np.uint8), np.full((30, 30), 255, np.uint8))
+    params = RenderParams(area_ratio=0.09, blend=BlendParams(opacity=0.5))
+    r = render(face, occ, params)
+    assert abs(int(r.image[50, 50, 0]) - 140) <= 1
+    assert r.alpha[50, 50] == pytest.approx(0.5, abs=0.01)
+    assert r.occlusion_mask[50, 50] == 255
+
+
+def test_occluder_entirely_outside_the_image_is_an_error(face, occluder):
+    params = RenderParams(area_ratio=0.1, center_rel=(5.0, 5.0))
+    with pytest.raises(RenderError, match="outside"):
+        render(face, occluder, params)
+
+
+def test_whole_image_augmentation_is_off_by_default_and_moves_masks_with_image(face, occluder):
+    params = _sampled(face, occluder, seed=5)
+    assert params.image_augment.enabled is False
+    base = render(face, occluder, params)
+    flipped = render(face, occluder, params.replace(image_augment=ImageAugment(True, flip=True)))
+    assert np.array_equal(flipped.image, base.image[:, ::-1])
+    assert np.array_equal(flipped.occlusion_mask, base.occlusion_mask[:, ::-1])
+    assert np.array_equal(flipped.face_mask, base.face_mask[:, ::-1])
+
+
+def test_labels_get_the_occluder_class(occluder):
+    f = Face(
+        np.full((80, 80, 3), 100, np.uint8),
+        np.ones((80, 80), bool),
+        labels=np.ones((80, 80), np.uint8),
+    )
+    params = RenderParams(area_ratio=0.2, occluder_class=19)
+    r = render(f, occluder, params)
+    assert np.array_equal(r.labels == 19, r.occlusion_mask > 0)
+    assert set(np.unique(r.labels)) == {1, 19}
+
+
+def test_preview_resolution_matches_full_resolution_geometry(face, occluder):
+    params = _sampled(face, occluder, seed=8, color={"method": "none"})
+    full = render(face, occluder, params)
+    half = render(face.resized(0.5), occluder, params)
+    down = cv2.resize(full.occlusion_mask, (128, 128), interpolation=cv2.INTER_AREA) >= 128
+    small = half.occlusion_mask > 0
+    iou = (down & small).sum() / (down | small).sum()
+    assert iou > 0.9
+
+
+def test_colour_transfer_is_cached_across_placements(face, occluder):
+    params = _sampled(face, occluder, seed=1, color={"method": "sot"})
+    cache = RenderCache()
+    render(face, occluder, params, cache=cache)
+    misses = cache.misses
+    render(face, occluder, params.replace(center_rel=(0.4, 0.45)), cache=cache)
+    assert cache.misses == misses  # moving the occluder recomputes nothing cached
+
+
+def test_sot_result_depends_on_strength(face, occluder):
+    params = _sampled(face, occluder, seed=1, color={"method": "sot"})
+    zero = params.replace(color=ColorParams(method="sot", strength=0.0))
+    none = params.replace(color=ColorParams(method="none"))
+    assert np.array_equal(render(face, occluder, zero).image, render(face, occluder, none).image)
+    assert not np.array_equal(
+        render(face, occluder, params).image, render(face, occluder, none).image
+    )
