@@ -1,0 +1,45 @@
+"""Contact sheets: a grid of rendered samples with their labels overlaid, for a quick look."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+FACE_TINT = np.array([40, 200, 90], np.float32)  # visible face: green
+OCCLUDER_TINT = np.array([230, 50, 60], np.float32)  # occluder: red
+
+
+def overlay(
+    image: np.ndarray, face_mask: np.ndarray, occlusion_mask: np.ndarray, strength: float = 0.45
+) -> np.ndarray:
+    """The image with the visible face tinted green and the occluder tinted red."""
+    out = image.astype(np.float32)
+    for mask, tint in ((face_mask > 0, FACE_TINT), (occlusion_mask > 0, OCCLUDER_TINT)):
+        out[mask] = (1 - strength) * out[mask] + strength * tint
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def fit_tile(image: np.ndarray, side: int) -> np.ndarray:
+    """Letterbox ``image`` into a ``side`` x ``side`` square."""
+    h, w = image.shape[:2]
+    f = side / max(h, w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+    tile = np.full((side, side, 3), 24, np.uint8)
+    y0, x0 = (side - size[1]) // 2, (side - size[0]) // 2
+    tile[y0 : y0 + size[1], x0 : x0 + size[0]] = small
+    return tile
+
+
+def contact_sheet(tiles: list[np.ndarray], columns: int = 4, gap: int = 4) -> np.ndarray:
+    """Lay equal-sized RGB tiles out in a grid."""
+    if not tiles:
+        raise ValueError("no tiles")
+    th, tw = tiles[0].shape[:2]
+    rows = -(-len(tiles) // columns)
+    sheet = np.full((rows * (th + gap) + gap, columns * (tw + gap) + gap, 3), 12, np.uint8)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, columns)
+        y, x = gap + r * (th + gap), gap + c * (tw + gap)
+        sheet[y : y + th, x : x + tw] = tile
+    return sheet
