@@ -1,4 +1,10 @@
-"""render(): a pure function of (face, occluder, params) -> image, masks, alpha and stats."""
+"""render(): a pure function of (face, occluder, params) -> image, masks, alpha and stats.
+
+Backends: every image array of a render lives on the backend (``be.xp``): the face and the
+occluder are uploaded once (uploads are cached by content key), colour transfer, augmentation,
+warps, compositing and masks run there, and the result is downloaded once. Placement geometry
+(matrices, regions) and sampling stay on the host.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.backend import CpuBackend, get_backend
+from studio.core.backend import Array, Backend, get_backend
 from studio.core.errors import RenderError
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.ops import augment, blend, color, geometry, shapes
@@ -74,9 +80,14 @@ class Placed:
 
 
 def base_occluder(
-    be: CpuBackend, params: RenderParams, occluder: Occluder | Texture | None, cache: RenderCache
+    be: Backend, params: RenderParams, occluder: Occluder | Texture | None, cache: RenderCache
 ) -> Occluder:
-    """The occluder to paste: as given (NatOcc) or built from the shape and texture (RandOcc)."""
+    """The occluder to paste: as given (NatOcc) or built from the shape and texture (RandOcc).
+
+    RandOcc shapes are always built on the host (CPU backend), whatever ``be`` is: sampling
+    checks coverage on exactly this rasterisation, so every backend pastes the same shape.
+    """
+    be = get_backend("cpu")
     if params.mode == "randocc":
         if params.shape is None:
             raise RenderError("randocc parameters carry no shape")
@@ -112,28 +123,46 @@ def band_radius(face: Face, params: RenderParams) -> int:
     return max(1, round(params.blend.band * face.scale))
 
 
+def on_device(be: Backend, cache: RenderCache, key: Hashable, *arrays: np.ndarray) -> tuple:
+    """``arrays`` uploaded to ``be`` (cached by ``key`` on devices; as is on the CPU)."""
+    if be.on_host:
+        return arrays
+
+    def upload() -> tuple:
+        return tuple(None if a is None else be.asarray(a) for a in arrays)
+
+    return cache.get(("device", be.name, key), upload)
+
+
 def _reduced(
-    be: CpuBackend, occ: Occluder, scale: float, cache: RenderCache, tag: Hashable
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    be: Backend,
+    rgb: Array,
+    alpha: Array,
+    scale: float,
+    cache: RenderCache,
+    tag: Hashable,
+) -> tuple[Array, Array, np.ndarray]:
     """Area-reduced (rgb, alpha) when the occluder shrinks a lot, and the matrix back to the
     occluder's own pixels."""
-    w, h = occ.size
+    h, w = alpha.shape[:2]
     if scale >= PRESCALE_BELOW:
-        return occ.image, occ.alpha, geometry.translate(0.0, 0.0)
+        return rgb, alpha, geometry.translate(0.0, 0.0)
     size = (max(2, round(w * scale)), max(2, round(h * scale)))
 
-    def make() -> tuple[np.ndarray, np.ndarray]:
-        return be.resize(occ.image, size), be.resize(occ.alpha, size)
+    def make() -> tuple[Array, Array]:
+        return be.resize(rgb, size), be.resize(alpha, size)
 
-    rgb, alpha = cache.get(("reduced", tag, size), make)
+    rgb, alpha = cache.get(("reduced", be.name, tag, size), make)
     return rgb, alpha, geometry.resize_matrix((w, h), size)
 
 
-def _forward_matrix(face: Face, occ: Occluder, params: RenderParams) -> tuple[np.ndarray, float]:
+def _forward_matrix(
+    face: Face, occ_size: tuple[int, int], params: RenderParams
+) -> tuple[np.ndarray, float]:
     aug = params.augment
-    scale = pixel_scale(face, occ.size, params) * aug.affine_scale
+    scale = pixel_scale(face, occ_size, params) * aug.affine_scale
     matrix = geometry.occluder_matrix(
-        occ.size,
+        occ_size,
         center_pixels(face, params.center_rel),
         scale,
         params.rotation + aug.affine_rotation,
@@ -152,7 +181,7 @@ def place(
     face: Face,
     occluder: Occluder,
     params: RenderParams,
-    backend: str = "cpu",
+    backend: str | Backend = "cpu",
     cache: RenderCache | None = None,
 ) -> Placed | None:
     """Place the occluder's shape alpha on the face (no colours); None if it misses the image.
@@ -162,14 +191,16 @@ def place(
     """
     be = get_backend(backend)
     cache = cache or _NoCache()
-    matrix, scale = _forward_matrix(face, occluder, params)
-    _, alpha_src, back = _reduced(be, occluder, scale, cache, occluder.key)
+    matrix, scale = _forward_matrix(face, occluder.size, params)
+    image, alpha = on_device(be, cache, occluder.key, occluder.image, occluder.alpha)
+    _, alpha_src, back = _reduced(be, image, alpha, scale, cache, occluder.key)
     full = geometry.compose(matrix, back)
     src_size = (alpha_src.shape[1], alpha_src.shape[0])
     region = geometry.region_of(full, src_size, face.size, _pad(face, params))
     if region is None:
         return None
     alpha = geometry.warp_region(be, alpha_src, full, region).astype(np.float32) / np.float32(255)
+    alpha = be.to_numpy(alpha)
     return Placed(region, alpha, alpha >= 0.5, full, src_size)
 
 
@@ -186,22 +217,34 @@ def prepared_occluder(
     face: Face,
     occluder: Occluder | Texture | None,
     params: RenderParams,
-    backend: str = "cpu",
+    backend: str | Backend = "cpu",
     cache: RenderCache | None = None,
 ) -> Occluder:
     """The occluder after colour transfer and photometric augmentation (cached by inputs)."""
     be = get_backend(backend)
-    cache = cache or _NoCache()
-    occ = base_occluder(be, params, occluder, cache)
+    rgb, alpha, key, occ = _prepared(be, face, occluder, params, cache or _NoCache())
+    return Occluder(be.to_numpy(rgb), be.to_numpy(alpha), occ.id, occ.kind, occ.up, _key=key)
 
-    def colored() -> np.ndarray:
+
+def _prepared(
+    be: Backend,
+    face: Face,
+    occluder: Occluder | Texture | None,
+    params: RenderParams,
+    cache: RenderCache,
+) -> tuple[Array, Array, str, Occluder]:
+    """(rgb, alpha) of the prepared occluder on ``be``, its content key, and the base occluder."""
+    occ = base_occluder(be, params, occluder, cache)
+    image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
+
+    def colored() -> Array:
         if params.color.method == "none" or params.color.strength <= 0:
-            return occ.image
+            return image
         skin = cache.get(
             ("skin", face.key, face.bbox),
             lambda: color.skin_pixels(face.image, face.mask, face.bbox),
         )
-        return color.transfer(be, occ.image, occ.alpha, skin, params.color)
+        return color.transfer(be, image, alpha, skin, params.color)
 
     color_key = (
         "color",
@@ -209,22 +252,22 @@ def prepared_occluder(
         face.key if params.color.method != "none" else None,
         params.color,
     )
-    rgb = cache.get(color_key, colored)
+    rgb = cache.get((*color_key, be.name), colored)
     photometric = params.augment.photometric
     if photometric == (0.0, None, 0.0, 1.0):
-        return Occluder(rgb, occ.alpha, occ.id, occ.kind, occ.up, _key=f"{color_key}")
+        return rgb, alpha, f"{color_key}", occ
     rgb = cache.get(
-        ("augment", color_key, photometric),
+        ("augment", color_key, photometric, be.name),
         lambda: augment.augment_occluder(be, rgb, params.augment),
     )
-    return Occluder(rgb, occ.alpha, occ.id, occ.kind, occ.up, _key=f"{color_key}{photometric}")
+    return rgb, alpha, f"{color_key}{photometric}", occ
 
 
 def render(
     face: Face,
     occluder: Occluder | Texture | None,
     params: RenderParams,
-    backend: str = "cpu",
+    backend: str | Backend = "cpu",
     cache: RenderCache | None = None,
 ) -> Result:
     """Render one occluded face.
@@ -234,7 +277,8 @@ def render(
     face : the face and its mask (at any resolution; pixel sizes scale with ``face.scale``).
     occluder : an :class:`Occluder` (natocc), or a :class:`Texture` / None (randocc).
     params : from :func:`studio.core.sample.sample` or edited by hand.
-    backend : "cpu" (or "auto"); see :mod:`studio.core.backend`.
+    backend : "cpu", "cuda" or "auto"; see :mod:`studio.core.backend`. Outputs are NumPy
+        arrays whatever the backend.
     cache : optional :class:`RenderCache` reused across calls (previews, batches).
 
     Returns
@@ -242,10 +286,15 @@ def render(
     Result with the image, binary masks, alpha and stats (coverage, bbox, pixel counts).
     """
     be = get_backend(backend)
+    xp = be.xp
     cache = cache or _NoCache()
-    occ = prepared_occluder(face, occluder, params, backend, cache)
-    matrix, scale = _forward_matrix(face, occ, params)
-    rgb_src, alpha_src, back = _reduced(be, occ, scale, cache, occ.key)
+    occ_rgb, occ_alpha, occ_key, _ = _prepared(be, face, occluder, params, cache)
+    occ_size = (occ_alpha.shape[1], occ_alpha.shape[0])
+    face_image, face_mask, face_labels = on_device(
+        be, cache, face.key, face.image, face.mask, face.labels
+    )
+    matrix, scale = _forward_matrix(face, occ_size, params)
+    rgb_src, alpha_src, back = _reduced(be, occ_rgb, occ_alpha, scale, cache, occ_key)
     full = geometry.compose(matrix, back)
     region = geometry.region_of(
         full, (alpha_src.shape[1], alpha_src.shape[0]), face.size, _pad(face, params)
@@ -264,7 +313,7 @@ def render(
     b = params.blend
     roi, roi_alpha = blend.composite(
         be,
-        face.image[y0:y1, x0:x1],
+        face_image[y0:y1, x0:x1],
         prem,
         alpha,
         label,
@@ -274,20 +323,20 @@ def render(
         edge_blur_sigma=b.edge_blur * face.scale,
     )
     h, w = face.image.shape[:2]
-    image = face.image.copy()
+    image = face_image.copy()
     image[y0:y1, x0:x1] = roi
-    occluded = np.zeros((h, w), bool)
+    occluded = xp.zeros((h, w), bool)
     occluded[y0:y1, x0:x1] = label
-    full_alpha = np.zeros((h, w), np.float32)
+    full_alpha = xp.zeros((h, w), np.float32)
     full_alpha[y0:y1, x0:x1] = roi_alpha
-    visible_face = face.mask & ~occluded
+    visible_face = face_mask & ~occluded
     labels = None
-    if face.labels is not None:
-        labels = face.labels.copy()
+    if face_labels is not None:
+        labels = face_labels.copy()
         labels[occluded] = params.occluder_class
-    face_px = int(np.count_nonzero(face.mask))
-    hidden_px = face_px - int(np.count_nonzero(visible_face))
-    ys, xs = np.nonzero(label)
+    face_px = int(xp.count_nonzero(face_mask))
+    hidden_px = face_px - int(xp.count_nonzero(visible_face))
+    ys, xs = xp.nonzero(label)
     stats = {
         "coverage": hidden_px / face_px,
         "face_px": face_px,
@@ -306,34 +355,35 @@ def render(
     )
     on = np.uint8(params.mask_max)
     return Result(
-        image=image,
-        face_mask=visible_face.astype(np.uint8) * on,
-        occlusion_mask=occluded.astype(np.uint8) * on,
-        alpha=full_alpha,
-        labels=labels,
+        image=be.to_numpy(image),
+        face_mask=be.to_numpy(visible_face.astype(np.uint8) * on),
+        occlusion_mask=be.to_numpy(occluded.astype(np.uint8) * on),
+        alpha=be.to_numpy(full_alpha),
+        labels=None if labels is None else be.to_numpy(labels),
         stats=stats,
     )
 
 
 def _image_augment(
-    be: CpuBackend,
+    be: Backend,
     params: RenderParams,
-    image: np.ndarray,
-    face_mask: np.ndarray,
-    occluded: np.ndarray,
-    alpha: np.ndarray,
-    labels: np.ndarray | None,
-) -> tuple[np.ndarray, ...]:
+    image: Array,
+    face_mask: Array,
+    occluded: Array,
+    alpha: Array,
+    labels: Array | None,
+) -> tuple[Array, ...]:
     """Whole-image augmentation: geometry moves image and masks together; colours move the
     image only. Off unless ``params.image_augment.enabled``."""
     aug = params.image_augment
     if not aug.enabled:
         return image, face_mask, occluded, alpha, labels
     if aug.flip:
+        xp = be.xp
         image, face_mask, occluded, alpha = (
-            np.ascontiguousarray(a[:, ::-1]) for a in (image, face_mask, occluded, alpha)
+            xp.ascontiguousarray(a[:, ::-1]) for a in (image, face_mask, occluded, alpha)
         )
-        labels = None if labels is None else np.ascontiguousarray(labels[:, ::-1])
+        labels = None if labels is None else xp.ascontiguousarray(labels[:, ::-1])
     if aug.blur_sigma > 0:
         image = be.gaussian_blur(image, aug.blur_sigma)
     image = augment.brightness_contrast(be, image, aug.brightness, aug.contrast)

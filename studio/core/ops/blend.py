@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.core.backend import Array, CpuBackend
+from studio.core.backend import Array, Backend
 
 
-def edge_band(be: CpuBackend, label: Array, radius: int) -> Array:
+def edge_band(be: Backend, label: Array, radius: int) -> Array:
     """Pixels within ``radius`` of the label boundary (bool), on both sides of it."""
     m = label.astype(be.xp.uint8)
     outer = be.morph(m, radius, dilate=True)
@@ -24,7 +24,7 @@ def edge_band(be: CpuBackend, label: Array, radius: int) -> Array:
 
 
 def composite(
-    be: CpuBackend,
+    be: Backend,
     face: Array,
     premultiplied: Array,
     shape_alpha: Array,
