@@ -286,6 +286,36 @@ def render(
     Result with the image, binary masks, alpha and stats (coverage, bbox, pixel counts).
     """
     be = get_backend(backend)
+    result = render_on_backend(face, occluder, params, be, cache)
+    if be.on_host:
+        return result
+    return Result(
+        image=be.to_numpy(result.image),
+        face_mask=be.to_numpy(result.face_mask),
+        occlusion_mask=be.to_numpy(result.occlusion_mask),
+        alpha=be.to_numpy(result.alpha),
+        labels=None if result.labels is None else be.to_numpy(result.labels),
+        stats=result.stats,
+    )
+
+
+def preload_face(
+    cache: RenderCache, be: Backend, face: Face, image: Array, mask: Array, labels: Array | None
+) -> None:
+    """Give ``cache`` the device copies of ``face`` (e.g. CuPy views of CUDA tensors through
+    DLPack), so that rendering ``face`` on ``be`` with this cache does not upload it again."""
+    cache.get(("device", be.name, face.key), lambda: (image, mask, labels))
+
+
+def render_on_backend(
+    face: Face,
+    occluder: Occluder | Texture | None,
+    params: RenderParams,
+    backend: str | Backend = "cpu",
+    cache: RenderCache | None = None,
+) -> Result:
+    """:func:`render`, with the result's arrays left on the backend (CuPy arrays on CUDA)."""
+    be = get_backend(backend)
     xp = be.xp
     cache = cache or _NoCache()
     occ_rgb, occ_alpha, occ_key, _ = _prepared(be, face, occluder, params, cache)
@@ -355,11 +385,11 @@ def render(
     )
     on = np.uint8(params.mask_max)
     return Result(
-        image=be.to_numpy(image),
-        face_mask=be.to_numpy(visible_face.astype(np.uint8) * on),
-        occlusion_mask=be.to_numpy(occluded.astype(np.uint8) * on),
-        alpha=be.to_numpy(full_alpha),
-        labels=None if labels is None else be.to_numpy(labels),
+        image=image,
+        face_mask=visible_face.astype(np.uint8) * on,
+        occlusion_mask=occluded.astype(np.uint8) * on,
+        alpha=full_alpha,
+        labels=labels,
         stats=stats,
     )
 
