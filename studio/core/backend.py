@@ -267,7 +267,7 @@ class NdimageBackend:
         xs = xp.arange(w, dtype=xp.float64)[None, :]
         ys = xp.arange(h, dtype=xp.float64)[:, None]
         coords = []
-        for row in inverse[:2]:  # source x, then source y, in 1/1024 pixel
+        for row in inverse[:2].tolist():  # source x, then source y, in 1/1024 pixel
             fixed = xp.rint(row[0] * xs * AB_SCALE) + xp.rint((row[1] * ys + row[2]) * AB_SCALE)
             if linear:
                 coords.append(
