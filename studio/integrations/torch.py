@@ -13,6 +13,10 @@ samples whatever ``num_workers`` is. Pass ``index=`` (``OcclusionDataset`` does)
 ``persistent_workers=True`` the workers keep the epoch they were started with). Without
 ``index`` a seed is drawn from torch's default generator, which DataLoader seeds per worker:
 reproducible for a fixed ``num_workers``, like torchvision's random transforms.
+
+CUDA tensors: rendered with the CUDA backend (CuPy reads the tensor through DLPack; sampling
+reads a host copy). CUDA does not survive ``fork``: use CUDA tensors in the main process (or
+DataLoader workers started with ``multiprocessing_context="spawn"``). Not run on a GPU yet.
 """
 
 from __future__ import annotations
