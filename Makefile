@@ -11,6 +11,7 @@ run: $(STAMP)
 	$(PY) main.py
 
 test: $(STAMP) sysdeps
+	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0  # CPU build; transform tests
 	QT_QPA_PLATFORM=offscreen $(PY) -m ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 

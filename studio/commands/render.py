@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.commands._inputs import load_face, load_occluder, load_texture
+from studio.core.backend import get_backend
 from studio.core.errors import InputError
 from studio.core.preset import Preset, load_preset
 from studio.core.render import RenderCache, render
@@ -41,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    get_backend(args.backend)  # an unusable --backend fails before any work
     preset = load_preset(args.preset) if args.preset else Preset()
     face = load_face(args.face, args.face_mask)
     if preset.mode == "natocc":

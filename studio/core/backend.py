@@ -1,13 +1,34 @@
 """Array namespaces for the engine's ops.
 
-Ops are written once against a :class:`Backend`: ``be.xp`` is the array module (NumPy on CPU,
-CuPy on CUDA) and the methods below are the few image filters that the array module lacks
-(OpenCV on CPU). A CUDA backend provides the same methods.
+Ops are written once against a backend: ``be.xp`` is the array module (NumPy on CPU, CuPy on
+CUDA) and the methods below are the few image filters that the array module lacks.
+
+- :class:`CpuBackend`: NumPy arrays, OpenCV filters. The reference implementation.
+- :class:`NdimageBackend`: the same filters written against ``xp`` and a ``scipy.ndimage``-like
+  module ``ndi`` (separable Gaussian, affine resampling, resize by weight matrices, grey
+  morphology). :class:`CudaBackend` is this with ``xp = cupy`` and ``ndi = cupyx.scipy.ndimage``;
+  the tests run the very same methods with ``xp = numpy`` and ``ndi = scipy.ndimage``.
+
+Why CUDA and CPU results differ slightly (and how parity is judged)
+------------------------------------------------------------------
+The ndimage filters follow OpenCV's sampling rules (same kernels and radii, same half-pixel
+resize grids, and warp source coordinates quantised to OpenCV's 1/32 pixel), but OpenCV
+computes 8-bit Gaussian blurs, resizes and warps in fixed point (8 to 15 fractional bits) while
+the ndimage filters compute in float32 and round once; GPUs also fuse multiply-adds. Colours
+therefore differ by at most one grey level on some pixels. The shape alpha is warped in float32
+by both, so it differs only by float rounding, which can flip the ``alpha >= 0.5`` label rule
+only on pixels whose alpha is within ~1e-6 of 0.5: pixels on the label boundary. The parity
+test (tests/core/test_backend_parity.py) therefore accepts ``|cuda - cpu| <= 1`` on 99.9% of
+pixels and mask differences only on the label boundary, on at most 0.1% of pixels. Polygons
+(RandOcc shapes) are rasterised on the host with OpenCV for every backend, so shapes are
+identical; SOT draws its random numbers on the host, so the projections are the same numbers
+on every backend (sorting ties may still break differently on the GPU).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -16,11 +37,75 @@ from studio.core.errors import BackendError
 
 Array = Any  # numpy.ndarray or cupy.ndarray
 
+BACKEND_NAMES = ("auto", "cpu", "cuda")
+
+AB_SCALE = 1024  # OpenCV warpAffine: source coordinates in fixed point with 10 fractional bits
+TAB_SIZE = 32  # ... and bilinear weights tabulated at 1/32 pixel
+
+
+class Backend(Protocol):
+    """What the ops need from a backend."""
+
+    name: str
+    on_host: bool
+    xp: Any
+
+    def asarray(self, a: Array) -> Array: ...
+    def to_numpy(self, a: Array) -> np.ndarray: ...
+    def gaussian_blur(self, image: Array, sigma: float) -> Array: ...
+    def warp_affine(
+        self,
+        image: Array,
+        matrix: np.ndarray,
+        size: tuple[int, int],
+        *,
+        linear: bool = True,
+        replicate: bool = False,
+    ) -> Array: ...
+    def resize(self, image: Array, size: tuple[int, int], *, mode: str = "area") -> Array: ...
+    def morph(self, mask: Array, radius: int, *, dilate: bool) -> Array: ...
+    def fill_polygon(self, size: tuple[int, int], polygon: np.ndarray) -> Array: ...
+    def over(self, face: Array, premultiplied: Array, alpha: Array) -> Array: ...
+    def add_u8(self, image: Array, delta: Array) -> Array: ...
+    def scale_u8(self, image: Array, factor: float) -> Array: ...
+    def jpeg_roundtrip(self, image: Array, quality: int) -> Array: ...
+
+
+def blur_radius(sigma: float) -> int:
+    """Kernel half-width used for a Gaussian of ``sigma`` (OpenCV ksize = 2 * radius + 1)."""
+    return int(np.ceil(3.0 * sigma))
+
+
+def disc(radius: int) -> np.ndarray:
+    """The elliptic structuring element of ``radius`` (OpenCV's MORPH_ELLIPSE), uint8 0/1."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def polygon_coverage(size: tuple[int, int], polygon: np.ndarray) -> np.ndarray:
+    """Anti-aliased coverage (float32 in [0, 1], host) of a closed polygon on a (w, h) canvas."""
+    w, h = size
+    ss = 4  # supersampling for an anti-aliased edge; labels threshold it at 0.5
+    canvas = np.zeros((h * ss, w * ss), np.uint8)
+    pts = np.round(np.asarray(polygon) * ss * 16).astype(np.int32)
+    cv2.fillPoly(canvas, [pts], 255, lineType=cv2.LINE_8, shift=4)
+    small = cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA)
+    return small.astype(np.float32) / 255.0
+
+
+def jpeg_roundtrip_host(image: np.ndarray, quality: int) -> np.ndarray:
+    """Encode as JPEG at ``quality`` and decode again (RGB uint8 in and out, host)."""
+    ok, buf = cv2.imencode(".jpg", image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:  # pragma: no cover - OpenCV fails only on invalid input
+        raise BackendError("JPEG re-compression failed")
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
+
 
 class CpuBackend:
     """NumPy arrays with OpenCV filters."""
 
     name = "cpu"
+    device = "cpu"
+    on_host = True  #: arrays are host NumPy arrays: nothing to upload or download
     xp = np
 
     def asarray(self, a: Array) -> np.ndarray:
@@ -35,7 +120,7 @@ class CpuBackend:
         """Gaussian blur with reflected borders; ``sigma <= 0`` returns the input."""
         if sigma <= 0:
             return image
-        ksize = 2 * int(np.ceil(3.0 * sigma)) + 1
+        ksize = 2 * blur_radius(sigma) + 1
         return cv2.GaussianBlur(image, (ksize, ksize), sigma, borderType=cv2.BORDER_REFLECT_101)
 
     def warp_affine(
@@ -66,9 +151,8 @@ class CpuBackend:
         """Dilate or erode a uint8 mask with a disc of ``radius`` pixels."""
         if radius <= 0:
             return mask
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
         op = cv2.dilate if dilate else cv2.erode
-        return op(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        return op(mask, disc(radius), borderType=cv2.BORDER_CONSTANT, borderValue=0)
 
     def over(self, face: Array, premultiplied: Array, alpha: Array) -> Array:
         """``face * (1 - alpha) + premultiplied`` on uint8 images (alpha HxW uint8, 255 = 1),
@@ -87,29 +171,284 @@ class CpuBackend:
 
     def fill_polygon(self, size: tuple[int, int], polygon: np.ndarray) -> Array:
         """Anti-aliased coverage (float32 in [0, 1]) of a closed polygon on a (w, h) canvas."""
-        w, h = size
-        ss = 4  # supersampling for an anti-aliased edge; labels threshold it at 0.5
-        canvas = np.zeros((h * ss, w * ss), np.uint8)
-        pts = np.round(np.asarray(polygon) * ss * 16).astype(np.int32)
-        cv2.fillPoly(canvas, [pts], 255, lineType=cv2.LINE_8, shift=4)
-        small = cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA)
-        return small.astype(np.float32) / 255.0
+        return polygon_coverage(size, polygon)
 
     def jpeg_roundtrip(self, image: Array, quality: int) -> Array:
         """Encode as JPEG at ``quality`` and decode again (RGB uint8 in and out)."""
-        ok, buf = cv2.imencode(".jpg", image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-        if not ok:  # pragma: no cover - OpenCV fails only on invalid input
-            raise BackendError("JPEG re-compression failed")
-        return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
+        return jpeg_roundtrip_host(image, quality)
+
+
+def _area_weights(n_src: int, n_dst: int) -> np.ndarray:
+    """(n_dst, n_src) weights of an area (box-overlap) reduction, rows summing to 1."""
+    scale = n_src / n_dst
+    lo = np.arange(n_dst)[:, None] * scale
+    hi = lo + scale
+    left = np.arange(n_src)[None, :].astype(np.float64)
+    overlap = np.clip(np.minimum(hi, left + 1) - np.maximum(lo, left), 0.0, None)
+    return overlap / overlap.sum(axis=1, keepdims=True)
+
+
+def _linear_weights(n_src: int, n_dst: int) -> np.ndarray:
+    """(n_dst, n_src) weights of OpenCV's half-pixel bilinear resize, edges replicated."""
+    pos = (np.arange(n_dst) + 0.5) * (n_src / n_dst) - 0.5
+    pos = np.clip(pos, 0.0, n_src - 1)
+    i0 = np.floor(pos).astype(np.int64)
+    frac = pos - i0
+    i1 = np.minimum(i0 + 1, n_src - 1)
+    w = np.zeros((n_dst, n_src))
+    rows = np.arange(n_dst)
+    np.add.at(w, (rows, i0), 1.0 - frac)
+    np.add.at(w, (rows, i1), frac)
+    return w
+
+
+def _area_up_weights(n_src: int, n_dst: int) -> np.ndarray:
+    """(n_dst, n_src) weights of OpenCV's INTER_AREA when enlarging (a sharpened bilinear)."""
+    inv_scale = n_dst / n_src
+    d = np.arange(n_dst)
+    s = np.floor(d * (n_src / n_dst)).astype(np.int64)
+    f = (d + 1) - (s + 1) * inv_scale
+    f = np.where(f <= 0, 0.0, f - np.floor(f))
+    f = np.where(s >= n_src - 1, 0.0, f)
+    s = np.minimum(s, n_src - 1)
+    w = np.zeros((n_dst, n_src))
+    np.add.at(w, (d, s), 1.0 - f)
+    np.add.at(w, (d, np.minimum(s + 1, n_src - 1)), f)
+    return w
+
+
+def _nearest_index(n_src: int, n_dst: int) -> np.ndarray:
+    """OpenCV's INTER_NEAREST source index: floor(dst / (n_dst / n_src)), clamped."""
+    step = 1.0 / (n_dst / n_src)
+    return np.minimum(np.floor(np.arange(n_dst) * step).astype(np.int64), n_src - 1)
+
+
+class NdimageBackend:
+    """The filters written once against an array module ``xp`` and an ndimage module ``ndi``.
+
+    Subclasses set ``xp``, ``ndi`` and the transfer methods. Images are filtered in float32 and
+    rounded once back to their integer dtype (see the module docstring on parity).
+    """
+
+    name = "ndimage"
+    device = "host"
+    on_host = False  #: arrays are treated as device arrays (uploaded, downloaded)
+    xp: Any = np
+    ndi: Any = None
+
+    def asarray(self, a: Array) -> Array:
+        return self.xp.asarray(a)
+
+    def to_numpy(self, a: Array) -> np.ndarray:
+        return np.asarray(a)
+
+    def _like(self, out: Array, dtype: Any) -> Array:
+        """``out`` (float) in ``dtype``: integers are rounded and clipped to their range."""
+        xp = self.xp
+        if np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            return xp.clip(xp.rint(out), info.min, info.max).astype(dtype)
+        return out.astype(dtype, copy=False)
+
+    def gaussian_blur(self, image: Array, sigma: float) -> Array:
+        """Gaussian blur of the two image axes, reflect-101 borders (ndimage ``mirror``),
+        truncated at OpenCV's radius; two 1-D passes (available in every CuPy version)."""
+        if sigma <= 0:
+            return image
+        truncate = blur_radius(sigma) / sigma
+        out = image.astype(self.xp.float32)
+        for axis in (0, 1):
+            out = self.ndi.gaussian_filter1d(
+                out, sigma, axis=axis, mode="mirror", truncate=truncate
+            )
+        return self._like(out, image.dtype)
+
+    def warp_affine(
+        self,
+        image: Array,
+        matrix: np.ndarray,
+        size: tuple[int, int],
+        *,
+        linear: bool = True,
+        replicate: bool = False,
+    ) -> Array:
+        """Warp by the 2x3 forward ``matrix`` into (w, h).
+
+        Each output pixel pulls from the inverse-mapped source point. The source coordinates
+        are quantised like OpenCV's ``warpAffine`` (fixed point with 10 fractional bits, then
+        1/32 pixel for bilinear, whole pixels for nearest), so both backends sample the same
+        points; ``grid-constant`` is OpenCV's constant border, ``nearest`` its replicate.
+        """
+        xp = self.xp
+        inverse = np.linalg.inv(np.vstack([np.asarray(matrix, np.float64), [0.0, 0.0, 1.0]]))
+        w, h = size
+        xs = xp.arange(w, dtype=xp.float64)[None, :]
+        ys = xp.arange(h, dtype=xp.float64)[:, None]
+        coords = []
+        for row in inverse[:2].tolist():  # source x, then source y, in 1/1024 pixel
+            fixed = xp.rint(row[0] * xs * AB_SCALE) + xp.rint((row[1] * ys + row[2]) * AB_SCALE)
+            if linear:
+                coords.append(
+                    xp.floor((fixed + AB_SCALE // TAB_SIZE // 2) / (AB_SCALE // TAB_SIZE))
+                )
+            else:
+                coords.append(xp.floor((fixed + AB_SCALE // 2) / AB_SCALE))
+        step = TAB_SIZE if linear else 1
+        # ndimage wants (row, col) = (y, x) coordinates
+        grid = xp.stack([coords[1] / step, coords[0] / step]).astype(xp.float32)
+        src = image.astype(xp.float32)
+        kwargs = {
+            "order": 1 if linear else 0,
+            "mode": "nearest" if replicate else "grid-constant",
+            "cval": 0.0,
+            "prefilter": False,
+        }
+        if src.ndim == 2:
+            out = self.ndi.map_coordinates(src, grid, **kwargs)
+        else:
+            channels = [
+                self.ndi.map_coordinates(src[..., c], grid, **kwargs) for c in range(src.shape[2])
+            ]
+            out = xp.stack(channels, axis=-1)
+        return self._like(out, image.dtype)
+
+    def resize(self, image: Array, size: tuple[int, int], *, mode: str = "area") -> Array:
+        """Resize to (w, h) with OpenCV's rules: ``area`` averages the exact box overlaps when
+        shrinking (and is OpenCV's sharpened bilinear when enlarging), ``linear`` is half-pixel
+        bilinear with replicated edges, ``nearest`` takes floor(dst * scale). Separable: one
+        weight matrix per axis, applied as matrix products on the device."""
+        xp = self.xp
+        w, h = size
+        src_h, src_w = image.shape[:2]
+        if mode == "nearest":
+            rows = self.asarray(_nearest_index(src_h, h))
+            cols = self.asarray(_nearest_index(src_w, w))
+            return image[rows][:, cols]
+        if mode == "area" and w <= src_w and h <= src_h:
+            wy, wx = _area_weights(src_h, h), _area_weights(src_w, w)
+        elif mode == "area":
+            wy, wx = _area_up_weights(src_h, h), _area_up_weights(src_w, w)
+        elif mode == "linear":
+            wy, wx = _linear_weights(src_h, h), _linear_weights(src_w, w)
+        else:
+            raise ValueError(f"unknown resize mode {mode!r}")
+        wy = self.asarray(wy.astype(np.float32))
+        wx_t = self.asarray(wx.T.astype(np.float32))
+        src = image.astype(xp.float32)
+        if src.ndim == 3:
+            out = xp.moveaxis(wy @ xp.moveaxis(src, 2, 0) @ wx_t, 0, 2)
+        else:
+            out = wy @ src @ wx_t
+        return self._like(xp.ascontiguousarray(out), image.dtype)
+
+    def morph(self, mask: Array, radius: int, *, dilate: bool) -> Array:
+        """Dilate or erode a uint8 mask with a disc; zeros beyond the border (exact)."""
+        if radius <= 0:
+            return mask
+        footprints = self.__dict__.setdefault("_footprints", {})  # uploaded once per radius
+        if radius not in footprints:
+            footprints[radius] = self.asarray(disc(radius).astype(bool))
+        op = self.ndi.grey_dilation if dilate else self.ndi.grey_erosion
+        return op(mask, footprint=footprints[radius], mode="constant", cval=0)
+
+    def fill_polygon(self, size: tuple[int, int], polygon: np.ndarray) -> Array:
+        """Rasterised on the host with OpenCV (identical labels to the CPU), then uploaded."""
+        return self.asarray(polygon_coverage(size, polygon))
+
+    def over(self, face: Array, premultiplied: Array, alpha: Array) -> Array:
+        """As :meth:`CpuBackend.over`: each term rounded half to even, then saturated."""
+        xp = self.xp
+        kept = xp.rint(face * ((255 - alpha).astype(xp.float32) * np.float32(1 / 255))[..., None])
+        return xp.minimum(kept + premultiplied, 255).astype(xp.uint8)
+
+    def add_u8(self, image: Array, delta: Array) -> Array:
+        xp = self.xp
+        return xp.clip(xp.rint(image.astype(xp.float32) + delta), 0, 255).astype(xp.uint8)
+
+    def scale_u8(self, image: Array, factor: float) -> Array:
+        xp = self.xp
+        return xp.clip(xp.rint(image * np.float32(factor)), 0, 255).astype(xp.uint8)
+
+    def jpeg_roundtrip(self, image: Array, quality: int) -> Array:
+        """Downloads, encodes and decodes on the host (libjpeg), uploads again."""
+        return self.asarray(jpeg_roundtrip_host(self.to_numpy(image), quality))
+
+
+class CudaBackend(NdimageBackend):
+    """CuPy arrays on the current CUDA device, cupyx.scipy.ndimage filters."""
+
+    name = "cuda"
+
+    def __init__(self) -> None:
+        import cupy
+        import cupyx.scipy.ndimage
+
+        self.xp = cupy
+        self.ndi = cupyx.scipy.ndimage
+        self.device = cuda_device_name()
+
+    def asarray(self, a: Array) -> Array:
+        return self.xp.asarray(a)
+
+    def to_numpy(self, a: Array) -> np.ndarray:
+        return self.xp.asnumpy(a)
+
+
+@functools.cache
+def cuda_device_name() -> str:
+    """Name of CUDA device 0 after running a tiny kernel on it; BackendError when unusable."""
+    try:
+        import cupy
+    except ImportError:
+        raise BackendError(
+            "the cuda backend needs CuPy and a CUDA GPU: CuPy is not installed "
+            "(pip install -e .[gpu])"
+        ) from None
+    except Exception as err:  # a broken CUDA install can fail in many ways at import
+        raise BackendError(f"the cuda backend needs CuPy: importing it failed ({err})") from None
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            raise BackendError("the cuda backend needs a CUDA GPU: none was found")
+        props = cupy.cuda.runtime.getDeviceProperties(0)
+        probe = cupy.arange(8, dtype=cupy.float32) * 2
+        if float(probe.sum()) != 56.0:
+            raise BackendError("the cuda backend failed its self-test on the GPU")
+    except BackendError:
+        raise
+    except Exception as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise BackendError(f"the cuda backend needs a usable CUDA GPU: {first}") from None
+    name = props.get("name", b"CUDA device")
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def cuda_available() -> bool:
+    """True when CuPy imports, reports a device and runs a tiny kernel."""
+    try:
+        cuda_device_name()
+    except BackendError:
+        return False
+    return True
 
 
 _BACKENDS: dict[str, Any] = {"cpu": CpuBackend()}
 
 
-def get_backend(name: str = "cpu") -> CpuBackend:
-    """Return the backend called ``name`` ("cpu", "cuda" or "auto")."""
-    if name in ("cpu", "auto"):
+def get_backend(name: str | Backend = "cpu") -> Backend:
+    """Return the backend called ``name`` (a backend object is returned as is).
+
+    "cpu" is NumPy + OpenCV; "cuda" is CuPy (BackendError with the reason when there is no
+    usable GPU); "auto" is "cuda" when a GPU works and "cpu" otherwise, silently.
+    """
+    if not isinstance(name, str):
+        return name
+    if name == "cpu":
         return _BACKENDS["cpu"]
+    if name == "auto":
+        return get_backend("cuda") if cuda_available() else _BACKENDS["cpu"]
     if name == "cuda":
-        raise BackendError("the cuda backend is not available in this build (no CuPy/CUDA)")
-    raise BackendError(f"unknown backend {name!r} (choose cpu, cuda or auto)")
+        if "cuda" not in _BACKENDS:
+            cuda_device_name()  # raises BackendError with the reason
+            _BACKENDS["cuda"] = CudaBackend()
+        return _BACKENDS["cuda"]
+    raise BackendError(f"unknown backend {name!r} (choose {', '.join(BACKEND_NAMES)})")

@@ -1,4 +1,10 @@
-"""render(): a pure function of (face, occluder, params) -> image, masks, alpha and stats."""
+"""render(): a pure function of (face, occluder, params) -> image, masks, alpha and stats.
+
+Backends: every image array of a render lives on the backend (``be.xp``): the face and the
+occluder are uploaded once (uploads are cached by content key), colour transfer, augmentation,
+warps, compositing and masks run there, and the result is downloaded once. Placement geometry
+(matrices, regions) and sampling stay on the host.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.backend import CpuBackend, get_backend
+from studio.core.backend import Array, Backend, get_backend
 from studio.core.errors import RenderError
-from studio.core.inputs import Face, Occluder, Texture, mask_bbox
+from studio.core.inputs import Face, Occluder, Texture
 from studio.core.ops import augment, blend, color, geometry, shapes
 from studio.core.params import RenderParams
 
@@ -67,16 +73,20 @@ class Placed:
     """The occluder placed on the face: its region, shape alpha and label there."""
 
     region: tuple[int, int, int, int]
-    alpha: np.ndarray
-    label: np.ndarray
-    matrix: np.ndarray
-    source_size: tuple[int, int]
+    alpha: np.ndarray  #: uint8 placed shape alpha in the region
+    label: np.ndarray  #: alpha >= 128: the occluded pixels of the region
+    matrix: np.ndarray  #: forward 2x3 affine from the (reduced) occluder to the face
 
 
 def base_occluder(
-    be: CpuBackend, params: RenderParams, occluder: Occluder | Texture | None, cache: RenderCache
+    be: Backend, params: RenderParams, occluder: Occluder | Texture | None, cache: RenderCache
 ) -> Occluder:
-    """The occluder to paste: as given (NatOcc) or built from the shape and texture (RandOcc)."""
+    """The occluder to paste: as given (NatOcc) or built from the shape and texture (RandOcc).
+
+    RandOcc shapes are always built on the host (CPU backend), whatever ``be`` is: sampling
+    checks coverage on exactly this rasterisation, so every backend pastes the same shape.
+    """
+    be = get_backend("cpu")
     if params.mode == "randocc":
         if params.shape is None:
             raise RenderError("randocc parameters carry no shape")
@@ -90,7 +100,7 @@ def base_occluder(
     return occluder
 
 
-def _premultiply(be: CpuBackend, rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def _premultiply(be: Backend, rgb: Array, alpha: Array) -> Array:
     """Colours premultiplied by alpha, rounded to uint8."""
     xp = be.xp
     prem = rgb.astype(xp.float32) * (alpha.astype(xp.float32) * np.float32(1 / 255))[..., None]
@@ -119,28 +129,46 @@ def band_radius(face: Face, params: RenderParams) -> int:
     return max(1, round(params.blend.band * face.scale))
 
 
+def on_device(be: Backend, cache: RenderCache, key: Hashable, *arrays: np.ndarray) -> tuple:
+    """``arrays`` uploaded to ``be`` (cached by ``key`` on devices; as is on the CPU)."""
+    if be.on_host:
+        return arrays
+
+    def upload() -> tuple:
+        return tuple(None if a is None else be.asarray(a) for a in arrays)
+
+    return cache.get(("device", be.name, key), upload)
+
+
 def _reduced(
-    be: CpuBackend, occ: Occluder, scale: float, cache: RenderCache, tag: Hashable
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    be: Backend,
+    rgb: Array,
+    alpha: Array,
+    scale: float,
+    cache: RenderCache,
+    tag: Hashable,
+) -> tuple[Array, Array, np.ndarray]:
     """Area-reduced (rgb, alpha) when the occluder shrinks a lot, and the matrix back to the
     occluder's own pixels."""
-    w, h = occ.size
+    h, w = alpha.shape[:2]
     if scale >= PRESCALE_BELOW:
-        return occ.image, occ.alpha, geometry.translate(0.0, 0.0)
+        return rgb, alpha, geometry.translate(0.0, 0.0)
     size = (max(2, round(w * scale)), max(2, round(h * scale)))
 
-    def make() -> tuple[np.ndarray, np.ndarray]:
-        return be.resize(occ.image, size), be.resize(occ.alpha, size)
+    def make() -> tuple[Array, Array]:
+        return be.resize(rgb, size), be.resize(alpha, size)
 
-    rgb, alpha = cache.get(("reduced", tag, size), make)
+    rgb, alpha = cache.get(("reduced", be.name, tag, size), make)
     return rgb, alpha, geometry.resize_matrix((w, h), size)
 
 
-def _forward_matrix(face: Face, occ: Occluder, params: RenderParams) -> tuple[np.ndarray, float]:
+def _forward_matrix(
+    face: Face, occ_size: tuple[int, int], params: RenderParams
+) -> tuple[np.ndarray, float]:
     aug = params.augment
-    scale = pixel_scale(face, occ.size, params) * aug.affine_scale
+    scale = pixel_scale(face, occ_size, params) * aug.affine_scale
     matrix = geometry.occluder_matrix(
-        occ.size,
+        occ_size,
         center_pixels(face, params.center_rel),
         scale,
         params.rotation + aug.affine_rotation,
@@ -155,29 +183,48 @@ def _pad(face: Face, params: RenderParams) -> int:
     return band_radius(face, params) + math.ceil(3 * max(b.feather, b.edge_blur) * face.scale) + 2
 
 
-def place(
+def _placement(
+    be: Backend,
     face: Face,
-    occluder: Occluder,
+    rgb: Array,
+    alpha: Array,
+    key: Hashable,
     params: RenderParams,
-    backend: str = "cpu",
-    cache: RenderCache | None = None,
-) -> Placed | None:
-    """Place the occluder's shape alpha on the face (no colours); None if it misses the image.
-
-    ``render`` uses exactly this geometry, so the label and coverage computed here are the
-    ones a render gives.
-    """
-    be = get_backend(backend)
-    cache = cache or _NoCache()
-    matrix, scale = _forward_matrix(face, occluder, params)
-    _, alpha_src, back = _reduced(be, occluder, scale, cache, occluder.key)
+    cache: RenderCache,
+) -> tuple[tuple[int, int, int, int], Array, np.ndarray, float] | None:
+    """Region, placed uint8 shape alpha (on ``be``), forward matrix from the (reduced) source
+    and the occluder's scale; None when the occluder misses the image."""
+    matrix, scale = _forward_matrix(face, (alpha.shape[1], alpha.shape[0]), params)
+    _, alpha_src, back = _reduced(be, rgb, alpha, scale, cache, key)
     full = geometry.compose(matrix, back)
     src_size = (alpha_src.shape[1], alpha_src.shape[0])
     region = geometry.region_of(full, src_size, face.size, _pad(face, params))
     if region is None:
         return None
-    alpha = geometry.warp_region(be, alpha_src, full, region)
-    return Placed(region, alpha, alpha >= 128, full, src_size)
+    return region, geometry.warp_region(be, alpha_src, full, region), full, scale
+
+
+def place(
+    face: Face,
+    occluder: Occluder,
+    params: RenderParams,
+    backend: str | Backend = "cpu",
+    cache: RenderCache | None = None,
+) -> Placed | None:
+    """Place the occluder's shape alpha on the face (no colours); None if it misses the image.
+
+    ``render`` uses exactly this geometry (the same function), so the label and coverage
+    computed here are the ones a render gives. Arrays are returned on the host.
+    """
+    be = get_backend(backend)
+    cache = cache or _NoCache()
+    image, alpha = on_device(be, cache, occluder.key, occluder.image, occluder.alpha)
+    placed = _placement(be, face, image, alpha, occluder.key, params, cache)
+    if placed is None:
+        return None
+    region, placed_alpha, full, _ = placed
+    placed_alpha = be.to_numpy(placed_alpha)
+    return Placed(region, placed_alpha, placed_alpha >= 128, full)
 
 
 def coverage_of(face: Face, placed: Placed | None) -> float:
@@ -193,22 +240,43 @@ def prepared_occluder(
     face: Face,
     occluder: Occluder | Texture | None,
     params: RenderParams,
-    backend: str = "cpu",
+    backend: str | Backend = "cpu",
     cache: RenderCache | None = None,
 ) -> Occluder:
     """The occluder after colour transfer and photometric augmentation (cached by inputs)."""
     be = get_backend(backend)
-    cache = cache or _NoCache()
-    occ = base_occluder(be, params, occluder, cache)
+    rgb, alpha, key, occ = _prepared(be, face, occluder, params, cache or _NoCache())
+    return Occluder(be.to_numpy(rgb), be.to_numpy(alpha), occ.id, occ.kind, occ.up, _key=key)
 
-    def colored() -> np.ndarray:
+
+def _prepared(
+    be: Backend,
+    face: Face,
+    occluder: Occluder | Texture | None,
+    params: RenderParams,
+    cache: RenderCache,
+) -> tuple[Array, Array, str, Occluder]:
+    """(rgb, alpha) of the prepared occluder on ``be``, its content key, and the base occluder.
+
+    When the occluder is JPEG re-compressed, everything that feeds the JPEG encoder (colour
+    transfer, blur) runs on the host: JPEG turns 1-level float differences between backends
+    into blocks of larger ones, so the host result is computed once and uploaded.
+    """
+    if not be.on_host and params.augment.jpeg_quality is not None:
+        host = get_backend("cpu")
+        rgb, alpha, key, occ = _prepared(host, face, occluder, params, cache)
+        return (*on_device(be, cache, key, rgb, alpha), key, occ)
+    occ = base_occluder(be, params, occluder, cache)
+    image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
+
+    def colored() -> Array:
         if params.color.method == "none" or params.color.strength <= 0:
-            return occ.image
+            return image
         skin = cache.get(
             ("skin", face.key, face.bbox),
             lambda: color.skin_pixels(face.image, face.mask, face.bbox),
         )
-        return color.transfer(be, occ.image, occ.alpha, skin, params.color)
+        return color.transfer(be, image, alpha, skin, params.color)
 
     color_key = (
         "color",
@@ -216,22 +284,22 @@ def prepared_occluder(
         face.key if params.color.method != "none" else None,
         params.color,
     )
-    rgb = cache.get(color_key, colored)
+    rgb = cache.get((*color_key, be.name), colored)
     photometric = params.augment.photometric
     if photometric == (0.0, None, 0.0, 1.0):
-        return Occluder(rgb, occ.alpha, occ.id, occ.kind, occ.up, _key=f"{color_key}")
+        return rgb, alpha, f"{color_key}", occ
     rgb = cache.get(
-        ("augment", color_key, photometric),
+        ("augment", color_key, photometric, be.name),
         lambda: augment.augment_occluder(be, rgb, params.augment),
     )
-    return Occluder(rgb, occ.alpha, occ.id, occ.kind, occ.up, _key=f"{color_key}{photometric}")
+    return rgb, alpha, f"{color_key}{photometric}", occ
 
 
 def render(
     face: Face,
     occluder: Occluder | Texture | None,
     params: RenderParams,
-    backend: str = "cpu",
+    backend: str | Backend = "cpu",
     cache: RenderCache | None = None,
 ) -> Result:
     """Render one occluded face.
@@ -241,7 +309,8 @@ def render(
     face : the face and its mask (at any resolution; pixel sizes scale with ``face.scale``).
     occluder : an :class:`Occluder` (natocc), or a :class:`Texture` / None (randocc).
     params : from :func:`studio.core.sample.sample` or edited by hand.
-    backend : "cpu" (or "auto"); see :mod:`studio.core.backend`.
+    backend : "cpu", "cuda" or "auto"; see :mod:`studio.core.backend`. Outputs are NumPy
+        arrays whatever the backend.
     cache : optional :class:`RenderCache` reused across calls (previews, batches).
 
     Returns
@@ -249,28 +318,62 @@ def render(
     Result with the image, binary masks, alpha and stats (coverage, bbox, pixel counts).
     """
     be = get_backend(backend)
+    result = render_on_backend(face, occluder, params, be, cache)
+    if be.on_host:
+        return result
+    return Result(
+        image=be.to_numpy(result.image),
+        face_mask=be.to_numpy(result.face_mask),
+        occlusion_mask=be.to_numpy(result.occlusion_mask),
+        alpha=be.to_numpy(result.alpha),
+        labels=None if result.labels is None else be.to_numpy(result.labels),
+        stats=result.stats,
+    )
+
+
+def preload_face(
+    cache: RenderCache, be: Backend, face: Face, image: Array, mask: Array, labels: Array | None
+) -> None:
+    """Give ``cache`` the device copies of ``face`` (e.g. CuPy views of CUDA tensors through
+    DLPack), so that rendering ``face`` on ``be`` with this cache does not upload it again."""
+    cache.get(("device", be.name, face.key), lambda: (image, mask, labels))
+
+
+def render_on_backend(
+    face: Face,
+    occluder: Occluder | Texture | None,
+    params: RenderParams,
+    backend: str | Backend = "cpu",
+    cache: RenderCache | None = None,
+) -> Result:
+    """:func:`render`, with the result's arrays left on the backend (CuPy arrays on CUDA)."""
+    be = get_backend(backend)
+    xp = be.xp
     cache = cache or _NoCache()
-    occ = prepared_occluder(face, occluder, params, backend, cache)
-    placed = place(face, occ, params, backend, cache)
+    occ_rgb, occ_alpha, occ_key, _ = _prepared(be, face, occluder, params, cache)
+    face_image, face_mask, face_labels = on_device(
+        be, cache, face.key, face.image, face.mask, face.labels
+    )
+    placed = _placement(be, face, occ_rgb, occ_alpha, occ_key, params, cache)
     if placed is None:
         raise RenderError("the occluder lies entirely outside the face image", params.face_id)
-    label = placed.label
-    if not label.any():
+    region, placed_alpha, full, scale = placed
+    label = placed_alpha >= 128
+    if not bool(label.any()):
         raise RenderError("the occluder covers no pixel of the face image", params.face_id)
-    x0, y0, x1, y1 = region = placed.region
-    _, scale = _forward_matrix(face, occ, params)
+    x0, y0, x1, y1 = region
     prem_src = cache.get(
-        ("premultiplied", occ.key, placed.source_size),
-        lambda: _premultiply(be, *_reduced(be, occ, scale, cache, occ.key)[:2]),
+        ("premultiplied", be.name, occ_key, scale if scale < PRESCALE_BELOW else None),
+        lambda: _premultiply(be, *_reduced(be, occ_rgb, occ_alpha, scale, cache, occ_key)[:2]),
     )
-    prem = geometry.warp_region(be, prem_src, placed.matrix, region)
+    prem = geometry.warp_region(be, prem_src, full, region)
     band = blend.edge_band(be, label, band_radius(face, params))
     b = params.blend
     roi, roi_alpha = blend.composite(
         be,
-        face.image[y0:y1, x0:x1],
+        face_image[y0:y1, x0:x1],
         prem,
-        placed.alpha,
+        placed_alpha,
         label,
         band,
         opacity=b.opacity,
@@ -278,25 +381,31 @@ def render(
         edge_blur_sigma=b.edge_blur * face.scale,
     )
     h, w = face.image.shape[:2]
-    image = face.image.copy()
+    image = face_image.copy()
     image[y0:y1, x0:x1] = roi
-    occluded = np.zeros((h, w), bool)
+    occluded = xp.zeros((h, w), bool)
     occluded[y0:y1, x0:x1] = label
-    full_alpha = np.zeros((h, w), np.float32)
+    full_alpha = xp.zeros((h, w), np.float32)
     full_alpha[y0:y1, x0:x1] = roi_alpha
-    visible_face = face.mask & ~occluded
+    visible_face = face_mask & ~occluded
     labels = None
-    if face.labels is not None:
-        labels = face.labels.copy()
+    if face_labels is not None:
+        labels = face_labels.copy()
         labels[occluded] = params.occluder_class
-    face_px = int(np.count_nonzero(face.mask))
-    hidden_px = face_px - int(np.count_nonzero(visible_face))
-    bx0, by0, bx1, by1 = mask_bbox(label)
+    face_px = int(xp.count_nonzero(face_mask))
+    hidden_px = face_px - int(xp.count_nonzero(visible_face))
+    rows = xp.flatnonzero(label.any(axis=1))
+    cols = xp.flatnonzero(label.any(axis=0))
     stats = {
         "coverage": hidden_px / face_px,
         "face_px": face_px,
-        "occluded_px": int(np.count_nonzero(label)),
-        "occluder_bbox": [bx0 + x0, by0 + y0, bx1 + x0, by1 + y0],
+        "occluded_px": int(xp.count_nonzero(label)),
+        "occluder_bbox": [
+            int(cols[0]) + x0,
+            int(rows[0]) + y0,
+            int(cols[-1]) + x0 + 1,
+            int(rows[-1]) + y0 + 1,
+        ],
         "region": list(region),
         "scale_px": scale,
     }
@@ -315,24 +424,25 @@ def render(
 
 
 def _image_augment(
-    be: CpuBackend,
+    be: Backend,
     params: RenderParams,
-    image: np.ndarray,
-    face_mask: np.ndarray,
-    occluded: np.ndarray,
-    alpha: np.ndarray,
-    labels: np.ndarray | None,
-) -> tuple[np.ndarray, ...]:
+    image: Array,
+    face_mask: Array,
+    occluded: Array,
+    alpha: Array,
+    labels: Array | None,
+) -> tuple[Array, ...]:
     """Whole-image augmentation: geometry moves image and masks together; colours move the
     image only. Off unless ``params.image_augment.enabled``."""
     aug = params.image_augment
     if not aug.enabled:
         return image, face_mask, occluded, alpha, labels
     if aug.flip:
+        xp = be.xp
         image, face_mask, occluded, alpha = (
-            np.ascontiguousarray(a[:, ::-1]) for a in (image, face_mask, occluded, alpha)
+            xp.ascontiguousarray(a[:, ::-1]) for a in (image, face_mask, occluded, alpha)
         )
-        labels = None if labels is None else np.ascontiguousarray(labels[:, ::-1])
+        labels = None if labels is None else xp.ascontiguousarray(labels[:, ::-1])
     if aug.blur_sigma > 0:
         image = be.gaussian_blur(image, aug.blur_sigma)
     image = augment.brightness_contrast(be, image, aug.brightness, aug.contrast)

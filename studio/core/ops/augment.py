@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from studio.core.backend import Array, CpuBackend
+from studio.core.backend import Array, Backend, get_backend
 from studio.core.params import OccluderAugment
 
 
-def brightness_contrast(be: CpuBackend, rgb: Array, brightness: float, contrast: float) -> Array:
+def brightness_contrast(be: Backend, rgb: Array, brightness: float, contrast: float) -> Array:
     """``(rgb - 127.5) * contrast + 127.5 + brightness * 255``, rounded and clipped (uint8)."""
     if brightness == 0 and contrast == 1:
         return rgb
@@ -19,8 +21,17 @@ def brightness_contrast(be: CpuBackend, rgb: Array, brightness: float, contrast:
     return xp.clip(xp.rint(out), 0, 255).astype(xp.uint8)
 
 
-def augment_occluder(be: CpuBackend, rgb: Array, aug: OccluderAugment) -> Array:
-    """Blur, JPEG re-compression and brightness/contrast of the occluder's colours."""
+def augment_occluder(be: Backend, rgb: Array, aug: OccluderAugment) -> Array:
+    """Blur, JPEG re-compression and brightness/contrast of the occluder's colours.
+
+    JPEG runs on the host on every backend. Its quantisation turns one-grey-level differences
+    of its input into differences of several levels, so on a device the blur that feeds it runs
+    on the host too (the JPEG downloads the image anyway): the JPEG sees the CPU's exact input.
+    """
+    if aug.jpeg_quality is not None and not be.on_host:
+        colours_only = dataclasses.replace(aug, brightness=0.0, contrast=1.0)
+        host = augment_occluder(get_backend("cpu"), be.to_numpy(rgb), colours_only)
+        return brightness_contrast(be, be.asarray(host), aug.brightness, aug.contrast)
     if aug.blur_sigma > 0:
         rgb = be.gaussian_blur(rgb, aug.blur_sigma)
     if aug.jpeg_quality is not None:

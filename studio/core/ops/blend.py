@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.core.backend import Array, CpuBackend
+from studio.core.backend import Array, Backend
 
 
-def edge_band(be: CpuBackend, label: Array, radius: int) -> Array:
+def edge_band(be: Backend, label: Array, radius: int) -> Array:
     """Pixels within ``radius`` of the label boundary (bool), on both sides of it."""
     m = label.astype(be.xp.uint8)
     outer = be.morph(m, radius, dilate=True)
@@ -24,7 +24,7 @@ def edge_band(be: CpuBackend, label: Array, radius: int) -> Array:
 
 
 def composite(
-    be: CpuBackend,
+    be: Backend,
     face: Array,
     premultiplied: Array,
     shape_alpha: Array,
@@ -49,21 +49,29 @@ def composite(
     The blended region (uint8) and the alpha used (float32 in [0, 1]).
     """
     xp = be.xp
-    in_band = xp.nonzero(band)
     alpha_u8, prem_u8 = shape_alpha, premultiplied
-    if feather_sigma > 0 and in_band[0].size:
-        alpha_u8, prem_u8 = shape_alpha.copy(), premultiplied.copy()
-        alpha_u8[in_band] = be.gaussian_blur(shape_alpha, feather_sigma)[in_band]
-        prem_u8[in_band] = be.gaussian_blur(premultiplied, feather_sigma)[in_band]
     if opacity != 1.0:
-        alpha_u8 = be.scale_u8(alpha_u8, opacity)
-        prem_u8 = be.scale_u8(prem_u8, opacity)
-    out = be.over(face, prem_u8, alpha_u8)
-    if edge_blur_sigma > 0 and in_band[0].size:
-        out[in_band] = be.gaussian_blur(out, edge_blur_sigma)[in_band]
+        alpha_u8 = be.scale_u8(shape_alpha, opacity)
+        prem_u8 = be.scale_u8(premultiplied, opacity)
+    out = be.over(face, prem_u8, alpha_u8)  # 8-bit fast path for everything but the band
+    alpha = alpha_u8.astype(xp.float32) * np.float32(1 / 255)
+    in_band = xp.nonzero(band)
+    if in_band[0].size:  # the edge band in float32: feathered alpha, then the seam blur
+        f32 = xp.float32
+        if feather_sigma > 0:
+            a = be.gaussian_blur(shape_alpha.astype(f32), feather_sigma)[in_band]
+            p = be.gaussian_blur(premultiplied.astype(f32), feather_sigma)[in_band]
+        else:
+            a, p = shape_alpha[in_band].astype(f32), premultiplied[in_band].astype(f32)
+        a = a * np.float32(opacity / 255.0)
+        mixed = face[in_band].astype(f32) * (np.float32(1.0) - a)[:, None] + p * np.float32(opacity)
+        out[in_band] = xp.clip(xp.rint(mixed), 0, 255).astype(xp.uint8)
+        alpha[in_band] = a
+        if edge_blur_sigma > 0:
+            blurred = be.gaussian_blur(out.astype(f32), edge_blur_sigma)[in_band]
+            out[in_band] = xp.clip(xp.rint(blurred), 0, 255).astype(xp.uint8)
     # the face is restored wherever the rule says untouched (soft alpha outside the band)
     stray = xp.nonzero(~(label | band) & (alpha_u8 > 0))
     out[stray] = face[stray]
-    alpha = alpha_u8.astype(xp.float32) * np.float32(1 / 255)
     alpha[stray] = 0.0
     return out, alpha

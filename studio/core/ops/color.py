@@ -15,10 +15,12 @@ Reinhard is the cheap alternative: match mean and standard deviation in Lab.
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
-from studio.core.backend import CpuBackend
+from studio.core.backend import Array, Backend, get_backend
 from studio.core.params import ColorParams
 
 TARGET_GRID = 128  # the face crop is reduced to at most this side before sampling skin pixels
@@ -34,73 +36,91 @@ def skin_pixels(image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...]) ->
     return crop[crop_mask].astype(np.float32) / np.float32(255.0)
 
 
-def _working_grid(rgb: np.ndarray, alpha: np.ndarray, samples: int) -> tuple[np.ndarray, ...]:
+def _working_grid(be: Backend, rgb: Array, alpha: Array, samples: int) -> tuple[Array, ...]:
     h, w = alpha.shape
-    count = int(np.count_nonzero(alpha >= 128))
+    count = int(be.xp.count_nonzero(alpha >= 128))
     f = min(1.0, float(np.sqrt(samples / max(count, 1))))
     if f < 1.0:
         size = (max(2, round(w * f)), max(2, round(h * f)))
-        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+        rgb = be.resize(rgb, size, mode="area")
+        alpha = be.resize(alpha, size, mode="area")
     mask = alpha >= 128
     return rgb, mask
 
 
 def sliced_transport(
-    source: np.ndarray, target: np.ndarray, steps: int, directions: int, rng: np.random.Generator
-) -> np.ndarray:
+    source: Array,
+    target: Array,
+    steps: int,
+    directions: int,
+    rng: np.random.Generator,
+    xp: Any = np,
+) -> Array:
     """Move ``source`` points (N x 3) towards the distribution of ``target`` (N x 3).
 
     Each step projects both sets on ``directions`` random unit vectors, matches them by rank
     (1-D optimal transport) and moves every source point by the mean of its matched shifts.
+    ``source`` and ``target`` live in ``xp`` (NumPy or CuPy); the directions are drawn on the
+    host from ``rng`` and uploaded, so every backend projects on the same directions.
     """
-    x = np.ascontiguousarray(source.T, dtype=np.float32)  # 3 x N
-    tgt = np.ascontiguousarray(target, dtype=np.float32)  # N x 3
-    cols = np.arange(directions)[:, None]
+    x = xp.ascontiguousarray(source.T, dtype=xp.float32)  # 3 x N
+    tgt = xp.ascontiguousarray(target, dtype=xp.float32)  # N x 3
+    cols = xp.arange(directions)[:, None]
     for _ in range(steps):
         dirs = rng.normal(size=(directions, 3))
-        dirs = (dirs / np.linalg.norm(dirs, axis=1, keepdims=True)).astype(np.float32)
+        dirs = xp.asarray((dirs / np.linalg.norm(dirs, axis=1, keepdims=True)).astype(np.float32))
         px = dirs @ x  # D x N, contiguous rows
-        matched = np.empty_like(px)
-        matched[cols, np.argsort(px, axis=1)] = np.sort(dirs @ tgt.T, axis=1)
+        matched = xp.empty_like(px)
+        matched[cols, xp.argsort(px, axis=1)] = xp.sort(dirs @ tgt.T, axis=1)
         matched -= px
         x += (dirs.T * np.float32(1.0 / directions)) @ matched
-    return x.T.astype(np.float64)
+    return x.T.astype(xp.float64)
 
 
 def sot_transfer(
-    be: CpuBackend, rgb: np.ndarray, alpha: np.ndarray, skin: np.ndarray, params: ColorParams
-) -> np.ndarray:
-    """SOT colour transfer of an occluder (uint8 RGB + alpha) towards ``skin`` pixels."""
+    be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams
+) -> Array:
+    """SOT colour transfer of an occluder (uint8 RGB + alpha, on ``be``) towards ``skin``
+    pixels (host). Runs on the backend's arrays; only the random draws happen on the host."""
     if params.strength <= 0 or skin.shape[0] == 0:
         return rgb
+    xp = be.xp
     rng = np.random.default_rng(params.seed)
-    small_rgb, small_mask = _working_grid(rgb, alpha, params.samples)
-    source = small_rgb[small_mask].astype(np.float64) / 255.0
+    small_rgb, small_mask = _working_grid(be, rgb, alpha, params.samples)
+    source = small_rgb[small_mask].astype(xp.float64) / 255.0
     if source.shape[0] < 2:
         return rgb
-    target = skin[rng.integers(0, skin.shape[0], size=source.shape[0])]
-    moved = sliced_transport(source, target, params.steps, params.directions, rng)
+    target = be.asarray(skin[rng.integers(0, skin.shape[0], size=source.shape[0])])
+    moved = sliced_transport(source, target, params.steps, params.directions, rng, xp)
     gh, gw = small_mask.shape
-    delta = np.zeros((gh, gw, 3), np.float32)
+    delta = xp.zeros((gh, gw, 3), np.float32)
     delta[small_mask] = (moved - source).astype(np.float32)
     weight = small_mask.astype(np.float32)
     sigma = params.smooth * max(gh, gw)
     if sigma > 0:
         num = be.gaussian_blur(delta, sigma)
         den = be.gaussian_blur(weight, sigma)
-        delta = np.where(den[..., None] > 1e-6, num / np.maximum(den, 1e-6)[..., None], 0.0)
-    delta = (delta * np.float32(255.0 * params.strength)).astype(np.float32)
+        delta = xp.where(den[..., None] > 1e-6, num / xp.maximum(den, 1e-6)[..., None], 0.0)
+    delta = (delta * np.float32(255.0 * params.strength)).astype(xp.float32)
     h, w = alpha.shape
     if (gw, gh) != (w, h):
-        delta = cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
+        delta = be.resize(delta, (w, h), mode="linear")
     return be.add_u8(rgb, delta)
 
 
 def reinhard_transfer(
-    be: CpuBackend, rgb: np.ndarray, alpha: np.ndarray, skin: np.ndarray, params: ColorParams
-) -> np.ndarray:
-    """Match the occluder's Lab mean and std (over its mask) to the skin pixels'."""
+    be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams
+) -> Array:
+    """Match the occluder's Lab mean and std (over its mask) to the skin pixels'.
+
+    Runs on the host (OpenCV's Lab conversion): device arrays are downloaded and the result
+    uploaded again; it is cached per occluder and face like every colour transfer.
+    """
+    if not be.on_host:
+        host = reinhard_transfer(
+            get_backend("cpu"), be.to_numpy(rgb), be.to_numpy(alpha), skin, params
+        )
+        return be.asarray(host)
     mask = alpha >= 128
     if params.strength <= 0 or skin.shape[0] < 2 or np.count_nonzero(mask) < 2:
         return rgb
@@ -116,9 +136,7 @@ def reinhard_transfer(
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def transfer(
-    be: CpuBackend, rgb: np.ndarray, alpha: np.ndarray, skin: np.ndarray, params: ColorParams
-) -> np.ndarray:
+def transfer(be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams) -> Array:
     """Dispatch on ``params.method``."""
     if params.method == "sot":
         return sot_transfer(be, rgb, alpha, skin, params)

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from studio.core.backend import Array, CpuBackend
+from studio.core.backend import Array, Backend
 
 UP_VECTORS: dict[str, tuple[float, float]] = {
     "up": (0.0, -1.0),
@@ -114,7 +114,7 @@ def region_of(
 
 
 def warp_region(
-    be: CpuBackend,
+    be: Backend,
     image: Array,
     matrix: np.ndarray,
     region: Region,
@@ -127,7 +127,7 @@ def warp_region(
     return be.warp_affine(image, local, (x1 - x0, y1 - y0), replicate=replicate)
 
 
-def rotate_bound(be: CpuBackend, image: Array, angle_deg: float) -> Array:
+def rotate_bound(be: Backend, image: Array, angle_deg: float) -> Array:
     """Rotate ``image`` about its centre on a canvas that grows to hold all of it."""
     h, w = image.shape[:2]
     a = math.radians(angle_deg)

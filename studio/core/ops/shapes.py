@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from studio.core.backend import CpuBackend
+from studio.core.backend import Backend
 from studio.core.inputs import Occluder, Texture
 from studio.core.params import ShapeParams
 
@@ -76,7 +76,7 @@ def _cover(image: np.ndarray, side: int) -> np.ndarray:
 
 
 def shape_occluder(
-    be: CpuBackend, shape: ShapeParams, texture: Texture | None, occluder_id: str = "shape"
+    be: Backend, shape: ShapeParams, texture: Texture | None, occluder_id: str = "shape"
 ) -> Occluder:
     """Build the RandOcc occluder: the shape's alpha filled with the texture or a flat colour."""
     polygon = shape_polygon(shape)

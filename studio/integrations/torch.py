@@ -1,0 +1,340 @@
+"""Occlusion as a PyTorch data augmentation: :class:`RandomOcclusion` and :class:`OcclusionDataset`.
+
+``pip install -e .[torch]``; torch is imported when this module is, never by the engine.
+
+Conventions (as torchvision v2 transforms): images are (3, H, W) tensors, uint8 in [0, 255] or
+floating in [0, 1]; the output keeps the input's dtype and device. A floating image keeps its
+exact values wherever the occluder did not change the pixel. Masks are (H, W) tensors.
+
+Determinism: each sample's random numbers come from a NumPy generator seeded with
+``(seed, epoch, index)``, never from worker-local state, so a given epoch yields the same
+samples whatever ``num_workers`` is. Pass ``index=`` (``OcclusionDataset`` does) and call
+``set_epoch(epoch)`` before each epoch (like ``DistributedSampler.set_epoch``; with
+``persistent_workers=True`` the workers keep the epoch they were started with). Without
+``index`` a seed is drawn from torch's default generator, which DataLoader seeds per worker:
+reproducible for a fixed ``num_workers``, like torchvision's random transforms.
+
+CUDA tensors: rendered with the CUDA backend (CuPy reads the tensor through DLPack; sampling
+reads a host copy). CUDA does not survive ``fork``: use CUDA tensors in the main process (or
+DataLoader workers started with ``multiprocessing_context="spawn"``). Not run on a GPU yet.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from studio.core.backend import get_backend
+from studio.core.errors import InputError, PlacementError, RenderError
+from studio.core.inputs import Face, Occluder, Texture
+from studio.core.preset import Preset, load_preset
+from studio.core.render import RenderCache, Result, preload_face, render_on_backend
+from studio.core.sample import sample
+from studio.core.sources.base import FaceSource, OccluderSource, TextureSource
+from studio.core.spec import EngineSpec
+
+MaskType = Literal["auto", "face", "labels"]
+LOADED_ITEMS = 64  # occluders/textures kept decoded per worker
+
+
+def _as_spec(preset: Preset | EngineSpec | str | Path) -> EngineSpec:
+    if isinstance(preset, (str, Path)):
+        preset = load_preset(preset)
+    if isinstance(preset, Preset):
+        return preset.engine()
+    if isinstance(preset, EngineSpec):
+        return preset
+    raise TypeError(f"preset must be a Preset, an EngineSpec or a YAML path, got {type(preset)}")
+
+
+class _Pool:
+    """Occluders (NatOcc) or textures (RandOcc) to draw from: a source or a list."""
+
+    def __init__(self, items: Any) -> None:
+        self.source = None
+        self.items: list[Any] = []
+        if items is None:
+            return
+        if isinstance(items, (Occluder, Texture)):
+            items = [items]
+        if isinstance(items, Sequence):
+            self.items = list(items)
+        elif hasattr(items, "ids") and hasattr(items, "load"):
+            self.source = items
+            self.ids = list(items.ids())
+        else:
+            raise TypeError("occluders must be a source (ids/load) or a list of Occluder/Texture")
+        self._loaded: OrderedDict[str, Any] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.ids) if self.source is not None else len(self.items)
+
+    def get(self, i: int) -> Any:
+        if self.source is None:
+            return self.items[i]
+        item_id = self.ids[i]
+        if item_id not in self._loaded:
+            self._loaded[item_id] = self.source.load(item_id)
+            while len(self._loaded) > LOADED_ITEMS:
+                self._loaded.popitem(last=False)
+        return self._loaded[item_id]
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_loaded"] = OrderedDict()  # workers decode their own copies
+        return state
+
+
+class RandomOcclusion:
+    """Paste a random occluder on a face image, with exact masks.
+
+    Parameters
+    ----------
+    preset : a :class:`Preset`, an :class:`EngineSpec` or the path of a preset YAML.
+    occluders : NatOcc: an ``OccluderSource`` or a list of :class:`Occluder` (required).
+        RandOcc: a ``TextureSource``, a list of :class:`Texture`, or None (flat colours).
+    p : probability of occluding a sample.
+    seed : base seed; None draws one from ``generator`` (or torch's default generator) once,
+        here, in the main process.
+    backend : "cpu", "cuda" or "auto" for CPU tensors; CUDA tensors always use "cuda".
+    mask_type : how to read the ``mask`` argument: "face" (binary face mask), "labels"
+        (multi-class label map; the occluder becomes class ``preset.occluder_class``) or
+        "auto" (bool, 0/1 and 0/255 masks are face masks, anything else a label map).
+    face_classes : label ids that count as face in a label map (default: every non-zero id).
+
+    Calling it returns a dict: ``image`` (same dtype/device as the input), ``mask`` (the
+    visible face mask, or the updated label map, in the input mask's dtype; when no mask is
+    given, the visible part of the whole image), ``occlusion_mask`` (bool (H, W)) and
+    ``occluded`` (bool scalar tensor: False when the sample was skipped by ``p`` or no placement
+    met the preset's coverage bounds; the input is then returned unchanged).
+
+    Without a mask the whole image is the face region: coverage bounds then apply to the whole
+    image (good for tight face crops; give a mask otherwise).
+    """
+
+    def __init__(
+        self,
+        preset: Preset | EngineSpec | str | Path,
+        occluders: OccluderSource | TextureSource | Sequence[Occluder | Texture] | None = None,
+        p: float = 1.0,
+        *,
+        seed: int | None = 0,
+        generator: torch.Generator | None = None,
+        backend: str = "cpu",
+        mask_type: MaskType = "auto",
+        face_classes: Sequence[int] | None = None,
+    ) -> None:
+        self.spec = _as_spec(preset)
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p must lie in [0, 1], got {p}")
+        self.pool = _Pool(occluders)
+        if self.spec.mode == "natocc" and len(self.pool) == 0:
+            raise InputError("natocc needs occluders (an OccluderSource or a list of Occluder)")
+        if seed is None:
+            seed = int(torch.randint(0, 2**62, (1,), generator=generator).item())
+        self.seed = int(seed)
+        self.p = float(p)
+        self.epoch = 0
+        self.backend = backend
+        get_backend(backend)  # fail now, in the main process, if it is unusable
+        self.mask_type = mask_type
+        self.face_classes = None if face_classes is None else tuple(int(c) for c in face_classes)
+        self._cache = RenderCache(max_items=32)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Samples of epoch ``epoch`` (call before iterating, in the main process)."""
+        self.epoch = int(epoch)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_cache"] = RenderCache(max_items=32)  # never ship cached arrays to workers
+        return state
+
+    def rng_for(self, index: int | None) -> np.random.Generator:
+        """The generator of one sample: from (seed, epoch, index), or torch's RNG without index."""
+        if index is None:
+            draw = int(torch.randint(0, 2**62, (1,)).item())
+            return np.random.default_rng([self.seed, self.epoch, 2**62, draw])
+        return np.random.default_rng([self.seed, self.epoch, int(index)])
+
+    def occlude(self, face: Face, rng: np.random.Generator, backend: Any = None) -> Result | None:
+        """Sample and render one occluded version of ``face``; None when skipped or when no
+        placement meets the coverage bounds. Uses only ``rng``."""
+        if float(rng.random()) >= self.p:
+            return None
+        occluder = None
+        if len(self.pool):
+            occluder = self.pool.get(int(rng.integers(len(self.pool))))
+        try:
+            params = sample(self.spec, rng, face, occluder, self._cache)
+            return render_on_backend(face, occluder, params, backend or self.backend, self._cache)
+        except (PlacementError, RenderError):
+            return None
+
+    def __call__(
+        self, image: torch.Tensor, mask: torch.Tensor | None = None, *, index: int | None = None
+    ) -> dict[str, torch.Tensor]:
+        if not isinstance(image, torch.Tensor) or image.ndim != 3 or image.shape[0] != 3:
+            shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image)
+            raise ValueError(f"image must be a (3, H, W) tensor, got {shape}")
+        h, w = image.shape[1:]
+        if mask is not None and tuple(mask.shape) != (h, w):
+            raise ValueError(f"mask must be ({h}, {w}) like the image, got {tuple(mask.shape)}")
+        image_u8 = _to_uint8(image)
+        host = image_u8.permute(1, 2, 0).cpu().numpy()
+        mask_np = None if mask is None else mask.cpu().numpy()
+        kind = self._mask_kind(mask_np)
+        try:
+            face = self._face(host, mask_np, kind)
+        except InputError as err:
+            if "mask is empty" not in err.reason:
+                raise
+            face = None  # no face pixels: nothing to occlude, returned unchanged
+        rng = self.rng_for(index)
+        backend = None
+        if image.is_cuda and face is not None:
+            backend = get_backend("cuda")
+            _preload_cuda(self._cache, backend, face, image_u8)
+        result = None if face is None else self.occlude(face, rng, backend)
+        return _outputs(image, mask, kind, result)
+
+    def _mask_kind(self, mask: np.ndarray | None) -> str:
+        if mask is None:
+            return "none"
+        if self.mask_type != "auto":
+            return self.mask_type
+        if mask.dtype == bool:
+            return "face"
+        values = set(np.unique(mask).tolist())
+        return "face" if values <= {0, 1} or values <= {0, 255} else "labels"
+
+    def _face(self, image: np.ndarray, mask: np.ndarray | None, kind: str) -> Face:
+        if kind == "none":
+            return Face(image, np.ones(image.shape[:2], bool), id="tensor")
+        if kind == "face":
+            return Face(image, mask > 0, id="tensor")
+        if mask.min() < 0 or mask.max() > 255:
+            raise InputError("label maps must hold class ids in 0..255", "mask")
+        labels = mask.astype(np.uint8)
+        classes = self.face_classes
+        region = labels != 0 if classes is None else np.isin(labels, classes)
+        return Face(image, region, id="tensor", labels=labels)
+
+
+def _to_uint8(image: torch.Tensor) -> torch.Tensor:
+    if image.dtype == torch.uint8:
+        return image
+    if not image.is_floating_point():
+        raise ValueError(f"image must be uint8 or floating point, got {image.dtype}")
+    return (image.clamp(0, 1) * 255).round().to(torch.uint8)
+
+
+def _preload_cuda(cache: RenderCache, be: Any, face: Face, image_u8: torch.Tensor) -> None:
+    """Hand the CUDA tensor's memory to CuPy through DLPack (no host round trip for the
+    render's face upload). Sampling still reads the host copy."""
+    import cupy
+
+    hwc = cupy.from_dlpack(image_u8.permute(1, 2, 0).contiguous())
+    mask = cupy.asarray(face.mask)
+    labels = None if face.labels is None else cupy.asarray(face.labels)
+    preload_face(cache, be, face, hwc, mask, labels)
+
+
+def _tensor(array: Any, device: torch.device) -> torch.Tensor:
+    """A NumPy or CuPy array as a tensor on ``device`` (DLPack for CuPy: zero-copy)."""
+    if isinstance(array, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(array)).to(device)
+    return torch.from_dlpack(array).to(device)
+
+
+def _outputs(
+    image: torch.Tensor,
+    mask: torch.Tensor | None,
+    kind: str,
+    result: Result | None,
+) -> dict[str, torch.Tensor]:
+    device = image.device
+    h, w = image.shape[1:]
+    if result is None:
+        occluded = torch.zeros((h, w), dtype=torch.bool, device=device)
+        out_mask = mask if mask is not None else torch.ones((h, w), dtype=torch.bool, device=device)
+        return {
+            "image": image,
+            "mask": out_mask,
+            "occlusion_mask": occluded,
+            "occluded": torch.tensor(False),
+        }
+    rendered = _tensor(result.image, device).permute(2, 0, 1).contiguous()
+    occluded = _tensor(result.occlusion_mask, device) > 0
+    if image.dtype == torch.uint8:
+        out_image = rendered
+    else:  # keep the exact float values where the render left the (quantised) pixel alone
+        changed = (rendered != _to_uint8(image)).any(dim=0, keepdim=True)
+        out_image = torch.where(changed, rendered.to(image.dtype) / 255, image)
+    if kind == "none":
+        out_mask = ~occluded
+    elif kind == "face":
+        visible = _tensor(result.face_mask, device) > 0
+        on = 1 if mask.dtype == torch.bool else int(mask.max().item())
+        out_mask = visible if mask.dtype == torch.bool else (visible.to(mask.dtype) * on)
+    else:
+        out_mask = _tensor(result.labels, device).to(mask.dtype)
+    return {
+        "image": out_image,
+        "mask": out_mask,
+        "occlusion_mask": occluded,
+        "occluded": torch.tensor(True),
+    }
+
+
+class OcclusionDataset(torch.utils.data.Dataset):
+    """Occluded samples rendered on the fly from a face source.
+
+    Item ``i`` is the face ``faces_source.ids()[i]`` with a random occluder (from
+    ``(seed, epoch, i)``), as the dict of :class:`RandomOcclusion` plus ``id`` (the face id).
+    The mask is the face's label map when it has one, else its face mask (bool).
+    """
+
+    def __init__(
+        self,
+        faces_source: FaceSource,
+        preset: Preset | EngineSpec | str | Path,
+        occluders: OccluderSource | TextureSource | Sequence[Occluder | Texture] | None = None,
+        *,
+        p: float = 1.0,
+        seed: int | None = 0,
+        generator: torch.Generator | None = None,
+        backend: str = "cpu",
+    ) -> None:
+        self.faces = faces_source
+        self.ids = list(faces_source.ids())
+        self.transform = RandomOcclusion(
+            preset, occluders, p, seed=seed, generator=generator, backend=backend
+        )
+        self.transform.mask_type = "face"
+        self.label_transform = copy.copy(self.transform)  # same seed and pool, label maps
+        self.label_transform.mask_type = "labels"
+
+    def set_epoch(self, epoch: int) -> None:
+        self.transform.set_epoch(epoch)
+        self.label_transform.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        face = self.faces.load(self.ids[index])
+        image = torch.from_numpy(face.image).permute(2, 0, 1).contiguous()
+        if face.labels is not None:
+            mask = torch.from_numpy(np.ascontiguousarray(face.labels))
+            out = self.label_transform(image, mask, index=index)
+        else:
+            out = self.transform(image, torch.from_numpy(face.mask), index=index)
+        out["id"] = self.ids[index]
+        return out

@@ -1,0 +1,115 @@
+"""Rendering cases shared by the backend tests: sampled parameters that exercise every op
+(SOT, Reinhard, occluder blur/JPEG/affine, RandOcc with and without texture, labels, whole-image
+augmentation, preview scale, opacity)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import cv2
+import numpy as np
+
+from studio.core.inputs import Face, Occluder, Texture
+from studio.core.params import RenderParams
+from studio.core.render import RenderCache, Result
+from studio.core.sample import sample
+from studio.core.spec import EngineSpec
+from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
+
+Case = tuple[str, Face, Occluder | Texture | None, RenderParams]
+
+_ALWAYS_AUG = {
+    "blur": {"probability": 1.0},
+    "jpeg": {"probability": 1.0},
+    "affine": {"probability": 1.0},
+}
+
+SPECS: dict[str, dict] = {
+    "natocc_sot": {},
+    "natocc_reinhard_aug": {"color": {"method": "reinhard"}, "occluder_augment": _ALWAYS_AUG},
+    "natocc_sot_opacity": {
+        "blend": {"opacity_probability": 1.0, "feather": 2.0, "edge_blur": 1.5},
+        "rotation": {"point_at_face": True},
+    },
+    "natocc_image_aug": {
+        "image_augment": {"enabled": True, "flip_probability": 1.0, "blur_probability": 1.0}
+    },
+    "randocc_texture": {"mode": "randocc", "shape": {"canvas": 128}},
+    "randocc_flat": {"mode": "randocc", "shape": {"canvas": 96, "texture_probability": 0.0}},
+}
+
+
+def _face_with_labels(size: int, seed: int) -> Face:
+    face = synthetic_face(size, seed)
+    labels = (face.mask.astype(np.uint8) * 1).copy()
+    labels[: size // 3][face.mask[: size // 3]] = 2
+    return Face(face.image, face.mask, face.id, labels)
+
+
+def cases(size: int = 192) -> list[Case]:
+    """Sampled (name, face, occluder, params) covering the pipeline; deterministic."""
+    faces = [_face_with_labels(size, 0), synthetic_face(size, 1).resized(0.75)]
+    occluder = synthetic_occluder(160, 3)
+    texture = synthetic_texture(96, 4)
+    out: list[Case] = []
+    for name, data in SPECS.items():
+        spec = EngineSpec.model_validate(data)
+        for i, face in enumerate(faces):
+            occ = occluder if spec.mode == "natocc" else (texture if i == 0 else None)
+            for seed in range(2):
+                rng = np.random.default_rng(1000 * i + seed)
+                params = sample(spec, rng, face, occ, RenderCache())
+                out.append((f"{name}-{i}-{seed}", face, occ, params))
+    return out
+
+
+def result_digest(result: Result) -> str:
+    """Hash of every array of a result (image, masks, alpha, labels)."""
+    h = hashlib.sha256()
+    for a in (result.image, result.face_mask, result.occlusion_mask, result.alpha, result.labels):
+        if a is None:
+            h.update(b"none")
+            continue
+        h.update(str((a.dtype.str, a.shape)).encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
+
+
+def boundary(mask: np.ndarray) -> np.ndarray:
+    """Pixels within one pixel of the boundary of a binary mask (both sides)."""
+    m = mask.astype(np.uint8)
+    kernel = np.ones((3, 3), np.uint8)
+    return (cv2.dilate(m, kernel) > 0) & ~(cv2.erode(m, kernel, borderValue=1) > 0)
+
+
+def parity_problems(cpu: Result, other: Result) -> list[str]:
+    """What breaks the CPU/device parity rule (empty when it holds).
+
+    Image: ``|other - cpu| <= 1`` grey level on at least 99.9% of the pixel values. Masks and
+    labels: identical, or differing only on the CPU label boundary and on at most 0.1% of the
+    pixels (float rounding of the shape alpha at exactly the 0.5 threshold).
+    """
+    problems = []
+    if cpu.image.shape != other.image.shape or cpu.image.dtype != other.image.dtype:
+        return [
+            f"image {other.image.dtype}{other.image.shape} != {cpu.image.dtype}{cpu.image.shape}"
+        ]
+    diff = np.abs(cpu.image.astype(np.int16) - other.image.astype(np.int16))
+    far = float(np.mean(diff > 1))
+    if far > 0.001:
+        problems.append(f"{far:.4%} of image values differ by more than 1 (max {diff.max()})")
+    edge = boundary(cpu.occlusion_mask > 0)
+    pairs = [("face_mask", cpu.face_mask, other.face_mask)]
+    pairs.append(("occlusion_mask", cpu.occlusion_mask, other.occlusion_mask))
+    if cpu.labels is not None:
+        pairs.append(("labels", cpu.labels, other.labels))
+    for name, a, b in pairs:
+        if b is None or a.shape != b.shape or a.dtype != b.dtype:
+            problems.append(f"{name}: shape/dtype differ")
+            continue
+        differ = a != b
+        if np.any(differ & ~edge):
+            problems.append(f"{name}: {int(np.sum(differ & ~edge))} pixels differ off the boundary")
+        if differ.mean() > 0.001:
+            problems.append(f"{name}: {differ.mean():.4%} of pixels differ")
+    return problems
