@@ -1,0 +1,180 @@
+"""The image reader on awkward and broken files: usable ones load right, others say why."""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from badcorpus import (
+    build_corpus,
+    cmyk_jpeg,
+    exif_rotated_jpeg,
+    face_image,
+    gray16_png,
+    png_bytes,
+    png_header_only,
+)
+
+from studio.core import imageio
+from studio.core.errors import InputError
+from studio.core.sources import FolderFaceSource, FolderOccluderSource
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    root = tmp_path_factory.mktemp("corpus")
+    return root, build_corpus(root)
+
+
+def test_every_corpus_face_loads_or_fails_with_its_reason(corpus: tuple[Path, dict]) -> None:
+    root, expect = corpus
+    source = FolderFaceSource(root / "faces", root / "masks")
+    report = source.report(check=True)
+    problems = {
+        Path(p.path).relative_to(root / "faces").as_posix(): p.reason
+        for p in report.problems
+        if Path(p.path).is_relative_to(root / "faces")
+    }
+    problems.update(
+        {
+            Path(p.path).name: p.reason
+            for p in report.problems
+            if Path(p.path).is_relative_to(root / "masks")
+        }
+    )
+    for name, (outcome, check) in expect.items():
+        if outcome == "ok":
+            face = source.load(name)
+            assert check(face.image), name
+            assert face.mask.shape == face.image.shape[:2]
+            assert name not in problems
+        else:
+            stem_mask = name.rsplit(".", 1)[0] + ".png"
+            reason = problems.get(name) or problems.get(stem_mask)
+            assert reason is not None, f"{name} was not reported"
+            assert check in reason, (name, reason)
+    ok = sum(1 for outcome, _ in expect.values() if outcome == "ok")
+    assert report.count == ok
+    # the text file is not an image name and is not listed; the empty folder adds nothing
+    assert "notes.txt" not in source.ids()
+
+
+def test_load_errors_name_the_file(corpus: tuple[Path, dict]) -> None:
+    root, _ = corpus
+    source = FolderFaceSource(root / "faces", root / "masks")
+    with pytest.raises(InputError) as err:
+        source.load("truncated.jpg")
+    assert err.value.path == str(root / "faces" / "truncated.jpg")
+    assert err.value.reason == "truncated JPEG"
+    with pytest.raises(InputError) as err:
+        source.load("mismatch.png")
+    assert err.value.path == str(root / "masks" / "mismatch.png")
+
+
+def test_rgba_occluders_keep_alpha_and_reject_empty(corpus: tuple[Path, dict]) -> None:
+    root, _ = corpus
+    source = FolderOccluderSource(root / "occluders")
+    cup = source.load("cup.png")
+    assert cup.size == (20, 20)  # cropped to the opaque part
+    assert (cup.image[0, 0] == (10, 200, 30)).all()
+    with pytest.raises(InputError, match="empty"):
+        source.load("transparent.png")
+    with pytest.raises(InputError, match="no alpha"):
+        source.load("opaque_rgb.jpg")
+    report = source.report(check=True)
+    assert report.count == 1 and len(report.problems) == 2
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    img = face_image(64, 48)
+    img[:8, :8] = (255, 0, 0)  # red top-left corner as stored
+    path = tmp_path / "r.jpg"
+    path.write_bytes(exif_rotated_jpeg(img))
+    out = imageio.read_image(path)
+    assert out.shape == (48, 64, 3)
+    # orientation 6: stored top-left ends up top-right
+    assert out[2, -3, 0] > 200 and out[2, -3, 1] < 60
+
+
+def test_16_bit_is_scaled_not_clipped(tmp_path: Path) -> None:
+    path = tmp_path / "g.png"
+    path.write_bytes(gray16_png())
+    out = imageio.read_image(path)
+    assert out.dtype == np.uint8 and out[0, 0, 0] == 128 and out[0, -1, 0] == 255
+
+
+def test_cmyk_jpeg_becomes_rgb(tmp_path: Path) -> None:
+    path = tmp_path / "c.jpg"
+    path.write_bytes(cmyk_jpeg((30, 90, 220)))
+    out = imageio.read_image(path)
+    assert out.shape[2] == 3
+    assert np.abs(out[10, 10].astype(int) - (30, 90, 220)).max() <= 6
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([0, 255], [False, True]),
+        ([0, 1], [False, True]),
+        ([0, 100, 127, 128, 200, 255], [False, False, False, True, True, True]),
+        ([0, 0], [False, False]),
+    ],
+)
+def test_mask_threshold_at_half_max(
+    tmp_path: Path, values: list[int], expected: list[bool]
+) -> None:
+    path = tmp_path / "m.png"
+    path.write_bytes(png_bytes(np.array([values], np.uint8)))
+    assert imageio.read_mask(path).ravel().tolist() == expected
+
+
+def test_mask_size_mismatch_and_nearest_resize(tmp_path: Path) -> None:
+    path = tmp_path / "m.png"
+    mask = np.zeros((4, 4), np.uint8)
+    mask[:2] = 255
+    path.write_bytes(png_bytes(mask))
+    with pytest.raises(InputError, match="mask 4x4 does not match image 8x6"):
+        imageio.read_mask(path, shape=(6, 8))
+    big = imageio.read_mask(path, shape=(8, 8), resize=True)
+    assert big.shape == (8, 8) and big[:4].all() and not big[4:].any()
+
+
+def test_pixel_guard_rejects_from_the_header_without_allocating(tmp_path: Path) -> None:
+    path = tmp_path / "huge.png"
+    path.write_bytes(png_header_only(20000, 20000))
+    tracemalloc.start()
+    with pytest.raises(InputError, match="decompression-bomb"):
+        imageio.read_image(path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 50_000_000  # decoding would need 1.2 GB
+
+
+def test_pixel_limit_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "mid.png"
+    path.write_bytes(png_bytes(face_image(100, 100)))
+    assert imageio.read_image(path, max_pixels=10_000).shape == (100, 100, 3)
+    with pytest.raises(
+        InputError,
+        match=r"100x100 \(10,000 pixels\) is over the decompression-bomb limit of 9,999 ",
+    ):
+        imageio.read_image(path, max_pixels=9_999)
+    monkeypatch.setenv("STUDIO_MAX_PIXELS", "5000")
+    with pytest.raises(InputError, match="decompression-bomb"):
+        imageio.read_image(path)
+    header = tmp_path / "70mp.png"
+    header.write_bytes(png_header_only(10000, 7000))
+    monkeypatch.delenv("STUDIO_MAX_PIXELS")
+    with pytest.raises(
+        InputError, match=r"10000x7000 \(70,000,000 pixels\) .* limit of 64,000,000"
+    ):
+        imageio.probe(header)
+
+
+def test_probe_reads_only_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "x.jpg"
+    path.write_bytes(png_bytes(face_image(30, 20)))
+    info = imageio.probe(path)
+    assert (info.width, info.height, info.format) == (20, 30, "PNG")
