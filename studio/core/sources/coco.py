@@ -60,18 +60,27 @@ def _rle_from_string(text: str) -> list[int]:
     return runs
 
 
-def _polygons_mask(polygons: list[list[float]], origin: tuple[int, int], size: tuple[int, int]):
+POLYGON_SUPERSAMPLING = 4
+
+
+def _polygons_mask(
+    polygons: list[list[float]], origin: tuple[int, int], size: tuple[int, int]
+) -> np.ndarray:
+    """Pixels whose area is at least half inside the polygons (coordinates at pixel edges,
+    as in COCO), rasterised at 4x and reduced, so a 10..40 box covers pixels 10..39."""
     h, w = size
-    mask = np.zeros((h, w), np.uint8)
+    k = POLYGON_SUPERSAMPLING
+    fine = np.zeros((h * k, w * k), np.uint8)
     shifted = []
     for poly in polygons:
-        pts = np.asarray(poly, np.float64).reshape(-1, 2) - origin
+        pts = (np.asarray(poly, np.float64).reshape(-1, 2) - origin) * k
         if pts.shape[0] >= 3:
             shifted.append(np.round(pts).astype(np.int32))
     if not shifted:
         raise ValueError("polygon with fewer than 3 points")
-    cv2.fillPoly(mask, shifted, 1)
-    return mask > 0
+    cv2.fillPoly(fine, shifted, 1)
+    coverage = fine.reshape(h, k, w, k).mean(axis=(1, 3))
+    return coverage >= 0.5
 
 
 class CocoOccluderSource:
