@@ -45,7 +45,7 @@ RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
 #: How far the forehead is extended above the eye line, as a fraction of eye-line-to-top height.
 FOREHEAD_EXTENSION = 0.45
 #: Mahalanobis distance (YCrCb) up to which an extension pixel counts as skin.
-SKIN_DISTANCE = 3.0
+SKIN_DISTANCE = 2.0
 
 
 @dataclass(frozen=True)
@@ -228,6 +228,8 @@ def mask_from_landmarks(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     oval = points[list(FACE_OVAL)]
     base = np.zeros((h, w), np.uint8)
     cv2.fillPoly(base, [np.round(oval).astype(np.int32)], 1)
+    # the hull of all landmarks adds the nose and lips of faces seen from the side
+    cv2.fillPoly(base, [cv2.convexHull(np.round(points).astype(np.int32))], 1)
     up = points[FOREHEAD_TOP] - points[CHIN]
     length = float(np.linalg.norm(up))
     if length < 1:
