@@ -34,6 +34,8 @@ MIN_DETECTION_SCORE = 0.5
 MIN_PRESENCE_SCORE = 0.5
 NMS_IOU = 0.3
 ROI_SCALE = 1.5
+#: Longest side at which masks are computed (bigger photos are scaled down, then back).
+WORK_SIDE = 1024
 
 #: Face-oval landmark ids of the 468-point face mesh, in order around the face (10 = top).
 FACE_OVAL = (
@@ -79,7 +81,7 @@ def _anchors() -> np.ndarray:
 _ANCHORS = _anchors()
 
 
-def _weighted_nms(boxes: np.ndarray, scores: np.ndarray, extra: np.ndarray) -> list[int]:
+def _nms(boxes: np.ndarray, scores: np.ndarray) -> list[int]:
     """Indices kept by non-maximum suppression (highest score first); boxes x0,y0,x1,y1."""
     order = list(np.argsort(-scores))
     keep = []
@@ -117,7 +119,26 @@ class FaceMasker:
 
     # -- detection -------------------------------------------------------------------------
     def detect(self, image: np.ndarray) -> list[Detection]:
-        """Faces in an RGB uint8 image, best score first."""
+        """Faces in an RGB uint8 image, best score first.
+
+        The short-range detector sees a 128 px square, so small faces (group photos) are also
+        searched for in 3x3 overlapping tiles of half the image; results are merged."""
+        h, w = image.shape[:2]
+        found = self._detect_window(image, 0, 0)
+        tile = max(h, w) // 2
+        if tile >= 2 * DETECTOR_SIZE:
+            for ty in np.linspace(0, max(0, h - tile), 3).astype(int):
+                for tx in np.linspace(0, max(0, w - tile), 3).astype(int):
+                    window = image[ty : ty + tile, tx : tx + tile]
+                    found.extend(self._detect_window(window, int(tx), int(ty)))
+        if not found:
+            return []
+        boxes = np.array([d.box for d in found])
+        scores = np.array([d.score for d in found])
+        return [found[i] for i in _nms(boxes, scores)]
+
+    def _detect_window(self, image: np.ndarray, dx: int, dy: int) -> list[Detection]:
+        """Detections in one window (letterboxed to a square), in image pixels."""
         h, w = image.shape[:2]
         side = max(h, w)
         square = np.zeros((side, side, 3), np.uint8)
@@ -127,7 +148,8 @@ class FaceMasker:
         blob = (small.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
         self._detector.setInput(blob)
         raw_scores, raw_boxes = self._detector.forward(["classificators", "regressors"])
-        scores = 1.0 / (1.0 + np.exp(-np.clip(raw_scores.reshape(-1).astype(np.float64), -80, 80)))
+        logits = np.clip(raw_scores.reshape(-1).astype(np.float64), -80, 80)
+        scores = 1.0 / (1.0 + np.exp(-logits))
         chosen = np.flatnonzero(scores >= MIN_DETECTION_SCORE)
         if chosen.size == 0:
             return []
@@ -137,19 +159,15 @@ class FaceMasker:
         bw, bh = reg[:, 2], reg[:, 3]
         boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], -1)
         kps = reg[:, 4:16].reshape(-1, 6, 2) + anchor[:, None, :]
-        keep = _weighted_nms(boxes, scores[chosen], kps)
-        offset = np.array([left, top], np.float32)
-        found = []
-        for i in keep:
-            box = boxes[i] * side - np.concatenate([offset, offset])
-            found.append(
-                Detection(
-                    float(scores[chosen][i]),
-                    tuple(float(v) for v in box),
-                    kps[i] * side - offset,
-                )
+        offset = np.array([left - dx, top - dy], np.float64)
+        return [
+            Detection(
+                float(scores[chosen][i]),
+                tuple(float(v) for v in boxes[i] * side - np.concatenate([offset, offset])),
+                kps[i] * side - offset,
             )
-        return found
+            for i in _nms(boxes, scores[chosen])
+        ]
 
     # -- landmarks -------------------------------------------------------------------------
     def _roi(self, centre: np.ndarray, size: float, angle: float) -> np.ndarray:
@@ -206,7 +224,19 @@ class FaceMasker:
 
     # -- masks -----------------------------------------------------------------------------
     def face_masks(self, image: np.ndarray, every_face: bool = False) -> list[np.ndarray]:
-        """Bool face-skin masks, largest face first (only the largest unless ``every_face``)."""
+        """Bool face-skin masks, largest face first (only the largest unless ``every_face``).
+
+        Images longer than WORK_SIDE pixels are processed at that size and the masks scaled
+        back (the landmarks come from a 192 px crop, so nothing is lost)."""
+        h, w = image.shape[:2]
+        if max(h, w) > WORK_SIDE:
+            factor = WORK_SIDE / max(h, w)
+            size = (max(1, round(w * factor)), max(1, round(h * factor)))
+            small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            return [
+                cv2.resize(m.astype(np.uint8) * 255, (w, h), interpolation=cv2.INTER_LINEAR) > 127
+                for m in self.face_masks(small, every_face)
+            ]
         detections = sorted(self.detect(image), key=lambda d: d.area, reverse=True)
         masks = []
         for det in detections:
@@ -222,8 +252,22 @@ class FaceMasker:
 
 
 def mask_from_landmarks(image: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Face-skin mask from 468 landmarks: face oval, forehead extended over skin-coloured
-    pixels only."""
+    """Face-skin mask from 468 landmarks: hull of the landmarks and the face oval, the forehead
+    extended over skin-coloured pixels only. Work is done in the face's box only."""
+    h, w = image.shape[:2]
+    span = float(np.linalg.norm(points[FOREHEAD_TOP] - points[CHIN]))
+    pad = int(span * FOREHEAD_EXTENSION) + 8
+    x0, y0 = (max(0, int(v) - pad) for v in points.min(0))
+    x1, y1 = (int(v) + pad for v in points.max(0))
+    x1, y1 = min(w, x1), min(h, y1)
+    mask = np.zeros((h, w), bool)
+    if x1 <= x0 or y1 <= y0:
+        return mask
+    mask[y0:y1, x0:x1] = _mask_in_box(image[y0:y1, x0:x1], points - (x0, y0))
+    return mask
+
+
+def _mask_in_box(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     h, w = image.shape[:2]
     oval = points[list(FACE_OVAL)]
     base = np.zeros((h, w), np.uint8)
@@ -237,8 +281,7 @@ def mask_from_landmarks(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     up /= length
     eye_line = (points[RIGHT_EYE_OUTER] + points[LEFT_EYE_OUTER]) / 2.0
     height = (oval - eye_line) @ up
-    top = max(float(height.max()), 1.0)
-    stretched = oval + np.outer(np.clip(height, 0, None) / top * FOREHEAD_EXTENSION * top, up)
+    stretched = oval + np.outer(np.clip(height, 0, None) * FOREHEAD_EXTENSION, up)
     extended = np.zeros((h, w), np.uint8)
     cv2.fillPoly(extended, [np.round(stretched).astype(np.int32)], 1)
     extra = (extended > 0) & (base == 0)
