@@ -110,7 +110,11 @@ class FaceMasker:
         paths = [folder / DETECTOR_FILE, folder / LANDMARK_FILE]
         for path in paths:
             if not path.is_file():
-                raise InputError("face-mask model not found (reinstall Occlusion Studio)", path)
+                raise InputError(
+                    "face-mask model not found (it ships in resources/models of the checkout; "
+                    "STUDIO_MODELS_DIR points elsewhere)",
+                    path,
+                )
         try:
             self._detector = cv2.dnn.readNetFromTFLite(str(paths[0]))
             self._landmarker = cv2.dnn.readNetFromTFLite(str(paths[1]))
