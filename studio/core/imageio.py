@@ -31,6 +31,7 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 #: Default decompression-bomb limit in pixels (64 MP); ``STUDIO_MAX_PIXELS`` overrides it.
 DEFAULT_MAX_PIXELS = 64_000_000
+EXIF_ORIENTATION = 0x0112
 
 
 def max_pixels_limit() -> int:
@@ -160,6 +161,8 @@ def _decode(path: Path, max_pixels: int | None) -> Image.Image:
             raise InputError(f"damaged PNG (CRC error in {chunk} chunk)", path)
     try:
         image.load()
+        if image.getexif().get(EXIF_ORIENTATION, 1) in (1, None):
+            return image  # exif_transpose would copy the pixels for nothing
         return ImageOps.exif_transpose(image) or image
     except OSError as err:
         text = str(err)
