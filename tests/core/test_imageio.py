@@ -180,3 +180,22 @@ def test_probe_reads_only_the_header(tmp_path: Path) -> None:
     path.write_bytes(png_bytes(face_image(30, 20)))
     info = imageio.probe(path)
     assert (info.width, info.height, info.format) == (20, 30, "PNG")
+
+
+@pytest.mark.parametrize("ext", ["png", "tif"])
+def test_16_bit_colour_and_alpha(tmp_path: Path, ext: str) -> None:
+    import cv2
+
+    bgr = np.zeros((20, 30, 3), np.uint16)
+    bgr[..., 0], bgr[..., 1] = 65535, 32896  # blue full, green half
+    path = tmp_path / f"c16.{ext}"
+    cv2.imwrite(str(path), bgr)
+    assert imageio.read_image(path)[0, 0].tolist() == [0, 128, 255]
+    rgba = np.dstack([bgr, np.full((20, 30), 65535, np.uint16)])
+    cv2.imwrite(str(tmp_path / "a16.png"), rgba)
+    assert imageio.read_image(tmp_path / "a16.png", keep_alpha=True)[0, 0].tolist() == [
+        0,
+        128,
+        255,
+        255,
+    ]
