@@ -16,7 +16,7 @@ and damaged files (OpenCV's decoder silently fills a truncated JPEG with grey).
 from __future__ import annotations
 
 import os
-import warnings
+import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +55,21 @@ class ImageInfo:
     mode: str
 
 
+_PILLOW_LIMIT_LOCK = threading.Lock()
+
+
+def _open_without_pillow_limit(path: Path) -> Image.Image:
+    """``Image.open`` with Pillow's own pixel limit off: ours, configurable, is checked right
+    after from the same header (Pillow's fixed 89 MP limit would override a higher one)."""
+    with _PILLOW_LIMIT_LOCK:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            return Image.open(path)
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
 def _open(path: Path, max_pixels: int | None) -> Image.Image:
     """Open ``path`` lazily (header only) and apply the pixel guard."""
     limit = max_pixels_limit() if max_pixels is None else max_pixels
@@ -71,9 +86,7 @@ def _open(path: Path, max_pixels: int | None) -> Image.Image:
     if size == 0:
         raise InputError("0-byte file", path)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
+        image = _open_without_pillow_limit(path)
     except Image.DecompressionBombError:
         raise InputError(
             f"image is over the decompression-bomb limit of {limit:,} pixels", path

@@ -152,6 +152,8 @@ def test_pixel_guard_rejects_from_the_header_before_decoding(tmp_path: Path) -> 
         with pytest.raises(InputError, match="decompression-bomb"):
             imageio.read_mask(path)
     assert imageio.probe(tmp_path / "10000.png", max_pixels=80_000_000).width == 10000
+    # a limit above Pillow's own fixed one (179 MP) is honoured too
+    assert imageio.probe(tmp_path / "20000.png", max_pixels=500_000_000).width == 20000
 
 
 def test_pixel_limit_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
