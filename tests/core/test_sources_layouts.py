@@ -325,3 +325,23 @@ def test_scan_does_not_decode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(imageio, "_decode", boom)
     source = FolderOccluderSource(tmp_path)
     assert len(source.ids()) == 300 and source.report().count == 300
+
+
+def test_sources_from_preset_relative_to_the_preset(celeba: Path, coco: Path) -> None:
+    from studio.core.preset import SourcesSpec
+    from studio.core.sources import sources_from_preset
+
+    base = celeba.parent
+    spec = SourcesSpec(
+        faces=celeba.name,
+        occluders=str(coco),
+        occluder_kind="hand",
+        occluder_up="down",
+        textures=celeba.name + "/CelebA-HQ-img",
+    )
+    faces, occluders, textures = sources_from_preset(spec, base)
+    assert isinstance(faces, CelebAMaskSource) and faces.ids() == ["0.jpg", "2000.jpg"]
+    assert isinstance(occluders, CocoOccluderSource)
+    assert (occluders.kind, occluders.up) == ("hand", "down")
+    assert isinstance(textures, TextureFolder) and len(textures.ids()) == 3
+    assert sources_from_preset(SourcesSpec(), base) == (None, None, None)

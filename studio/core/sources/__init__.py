@@ -19,7 +19,7 @@ from studio.core.sources.base import (
 )
 from studio.core.sources.celebamask import CelebAMaskSource
 from studio.core.sources.coco import CocoOccluderSource
-from studio.core.sources.detect import open_source
+from studio.core.sources.detect import open_source, sources_from_preset
 
 __all__ = [
     "AutoMaskFaceSource",
@@ -35,4 +35,5 @@ __all__ = [
     "TextureSource",
     "open_source",
     "scan_images",
+    "sources_from_preset",
 ]

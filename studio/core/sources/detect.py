@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from studio.core.errors import InputError
+from studio.core.preset import SourcesSpec
 from studio.core.sources.automask import AutoMaskFaceSource
 from studio.core.sources.base import FolderFaceSource, FolderOccluderSource, TextureFolder
 from studio.core.sources.celebamask import CelebAMaskSource, is_celebamask
@@ -76,3 +77,34 @@ def open_source(
     if mask_root is not None:
         return FolderFaceSource(root, mask_root)
     return AutoMaskFaceSource(path, save_masks=save_masks, every_face=every_face)
+
+
+def sources_from_preset(
+    spec: SourcesSpec, base: str | Path = "."
+) -> tuple[Any | None, Any | None, Any | None]:
+    """(faces, occluders, textures) sources of a preset's ``sources:`` section.
+
+    Relative paths are relative to ``base`` (the preset's folder). Layouts are recognised as
+    by :func:`open_source`: ``faces`` may be a CelebAMask-HQ folder, a folder with images/ +
+    masks/, or plain photos (automatic masks) when ``face_masks`` is not given; ``occluders``
+    may be a COCO .json.
+    """
+    base = Path(base)
+
+    def where(value: str | None) -> Path | None:
+        return None if value is None else base / Path(value).expanduser()
+
+    faces = occluders = textures = None
+    if spec.faces:
+        faces = open_source(where(spec.faces), "faces", masks=where(spec.face_masks))
+    if spec.occluders:
+        occluders = open_source(
+            where(spec.occluders),
+            "occluders",
+            masks=where(spec.occluder_masks),
+            kind=spec.occluder_kind,
+            up=spec.occluder_up,
+        )
+    if spec.textures:
+        textures = open_source(where(spec.textures), "textures")
+    return faces, occluders, textures
