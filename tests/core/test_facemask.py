@@ -96,3 +96,15 @@ def test_no_face() -> None:
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="face-mask model not found"):
         facemask.FaceMasker(tmp_path)
+
+
+def test_same_mask_whatever_the_thread_count() -> None:
+    image, _ = _sample("astronaut")
+    before = cv2.getNumThreads()
+    try:
+        many = facemask.FaceMasker().face_masks(image)[0]
+        cv2.setNumThreads(1)
+        one = facemask.FaceMasker().face_masks(image)[0]
+    finally:
+        cv2.setNumThreads(before)
+    assert (many == one).all()
