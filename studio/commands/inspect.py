@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 from studio.core.sources import open_source
 
@@ -61,4 +62,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {key}: {value}")
         for problem in report.problems:
             print(f"  problem: {problem.line()}")
+        if args.role is None and Path(args.source).is_dir():
+            print("  (read as the layout above; --as occluders or --as textures for other uses)")
     return 0 if report.count > 0 else 1
