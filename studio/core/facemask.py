@@ -34,6 +34,8 @@ MIN_DETECTION_SCORE = 0.5
 MIN_PRESENCE_SCORE = 0.5
 NMS_IOU = 0.3
 ROI_SCALE = 1.5
+#: Two masks overlapping more than this (share of the smaller) are the same face found twice.
+DUPLICATE_OVERLAP = 0.5
 #: Longest side at which masks are computed (bigger photos are scaled down, then back).
 WORK_SIDE = 1024
 
@@ -248,11 +250,16 @@ class FaceMasker:
             if points is None:
                 continue
             mask = mask_from_landmarks(image, points)
-            if mask.any():
+            if mask.any() and not any(_overlap(mask, kept) > DUPLICATE_OVERLAP for kept in masks):
                 masks.append(mask)
                 if not every_face:
                     break
-        return masks
+        return sorted(masks, key=lambda m: int(m.sum()), reverse=True)
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of the smaller mask covered by the other (the same face found twice ~ 1)."""
+    return float((a & b).sum()) / max(1, min(int(a.sum()), int(b.sum())))
 
 
 def mask_from_landmarks(image: np.ndarray, points: np.ndarray) -> np.ndarray:

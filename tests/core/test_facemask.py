@@ -108,3 +108,12 @@ def test_same_mask_whatever_the_thread_count() -> None:
     finally:
         cv2.setNumThreads(before)
     assert (many == one).all()
+
+
+def test_a_face_found_twice_gives_one_mask(monkeypatch: pytest.MonkeyPatch) -> None:
+    image, _ = _sample("grace_hopper")
+    masker = facemask.FaceMasker()
+    found = masker.detect(image)
+    assert len(found) == 1
+    monkeypatch.setattr(masker, "detect", lambda img: found * 2)
+    assert len(masker.face_masks(image, every_face=True)) == 1
