@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from studio.core.errors import InputError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+# Pillow warns (on stderr) about damaged TIFF tags and the like; damaged files are reported
+# as one InputError line instead.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 #: Default decompression-bomb limit in pixels (64 MP); ``STUDIO_MAX_PIXELS`` overrides it.
 DEFAULT_MAX_PIXELS = 64_000_000

@@ -201,3 +201,42 @@ def test_16_bit_colour_and_alpha(tmp_path: Path, ext: str) -> None:
         255,
         255,
     ]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_randomly_damaged_files_load_or_fail_with_input_error(tmp_path: Path) -> None:
+    """Bytes flipped, cut and inserted in files of every format: nothing but InputError."""
+    import io
+
+    from PIL import Image
+
+    image = face_image(40, 30)
+    originals = []
+    for fmt in ("PNG", "JPEG", "TIFF", "WEBP", "BMP", "GIF"):
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, fmt)
+        originals.append(buf.getvalue())
+    originals += [exif_rotated_jpeg(image), cmyk_jpeg((10, 20, 30)), gray16_png()]
+    rng = np.random.default_rng(7)
+    path = tmp_path / "damaged.img"
+    failures = 0
+    for attempt in range(400):
+        data = bytearray(originals[attempt % len(originals)])
+        for _ in range(int(rng.integers(1, 5))):
+            at = int(rng.integers(0, len(data)))
+            choice = int(rng.integers(0, 3))
+            if choice == 0:
+                data[at] = int(rng.integers(0, 256))
+            elif choice == 1 and at > 0:
+                del data[at:]
+            else:
+                data[at:at] = rng.integers(0, 256, 4, dtype=np.uint8).tobytes()
+        path.write_bytes(bytes(data))
+        for read in (imageio.read_image, imageio.read_mask):
+            try:
+                out = read(path)
+                assert out.dtype in (np.uint8, bool) and out.size > 0
+            except InputError as err:
+                assert err.reason and err.path == str(path)
+                failures += 1
+    assert failures > 100  # the damage is real: many files are refused
