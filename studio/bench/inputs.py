@@ -84,6 +84,23 @@ def run(quick: bool, backend: str) -> list[BenchRow]:
         images = [imageio.read_image(p) for p in faces]
         per_image = time_call(lambda: [masker.face_masks(i) for i in images], repeat=3)
         ms = 1000 * per_image / len(images)
+        ious = []
+        for path, image in zip(faces, images, strict=True):
+            truth = imageio.read_mask(SAMPLES / "masks" / f"{path.stem}.png")
+            found = masker.face_masks(image)
+            auto = found[0] if found else np.zeros_like(truth)
+            ious.append(float((auto & truth).sum() / max(1, (auto | truth).sum())))
+        rows.append(
+            BenchRow(
+                "inputs",
+                f"face mask IoU vs hand-checked masks, mean of {len(ious)} bundled photos",
+                float(np.mean(ious)),
+                "IoU",
+                target=">= 0.85",
+                ok=float(np.mean(ious)) >= 0.85,
+                note=", ".join(f"{p.stem} {v:.3f}" for p, v in zip(faces, ious, strict=True)),
+            )
+        )
         rows.append(
             BenchRow(
                 "inputs",

@@ -345,3 +345,18 @@ def test_sources_from_preset_relative_to_the_preset(celeba: Path, coco: Path) ->
     assert (occluders.kind, occluders.up) == ("hand", "down")
     assert isinstance(textures, TextureFolder) and len(textures.ids()) == 3
     assert sources_from_preset(SourcesSpec(), base) == (None, None, None)
+
+
+def test_masks_at_another_resolution_only_when_the_source_says_so(tmp_path: Path) -> None:
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    (tmp_path / "images" / "f.png").write_bytes(png_bytes(face_image(64, 64)))
+    half = np.zeros((32, 32), np.uint8)
+    half[8:24, 8:24] = 255
+    (tmp_path / "masks" / "f.png").write_bytes(png_bytes(half))
+    with pytest.raises(InputError, match="mask 32x32 does not match image 64x64"):
+        FolderFaceSource(tmp_path / "images", tmp_path / "masks").load("f.png")
+    face = FolderFaceSource(tmp_path / "images", tmp_path / "masks", resize_masks=True).load(
+        "f.png"
+    )
+    assert face.mask.sum() == 32 * 32 and face.mask[16:48, 16:48].all()

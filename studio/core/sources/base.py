@@ -200,12 +200,15 @@ class FolderFaceSource:
     """Images in ``faces`` with masks in ``masks`` matched by full stem (same subfolders).
 
     ``face_01.v2.jpg`` matches ``face_01.v2.png`` (the name is never cut at its first dot).
+    A mask of another size than its image is an error, unless ``resize_masks`` says the masks
+    are stored at another resolution (then they are resized with nearest neighbour).
     """
 
     layout = "faces+masks"
 
-    def __init__(self, faces: str | Path, masks: str | Path) -> None:
+    def __init__(self, faces: str | Path, masks: str | Path, resize_masks: bool = False) -> None:
         self.root, self.masks = Path(faces), Path(masks)
+        self.resize_masks = resize_masks
         self._index = MaskIndex(self.masks)
         self._ids: list[str] | None = None
         self._problems: list[Problem] = []
@@ -229,7 +232,7 @@ class FolderFaceSource:
         if mask_path is None:
             raise InputError(self._index.missing(item_id).reason, path)
         image = imageio.read_image(path)
-        mask = imageio.read_mask(mask_path, shape=image.shape[:2])
+        mask = imageio.read_mask(mask_path, shape=image.shape[:2], resize=self.resize_masks)
         if not mask.any():
             raise InputError("face mask is empty (all zero)", mask_path)
         try:
