@@ -16,6 +16,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "render",
     "bench",
     "demo",
+    "facemask",
+    "inspect",
 )
 
 

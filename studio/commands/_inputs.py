@@ -6,35 +6,36 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.core import imageio
 from studio.core.errors import InputError
 from studio.core.inputs import Face, Occluder, Texture
-from studio.core.sources.base import read_image, read_mask
+from studio.core.sources.automask import face_label_map
+from studio.core.sources.base import read_image
 
 
 def load_face(image_path: str, mask_path: str | None) -> Face:
-    if mask_path is None:
-        raise InputError(
-            "no face mask given: pass --face-mask MASK.png (automatic face masks need the "
-            "face-mask model, see `studio facemask`)",
-            image_path,
-        )
+    """The face of ``image_path`` with its mask, or the automatic face mask when none given."""
     image = read_image(Path(image_path))
-    mask = read_mask(Path(mask_path))
-    if mask.shape != image.shape[:2]:
-        raise InputError(
-            f"mask {mask.shape[1]}x{mask.shape[0]} does not match image "
-            f"{image.shape[1]}x{image.shape[0]}",
-            mask_path,
-        )
-    return Face(image, mask, id=Path(image_path).name)
+    if mask_path is None:
+        mask = face_label_map(Path(image_path), image) == 1
+        if not mask.any():
+            raise InputError(
+                "no face found for the automatic face mask: pass --face-mask MASK.png",
+                image_path,
+            )
+    else:
+        mask = imageio.read_mask(Path(mask_path), shape=image.shape[:2])
+    try:
+        return Face(image, mask, id=Path(image_path).name)
+    except InputError as err:
+        raise InputError(err.reason, mask_path or image_path) from None
 
 
 def load_occluder(image_path: str, mask_path: str | None, kind: str, up: str) -> Occluder:
     image = read_image(Path(image_path), keep_alpha=True)
     if mask_path is not None:
-        alpha = read_mask(Path(mask_path)).astype(np.uint8) * 255
-        if alpha.shape != image.shape[:2]:
-            raise InputError("occluder mask size does not match the occluder image", mask_path)
+        mask = imageio.read_mask(Path(mask_path), shape=image.shape[:2])
+        alpha = mask.astype(np.uint8) * 255
     elif image.shape[2] == 4:
         alpha = image[:, :, 3]
     else:

@@ -25,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--preset", help="preset YAML (default: built-in defaults, natocc)")
     p.add_argument("--face", required=True, help="face image")
-    p.add_argument("--face-mask", help="face (skin) mask of the face image")
+    p.add_argument(
+        "--face-mask", help="face (skin) mask of the face image (default: automatic face mask)"
+    )
     p.add_argument("--occluder", help="occluder: RGBA PNG, or an image with --occluder-mask")
     p.add_argument("--occluder-mask", help="mask of the occluder image")
     p.add_argument(

@@ -100,7 +100,7 @@ def test_errors_are_one_line_naming_the_file(files, tmp_path):
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "face mask is empty" in lines[0] and "face.v2.jpg" in lines[0]
+    assert len(lines) == 1 and "face mask is empty" in lines[0] and "empty.png" in lines[0]
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()  # nothing half-written
 
