@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _load_inputs() -> tuple[list[Face], list[Occluder], list[Texture], str]:
     root = samples_dir()
     try:
-        faces_src = FolderFaceSource(root / "faces", root / "face_masks")
+        faces_src = FolderFaceSource(root / "faces" / "images", root / "faces" / "masks")
         occ_src = FolderOccluderSource(root / "occluders")
         tex_src = TextureFolder(root / "textures")
         faces = [faces_src.load(i) for i in faces_src.ids()]
