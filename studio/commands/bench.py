@@ -8,7 +8,6 @@ import json
 
 from studio.bench import SUITES
 from studio.bench.common import BenchRow, machine
-from studio.core.errors import StudioError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,12 +25,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _format(rows: list[BenchRow]) -> str:
-    lines = [f"{'suite':<8} {'figure':<26} {'value':>12}  {'target':<10} ok   note"]
+    name_w = max([len("figure"), *(len(r.name) for r in rows)])
+    target_w = max([len("target"), *(len(r.target) for r in rows)])
+    unit_w = max([1, *(len(r.unit) for r in rows)])
+    lines = [
+        f"{'suite':<8} {'figure':<{name_w}} {'value':>11} {'':<{unit_w}}  "
+        f"{'target':<{target_w}}  ok   note"
+    ]
     for r in rows:
         ok = "" if r.ok is None else ("yes" if r.ok else "NO")
         lines.append(
-            f"{r.suite:<8} {r.name:<26} {r.value:>10.3f} {r.unit:<2} {r.target:<10} "
-            f"{ok:<4} {r.note}"
+            f"{r.suite:<8} {r.name:<{name_w}} {r.value:>11.3f} {r.unit:<{unit_w}}  "
+            f"{r.target:<{target_w}}  {ok:<4} {r.note}"
         )
     return "\n".join(lines)
 
@@ -40,10 +45,7 @@ def run(args: argparse.Namespace) -> int:
     rows: list[BenchRow] = []
     for name in args.suite or SUITES:
         module = importlib.import_module(f"studio.bench.{name}")
-        try:
-            rows += module.run(quick=args.quick, backend=args.backend)
-        except StudioError:
-            raise
+        rows += module.run(quick=args.quick, backend=args.backend)
     info = machine()
     if args.json:
         print(json.dumps({"machine": info, "rows": [r.to_dict() for r in rows]}, indent=2))
