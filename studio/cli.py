@@ -16,6 +16,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "render",
     "bench",
     "demo",
+    "validate",
+    "export",
+    "sheet",
 )
 
 

@@ -1,0 +1,207 @@
+"""The plan of an export job: what is fixed before any sample is drawn.
+
+A :class:`JobPlan` holds the resolved preset, the sorted input ids, the job seed and the
+number of samples. Sample ``i`` depends on nothing else (see :mod:`.worker`), so the output
+bytes do not depend on the worker count, the engine, or resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio import __version__
+from studio.core.errors import InputError
+from studio.core.preset import Preset, ResolvedSources, preset_to_dict
+from studio.core.sources.base import list_images
+
+#: output sub-folders per layout: image, face mask, occlusion mask, multi-class labels
+LAYOUTS: dict[str, dict[str, str]] = {
+    "studio": {
+        "image": "images",
+        "mask": "masks",
+        "occlusion_mask": "occlusion_masks",
+        "labels": "labels",
+    },
+    "seed": {
+        "image": "img",
+        "mask": "mask",
+        "occlusion_mask": "occlusion_mask",
+        "labels": "labels",
+    },
+}
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """Everything that determines the output bytes of an export job (picklable)."""
+
+    preset: Preset
+    sources: ResolvedSources
+    face_ids: tuple[str, ...]
+    occluder_ids: tuple[str, ...]
+    texture_ids: tuple[str, ...]
+    seed: int
+    count: int
+    layout: str
+    out: Path
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def folders(self) -> dict[str, str]:
+        return LAYOUTS[self.layout]
+
+    def face_for(self, index: int) -> str:
+        """Faces are used in sorted order, ``count_per_face`` samples each, cycling."""
+        per = self.preset.output.count_per_face
+        return self.face_ids[(index // per) % len(self.face_ids)]
+
+    def stem_for(self, index: int) -> str:
+        """Output file stem: the sample index and the face's full stem (no collisions)."""
+        face = Path(self.face_for(index))
+        flat = (face.parent / face.stem).as_posix().replace("/", "__")
+        return f"{index:07d}_{flat}"
+
+    @property
+    def token(self) -> str:
+        """A short hash that identifies this job (record and output folder)."""
+        text = json.dumps([self.job_record(), str(self.out)], sort_keys=True)
+        return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+    def job_record(self) -> dict[str, Any]:
+        """The content of job.json (no timestamps: a resumed job writes the same file)."""
+        return {
+            "tool": "occlusion-studio",
+            "version": __version__,
+            "seed": self.seed,
+            "count": self.count,
+            "layout": self.layout,
+            "preset": preset_to_dict(self.preset),
+            "sources": {k: str(v) for k, v in self.sources.folders().items()},
+            "inputs": self.inputs,
+        }
+
+
+def _fingerprint(root: Path, ids: list[str]) -> dict[str, Any]:
+    """Cheap fingerprint of a folder's inputs: sorted relative paths and file sizes."""
+    h = hashlib.blake2b(digest_size=16)
+    for item in ids:
+        try:
+            size = os.stat(root / item).st_size
+        except OSError:
+            size = -1
+        h.update(f"{item}\0{size}\n".encode())
+    return {"root": str(root), "items": len(ids), "fingerprint": h.hexdigest()}
+
+
+def check_output_folder(out: Path, sources: ResolvedSources) -> None:
+    """Refuse an output folder inside (or equal to) an input folder."""
+    out = out.resolve()
+    for name, folder in sources.folders().items():
+        if out == folder or out.is_relative_to(folder):
+            raise InputError(f"output folder lies inside the {name} input folder {folder}", out)
+
+
+def make_plan(
+    preset: Preset,
+    sources: ResolvedSources,
+    out: str | Path,
+    *,
+    seed: int | None = None,
+    count: int | None = None,
+    layout: str | None = None,
+) -> JobPlan:
+    """List and fingerprint the inputs, and fix seed, count and layout.
+
+    Raises
+    ------
+    InputError
+        when a needed source is not set, a folder is missing or empty, or the output
+        folder lies inside an input folder.
+    """
+    out = Path(out).resolve()
+    check_output_folder(out, sources)
+    if sources.faces is None:
+        raise InputError("sources.faces: not set in the preset (or pass --faces DIR)")
+    if sources.face_masks is None:
+        raise InputError("sources.face_masks: not set in the preset (or pass --face-masks DIR)")
+    face_ids = list_images(sources.faces)
+    if not face_ids:
+        raise InputError("no face images found", sources.faces)
+    inputs = {
+        "faces": _fingerprint(sources.faces, face_ids),
+        "face_masks": _fingerprint(sources.face_masks, list_images(sources.face_masks)),
+    }
+    occluder_ids: list[str] = []
+    texture_ids: list[str] = []
+    if preset.mode == "natocc":
+        if sources.occluders is None:
+            raise InputError("sources.occluders: not set in the preset (or pass --occluders DIR)")
+        occluder_ids = list_images(sources.occluders)
+        if not occluder_ids:
+            raise InputError("no occluder images found", sources.occluders)
+        inputs["occluders"] = _fingerprint(sources.occluders, occluder_ids)
+        if sources.occluder_masks is not None:
+            masks = list_images(sources.occluder_masks)
+            inputs["occluder_masks"] = _fingerprint(sources.occluder_masks, masks)
+    elif sources.textures is not None:
+        texture_ids = list_images(sources.textures)
+        if not texture_ids:
+            raise InputError("no texture images found", sources.textures)
+        inputs["textures"] = _fingerprint(sources.textures, texture_ids)
+    job_seed = preset.output.seed if seed is None else seed
+    if job_seed < 0:
+        raise InputError(f"seed must be >= 0, got {job_seed}")
+    total = len(face_ids) * preset.output.count_per_face if count is None else count
+    if total < 1:
+        raise InputError(f"count must be >= 1, got {total}")
+    return JobPlan(
+        preset=preset,
+        sources=sources,
+        face_ids=tuple(face_ids),
+        occluder_ids=tuple(occluder_ids),
+        texture_ids=tuple(texture_ids),
+        seed=int(job_seed),
+        count=int(total),
+        layout=layout or preset.output.layout,
+        out=out,
+        inputs=inputs,
+    )
+
+
+def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(obj, dict):
+        flat: dict[str, Any] = {}
+        for key, value in obj.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: obj}
+
+
+def describe_difference(stored: dict[str, Any], current: dict[str, Any]) -> str | None:
+    """The first difference between two job records, in words; None when they match."""
+    a, b = _flatten(stored), _flatten(current)
+    order = ["version", "seed", "count", "layout", "sources", "preset", "inputs"]
+    keys = sorted(
+        set(a) | set(b),
+        key=lambda k: (
+            next((n for n, p in enumerate(order) if k == p or k.startswith(p + ".")), len(order)),
+            k,
+        ),
+    )
+    for key in keys:
+        if a.get(key, "<missing>") == b.get(key, "<missing>"):
+            continue
+        if key.startswith("inputs.") and key.endswith((".fingerprint", ".items")):
+            name = key.split(".")[1]
+            items_a = a.get(f"inputs.{name}.items")
+            items_b = b.get(f"inputs.{name}.items")
+            if items_a != items_b:
+                return f"the {name} input has {items_b} files now, {items_a} in the job"
+            return f"the {name} input changed (file names or sizes differ)"
+        return f"{key} is {b.get(key, '<missing>')!r} now, {a.get(key, '<missing>')!r} in the job"
+    return None
