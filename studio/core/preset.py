@@ -69,15 +69,34 @@ class Preset(EngineSpec):
         return EngineSpec(**{k: getattr(self, k) for k in EngineSpec.model_fields})
 
 
+def _loc(error: Any) -> str:
+    parts = [str(p) for p in error["loc"] if not str(p).startswith(("function-", "float"))]
+    return ".".join(parts).replace(".Range", "")
+
+
 def format_validation_error(err: ValidationError) -> str:
-    """First problem of a pydantic error as ``key.path: reason``."""
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "float")))
-    loc = loc.replace(".Range", "")
+    """First problem of a pydantic error as ``key.path: reason``.
+
+    For a number-or-range field the reason comes from the branch that matches the value
+    given (a mapping is checked as a range, anything else as a number).
+    """
+    errors = err.errors()
+    first = errors[0]
+
+    def is_range_branch(e: Any) -> bool:
+        return any("Range" in str(p) for p in e["loc"])
+
+    if isinstance(first.get("input"), dict) and not is_range_branch(first):
+        first = next((e for e in errors if is_range_branch(e)), first)
+    loc = _loc(first)
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
-    more = len(err.errors()) - 1
+    # model-level checks name their field first ("opacity must lie in ..."): move it to the path
+    field_name, _, rest = msg.partition(" ")
+    if field_name.isidentifier() and rest.startswith(("must ", "is ")):
+        loc, msg = f"{loc}.{field_name}" if loc else field_name, rest
+    more = len({_loc(e) for e in errors if not str(e["loc"][-1]).startswith("float")}) - 1
     return f"{loc or 'preset'}: {msg}" + (f" (and {more} more)" if more > 0 else "")
 
 

@@ -186,13 +186,13 @@ def describe_difference(stored: dict[str, Any], current: dict[str, Any]) -> str 
     """The first difference between two job records, in words; None when they match."""
     a, b = _flatten(stored), _flatten(current)
     order = ["version", "seed", "count", "layout", "sources", "preset", "inputs"]
-    keys = sorted(
-        set(a) | set(b),
-        key=lambda k: (
-            next((n for n, p in enumerate(order) if k == p or k.startswith(p + ".")), len(order)),
-            k,
-        ),
-    )
+    position = {k: n for n, k in enumerate([*b, *(k for k in a if k not in b)])}
+
+    def rank(key: str) -> tuple[int, int]:
+        group = next((n for n, p in enumerate(order) if key.split(".")[0] == p), len(order))
+        return group, position[key]
+
+    keys = sorted(position, key=rank)
     for key in keys:
         if a.get(key, "<missing>") == b.get(key, "<missing>"):
             continue
