@@ -138,7 +138,7 @@ def test_resume_refuses_a_different_job(inputs: Path, reference: Path, tmp_path:
         preset, inputs / "p.yaml", faces=more / "faces", face_masks=more / "face_masks"
     )
     plan = make_plan(preset, sources, reference, count=12)
-    with pytest.raises(InputError, match=r"sources\.face_masks is .*more/face_masks. now"):
+    with pytest.raises(InputError, match=r"sources\.faces is .*more/faces. now"):
         run_export(plan, resume=True)
 
 
