@@ -43,7 +43,7 @@ def job(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return preset, ref
 
 
-def _start(preset: Path, out: Path) -> subprocess.Popen[str]:
+def _start(preset: Path, out: Path, workers: int) -> subprocess.Popen[str]:
     cmd = [
         sys.executable,
         "-m",
@@ -55,7 +55,7 @@ def _start(preset: Path, out: Path) -> subprocess.Popen[str]:
         "--count",
         str(COUNT),
         "--workers",
-        "2",
+        str(workers),
         "--progress",
         "jsonl",
     ]
@@ -99,7 +99,7 @@ def _resume_and_compare(preset: Path, out: Path, ref: Path) -> None:
 def test_kill_9_then_resume_gives_the_same_files(job: tuple[Path, Path], tmp_path: Path) -> None:
     preset, ref = job
     out = tmp_path / "out"
-    proc = _start(preset, out)
+    proc = _start(preset, out, workers=2)
     _wait_for_progress(proc, 2)
     os.killpg(proc.pid, signal.SIGKILL)  # the driver and its workers, mid-run
     proc.wait(timeout=30)
@@ -113,7 +113,8 @@ def test_kill_9_then_resume_gives_the_same_files(job: tuple[Path, Path], tmp_pat
 def test_sigterm_stops_cleanly_and_resumes(job: tuple[Path, Path], tmp_path: Path) -> None:
     preset, ref = job
     out = tmp_path / "out"
-    proc = _start(preset, out)
+    # one worker (in-process) leaves a core free, so the signal lands mid-run on 2 cores
+    proc = _start(preset, out, workers=1)
     _wait_for_progress(proc, 2)
     proc.send_signal(signal.SIGTERM)
     rest, err = proc.communicate(timeout=60)
