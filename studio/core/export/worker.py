@@ -7,6 +7,7 @@ bounded caches of decoded inputs; they change speed, never bytes.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,18 @@ class Outcome:
     index: int
     row: dict[str, Any] | None = None
     failures: list[dict[str, Any]] = field(default_factory=list)
+    pid: int = 0  #: worker process (for memory reports; not recorded in the manifest)
+    rss_mb: float = 0.0  #: its resident memory after this sample
+
+
+def _rss_mb() -> float:
+    """Resident memory of this process in MiB (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            pages = int(fh.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 class ByteLRU:
@@ -107,6 +120,11 @@ class SampleMaker:
 
     def make(self, index: int) -> Outcome:
         """Render sample ``index`` and write its files; the manifest row is returned."""
+        outcome = self._make(index)
+        outcome.pid, outcome.rss_mb = os.getpid(), _rss_mb()
+        return outcome
+
+    def _make(self, index: int) -> Outcome:
         plan = self.plan
         face_id = plan.face_for(index)
         outcome = Outcome(index)
