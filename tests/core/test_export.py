@@ -265,3 +265,19 @@ def test_cli_export_exit_codes(inputs: Path, tmp_path: Path, capsys: pytest.Capt
     assert main(args) == 2
     assert "already holds an export job" in capsys.readouterr().err
     assert main(["export", str(inputs / "nope.yaml"), "--out", str(tmp_path / "x")]) == 2
+
+
+def test_demo_preset_runs_on_the_bundled_samples_layout(tmp_path: Path) -> None:
+    """demo.yaml against resources/samples/{faces,face_masks,occluders,textures}, rebuilt
+    here with synthetic images so the test does not depend on the bundled files."""
+    make_inputs(tmp_path / "resources" / "samples", faces=2, occluders=2)
+    (tmp_path / "presets").mkdir()
+    repo_demo = Path(__file__).parents[2] / "presets" / "demo.yaml"
+    demo = tmp_path / "presets" / "demo.yaml"
+    demo.write_text(repo_demo.read_text())
+    out = tmp_path / "out"
+    assert (
+        main(["export", str(demo), "--out", str(out), "--workers", "1", "--progress", "none"]) == 0
+    )
+    rows = manifest_rows(out)
+    assert len(rows) == 2 * load_preset(demo).output.count_per_face

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
-from studio.core.errors import BackendError
+from studio.core.errors import BackendError, StudioError
 from studio.core.export.plan import JobPlan
 from studio.core.export.worker import (
     DEFAULT_CACHE_MB,
@@ -170,7 +170,14 @@ class RayEngine:
                     return
                 done, pending = ray.wait(pending, num_returns=1, timeout=0.2)
                 for ref in done:
-                    yield from ray.get(ref)
+                    try:
+                        outcomes = ray.get(ref)
+                    except ray.exceptions.RayTaskError as err:
+                        # a write failure in a task: show it as the one-line error it is
+                        if isinstance(err.cause, StudioError):
+                            raise err.cause from None
+                        raise
+                    yield from outcomes
         finally:
             if started:
                 ray.shutdown()
