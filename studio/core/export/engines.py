@@ -141,10 +141,14 @@ class RayEngine:
             "log_to_driver": False,
             "configure_logging": False,
         }
-        if self.address:
-            ray.init(address=self.address, **kwargs)
-        else:
-            ray.init(num_cpus=self.workers, **kwargs)
+        try:
+            if self.address:
+                ray.init(address=self.address, **kwargs)
+            else:
+                ray.init(num_cpus=self.workers, **kwargs)
+        except Exception as err:  # Ray raises several types (ConnectionError, RuntimeError...)
+            where = self.address or "a local Ray"
+            raise BackendError(f"cannot start or reach {where}: {err}") from None
         return True
 
     def run(
