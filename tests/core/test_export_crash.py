@@ -43,6 +43,14 @@ def job(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return preset, ref
 
 
+def _one_cpu() -> None:
+    """Run the export (and its spawned workers) on one CPU, so that this test process,
+    on the other, reads its progress and signals it well before it ends."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) > 1:
+        os.sched_setaffinity(0, {cpus[-1]})
+
+
 def _start(preset: Path, out: Path, workers: int) -> subprocess.Popen[str]:
     cmd = [
         sys.executable,
@@ -60,7 +68,12 @@ def _start(preset: Path, out: Path, workers: int) -> subprocess.Popen[str]:
         "jsonl",
     ]
     return subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_one_cpu,
     )
 
 
@@ -113,7 +126,6 @@ def test_kill_9_then_resume_gives_the_same_files(job: tuple[Path, Path], tmp_pat
 def test_sigterm_stops_cleanly_and_resumes(job: tuple[Path, Path], tmp_path: Path) -> None:
     preset, ref = job
     out = tmp_path / "out"
-    # one worker (in-process) leaves a core free, so the signal lands mid-run on 2 cores
     proc = _start(preset, out, workers=1)
     _wait_for_progress(proc, 2)
     proc.send_signal(signal.SIGTERM)
