@@ -281,3 +281,41 @@ def test_demo_preset_runs_on_the_bundled_samples_layout(tmp_path: Path) -> None:
     )
     rows = manifest_rows(out)
     assert len(rows) == 2 * load_preset(demo).output.count_per_face
+
+
+def test_multi_class_labels_are_written_when_the_source_has_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from studio.core.export import worker
+    from studio.core.sources import FolderFaceSource
+
+    class LabelledFaces(FolderFaceSource):
+        def load(self, item_id: str):  # type: ignore[no-untyped-def]
+            face = super().load(item_id)
+            face.labels = np.where(face.mask, 1, 0).astype(np.uint8)
+            return face
+
+    monkeypatch.setattr(worker, "FolderFaceSource", LabelledFaces)
+    root = make_inputs(tmp_path / "in", faces=2)
+    preset_path = write_preset(root / "p.yaml", "occluder_class: 7\noutput:\n  labels: true\n")
+    out = tmp_path / "out"
+    summary = run_export(_plan(preset_path, out))
+    assert summary.written == 2
+    for row in manifest_rows(out):
+        labels = cv2.imread(str(out / row["files"]["labels"]), cv2.IMREAD_UNCHANGED)
+        occluded = cv2.imread(str(out / row["files"]["occlusion_mask"]), cv2.IMREAD_UNCHANGED)
+        assert row["files"]["labels"].startswith("labels/")
+        assert set(np.unique(labels)) <= {0, 1, 7}
+        assert np.array_equal(labels == 7, occluded > 0)
+
+
+def test_engine_choice_errors() -> None:
+    from studio.core.errors import BackendError
+    from studio.core.export import make_engine
+
+    with pytest.raises(BackendError, match="needs --engine ray"):
+        make_engine("local", 2, "auto")
+    with pytest.raises(BackendError, match="unknown engine"):
+        make_engine("dask", 2)
+    assert isinstance(make_engine("local", 1), InProcessEngine)
+    assert make_engine("local", 2).workers == 2
