@@ -191,6 +191,9 @@ def test_unusable_inputs_are_recorded_with_reasons(tmp_path: Path) -> None:
     assert "not an image" in by_path["broken.jpg"]["reason"]
     assert "no mask named nomask" in by_path["nomask.jpg"]["reason"]
     assert summary.failed == 2
+    assert all(
+        f["stem"].startswith(f"{f['index']:07d}_") for f in failures if f["index"] is not None
+    )
     for row in manifest_rows(out):
         assert row["occluder_id"] != "empty.png"
     empty = [f for f in failures if f["index"] is None]

@@ -131,7 +131,9 @@ class SampleMaker:
         try:
             face = self._face(face_id)
         except InputError as err:
-            outcome.failures.append(_failure(index, err, plan.sources.faces / face_id))
+            outcome.failures.append(
+                _failure(index, err, plan.sources.faces / face_id, plan.stem_for(index))
+            )
             return outcome
         rng = np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(index,)))
         last: StudioError | None = None
@@ -156,6 +158,7 @@ class SampleMaker:
                         index,
                         InputError("multi-class labels are on but the face has no label map"),
                         plan.sources.faces / face_id,
+                        plan.stem_for(index),
                     )
                 )
             return outcome
@@ -213,8 +216,15 @@ class SampleMaker:
         }
 
 
-def _failure(index: int | None, err: StudioError, path: Any) -> dict[str, Any]:
-    return {"index": index, "path": str(err.path or path), "reason": err.reason}
+def _failure(
+    index: int | None, err: StudioError, path: Any, stem: str | None = None
+) -> dict[str, Any]:
+    """A failures.jsonl row: ``index`` and ``stem`` for a failed sample, None for an input
+    that was skipped (the sample then used another one)."""
+    row: dict[str, Any] = {"index": index, "path": str(err.path or path), "reason": err.reason}
+    if stem is not None:
+        row["stem"] = stem
+    return row
 
 
 # --- process-level state for pool and Ray workers -------------------------------------------
