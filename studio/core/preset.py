@@ -71,7 +71,17 @@ class Preset(EngineSpec):
 
 def _loc(error: Any) -> str:
     parts = [str(p) for p in error["loc"] if not str(p).startswith(("function-", "float"))]
-    return ".".join(parts).replace(".Range", "")
+    return ".".join(parts).replace(".Range", "").replace(".Choices", "")
+
+
+def _field_loc(error: Any) -> tuple[str, ...]:
+    """The field an error belongs to, without the union branch it was found in."""
+    parts: list[str] = []
+    for p in error["loc"]:
+        if str(p).startswith(("float", "function-", "Range", "Choices")):
+            break
+        parts.append(str(p))
+    return tuple(parts)
 
 
 def format_validation_error(err: ValidationError) -> str:
@@ -83,11 +93,15 @@ def format_validation_error(err: ValidationError) -> str:
     errors = err.errors()
     first = errors[0]
 
-    def is_range_branch(e: Any) -> bool:
-        return any("Range" in str(p) for p in e["loc"])
+    def in_branch(e: Any, name: str) -> bool:
+        return any(name in str(p) for p in e["loc"])
 
-    if isinstance(first.get("input"), dict) and not is_range_branch(first):
-        first = next((e for e in errors if is_range_branch(e)), first)
+    given = first.get("input")
+    if isinstance(given, dict):
+        # a mapping is a range, or weighted choices when it has "values"
+        branch = "Choices" if "values" in given else "Range"
+        if not in_branch(first, branch):
+            first = next((e for e in errors if in_branch(e, branch)), first)
     loc = _loc(first)
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
@@ -96,7 +110,7 @@ def format_validation_error(err: ValidationError) -> str:
     field_name, _, rest = msg.partition(" ")
     if field_name.isidentifier() and rest.startswith(("must ", "is ")):
         loc, msg = f"{loc}.{field_name}" if loc else field_name, rest
-    more = len({_loc(e) for e in errors if not str(e["loc"][-1]).startswith("float")}) - 1
+    more = len({_field_loc(e) for e in errors}) - 1
     return f"{loc or 'preset'}: {msg}" + (f" (and {more} more)" if more > 0 else "")
 
 
