@@ -289,7 +289,7 @@ def test_demo_preset_runs_on_the_bundled_samples_layout(tmp_path: Path) -> None:
 def test_multi_class_labels_are_written_when_the_source_has_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from studio.core.export import worker
+    from studio.core.export import inputs as export_inputs
     from studio.core.sources import FolderFaceSource
 
     class LabelledFaces(FolderFaceSource):
@@ -298,7 +298,7 @@ def test_multi_class_labels_are_written_when_the_source_has_them(
             face.labels = np.where(face.mask, 1, 0).astype(np.uint8)
             return face
 
-    monkeypatch.setattr(worker, "FolderFaceSource", LabelledFaces)
+    monkeypatch.setattr(export_inputs, "FolderFaceSource", LabelledFaces)
     root = make_inputs(tmp_path / "in", faces=2)
     preset_path = write_preset(root / "p.yaml", "occluder_class: 7\noutput:\n  labels: true\n")
     out = tmp_path / "out"

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from studio import __version__
 from studio.core.errors import InputError
+from studio.core.export.inputs import fingerprint, mask_fingerprint, open_sources
 from studio.core.preset import Preset, ResolvedSources, preset_to_dict
-from studio.core.sources.base import list_images
 
 #: output sub-folders per layout: image, face mask, occlusion mask, multi-class labels
 LAYOUTS: dict[str, dict[str, str]] = {
@@ -86,18 +85,6 @@ class JobPlan:
         }
 
 
-def _fingerprint(root: Path, ids: list[str]) -> dict[str, Any]:
-    """Cheap fingerprint of a folder's inputs: sorted relative paths and file sizes."""
-    h = hashlib.blake2b(digest_size=16)
-    for item in ids:
-        try:
-            size = os.stat(root / item).st_size
-        except OSError:
-            size = -1
-        h.update(f"{item}\0{size}\n".encode())
-    return {"root": str(root), "items": len(ids), "fingerprint": h.hexdigest()}
-
-
 def check_output_folder(out: Path, sources: ResolvedSources) -> None:
     """Refuse an output folder inside (or equal to) an input folder."""
     out = out.resolve()
@@ -125,34 +112,27 @@ def make_plan(
     """
     out = Path(out).resolve()
     check_output_folder(out, sources)
-    if sources.faces is None:
-        raise InputError("sources.faces: not set in the preset (or pass --faces DIR)")
-    if sources.face_masks is None:
-        raise InputError("sources.face_masks: not set in the preset (or pass --face-masks DIR)")
-    face_ids = list_images(sources.faces)
+    opened = open_sources(preset, sources)
+    face_ids = opened.faces.ids()
     if not face_ids:
         raise InputError("no face images found", sources.faces)
-    inputs = {
-        "faces": _fingerprint(sources.faces, face_ids),
-        "face_masks": _fingerprint(sources.face_masks, list_images(sources.face_masks)),
-    }
+    inputs: dict[str, Any] = {"faces": fingerprint(opened.faces, face_ids)}
     occluder_ids: list[str] = []
     texture_ids: list[str] = []
-    if preset.mode == "natocc":
-        if sources.occluders is None:
-            raise InputError("sources.occluders: not set in the preset (or pass --occluders DIR)")
-        occluder_ids = list_images(sources.occluders)
+    if opened.occluders is not None:
+        occluder_ids = opened.occluders.ids()
         if not occluder_ids:
             raise InputError("no occluder images found", sources.occluders)
-        inputs["occluders"] = _fingerprint(sources.occluders, occluder_ids)
-        if sources.occluder_masks is not None:
-            masks = list_images(sources.occluder_masks)
-            inputs["occluder_masks"] = _fingerprint(sources.occluder_masks, masks)
-    elif sources.textures is not None:
-        texture_ids = list_images(sources.textures)
+        inputs["occluders"] = fingerprint(opened.occluders, occluder_ids)
+    if opened.textures is not None:
+        texture_ids = opened.textures.ids()
         if not texture_ids:
             raise InputError("no texture images found", sources.textures)
-        inputs["textures"] = _fingerprint(sources.textures, texture_ids)
+        inputs["textures"] = fingerprint(opened.textures, texture_ids)
+    for name, source in (("face_masks", opened.faces), ("occluder_masks", opened.occluders)):
+        masks = mask_fingerprint(source)
+        if masks is not None:
+            inputs[name] = masks
     job_seed = preset.output.seed if seed is None else seed
     if job_seed < 0:
         raise InputError(f"seed must be >= 0, got {job_seed}")

@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from studio.core.errors import InputError, PlacementError, RenderError, StudioError
+from studio.core.export.inputs import open_sources
 from studio.core.export.plan import JobPlan
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.render import RenderCache, render
 from studio.core.sample import sample
-from studio.core.sources import FolderFaceSource, FolderOccluderSource, TextureFolder
 from studio.core.writers import encode_image, write_bytes_atomic
 
 MAX_ATTEMPTS = 3  #: occluders tried per sample before it is recorded as failed
@@ -87,19 +87,10 @@ class SampleMaker:
     def __init__(self, plan: JobPlan, cache_mb: int = DEFAULT_CACHE_MB) -> None:
         self.plan = plan
         self.spec = plan.preset.engine()
-        src = plan.sources
-        self.faces = FolderFaceSource(src.faces, src.face_masks)
-        self.occluders = (
-            FolderOccluderSource(
-                src.occluders,
-                src.occluder_masks,
-                plan.preset.sources.occluder_kind,
-                plan.preset.sources.occluder_up,
-            )
-            if plan.occluder_ids
-            else None
-        )
-        self.textures = TextureFolder(src.textures) if plan.texture_ids else None
+        opened = open_sources(plan.preset, plan.sources)
+        self.faces = opened.faces
+        self.occluders = opened.occluders
+        self.textures = opened.textures
         budget = cache_mb * 2**20
         self.input_cache = ByteLRU(budget * 3 // 4)
         self.face_cache = ByteLRU(budget // 4)
