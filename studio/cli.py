@@ -18,6 +18,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "facemask",
     "inspect",
+    "validate",
+    "export",
+    "sheet",
 )
 
 

@@ -1,11 +1,17 @@
 """Presets: a YAML file that says everything about a data set (engine spec, sources, outputs).
 
 Loading uses safe YAML only; unknown keys, wrong types and out-of-range values are rejected
-with the key path and the reason, as one line.
+with the key path and the reason, as one line. Saving is atomic and round-trips exactly:
+``save_preset(load_preset(p))`` writes a file that loads back to an equal preset and saves
+to the same bytes. Older ``schema_version`` files are migrated by the functions in
+:data:`MIGRATIONS`.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -14,8 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from studio.core.errors import InputError
 from studio.core.spec import EngineSpec
+from studio.core.writers import write_bytes_atomic
 
 SCHEMA_VERSION = 1
+
+#: ``MIGRATIONS[v]`` turns the raw mapping of a version-``v`` file into version ``v + 1``.
+#: Add one entry here whenever SCHEMA_VERSION is raised.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
 class SourcesSpec(BaseModel):
@@ -41,6 +52,7 @@ class OutputSpec(BaseModel):
     labels: bool = False
     layout: Literal["studio", "seed"] = "studio"
     count_per_face: Annotated[int, Field(ge=1, le=10_000)] = 1
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0  #: job seed (``--seed`` overrides)
 
 
 class Preset(EngineSpec):
@@ -57,16 +69,70 @@ class Preset(EngineSpec):
         return EngineSpec(**{k: getattr(self, k) for k in EngineSpec.model_fields})
 
 
+def _loc(error: Any) -> str:
+    parts = [str(p) for p in error["loc"] if not str(p).startswith(("function-", "float"))]
+    return ".".join(parts).replace(".Range", "").replace(".Choices", "")
+
+
+def _field_loc(error: Any) -> tuple[str, ...]:
+    """The field an error belongs to, without the union branch it was found in."""
+    parts: list[str] = []
+    for p in error["loc"]:
+        if str(p).startswith(("float", "function-", "Range", "Choices")):
+            break
+        parts.append(str(p))
+    return tuple(parts)
+
+
 def format_validation_error(err: ValidationError) -> str:
-    """First problem of a pydantic error as ``key.path: reason``."""
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "float")))
-    loc = loc.replace(".Range", "")
+    """First problem of a pydantic error as ``key.path: reason``.
+
+    For a number-or-range field the reason comes from the branch that matches the value
+    given (a mapping is checked as a range, anything else as a number).
+    """
+    errors = err.errors()
+    first = errors[0]
+
+    def in_branch(e: Any, name: str) -> bool:
+        return any(name in str(p) for p in e["loc"])
+
+    given = first.get("input")
+    if isinstance(given, dict):
+        # a mapping is a range, or weighted choices when it has "values"
+        branch = "Choices" if "values" in given else "Range"
+        if not in_branch(first, branch):
+            first = next((e for e in errors if in_branch(e, branch)), first)
+    loc = _loc(first)
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
-    more = len(err.errors()) - 1
+    # model-level checks name their field first ("opacity must lie in ..."): move it to the path
+    field_name, _, rest = msg.partition(" ")
+    if field_name.isidentifier() and rest.startswith(("must ", "is ")):
+        loc, msg = f"{loc}.{field_name}" if loc else field_name, rest
+    more = len({_field_loc(e) for e in errors}) - 1
     return f"{loc or 'preset'}: {msg}" + (f" (and {more} more)" if more > 0 else "")
+
+
+def migrate(data: dict[str, Any], source: str | Path = "preset") -> dict[str, Any]:
+    """Bring a raw preset mapping from its ``schema_version`` up to :data:`SCHEMA_VERSION`."""
+    version = data.get("schema_version", SCHEMA_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise InputError(f"schema_version: must be a positive integer, got {version!r}", source)
+    if version > SCHEMA_VERSION:
+        raise InputError(
+            f"schema_version: {version} is newer than this studio supports ({SCHEMA_VERSION}); "
+            "update occlusion-studio",
+            source,
+        )
+    while version < SCHEMA_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise InputError(f"schema_version: no migration from version {version}", source)
+        data = dict(step(dict(data)))
+        version += 1
+        data["schema_version"] = version
+    return data
 
 
 def preset_from_dict(data: Any, source: str | Path = "preset") -> Preset:
@@ -74,10 +140,28 @@ def preset_from_dict(data: Any, source: str | Path = "preset") -> Preset:
         raise InputError("preset is empty", source)
     if not isinstance(data, dict):
         raise InputError("preset must be a mapping of keys to values", source)
+    data = migrate(data, source)
     try:
         return Preset.model_validate(data)
     except ValidationError as err:
         raise InputError(format_validation_error(err), source) from None
+
+
+def parse_preset(text: str, source: str | Path = "preset") -> Preset:
+    """Validate preset YAML text (safe YAML: tags such as ``!!python/object`` are refused)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as err:
+        mark = err.problem_mark
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise InputError(
+            f"YAML tag not allowed{where} (presets are plain safe YAML): {err.problem}", source
+        ) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise InputError(f"not valid YAML{where}", source) from None
+    return preset_from_dict(data, source)
 
 
 def load_preset(path: str | Path) -> Preset:
@@ -87,12 +171,68 @@ def load_preset(path: str | Path) -> Preset:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("preset file not found", path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a preset file", path) from None
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(f"cannot read preset: {err}", path) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"not valid YAML{where}", path) from None
-    return preset_from_dict(data, path)
+    return parse_preset(text, path)
+
+
+def preset_to_dict(preset: Preset) -> dict[str, Any]:
+    """Plain mapping of every field (JSON types), in the model's field order."""
+    return preset.model_dump(mode="json")
+
+
+def preset_to_yaml(preset: Preset) -> str:
+    """YAML text of a preset; every field is written, so the file says everything."""
+    return yaml.safe_dump(
+        preset_to_dict(preset), sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
+
+
+def save_preset(preset: Preset, path: str | Path) -> None:
+    """Write a preset atomically (temp file + rename)."""
+    write_bytes_atomic(path, preset_to_yaml(preset).encode("utf-8"))
+
+
+def preset_json_schema() -> str:
+    """JSON Schema of preset files, for editor completion and validation."""
+    schema = Preset.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Occlusion Studio preset"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+@dataclass(frozen=True)
+class ResolvedSources:
+    """Absolute input folders of a job (preset paths resolved, CLI overrides applied)."""
+
+    faces: Path | None
+    face_masks: Path | None
+    occluders: Path | None
+    occluder_masks: Path | None
+    textures: Path | None
+
+    def folders(self) -> dict[str, Path]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def resolve_sources(
+    preset: Preset, preset_path: str | Path | None = None, **overrides: str | Path | None
+) -> ResolvedSources:
+    """Absolute source folders: preset paths are relative to the preset file's folder;
+    ``overrides`` (faces=..., occluders=...) replace them and are relative to the cwd."""
+    base = Path(preset_path).resolve().parent if preset_path else Path.cwd()
+    s = preset.sources
+    values: dict[str, Path | None] = {}
+    for key in ("faces", "face_masks", "occluders", "occluder_masks", "textures"):
+        override = overrides.get(key)
+        if override is not None:
+            values[key] = Path(override).expanduser().resolve()
+        else:
+            value = getattr(s, key)
+            values[key] = None if value is None else (base / Path(value).expanduser()).resolve()
+    unknown = set(overrides) - set(values)
+    if unknown:
+        raise ValueError(f"unknown source overrides: {sorted(unknown)}")
+    return ResolvedSources(**values)

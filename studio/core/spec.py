@@ -1,6 +1,7 @@
 """What may vary between samples: fixed values, ranges and probabilities (pydantic models).
 
-A number field takes either a fixed value (``0.7``) or a range (``{min: 0.5, max: 1.0}``).
+A number field takes a fixed value (``0.7``), a range (``{min: 0.5, max: 1.0}``) or weighted
+choices (``{values: [0.3, 0.6], weights: [1, 3]}``).
 These models are the engine part of a preset; :func:`studio.core.sample.sample` draws
 :class:`~studio.core.params.RenderParams` from them.
 """
@@ -30,7 +31,37 @@ class Range(_Model):
         return self
 
 
-Num = float | Range
+class Choices(_Model):
+    """Weighted choices: one of ``values``, with probabilities proportional to ``weights``
+    (equal when not given)."""
+
+    values: tuple[float, ...] = Field(min_length=1)
+    weights: tuple[Annotated[float, Field(ge=0.0)], ...] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Choices:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"weights has {len(self.weights)} entries, values has {len(self.values)}"
+                )
+            if sum(self.weights) <= 0:
+                raise ValueError("weights must not all be 0")
+        return self
+
+    def pick(self, u: float) -> float:
+        """The value for a uniform number ``u`` in [0, 1)."""
+        weights = self.weights or (1.0,) * len(self.values)
+        target = u * sum(weights)
+        acc = 0.0
+        for value, weight in zip(self.values, weights, strict=True):
+            acc += weight
+            if target < acc:
+                return float(value)
+        return float(self.values[max(i for i, w in enumerate(weights) if w > 0)])
+
+
+Num = float | Range | Choices
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -40,6 +71,8 @@ def draw(rng: np.random.Generator, value: Num) -> float:
     u = float(rng.random())
     if isinstance(value, Range):
         return value.min + u * (value.max - value.min)
+    if isinstance(value, Choices):
+        return value.pick(u)
     return float(value)
 
 
@@ -49,6 +82,8 @@ def draw_int(rng: np.random.Generator, value: Num) -> int:
     if isinstance(value, Range):
         lo, hi = round(value.min), round(value.max)
         return min(hi, lo + int(u * (hi - lo + 1)))
+    if isinstance(value, Choices):
+        return round(value.pick(u))
     return round(value)
 
 
@@ -58,7 +93,12 @@ def happens(rng: np.random.Generator, probability: float) -> bool:
 
 
 def _bounded(value: Num, lo: float, hi: float, name: str) -> Num:
-    vals = (value.min, value.max) if isinstance(value, Range) else (value,)
+    if isinstance(value, Range):
+        vals: tuple[float, ...] = (value.min, value.max)
+    elif isinstance(value, Choices):
+        vals = value.values
+    else:
+        vals = (value,)
     for v in vals:
         if not lo <= v <= hi:
             raise ValueError(f"{name} must lie in [{lo}, {hi}], got {v}")

@@ -1,0 +1,115 @@
+"""``studio export``: render a whole data set from a preset, resumable and in parallel."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from studio.core.export import ExportEvent, export_events, make_engine, make_plan
+from studio.core.export.job import FAILURES
+from studio.core.preset import load_preset, resolve_sources
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export a data set from a preset (resumable, parallel)",
+        description="Render COUNT samples from PRESET into DIR: images, masks, occlusion masks, "
+        "manifest.jsonl, failures.jsonl, job.json and stats.json. Byte-identical whatever the "
+        "worker count, engine or resumes. Exit 0 when the job finished (unusable inputs are "
+        "listed in failures.jsonl), 2 when it could not run, 130 when stopped (resumable).",
+    )
+    p.add_argument("preset", help="preset YAML file")
+    p.add_argument("--out", required=True, help="output folder (new/empty, or the job to resume)")
+    p.add_argument("--count", type=int, help="number of samples (default: faces x count_per_face)")
+    p.add_argument("--seed", type=int, help="job seed (default: the preset's output.seed)")
+    p.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    p.add_argument("--resume", action="store_true", help="continue the job in --out")
+    p.add_argument("--faces", help="face image folder (overrides the preset)")
+    p.add_argument("--face-masks", help="face mask folder (overrides the preset)")
+    p.add_argument("--occluders", help="occluder folder (overrides the preset)")
+    p.add_argument("--occluder-masks", help="occluder mask folder (overrides the preset)")
+    p.add_argument("--textures", help="texture folder for randocc (overrides the preset)")
+    p.add_argument("--layout", choices=["studio", "seed"], help="output folder names")
+    p.add_argument("--engine", choices=["local", "ray"], default="local")
+    p.add_argument("--ray-address", help="Ray cluster address (with --engine ray)")
+    p.add_argument(
+        "--progress",
+        choices=["bar", "jsonl", "none"],
+        default="bar",
+        help="bar: tqdm on stderr; jsonl: one JSON event per line on stdout (for the GUI)",
+    )
+    p.set_defaults(func=run)
+
+
+class _Reporter:
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.bar: Any = None
+
+    def __call__(self, event: ExportEvent) -> None:
+        if self.mode == "jsonl":
+            sys.stdout.write(json.dumps(event.to_json()) + "\n")
+            sys.stdout.flush()
+            return
+        if self.mode != "bar":
+            return
+        if event.event == "start":
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=event.total, initial=event.done, unit="img", dynamic_ncols=True)
+        elif event.event == "progress" and self.bar is not None:
+            self.bar.update(event.done - self.bar.n)
+            self.bar.set_postfix(failed=event.failed, refresh=False)
+        elif event.event == "done" and self.bar is not None:
+            self.bar.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    preset_path = Path(args.preset)
+    preset = load_preset(preset_path)
+    sources = resolve_sources(
+        preset,
+        preset_path,
+        faces=args.faces,
+        face_masks=args.face_masks,
+        occluders=args.occluders,
+        occluder_masks=args.occluder_masks,
+        textures=args.textures,
+    )
+    plan = make_plan(
+        preset, sources, args.out, seed=args.seed, count=args.count, layout=args.layout
+    )
+    engine = make_engine(args.engine, args.workers, args.ray_address)
+    cancel = threading.Event()
+
+    def stop(signum: int, _frame: Any) -> None:
+        cancel.set()
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    reporter = _Reporter(args.progress)
+    last: ExportEvent | None = None
+    try:
+        for event in export_events(plan, engine, resume=args.resume, cancel=cancel):
+            reporter(event)
+            last = event
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    assert last is not None
+    log = sys.stderr if args.progress == "jsonl" else sys.stdout
+    failures = f"; {last.failed} failed (see {plan.out / FAILURES})" if last.failed else ""
+    if last.cancelled:
+        print(
+            f"stopped: {last.done} of {plan.count} done in {plan.out}{failures}; "
+            "continue with --resume",
+            file=log,
+        )
+        return 130
+    print(f"wrote {last.written} samples to {plan.out}{failures}", file=log)
+    return 0

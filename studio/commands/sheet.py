@@ -1,0 +1,27 @@
+"""``studio sheet``: a contact sheet PNG of an export, with mask overlays."""
+
+from __future__ import annotations
+
+import argparse
+
+from studio.core.export.sheet import write_contact_sheet
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sheet",
+        help="contact sheet of an export folder",
+        description="Write a PNG grid of the first N samples of an export; occluder labels "
+        "tinted red, the visible face mask outlined in green.",
+    )
+    p.add_argument("dir", help="export folder (with manifest.jsonl)")
+    p.add_argument("--count", type=int, default=16, help="samples on the sheet (default 16)")
+    p.add_argument("--size", type=int, default=256, help="tile side in pixels (default 256)")
+    p.add_argument("--out", help="PNG path (default DIR/sheet.png)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    path = write_contact_sheet(args.dir, args.out, args.count, args.size)
+    print(f"wrote {path}")
+    return 0

@@ -1,0 +1,196 @@
+"""The plan of an export job: what is fixed before any sample is drawn.
+
+A :class:`JobPlan` holds the resolved preset, the sorted input ids, the job seed and the
+number of samples. Sample ``i`` depends on nothing else (see :mod:`.worker`), so the output
+bytes do not depend on the worker count, the engine, or resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio import __version__
+from studio.core.errors import InputError
+from studio.core.export.inputs import fingerprint, mask_fingerprint, open_sources
+from studio.core.preset import Preset, ResolvedSources, preset_to_dict
+
+#: output sub-folders per layout: image, face mask, occlusion mask, multi-class labels
+LAYOUTS: dict[str, dict[str, str]] = {
+    "studio": {
+        "image": "images",
+        "mask": "masks",
+        "occlusion_mask": "occlusion_masks",
+        "labels": "labels",
+    },
+    "seed": {
+        "image": "img",
+        "mask": "mask",
+        "occlusion_mask": "occlusion_mask",
+        "labels": "labels",
+    },
+}
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """Everything that determines the output bytes of an export job (picklable)."""
+
+    preset: Preset
+    sources: ResolvedSources
+    face_ids: tuple[str, ...]
+    occluder_ids: tuple[str, ...]
+    texture_ids: tuple[str, ...]
+    seed: int
+    count: int
+    layout: str
+    out: Path
+    inputs: dict[str, Any] = field(default_factory=dict)
+    #: (path, reason) of input files the sources found unusable while listing them
+    input_problems: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def folders(self) -> dict[str, str]:
+        return LAYOUTS[self.layout]
+
+    def face_for(self, index: int) -> str:
+        """Faces are used in sorted order, ``count_per_face`` samples each, cycling."""
+        per = self.preset.output.count_per_face
+        return self.face_ids[(index // per) % len(self.face_ids)]
+
+    def stem_for(self, index: int) -> str:
+        """Output file stem: the sample index and the face's full stem (no collisions)."""
+        face = Path(self.face_for(index))
+        flat = (face.parent / face.stem).as_posix().replace("/", "__")
+        return f"{index:07d}_{flat}"
+
+    @property
+    def token(self) -> str:
+        """A short hash that identifies this job (record and output folder)."""
+        text = json.dumps([self.job_record(), str(self.out)], sort_keys=True)
+        return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+    def job_record(self) -> dict[str, Any]:
+        """The content of job.json (no timestamps: a resumed job writes the same file)."""
+        return {
+            "tool": "occlusion-studio",
+            "version": __version__,
+            "seed": self.seed,
+            "count": self.count,
+            "layout": self.layout,
+            "preset": preset_to_dict(self.preset),
+            "sources": {k: str(v) for k, v in self.sources.folders().items()},
+            "inputs": self.inputs,
+        }
+
+
+def check_output_folder(out: Path, sources: ResolvedSources) -> None:
+    """Refuse an output folder inside (or equal to) an input folder."""
+    out = out.resolve()
+    for name, folder in sources.folders().items():
+        if out == folder or out.is_relative_to(folder):
+            raise InputError(f"output folder lies inside the {name} input folder {folder}", out)
+
+
+def make_plan(
+    preset: Preset,
+    sources: ResolvedSources,
+    out: str | Path,
+    *,
+    seed: int | None = None,
+    count: int | None = None,
+    layout: str | None = None,
+) -> JobPlan:
+    """List and fingerprint the inputs, and fix seed, count and layout.
+
+    Raises
+    ------
+    InputError
+        when a needed source is not set, a folder is missing or empty, or the output
+        folder lies inside an input folder.
+    """
+    out = Path(out).resolve()
+    check_output_folder(out, sources)
+    opened = open_sources(preset, sources)
+    face_ids = opened.faces.ids()
+    if not face_ids:
+        raise InputError("no face images found", sources.faces)
+    inputs: dict[str, Any] = {"faces": fingerprint(opened.faces, face_ids)}
+    occluder_ids: list[str] = []
+    texture_ids: list[str] = []
+    if opened.occluders is not None:
+        occluder_ids = opened.occluders.ids()
+        if not occluder_ids:
+            raise InputError("no occluder images found", sources.occluders)
+        inputs["occluders"] = fingerprint(opened.occluders, occluder_ids)
+    if opened.textures is not None:
+        texture_ids = opened.textures.ids()
+        if not texture_ids:
+            raise InputError("no texture images found", sources.textures)
+        inputs["textures"] = fingerprint(opened.textures, texture_ids)
+    for name, source in (("face_masks", opened.faces), ("occluder_masks", opened.occluders)):
+        masks = mask_fingerprint(source)
+        if masks is not None:
+            inputs[name] = masks
+    problems = [
+        (p.path, p.reason)
+        for source in (opened.faces, opened.occluders, opened.textures)
+        if source is not None and hasattr(source, "report")
+        for p in source.report().problems
+    ]
+    job_seed = preset.output.seed if seed is None else seed
+    if job_seed < 0:
+        raise InputError(f"seed must be >= 0, got {job_seed}")
+    total = len(face_ids) * preset.output.count_per_face if count is None else count
+    if total < 1:
+        raise InputError(f"count must be >= 1, got {total}")
+    return JobPlan(
+        preset=preset,
+        sources=sources,
+        face_ids=tuple(face_ids),
+        occluder_ids=tuple(occluder_ids),
+        texture_ids=tuple(texture_ids),
+        seed=int(job_seed),
+        count=int(total),
+        layout=layout or preset.output.layout,
+        out=out,
+        inputs=inputs,
+        input_problems=tuple(problems),
+    )
+
+
+def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(obj, dict):
+        flat: dict[str, Any] = {}
+        for key, value in obj.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: obj}
+
+
+def describe_difference(stored: dict[str, Any], current: dict[str, Any]) -> str | None:
+    """The first difference between two job records, in words; None when they match."""
+    a, b = _flatten(stored), _flatten(current)
+    order = ["version", "seed", "count", "layout", "sources", "preset", "inputs"]
+    position = {k: n for n, k in enumerate([*b, *(k for k in a if k not in b)])}
+
+    def rank(key: str) -> tuple[int, int]:
+        group = next((n for n, p in enumerate(order) if key.split(".")[0] == p), len(order))
+        return group, position[key]
+
+    keys = sorted(position, key=rank)
+    for key in keys:
+        if a.get(key, "<missing>") == b.get(key, "<missing>"):
+            continue
+        if key.startswith("inputs.") and key.endswith((".fingerprint", ".items")):
+            name = key.split(".")[1]
+            items_a = a.get(f"inputs.{name}.items")
+            items_b = b.get(f"inputs.{name}.items")
+            if items_a != items_b:
+                return f"the {name} input has {items_b} files now, {items_a} in the job"
+            return f"the {name} input changed (file names or sizes differ)"
+        return f"{key} is {b.get(key, '<missing>')!r} now, {a.get(key, '<missing>')!r} in the job"
+    return None

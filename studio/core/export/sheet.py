@@ -1,0 +1,77 @@
+"""Contact sheet of an export: a grid of samples with their masks overlaid."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from studio.core.errors import InputError
+from studio.core.sources.base import read_image
+from studio.core.writers import write_image
+
+OCCLUDER_TINT = np.array([255, 40, 40], np.float32)  # red over the occluder label
+FACE_EDGE = (40, 255, 40)  # green outline of the visible face mask
+
+
+def _thumb(out: Path, row: dict, side: int) -> np.ndarray:
+    files = row["files"]
+    image = read_image(out / files["image"])
+    h, w = image.shape[:2]
+    occluded = None
+    if "occlusion_mask" in files:
+        occluded = read_image(out / files["occlusion_mask"])[:, :, 0] > 0
+    face = read_image(out / files["mask"])[:, :, 0] > 0
+    shown = image.astype(np.float32)
+    if occluded is not None:
+        shown[occluded] = 0.5 * shown[occluded] + 0.5 * OCCLUDER_TINT
+    shown = shown.astype(np.uint8)
+    contours, _ = cv2.findContours(face.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(shown, contours, -1, FACE_EDGE, max(1, round(max(h, w) / side)))
+    scale = side / max(h, w)
+    small = cv2.resize(
+        shown, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+    )
+    tile = np.full((side, side, 3), 32, np.uint8)
+    y0, x0 = (side - small.shape[0]) // 2, (side - small.shape[1]) // 2
+    tile[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
+    cv2.putText(tile, row["stem"][:7], (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1)
+    return tile
+
+
+def contact_sheet(out: str | Path, count: int = 16, side: int = 256) -> np.ndarray:
+    """The first ``count`` samples (by index) of an export, as one RGB image.
+
+    Occluder labels are tinted red, the visible face mask is outlined in green.
+    """
+    out = Path(out)
+    manifest = out / "manifest.jsonl"
+    if not manifest.is_file():
+        raise InputError("no manifest.jsonl: not an export folder", out)
+    rows = []
+    for line in manifest.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            rows.append(json.loads(line))
+    rows.sort(key=lambda r: r["index"])
+    rows = rows[:count]
+    if not rows:
+        raise InputError("the export has no samples yet", out)
+    cols = math.ceil(math.sqrt(len(rows)))
+    grid_rows = math.ceil(len(rows) / cols)
+    sheet = np.full((grid_rows * side, cols * side, 3), 16, np.uint8)
+    for n, row in enumerate(rows):
+        r, c = divmod(n, cols)
+        sheet[r * side : (r + 1) * side, c * side : (c + 1) * side] = _thumb(out, row, side)
+    return sheet
+
+
+def write_contact_sheet(
+    out: str | Path, path: str | Path | None = None, count: int = 16, side: int = 256
+) -> Path:
+    """Write the contact sheet PNG (default DIR/sheet.png) and return its path."""
+    target = Path(path) if path else Path(out) / "sheet.png"
+    write_image(target, contact_sheet(out, count, side))
+    return target

@@ -1,0 +1,63 @@
+"""Small on-disk inputs for export tests, made with studio.core.synthetic."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
+
+FACE_SIDE = 128
+
+
+def make_inputs(root: Path, faces: int = 6, occluders: int = 3, textures: int = 2) -> Path:
+    """faces/, face_masks/, occluders/ (RGBA) and textures/ under ``root``."""
+    for d in ("faces", "face_masks", "occluders", "textures"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    for i in range(faces):
+        f = synthetic_face(FACE_SIDE, seed=i)
+        cv2.imwrite(str(root / f"faces/face.{i:02d}.jpg"), f.image[:, :, ::-1])
+        cv2.imwrite(str(root / f"face_masks/face.{i:02d}.png"), f.mask.astype(np.uint8) * 255)
+    for i in range(occluders):
+        o = synthetic_occluder(FACE_SIDE // 2, seed=i)
+        cv2.imwrite(str(root / f"occluders/o{i}.png"), np.dstack([o.image[:, :, ::-1], o.alpha]))
+    for i in range(textures):
+        t = synthetic_texture(64, seed=i)
+        cv2.imwrite(str(root / f"textures/t{i}.jpg"), t.image[:, :, ::-1])
+    return root
+
+
+def write_preset(path: Path, extra: str = "", mode: str = "natocc") -> Path:
+    """A small preset whose sources are relative to its own folder."""
+    text = (
+        f"name: test\nmode: {mode}\n"
+        "sources:\n  faces: faces\n  face_masks: face_masks\n  occluders: occluders\n"
+        "  textures: textures\n"
+        "color:\n  samples: 512\n  steps: 4\n"
+        "placement:\n  min_coverage: 0.05\n  max_coverage: 0.7\n" + extra
+    )
+    path.write_text(text)
+    return path
+
+
+def output_files(out: Path) -> dict[str, bytes]:
+    """Every sample file of an export, by relative path (job records excluded)."""
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.suffix in (".jpg", ".png") and p.name != "sheet.png"
+    }
+
+
+def manifest_rows(out: Path) -> list[dict]:
+    rows = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines() if x]
+    return sorted(rows, key=lambda r: r["index"])
+
+
+def failure_rows(out: Path) -> list[dict]:
+    path = out / "failures.jsonl"
+    rows = [json.loads(x) for x in path.read_text().splitlines() if x] if path.exists() else []
+    return sorted(rows, key=lambda r: (r["index"] is None, r["index"] or 0, r["path"]))
