@@ -226,6 +226,30 @@ def _pil_to_array(image: Image.Image, keep_alpha: bool) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
 
 
+def _jpeg_is_complete(data: bytes) -> bool:
+    """An end-of-image marker follows the last start-of-scan. Entropy-coded data never holds
+    0xFFD9 (0xFF is byte-stuffed), so a truncated JPEG has no EOI after its last scan."""
+    return data.rfind(b"\xff\xd9") > data.rfind(b"\xff\xda") >= 0
+
+
+def _fast_jpeg(path: Path, image: Image.Image) -> np.ndarray | None:
+    """Decode a complete, upright RGB or greyscale JPEG with OpenCV (about twice as fast as
+    Pillow); None when Pillow's slower, more careful path is needed."""
+    if image.format != "JPEG" or image.mode not in ("RGB", "L"):
+        return None
+    if image.getexif().get(EXIF_ORIENTATION, 1) not in (1, None):
+        return None
+    data = path.read_bytes()
+    if not _jpeg_is_complete(data):
+        return None  # Pillow names the fault
+    flag = cv2.IMREAD_COLOR if image.mode == "RGB" else cv2.IMREAD_GRAYSCALE
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
+    if decoded is None or decoded.shape[:2] != (image.size[1], image.size[0]):
+        return None
+    code = cv2.COLOR_BGR2RGB if decoded.ndim == 3 else cv2.COLOR_GRAY2RGB
+    return cv2.cvtColor(decoded, code)
+
+
 def read_image(
     path: str | Path, *, keep_alpha: bool = False, max_pixels: int | None = None
 ) -> np.ndarray:
@@ -243,6 +267,13 @@ def read_image(
     InputError : with the path and a human reason.
     """
     path = Path(path)
+    header = _open(path, max_pixels)
+    try:
+        fast = _fast_jpeg(path, header)
+    finally:
+        header.close()
+    if fast is not None:
+        return fast
     image = _decode(path, max_pixels)
     try:
         return _pil_to_array(image, keep_alpha)

@@ -38,14 +38,14 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
 
 def encode_image(rgb: np.ndarray, fmt: str = "jpg", quality: int = 95) -> bytes:
     """Encode an RGB (or single-channel) uint8 image as JPEG or PNG bytes."""
-    img = rgb[:, :, ::-1] if rgb.ndim == 3 else rgb
+    img = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if rgb.ndim == 3 else rgb
     if fmt in ("jpg", "jpeg"):
         params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
         ext = ".jpg"
     else:
         params = [cv2.IMWRITE_PNG_COMPRESSION, 1]
         ext = ".png"
-    ok, buf = cv2.imencode(ext, np.ascontiguousarray(img), params)
+    ok, buf = cv2.imencode(ext, img, params)
     if not ok:  # pragma: no cover
         raise StudioError(f"could not encode image as {fmt}")
     return buf.tobytes()

@@ -240,3 +240,33 @@ def test_randomly_damaged_files_load_or_fail_with_input_error(tmp_path: Path) ->
                 assert err.reason and err.path == str(path)
                 failures += 1
     assert failures > 100  # the damage is real: many files are refused
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_jpeg_fast_path_matches_pillow_and_is_taken(tmp_path: Path, mode: str) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    shape = (48, 64, 3) if mode == "RGB" else (48, 64)
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode).save(path, quality=90)
+    with Image.open(path) as header:
+        fast = imageio._fast_jpeg(path, header)
+    assert fast is not None  # complete and upright: OpenCV decodes it
+    with Image.open(path) as img:
+        expected = np.asarray(img.convert("RGB"))
+    assert np.array_equal(imageio.read_image(path), expected)
+    assert np.array_equal(fast, expected)
+
+
+def test_truncated_jpeg_leaves_the_fast_path_and_is_named(tmp_path: Path) -> None:
+    from PIL import Image
+
+    path = tmp_path / "cut.jpg"
+    Image.fromarray(np.full((64, 64, 3), 120, np.uint8)).save(path, quality=90)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+    assert not imageio._jpeg_is_complete(path.read_bytes())
+    assert imageio._jpeg_is_complete(data)
+    with pytest.raises(InputError, match="truncated"):
+        imageio.read_image(path)

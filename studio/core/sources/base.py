@@ -59,6 +59,19 @@ class TextureSource(Protocol):
     def load(self, item_id: str) -> Texture: ...
 
 
+def file_key(*parts: Path | str | None) -> str:
+    """A cache key from file identities (resolved path, size, modification time) and extra
+    strings: cheap, unlike hashing decoded pixels, and it changes when a file is rewritten."""
+    items = []
+    for part in parts:
+        if isinstance(part, Path):
+            st = part.stat()
+            items.append(f"{part.resolve()}:{st.st_size}:{st.st_mtime_ns}")
+        else:
+            items.append(str(part))
+    return "file|" + "|".join(items)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One unusable item: where and why."""
@@ -236,7 +249,8 @@ class FolderFaceSource:
         if not mask.any():
             raise InputError("face mask is empty (all zero)", mask_path)
         try:
-            return Face(image, mask, id=item_id)
+            key = file_key(path, mask_path, str(self.resize_masks))
+            return Face(image, mask, id=item_id, _key=key)
         except InputError as err:
             raise InputError(err.reason, path) from None
 
@@ -314,8 +328,14 @@ class FolderOccluderSource:
         else:
             raise InputError("occluder has no alpha channel and no mask folder was given", path)
         try:
+            mask_file = None if self._index is None else self._index.find(item_id)
             return Occluder(
-                np.ascontiguousarray(rgb), alpha, id=item_id, kind=self.kind, up=self.up
+                np.ascontiguousarray(rgb),
+                alpha,
+                id=item_id,
+                kind=self.kind,
+                up=self.up,
+                _key=file_key(path, mask_file, self.up),
             )
         except InputError as err:
             raise InputError(err.reason, path) from None
@@ -350,7 +370,7 @@ class TextureFolder:
         path = self.root / item_id
         image = imageio.read_image(path)
         try:
-            return Texture(image, id=item_id)
+            return Texture(image, id=item_id, _key=file_key(path))
         except InputError as err:
             raise InputError(err.reason, path) from None
 
