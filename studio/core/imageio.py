@@ -242,12 +242,11 @@ def _fast_jpeg(path: Path, image: Image.Image) -> np.ndarray | None:
     data = path.read_bytes()
     if not _jpeg_is_complete(data):
         return None  # Pillow names the fault
-    flag = cv2.IMREAD_COLOR if image.mode == "RGB" else cv2.IMREAD_GRAYSCALE
+    flag = cv2.IMREAD_COLOR_RGB if image.mode == "RGB" else cv2.IMREAD_GRAYSCALE
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
     if decoded is None or decoded.shape[:2] != (image.size[1], image.size[0]):
         return None
-    code = cv2.COLOR_BGR2RGB if decoded.ndim == 3 else cv2.COLOR_GRAY2RGB
-    return cv2.cvtColor(decoded, code)
+    return decoded if decoded.ndim == 3 else cv2.cvtColor(decoded, cv2.COLOR_GRAY2RGB)
 
 
 def read_image(

@@ -71,7 +71,8 @@ def composite(
             blurred = be.gaussian_blur(out.astype(f32), edge_blur_sigma)[in_band]
             out[in_band] = xp.clip(xp.rint(blurred), 0, 255).astype(xp.uint8)
     # the face is restored wherever the rule says untouched (soft alpha outside the band)
-    stray = xp.nonzero(~(label | band) & (alpha_u8 > 0))
-    out[stray] = face[stray]
-    alpha[stray] = 0.0
+    stray = ~(label | band) & (alpha_u8 > 0)
+    if bool(stray.any()):
+        out[stray] = face[stray]
+        alpha[stray] = 0.0
     return out, alpha
