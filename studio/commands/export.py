@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--textures", help="texture folder for randocc (overrides the preset)")
     p.add_argument("--layout", choices=["studio", "seed"], help="output folder names")
     p.add_argument("--engine", choices=["local", "ray"], default="local")
+    p.add_argument(
+        "--backend",
+        choices=["cpu", "cuda", "auto"],
+        default="cpu",
+        help="compute backend of the renders (auto: CUDA when usable, else CPU)",
+    )
     p.add_argument("--ray-address", help="Ray cluster address (with --engine ray)")
     p.add_argument(
         "--progress",
@@ -83,7 +89,13 @@ def run(args: argparse.Namespace) -> int:
         textures=args.textures,
     )
     plan = make_plan(
-        preset, sources, args.out, seed=args.seed, count=args.count, layout=args.layout
+        preset,
+        sources,
+        args.out,
+        seed=args.seed,
+        count=args.count,
+        layout=args.layout,
+        backend=args.backend,
     )
     engine = make_engine(args.engine, args.workers, args.ray_address)
     cancel = threading.Event()

@@ -332,3 +332,27 @@ def test_engine_choice_errors() -> None:
         make_engine("dask", 2)
     assert isinstance(make_engine("local", 1), InProcessEngine)
     assert make_engine("local", 2).workers == 2
+
+
+def test_the_backend_is_part_of_the_job(inputs: Path, reference: Path, tmp_path: Path) -> None:
+    import dataclasses
+
+    plan = _plan(inputs / "p.yaml", reference, count=12)
+    assert plan.backend == "cpu"
+    assert json.loads((reference / "job.json").read_text())["backend"] == "cpu"
+    with pytest.raises(InputError, match="backend is 'cuda' now, 'cpu' in the job"):
+        run_export(dataclasses.replace(plan, backend="cuda"), resume=True)
+
+
+def test_export_backend_cuda_without_a_gpu_is_one_line(
+    inputs: Path, tmp_path: Path, capsys
+) -> None:
+    from studio.core.backend import cuda_available
+
+    if cuda_available():
+        pytest.skip("a usable CUDA GPU is present")
+    args = ["export", str(inputs / "p.yaml"), "--out", str(tmp_path / "o"), "--backend", "cuda"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cuda" in err[0].lower()
+    assert not (tmp_path / "o").exists()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from studio import __version__
+from studio.core.backend import get_backend
 from studio.core.errors import InputError
 from studio.core.export.inputs import fingerprint, mask_fingerprint, open_sources
 from studio.core.preset import Preset, ResolvedSources, preset_to_dict
@@ -49,6 +50,8 @@ class JobPlan:
     layout: str
     out: Path
     inputs: dict[str, Any] = field(default_factory=dict)
+    #: compute backend of the renders ("cpu" or "cuda"); part of the job, as outputs differ
+    backend: str = "cpu"
     #: (path, reason) of input files the sources found unusable while listing them
     input_problems: tuple[tuple[str, str], ...] = ()
 
@@ -81,6 +84,7 @@ class JobPlan:
             "seed": self.seed,
             "count": self.count,
             "layout": self.layout,
+            "backend": self.backend,
             "preset": preset_to_dict(self.preset),
             "sources": {k: str(v) for k, v in self.sources.folders().items()},
             "inputs": self.inputs,
@@ -103,8 +107,9 @@ def make_plan(
     seed: int | None = None,
     count: int | None = None,
     layout: str | None = None,
+    backend: str = "cpu",
 ) -> JobPlan:
-    """List and fingerprint the inputs, and fix seed, count and layout.
+    """List and fingerprint the inputs, and fix seed, count, layout and backend.
 
     Raises
     ------
@@ -159,6 +164,7 @@ def make_plan(
         out=out,
         inputs=inputs,
         input_problems=tuple(problems),
+        backend=get_backend(backend).name,
     )
 
 

@@ -133,7 +133,9 @@ class SampleMaker:
             try:
                 item, occluder = self._occluder(rng)
                 params = sample(self.spec, rng, face, occluder, self.render_cache)
-                result = render(face, occluder, params, cache=self.render_cache)
+                result = render(
+                    face, occluder, params, backend=self.plan.backend, cache=self.render_cache
+                )
             except InputError as err:
                 root = plan.sources.occluders or plan.sources.textures
                 outcome.failures.append(_failure(None, err, root / item if item else err.path))
