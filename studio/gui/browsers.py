@@ -179,4 +179,4 @@ class Browser(QWidget):
 
     def shutdown(self) -> None:
         self._generation += 1
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown(wait=True, cancel_futures=True)

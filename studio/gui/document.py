@@ -60,7 +60,7 @@ class StudioDocument(QObject):
     def __init__(self, preset: Preset | None = None, params: RenderParams | None = None) -> None:
         super().__init__()
         self.preset = preset or Preset(name="untitled")
-        self.params = params or RenderParams()
+        self.params = params or P.initial_params(self.preset)
         self.path: Path | None = None
         self._saved = self.preset
         self.undo_stack = QUndoStack(self)
@@ -127,13 +127,13 @@ class StudioDocument(QObject):
         self.path = Path(path)
         self._saved = preset
         self.undo_stack.clear()
-        self._set(preset, self.params.replace(mode=preset.mode))
+        self._set(preset, P.initial_params(preset))
 
     def new(self) -> None:
         self.path = None
         self._saved = Preset(name="untitled")
         self.undo_stack.clear()
-        self._set(self._saved, RenderParams(mode="natocc"))
+        self._set(self._saved, P.initial_params(self._saved))
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the preset (atomically) to ``path`` or its current file."""

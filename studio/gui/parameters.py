@@ -301,3 +301,26 @@ def preview_params(
             aim_angle(center, face.center, aim_up, params.flip) + params.aim_jitter
         )
     return params.replace(**changes)
+
+
+NEUTRAL_PREFIXES = ("occluder_augment.", "image_augment.", "blend.opacity")
+
+
+def initial_params(preset: Preset, base: RenderParams | None = None) -> RenderParams:
+    """Pinned values to start from: fixed preset values as they are, the middle of ranges,
+    and no augmentation (its ranges are for the export; the preview starts clean)."""
+    params = base or RenderParams()
+    params = params.replace(mode=preset.mode)
+    for param in PARAMS:
+        if param.pinned is None or param.key == "mode":
+            continue
+        if param.key.startswith(NEUTRAL_PREFIXES) and param.kind == "num":
+            continue
+        if param.kind == "num":
+            lo, hi = spec_bounds(preset, param)
+            params = with_pinned_value(params, param, (lo + hi) / 2.0)
+        else:
+            params = with_pinned_value(params, param, spec_value(preset, param))
+    if preset.mode == "randocc" and params.shape is None:
+        params = params.replace(shape=new_shape(preset, 0))
+    return params
