@@ -26,9 +26,12 @@ from studio.gui import parameters as P
 from studio.gui.browsers import Browser
 from studio.gui.canvas import VIEW_MODES, Canvas
 from studio.gui.document import StudioDocument
+from studio.gui.export_panel import ExportPanel
 from studio.gui.library import REPO_ROOT, Library, face_folder, occluder_folder
 from studio.gui.panel import ParameterPanel
+from studio.gui.presets_io import export_snapshot
 from studio.gui.preview import PreviewController, PreviewFrame
+from studio.gui.samples import Sample, SampleGrid
 
 MAX_RECENT = 8
 DEMO_PRESETS = (
@@ -75,6 +78,8 @@ class MainWindow(QMainWindow):
         self.faces = Browser("Faces")
         self.occluders = Browser("Occluders")
         self.textures = Browser("Textures")
+        self.samples = SampleGrid(self.library)
+        self.export_panel = ExportPanel(self.export_preset)
         self._build_layout()
         self._build_actions()
         self._build_status()
@@ -84,6 +89,7 @@ class MainWindow(QMainWindow):
         if preset_path is not None:
             self.open_preset(preset_path)
         self._restore_settings()
+        self._preset_changed()
         self.request_preview()
 
     # ---- layout -----------------------------------------------------------------------------
@@ -92,7 +98,7 @@ class MainWindow(QMainWindow):
         self.left_tabs.addTab(self.faces, "Faces")
         self.left_tabs.addTab(self.occluders, "Occluders")
         self.left_tabs.addTab(self.textures, "Textures")
-        self.left_tabs.setMinimumWidth(230)
+        self.left_tabs.setMinimumWidth(210)
 
         center = QWidget()
         center_layout = QVBoxLayout(center)
@@ -104,11 +110,13 @@ class MainWindow(QMainWindow):
         center_layout.addWidget(self.canvas, 1)
         self.center_tabs = QTabWidget()
         self.center_tabs.addTab(center, "Preview")
+        self.center_tabs.addTab(self.samples, "Samples")
         self.center_tabs.setDocumentMode(True)
 
         self.right_tabs = QTabWidget()
         self.right_tabs.addTab(self.panel, "Parameters")
-        self.right_tabs.setMinimumWidth(380)
+        self.right_tabs.addTab(self.export_panel, "Export")
+        self.right_tabs.setMinimumWidth(370)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.left_tabs)
@@ -171,6 +179,11 @@ class MainWindow(QMainWindow):
         for act in (self.act_flip, self.act_shape, self.act_center):
             occ_menu.addAction(act)
 
+        self.act_export = self._action("&Export…", self.show_export, "Ctrl+E", "Export a batch")
+        self.act_reseed = self._action("&Reseed samples", self.reseed_samples, "R")
+        file_menu.addAction(self.act_export)
+        occ_menu.addAction(self.act_reseed)
+
         view_menu = menu.addMenu("&View")
         self.act_fit = self._action("&Fit", self.canvas.fit, "F", "Fit the image in the view")
         self.act_one = self._action("&1:1", self.canvas.actual_size, "1", "Native pixels")
@@ -231,6 +244,9 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.doc.changed.connect(self.request_preview)
+        self.doc.changed.connect(self._preset_changed)
+        self.samples.sampleChosen.connect(self.load_sample)
+        self.samples.seed.valueChanged.connect(lambda v: self.seed_label.setText(f"seed: {v}"))
         self.doc.titleChanged.connect(self.setWindowTitle)
         self.preview.frameShown.connect(self._on_frame)
         self.canvas.paramsEdited.connect(self._on_canvas_edit)
@@ -358,6 +374,33 @@ class MainWindow(QMainWindow):
         self._shape_seed += 1
         shape = P.new_shape(self.doc.preset, self._shape_seed)
         self.doc.set_params(self.doc.params.replace(shape=shape), "New shape")
+
+    def _preset_changed(self) -> None:
+        self.samples.set_preset(self.doc.preset)
+        self.export_panel.describe(self.doc.preset)
+
+    def load_sample(self, info: Sample) -> None:
+        """Load a sample's face, occluder and exact parameters into the canvas."""
+        self.choose_face(info.face_id, preview=False)
+        if info.occluder_id is not None:
+            if self.doc.preset.mode == "randocc":
+                self.choose_texture(info.occluder_id, preview=False)
+            else:
+                self.choose_occluder(info.occluder_id, preview=False)
+        self.doc.set_params(info.params, "Load sample")
+        self.show_tab("preview")
+        self.request_preview()
+
+    def reseed_samples(self) -> None:
+        self.show_tab("samples")
+        self.samples.reseed()
+
+    def show_export(self) -> None:
+        self.show_tab("export")
+
+    def export_preset(self):
+        """The current preset with absolute source folders, for the exporter."""
+        return export_snapshot(self.doc.preset, self.doc.path, self.library.folders())
 
     # ---- presets ----------------------------------------------------------------------------
     def show_message(self, text: str) -> None:
@@ -492,5 +535,5 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         self.preview.shutdown()
-        for browser in (self.faces, self.occluders, self.textures):
+        for browser in (self.faces, self.occluders, self.textures, self.samples):
             browser.shutdown()
