@@ -32,7 +32,7 @@ from studio.core.sample import sample
 from studio.gui.canvas import to_qimage
 from studio.gui.library import Library
 
-TILE = 168
+TILE = 150
 
 
 @dataclass
@@ -90,7 +90,7 @@ class SampleGrid(QWidget):
         self._cache = RenderCache(max_items=64)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Random samples of the preset — click one to edit it."))
+        top.addWidget(QLabel("Samples of the preset; click one to edit it."))
         top.addStretch(1)
         top.addWidget(QLabel("Seed"))
         self.seed = QSpinBox()
@@ -113,7 +113,8 @@ class SampleGrid(QWidget):
             tile.clicked.connect(lambda _=False, i=i: self._clicked(i))
             grid.addWidget(tile, i // cols, i % cols)
             self.tiles.append(tile)
-        layout.addLayout(grid, 1)
+        layout.addLayout(grid)
+        layout.addStretch(1)
         self.tileReady.connect(self._set_tile)
 
     def set_preset(self, preset: Preset) -> None:
@@ -173,9 +174,7 @@ class SampleGrid(QWidget):
             return
         tile.setIcon(QIcon(QPixmap.fromImage(image)))
         p = info.params
-        tile.setText(
-            f"{info.face_id.rsplit('/', 1)[-1]} · area {p.area_ratio:.2f} · {p.rotation:+.0f}°"
-        )
+        tile.setText(f"area {p.area_ratio:.2f} · {p.rotation:+.0f}° · {p.color.method}")
         tile.setToolTip(f"{info.face_id} + {info.occluder_id}\nclick to load these parameters")
 
     def _clicked(self, index: int) -> None:

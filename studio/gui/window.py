@@ -98,7 +98,7 @@ class MainWindow(QMainWindow):
         self.left_tabs.addTab(self.faces, "Faces")
         self.left_tabs.addTab(self.occluders, "Occluders")
         self.left_tabs.addTab(self.textures, "Textures")
-        self.left_tabs.setMinimumWidth(210)
+        self.left_tabs.setMinimumWidth(226)
 
         center = QWidget()
         center_layout = QVBoxLayout(center)
