@@ -140,6 +140,13 @@ class ExportPanel(QWidget):
     def start(self) -> None:
         if self.runner.running:
             return
+        preset = self.snapshot()
+        if not preset.sources.faces or (preset.mode == "natocc" and not preset.sources.occluders):
+            self._on_failed(
+                "the export needs folders of faces (and occluders for NatOcc): open them in the "
+                "browsers or set them in the preset (the synthetic samples are preview-only)"
+            )
+            return
         try:
             job = self.job()
         except StudioError as err:

@@ -37,18 +37,22 @@ while True:
 """
 
 
-def measure(steps: int, load: bool) -> dict:
+def measure(steps: int, load: bool, face_size: int = 0) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt, QTimer
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
 
+    from studio.gui.library import Library, SyntheticFaces
     from studio.gui.window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     tmp = tempfile.TemporaryDirectory()
     settings = QSettings(os.path.join(tmp.name, "s.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
+    library = Library.default()
+    if face_size:
+        library.faces = SyntheticFaces(face_size)
+    win = MainWindow(library=library, settings=settings)
     win._confirm_discard = lambda: True
     win.resize(1280, 800)
     win.show()
@@ -157,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m studio.gui.latency")
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--load", action="store_true", help="run a CPU-heavy export stand-in")
+    p.add_argument("--face-size", type=int, default=0, help="synthetic faces of this size")
     args = p.parse_args(argv)
-    print(json.dumps(measure(args.steps, args.load)))
+    print(json.dumps(measure(args.steps, args.load, args.face_size)))
     return 0
 
 

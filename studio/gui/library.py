@@ -24,11 +24,14 @@ class SyntheticFaces:
 
     root = None
 
+    def __init__(self, size: int = 384) -> None:
+        self.size = size
+
     def ids(self) -> list[str]:
         return [f"synthetic-face-{i}" for i in range(SYNTHETIC_COUNT)]
 
     def load(self, item_id: str) -> Face:
-        return synthetic_face(384, seed=int(item_id.rsplit("-", 1)[1]))
+        return synthetic_face(self.size, seed=int(item_id.rsplit("-", 1)[1]))
 
 
 class SyntheticOccluders:

@@ -5,7 +5,8 @@ into a one-slot mailbox: a newer request replaces one the worker has not started
 of drag events coalesces into "render the newest" (latest wins, no queue builds up). The
 worker renders with the engine on a thread, reusing one :class:`RenderCache` (colour
 transfer, augmentation and shapes are computed once per occluder, not per drag step). A frame
-whose generation is older than the newest request is dropped. The UI thread never renders.
+older than the one on screen is dropped (optionally, any frame older than the newest
+request: ``drop_superseded``). The UI thread never renders.
 
 ``PreviewWorker(synchronous=True)`` renders nothing until :meth:`PreviewWorker.run_pending`
 is called, so tests can drive it step by step.
@@ -155,9 +156,12 @@ class PreviewController(QObject):
     frameShown = Signal(object)
     requested = Signal(int)
 
-    def __init__(self, synchronous: bool = False, backend: str = "cpu") -> None:
+    def __init__(
+        self, synchronous: bool = False, backend: str = "cpu", drop_superseded: bool = False
+    ) -> None:
         super().__init__()
         self.backend = backend
+        self.drop_superseded = drop_superseded
         self.worker = PreviewWorker(synchronous=synchronous)
         self.worker.frameReady.connect(self.accept_frame)
         self.generation = 0
@@ -187,8 +191,17 @@ class PreviewController(QObject):
         return self.generation
 
     def accept_frame(self, frame: PreviewFrame) -> None:
-        """Show ``frame`` unless a newer request exists (then it is stale and dropped)."""
-        if frame.generation < self.generation:
+        """Show ``frame`` unless it is stale.
+
+        With ``drop_superseded`` (the default is False) a frame older than the newest request
+        is dropped. Otherwise a frame is dropped only when a newer one is already shown: during
+        a continuous drag whose events come faster than renders finish, every frame would be
+        superseded and the canvas would freeze until the drag stops; showing the newest frame
+        that exists keeps it moving, and the worker always renders the newest request.
+        """
+        newest_shown = self.last_frame.generation if self.last_frame is not None else 0
+        superseded = self.drop_superseded and frame.generation < self.generation
+        if frame.generation <= newest_shown or superseded:
             self.dropped += 1
             return
         self.shown += 1

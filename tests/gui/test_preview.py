@@ -145,12 +145,12 @@ def test_undo_and_redo_a_drag(window):
 
 
 def test_stale_frames_are_dropped_synchronous():
+    from studio.core.params import RenderParams
+
     ctrl = PreviewController(synchronous=True)
     shown = []
     ctrl.frameShown.connect(shown.append)
     face, occ = synthetic_face(128), synthetic_occluder(64)
-    from studio.core.params import RenderParams
-
     params = RenderParams(area_ratio=0.3)
     for i in range(3):  # a burst: only the newest is rendered
         ctrl.request(face, occ, params.replace(center_rel=(0.3 + 0.1 * i, 0.5)))
@@ -158,13 +158,35 @@ def test_stale_frames_are_dropped_synchronous():
     assert ctrl.worker.rendered == [3]
     assert [f.generation for f in shown] == [3]
     assert frame.request.params.center_rel == pytest.approx((0.5, 0.5))
-    # a frame finishing after a newer request was made is dropped, never shown
+    # frame 4 finishes while request 5 waits: it is newer than the screen, so it is shown
     ctrl.request(face, occ, params.replace(center_rel=(0.6, 0.5)))
-    old = ctrl.worker._render(frame.request)  # generation 3 arrives late
-    assert old.generation == 3 and ctrl.dropped == 1
-    assert [f.generation for f in shown] == [3]
-    assert ctrl.worker.run_pending().generation == 4
+    request4 = ctrl.worker.pending
+    ctrl.request(face, occ, params.replace(center_rel=(0.7, 0.5)))
+    ctrl.worker._render(request4)
     assert [f.generation for f in shown] == [3, 4]
+    assert ctrl.worker.run_pending().generation == 5
+    assert [f.generation for f in shown] == [3, 4, 5]
+    # a frame arriving after a newer one is on screen is stale: dropped, never shown
+    ctrl.worker._render(request4)
+    ctrl.worker._render(frame.request)
+    assert [f.generation for f in shown] == [3, 4, 5] and ctrl.dropped == 2
+    assert ctrl.last_frame.generation == 5
+
+
+def test_strict_mode_drops_frames_older_than_the_newest_request():
+    from studio.core.params import RenderParams
+
+    ctrl = PreviewController(synchronous=True, drop_superseded=True)
+    shown = []
+    ctrl.frameShown.connect(shown.append)
+    face, occ = synthetic_face(128), synthetic_occluder(64)
+    ctrl.request(face, occ, RenderParams(area_ratio=0.3))
+    request1 = ctrl.worker.pending
+    ctrl.request(face, occ, RenderParams(area_ratio=0.4))
+    ctrl.worker._render(request1)
+    assert shown == [] and ctrl.dropped == 1
+    assert ctrl.worker.run_pending().generation == 2
+    assert [f.generation for f in shown] == [2]
 
 
 def test_threaded_worker_shows_the_newest_frame(qtbot):

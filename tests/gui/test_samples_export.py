@@ -11,6 +11,23 @@ from studio.gui.export_runner import ExportRunner
 FAKE = str(Path(__file__).with_name("fake_export.py"))
 
 
+def open_folders(window, root):
+    """Real face and occluder folders (the synthetic samples are preview-only)."""
+    import cv2
+    import numpy as np
+    from test_browsers_views import write_faces
+
+    from studio.core.synthetic import synthetic_occluder
+
+    write_faces(root)
+    (root / "occ").mkdir()
+    occ = synthetic_occluder(64)
+    rgba = cv2.cvtColor(np.dstack([occ.image, occ.alpha]), cv2.COLOR_RGBA2BGRA)
+    cv2.imwrite(str(root / "occ" / "hand.png"), rgba)
+    window.open_face_folder(str(root / "faces"))
+    window.open_occluder_folder(str(root / "occ"))
+
+
 def test_sample_grid_fills_and_a_click_loads_the_exact_params(window, qtbot):
     window.show_tab("samples")
     qtbot.waitUntil(lambda: not window.samples.busy(), timeout=60_000)
@@ -42,6 +59,9 @@ def test_reseed_draws_other_samples(window, qtbot):
 def test_export_panel_runs_a_job_with_a_snapshot_of_the_preset(window, qtbot, tmp_path):
     panel = window.export_panel
     panel.runner.command = [sys.executable, FAKE, "--delay", "0"]
+    panel.start()  # synthetic samples only: refused with a message
+    assert "needs folders of faces" in panel.status.text() and not panel.runner.running
+    open_folders(window, tmp_path)
     window.panel.rows["color.strength"].pinned_widget.setValue(0.3)
     panel.count.setValue(7)
     panel.out.setText(str(tmp_path / "out"))
@@ -52,11 +72,14 @@ def test_export_panel_runs_a_job_with_a_snapshot_of_the_preset(window, qtbot, tm
     assert panel.open_button.isEnabled()
     snapshot = load_preset(panel.job().preset)
     assert snapshot.color.strength == 0.3  # the exporter gets the edited preset
+    assert snapshot.sources.faces == str((tmp_path / "faces").resolve())
+    assert snapshot.sources.occluders == str((tmp_path / "occ").resolve())
 
 
 def test_export_panel_cancel_offers_resume(window, qtbot, tmp_path):
     panel = window.export_panel
     panel.runner.command = [sys.executable, FAKE, "--delay", "0.05"]
+    open_folders(window, tmp_path)
     panel.count.setValue(500)
     panel.out.setText(str(tmp_path / "out"))
     panel.start()
