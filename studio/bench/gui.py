@@ -22,7 +22,7 @@ BLOCK_TARGET_MS = 50.0
 
 def _measure(steps: int, load: bool) -> dict:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    # 1024 px faces: previews at the 640 px cap, like real photos
+    # 1024 px faces: previews at the 512 px cap, like real photos
     cmd = [sys.executable, "-m", "studio.gui.latency", "--steps", str(steps), "--face-size", "1024"]
     proc = subprocess.run(
         [*cmd, "--load"] if load else cmd, env=env, capture_output=True, text=True, timeout=600

@@ -8,7 +8,8 @@ presses the mouse on the occluder and moves it N steps at 60 Hz, then prints JSO
 - the longest event-loop block: the largest gap between ticks of a 2 ms timer, minus 2 ms.
 
 ``--load`` runs a CPU-heavy stand-in for an export while dragging: one process rendering
-engine samples in a loop (the real `studio export` is not merged in this branch).
+engine samples in a loop (the real `studio export` is not merged in this branch), at the
+lower priority the studio gives its export processes.
 """
 
 from __future__ import annotations
@@ -65,7 +66,10 @@ def measure(steps: int, load: bool, face_size: int = 0) -> dict:
         time.sleep(0.005)
     burner = None
     if load:
+        from studio.gui.export_runner import lower_priority
+
         burner = subprocess.Popen([sys.executable, "-c", BURN_CODE])
+        lower_priority(burner.pid)  # as ExportRunner does for the real export
         time.sleep(1.0)
 
     requested: dict[int, float] = {}

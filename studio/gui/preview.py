@@ -26,7 +26,7 @@ from studio.core.inputs import Face, Occluder, Texture
 from studio.core.params import RenderParams
 from studio.core.render import RenderCache, Result, base_occluder, place, render
 
-PREVIEW_MAX_SIDE = 640
+PREVIEW_MAX_SIDE = 512
 
 
 @dataclass(frozen=True)

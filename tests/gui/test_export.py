@@ -70,3 +70,15 @@ def test_exporter_error_is_one_line(qtbot, tmp_path):
     qtbot.waitUntil(lambda: bool(seen["failed"]), timeout=30_000)
     assert seen["failed"] == [f"studio: error: {tmp_path / 'missing.yaml'}: preset file not found"]
     assert seen["done"] == []
+
+
+def test_export_process_runs_at_a_lower_priority(qtbot, tmp_path, preset_file):
+    import os
+
+    runner, seen = make_runner(0.05)
+    runner.start(ExportJob(preset_file, str(tmp_path / "out"), 100))
+    qtbot.waitUntil(lambda: len(seen["progress"]) >= 1, timeout=30_000)
+    pid = int(runner.process.processId())
+    assert os.getpriority(os.PRIO_PROCESS, pid) >= os.getpriority(os.PRIO_PROCESS, 0) + 1
+    runner.cancel()
+    qtbot.waitUntil(lambda: not runner.running, timeout=30_000)
