@@ -7,8 +7,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
+import numpy as np
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -26,8 +28,41 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import StudioError
 from studio.core.preset import Preset
+from studio.core.sources.base import read_image
+from studio.gui.canvas import to_qimage
 from studio.gui.export_runner import ExportJob, ExportRunner
 from studio.gui.presets_io import save_preset
+
+SHEET_TILE = 88
+SHEET_COUNT = 12
+
+
+def contact_sheet(out: str | Path, count: int = SHEET_COUNT, tile: int = SHEET_TILE):
+    """A grid image (RGB array) of the first exported images (masks and labels left out)."""
+    root = Path(out)
+    skip = ("mask", "label", "alpha")
+    paths = sorted(
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in (".jpg", ".jpeg", ".png")
+        and not any(k in p.as_posix().lower() for k in skip)
+    )[:count]
+    if not paths:
+        return None
+    cols = 4
+    rows = (len(paths) + cols - 1) // cols
+    sheet = np.full((rows * (tile + 4) + 4, cols * (tile + 4) + 4, 3), 36, np.uint8)
+    for i, path in enumerate(paths):
+        try:
+            image = read_image(path)
+        except StudioError:
+            continue
+        h, w = image.shape[:2]
+        f = tile / max(h, w)
+        small = cv2.resize(image, (max(1, round(w * f)), max(1, round(h * f))))
+        y, x = 4 + (i // cols) * (tile + 4), 4 + (i % cols) * (tile + 4)
+        sheet[y : y + small.shape[0], x : x + small.shape[1]] = small
+    return sheet
 
 
 def format_eta(seconds: float) -> str:
@@ -101,6 +136,9 @@ class ExportPanel(QWidget):
         self.status = QLabel("Ready.")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
+        self.sheet = QLabel()
+        self.sheet.setToolTip("The first exported images")
+        layout.addWidget(self.sheet)
         layout.addStretch(1)
         self.runner.started.connect(self._on_started)
         self.runner.progress.connect(self._on_progress)
@@ -153,6 +191,7 @@ class ExportPanel(QWidget):
             self._on_failed(err.line())
             return
         self.out_dir = job.out
+        self.sheet.clear()
         self.bar.setRange(0, job.count)
         self.bar.setValue(0)
         self.status.setText("Starting…")
@@ -186,6 +225,9 @@ class ExportPanel(QWidget):
             )
         else:
             self.bar.setValue(self.bar.maximum())
+            sheet = contact_sheet(event.get("out", self.out_dir) or self.out_dir)
+            if sheet is not None:
+                self.sheet.setPixmap(QPixmap.fromImage(to_qimage(sheet)))
             self.status.setText(
                 f"Done: {event.get('written', 0)} written, {event.get('failed', 0)} failed → "
                 f"{event.get('out', self.out_dir)}"

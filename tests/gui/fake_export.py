@@ -12,6 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 p = argparse.ArgumentParser()
 p.add_argument("command")
 p.add_argument("preset")
@@ -52,10 +55,12 @@ written = 0
 for i in range(args.count):
     if stop:
         break
-    target = out / f"{i:06d}.txt"
+    target = out / f"{i:06d}.png"
     if not target.exists():
         time.sleep(args.delay)
-        target.write_text(f"image {i} seed {args.seed}\n")
+        image = np.full((24, 32, 3), (i * 37) % 256, np.uint8)
+        cv2.imwrite(str(target), image)
+        cv2.imwrite(str(out / f"{i:06d}_mask.png"), image[:, :, 0])
         written += 1
     done = i + 1
     rate = done / max(1e-6, time.perf_counter() - t0)

@@ -70,6 +70,8 @@ def test_export_panel_runs_a_job_with_a_snapshot_of_the_preset(window, qtbot, tm
     assert "Done: 7 written" in panel.status.text()
     assert panel.bar.value() == panel.bar.maximum()
     assert panel.open_button.isEnabled()
+    sheet = panel.sheet.pixmap()  # contact sheet of the first images (masks left out)
+    assert not sheet.isNull() and sheet.width() > 3 * 88 and sheet.height() > 88 * 2
     snapshot = load_preset(panel.job().preset)
     assert snapshot.color.strength == 0.3  # the exporter gets the edited preset
     assert snapshot.sources.faces == str((tmp_path / "faces").resolve())
