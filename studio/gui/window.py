@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status()
         self._connect()
+        self._restore_folders()
         self._load_sources()
         preset_path = preset_path or default_preset_path()
         if preset_path is not None:
@@ -272,9 +273,17 @@ class MainWindow(QMainWindow):
             (self.occluders, self.choose_occluder),
             (self.textures, self.choose_texture),
         ):
-            ids = browser.ids()
-            if ids:
-                choose(ids[0], preview=False)
+            for item_id in browser.ids()[:50]:  # the first one that loads
+                if choose(item_id, preview=False):
+                    break
+
+    def _restore_folders(self) -> None:
+        """Re-open the folders of the last session (QSettings), when they still exist."""
+        makers = {"faces": face_folder, "occluders": occluder_folder, "textures": TextureFolder}
+        for kind, make in makers.items():
+            folder = self.settings.value(f"folders/{kind}")
+            if folder and Path(folder).is_dir():
+                setattr(self.library, kind, make(Path(folder)))
 
     def open_face_folder(self, folder: str) -> None:
         self.library.faces = face_folder(Path(folder))
@@ -298,30 +307,36 @@ class MainWindow(QMainWindow):
             self.show_message(err.line())
             return None
 
-    def choose_face(self, item_id: str, preview: bool = True) -> None:
+    def choose_face(self, item_id: str, preview: bool = True) -> bool:
         face = self._load(self.library.faces, item_id)
-        if face is not None:
-            self.face = face
-            self.faces.select(item_id)
-            self.canvas._fitted = False
-            if preview:
-                self.request_preview()
+        if face is None:
+            return False
+        self.face = face
+        self.faces.select(item_id)
+        self.canvas._fitted = False
+        if preview:
+            self.request_preview()
+        return True
 
-    def choose_occluder(self, item_id: str, preview: bool = True) -> None:
+    def choose_occluder(self, item_id: str, preview: bool = True) -> bool:
         occluder = self._load(self.library.occluders, item_id)
-        if occluder is not None:
-            self.occluder = occluder
-            self.occluders.select(item_id)
-            if preview:
-                self.request_preview()
+        if occluder is None:
+            return False
+        self.occluder = occluder
+        self.occluders.select(item_id)
+        if preview:
+            self.request_preview()
+        return True
 
-    def choose_texture(self, item_id: str, preview: bool = True) -> None:
+    def choose_texture(self, item_id: str, preview: bool = True) -> bool:
         texture = self._load(self.library.textures, item_id)
-        if texture is not None:
-            self.texture = texture
-            self.textures.select(item_id)
-            if preview:
-                self.request_preview()
+        if texture is None:
+            return False
+        self.texture = texture
+        self.textures.select(item_id)
+        if preview:
+            self.request_preview()
+        return True
 
     # ---- preview ----------------------------------------------------------------------------
     def current_occluder(self) -> Occluder | Texture | None:

@@ -59,3 +59,22 @@ def test_view_modes_show_the_engine_labels(window):
         window.set_view_mode(mode)
         assert window.canvas.view_mode == mode and window.view_combo.currentText() == mode
         assert not window.canvas.pixmap_item.pixmap().isNull()
+
+
+def test_last_folders_are_remembered(window, qtbot, settings, tmp_path):
+    from studio.gui.library import Library
+    from studio.gui.window import MainWindow
+
+    write_faces(tmp_path)
+    window.open_face_folder(str(tmp_path / "faces"))
+    settings.sync()
+    again = MainWindow(
+        library=Library.default(tmp_path / "none"), settings=settings, synchronous=True
+    )
+    again._confirm_discard = lambda: True
+    qtbot.addWidget(again)
+    try:
+        assert again.faces.ids() == ["broken.png", "f0.png", "f1.png", "f2.png"]
+        assert again.face.id == "f0.png"  # the first loadable face ("broken.png" is not)
+    finally:
+        again.shutdown()
