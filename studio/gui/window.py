@@ -226,6 +226,9 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         for act in (self.act_fit, self.act_one, self.act_zoom_in, self.act_zoom_out):
             bar.addAction(act)
+        self.act_zoom_in.setIconText("+")
+        self.act_zoom_out.setIconText("−")
+        self.act_center.setIconText("Centre")
         bar.addSeparator()
         for act in (self.act_flip, self.act_center, self.act_shape, self.act_handles):
             bar.addAction(act)
