@@ -45,10 +45,3 @@ def settings_dir_without_samples():
 def render(win):
     """Render the newest pending preview request now (synchronous worker)."""
     return win.preview.worker.run_pending()
-
-
-def pytest_configure(config):
-    import faulthandler
-    import sys
-
-    faulthandler.dump_traceback_later(60, exit=True, file=sys.stderr)
