@@ -1,8 +1,8 @@
-"""Open Occlusion Studio (for now: render the demo contact sheet and print its path)."""
+"""Open Occlusion Studio (`make run`). See `python main.py --help`."""
 
 import sys
 
-from studio.cli import main
+from studio.gui.app import main
 
 if __name__ == "__main__":
-    sys.exit(main(["demo", *sys.argv[1:]]))
+    sys.exit(main())

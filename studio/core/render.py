@@ -76,6 +76,7 @@ class Placed:
     alpha: np.ndarray  #: uint8 placed shape alpha in the region
     label: np.ndarray  #: alpha >= 128: the occluded pixels of the region
     matrix: np.ndarray  #: forward 2x3 affine from the (reduced) occluder to the face
+    source_size: tuple[int, int]  #: (w, h) of the (reduced) occluder the matrix maps from
 
 
 def base_occluder(
@@ -191,9 +192,9 @@ def _placement(
     key: Hashable,
     params: RenderParams,
     cache: RenderCache,
-) -> tuple[tuple[int, int, int, int], Array, np.ndarray, float] | None:
-    """Region, placed uint8 shape alpha (on ``be``), forward matrix from the (reduced) source
-    and the occluder's scale; None when the occluder misses the image."""
+) -> tuple[tuple[int, int, int, int], Array, np.ndarray, float, tuple[int, int]] | None:
+    """Region, placed uint8 shape alpha (on ``be``), forward matrix from the (reduced) source,
+    the occluder's scale and the source's size; None when the occluder misses the image."""
     matrix, scale = _forward_matrix(face, (alpha.shape[1], alpha.shape[0]), params)
     _, alpha_src, back = _reduced(be, rgb, alpha, scale, cache, key)
     full = geometry.compose(matrix, back)
@@ -201,7 +202,7 @@ def _placement(
     region = geometry.region_of(full, src_size, face.size, _pad(face, params))
     if region is None:
         return None
-    return region, geometry.warp_region(be, alpha_src, full, region), full, scale
+    return region, geometry.warp_region(be, alpha_src, full, region), full, scale, src_size
 
 
 def place(
@@ -222,9 +223,9 @@ def place(
     placed = _placement(be, face, image, alpha, occluder.key, params, cache)
     if placed is None:
         return None
-    region, placed_alpha, full, _ = placed
+    region, placed_alpha, full, _, src_size = placed
     placed_alpha = be.to_numpy(placed_alpha)
-    return Placed(region, placed_alpha, placed_alpha >= 128, full)
+    return Placed(region, placed_alpha, placed_alpha >= 128, full, src_size)
 
 
 def coverage_of(face: Face, placed: Placed | None) -> float:
@@ -357,7 +358,7 @@ def render_on_backend(
     placed = _placement(be, face, occ_rgb, occ_alpha, occ_key, params, cache)
     if placed is None:
         raise RenderError("the occluder lies entirely outside the face image", params.face_id)
-    region, placed_alpha, full, scale = placed
+    region, placed_alpha, full, scale, _ = placed
     label = placed_alpha >= 128
     if not bool(label.any()):
         raise RenderError("the occluder covers no pixel of the face image", params.face_id)

@@ -1,0 +1,1 @@
+"""Occlusion Studio's desktop app (PySide6). The only package that imports Qt."""

@@ -1,0 +1,104 @@
+"""Start the studio: `python main.py [--preset P] [--face F] [--occluder O] [--screenshot OUT]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+FIRST_FRAME_TIMEOUT_MS = 60_000
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="main.py", description="Open Occlusion Studio.")
+    p.add_argument("--preset", help="preset YAML to open")
+    p.add_argument("--face", help="face id (file name in the face folder) to show first")
+    p.add_argument("--occluder", help="occluder id to show first")
+    p.add_argument("--screenshot", metavar="OUT.png", help="save a grab of the window and exit")
+    p.add_argument(
+        "--tab",
+        choices=("preview", "samples", "export"),
+        default="preview",
+        help="which tab to show first (for screenshots)",
+    )
+    return p
+
+
+def display_problem() -> str | None:
+    """Why no window can be opened here, or None."""
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal", "vnc"):
+        return None
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return (
+            "no display found (DISPLAY is not set): run it in a desktop session, "
+            "or headless with `xvfb-run python main.py`"
+        )
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    problem = display_problem()
+    if problem:
+        print(f"studio: error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+    except ImportError as err:
+        print(
+            f"studio: error: the studio needs PySide6 ({err}); run `make run` or "
+            "`pip install -e .[gui]`",
+            file=sys.stderr,
+        )
+        return 2
+    from studio.gui.style import apply_style
+    from studio.gui.window import MainWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("Occlusion Studio")
+    app.setOrganizationName("OcclusionStudio")
+    apply_style(app)
+    window = MainWindow(preset_path=args.preset)
+    if window.messages and args.preset:
+        print(f"studio: error: {window.messages[-1]}", file=sys.stderr)
+    if args.face:
+        window.choose_face(args.face)
+    if args.occluder:
+        window.choose_occluder(args.occluder)
+    window.show_tab(args.tab)
+    window.show()
+    if not args.screenshot:
+        return app.exec()
+
+    status = {"code": 1}
+
+    def grab() -> None:
+        out = Path(args.screenshot)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        ok = window.grab().save(str(out))
+        status["code"] = 0 if ok else 2
+        if not ok:
+            print(f"studio: error: {out}: cannot write the screenshot", file=sys.stderr)
+        window.shutdown()
+        app.quit()
+
+    def ready() -> None:
+        QTimer.singleShot(400, lambda: window.when_idle(grab))
+
+    def timeout() -> None:
+        print("studio: error: no preview frame within 60 s", file=sys.stderr)
+        window.shutdown()
+        app.exit(2)
+
+    if window.preview.last_frame is not None:
+        ready()
+    else:
+        window.firstFrame.connect(ready)
+    QTimer.singleShot(FIRST_FRAME_TIMEOUT_MS, timeout)
+    app.exec()
+    return status["code"]

@@ -1,0 +1,242 @@
+"""The export panel: count, seed, workers, output folder; progress, cancel, resume, open."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.errors import StudioError
+from studio.core.preset import Preset
+from studio.core.sources.base import read_image
+from studio.gui.canvas import to_qimage
+from studio.gui.export_runner import ExportJob, ExportRunner
+from studio.gui.presets_io import save_preset
+
+SHEET_TILE = 88
+SHEET_COUNT = 12
+
+
+def contact_sheet(out: str | Path, count: int = SHEET_COUNT, tile: int = SHEET_TILE):
+    """A grid image (RGB array) of the first exported images (masks and labels left out)."""
+    root = Path(out)
+    skip = ("mask", "label", "alpha")
+    paths = sorted(
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in (".jpg", ".jpeg", ".png")
+        and not any(k in p.as_posix().lower() for k in skip)
+    )[:count]
+    if not paths:
+        return None
+    cols = 4
+    rows = (len(paths) + cols - 1) // cols
+    sheet = np.full((rows * (tile + 4) + 4, cols * (tile + 4) + 4, 3), 36, np.uint8)
+    for i, path in enumerate(paths):
+        try:
+            image = read_image(path)
+        except StudioError:
+            continue
+        h, w = image.shape[:2]
+        f = tile / max(h, w)
+        small = cv2.resize(image, (max(1, round(w * f)), max(1, round(h * f))))
+        y, x = 4 + (i // cols) * (tile + 4), 4 + (i % cols) * (tile + 4)
+        sheet[y : y + small.shape[0], x : x + small.shape[1]] = small
+    return sheet
+
+
+def format_eta(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class ExportPanel(QWidget):
+    """Runs ``studio export`` on a snapshot of the current preset, in the background."""
+
+    def __init__(
+        self,
+        snapshot: Callable[[], Preset],
+        runner: ExportRunner | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.snapshot = snapshot
+        self.runner = runner or ExportRunner(parent=self)
+        self._tmp = tempfile.TemporaryDirectory(prefix="studio-export-")
+        self.out_dir: str | None = None
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.count = QSpinBox()
+        self.count.setRange(1, 10_000_000)
+        self.count.setValue(50)
+        self.count.setToolTip("Number of images to write")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Same preset, seed and inputs give byte-identical outputs")
+        self.workers = QSpinBox()
+        self.workers.setRange(1, 256)
+        self.workers.setValue(max(1, (os.cpu_count() or 2) - 1))
+        self.workers.setToolTip("Worker processes (the preview keeps one core)")
+        self.out = QLineEdit(str(Path.cwd() / "out" / "export"))
+        browse = QToolButton()
+        browse.setText("…")
+        browse.clicked.connect(self._browse)
+        out_row = QHBoxLayout()
+        out_row.addWidget(self.out, 1)
+        out_row.addWidget(browse)
+        self.resume = QCheckBox("Resume an unfinished job in this folder")
+        form.addRow("Images", self.count)
+        form.addRow("Seed", self.seed)
+        form.addRow("Workers", self.workers)
+        form.addRow("Output", out_row)
+        form.addRow("", self.resume)
+        layout.addLayout(form)
+        self.formats = QLabel()
+        self.formats.setObjectName("hint")
+        self.formats.setWordWrap(True)
+        layout.addWidget(self.formats)
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("Export")
+        self.start_button.setToolTip("Export in the background (Ctrl+E)")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.runner.cancel)
+        self.open_button = QPushButton("Open folder")
+        self.open_button.setEnabled(False)
+        self.open_button.clicked.connect(self.open_output)
+        for b in (self.start_button, self.cancel_button, self.open_button):
+            buttons.addWidget(b)
+        layout.addLayout(buttons)
+        self.bar = QProgressBar()
+        self.bar.setValue(0)
+        layout.addWidget(self.bar)
+        self.status = QLabel("Ready.")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.sheet = QLabel()
+        self.sheet.setToolTip("The first exported images")
+        layout.addWidget(self.sheet)
+        layout.addStretch(1)
+        self.runner.started.connect(self._on_started)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_done)
+        self.runner.failed.connect(self._on_failed)
+
+    def describe(self, preset: Preset) -> None:
+        o = preset.output
+        extras = [
+            "occlusion masks" if o.occlusion_mask else "",
+            "label maps" if o.labels else "",
+        ]
+        self.formats.setText(
+            f"Writes {o.image_format.upper()} images"
+            + "".join(f", {e}" for e in extras if e)
+            + f"; layout '{o.layout}'. Sources come from the preset or the open folders."
+        )
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Output folder", self.out.text())
+        if folder:
+            self.out.setText(folder)
+
+    def job(self) -> ExportJob:
+        """Write the preset snapshot and describe the job."""
+        preset_path = Path(self._tmp.name) / "preset.yaml"
+        save_preset(self.snapshot(), preset_path)
+        return ExportJob(
+            str(preset_path),
+            self.out.text().strip(),
+            self.count.value(),
+            self.seed.value(),
+            self.workers.value(),
+            self.resume.isChecked(),
+        )
+
+    def start(self) -> None:
+        if self.runner.running:
+            return
+        preset = self.snapshot()
+        if not preset.sources.faces or (preset.mode == "natocc" and not preset.sources.occluders):
+            self._on_failed(
+                "the export needs folders of faces (and occluders for NatOcc): open them in the "
+                "browsers or set them in the preset (the synthetic samples are preview-only)"
+            )
+            return
+        try:
+            job = self.job()
+        except StudioError as err:
+            self._on_failed(err.line())
+            return
+        self.out_dir = job.out
+        self.sheet.clear()
+        self.bar.setRange(0, job.count)
+        self.bar.setValue(0)
+        self.status.setText("Starting…")
+        self._set_running(True)
+        self.runner.start(job)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.open_button.setEnabled(not running and self.out_dir is not None)
+
+    def _on_started(self, total: int, out: str) -> None:
+        self.bar.setRange(0, max(1, total))
+        self.status.setText(f"Exporting {total} images to {out}")
+
+    def _on_progress(self, event: dict) -> None:
+        self.bar.setValue(int(event.get("done", 0)))
+        self.status.setText(
+            f"{event.get('done', 0)} / {event.get('total', 0)} · "
+            f"{float(event.get('rate', 0.0)):.1f} img/s · ETA {format_eta(event.get('eta', 0))}"
+            f" · {event.get('failed', 0)} failed"
+        )
+
+    def _on_done(self, event: dict) -> None:
+        self._set_running(False)
+        if event.get("cancelled"):
+            self.resume.setChecked(True)
+            self.status.setText(
+                f"Cancelled after {event.get('written', 0)} images; tick Resume and Export to "
+                "finish the job."
+            )
+        else:
+            self.bar.setValue(self.bar.maximum())
+            sheet = contact_sheet(event.get("out", self.out_dir) or self.out_dir)
+            if sheet is not None:
+                self.sheet.setPixmap(QPixmap.fromImage(to_qimage(sheet)))
+            self.status.setText(
+                f"Done: {event.get('written', 0)} written, {event.get('failed', 0)} failed → "
+                f"{event.get('out', self.out_dir)}"
+            )
+
+    def _on_failed(self, line: str) -> None:
+        self._set_running(False)
+        self.status.setText(f"⚠ {line}")
+
+    def open_output(self) -> None:
+        if self.out_dir:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.out_dir))

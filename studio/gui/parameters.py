@@ -1,0 +1,326 @@
+"""The parameter table behind the parameter panel (no Qt here).
+
+Every engine parameter of a preset appears once, grouped as in the preset. A ``num`` row has a
+pinned value (a field of :class:`RenderParams`, what the preview shows) and a random range (the
+preset's ``Num``, what the export draws from). A ``value`` row is a fixed preset value
+(probability, integer, choice, switch); when it has a ``pinned`` path the preview follows it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from studio.core.inputs import Face, Occluder, Texture
+from studio.core.ops.geometry import aim_angle
+from studio.core.params import RenderParams
+from studio.core.preset import Preset, preset_from_dict
+from studio.core.render import center_pixels
+from studio.core.sample import sample_shape
+from studio.core.spec import Range
+
+Kind = Literal["num", "prob", "int", "float", "bool", "choice"]
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One row of the parameter panel."""
+
+    key: str  #: dotted path in the preset, e.g. ``scale.area_ratio``
+    group: str
+    label: str
+    tooltip: str
+    kind: Kind
+    lo: float = 0.0
+    hi: float = 1.0
+    decimals: int = 2
+    choices: tuple[Any, ...] = ()
+    pinned: Path | None = None  #: path in RenderParams the preview uses
+
+    @property
+    def spec_path(self) -> tuple[str, ...]:
+        return tuple(self.key.split("."))
+
+
+def _p(key: str, group: str, label: str, tooltip: str, kind: Kind, **kw: Any) -> Param:
+    return Param(key, group, label, tooltip, kind, **kw)
+
+
+PLACEMENT, SCALE, ROTATION = "Placement", "Scale", "Rotation"
+AUGMENT, COLOR, BLEND = "Occluder augmentation", "Colour transfer (SOT)", "Blend"
+SHAPE, IMAGE, OUTPUTS = "RandOcc shape", "Whole-image augmentation", "Outputs"
+
+PARAMS: tuple[Param, ...] = (
+    _p("mode", "Mode", "Mode",
+       "NatOcc pastes real hands and objects; RandOcc pastes random textured Bezier shapes.",
+       "choice", choices=("natocc", "randocc"), pinned=("mode",)),
+    _p("placement.center_x", PLACEMENT, "Centre x",
+       "Occluder centre across the face box: 0 = left edge, 1 = right edge.",
+       "num", lo=-0.5, hi=1.5, pinned=("center_rel", 0)),
+    _p("placement.center_y", PLACEMENT, "Centre y",
+       "Occluder centre down the face box: 0 = top edge, 1 = bottom edge.",
+       "num", lo=-0.5, hi=1.5, pinned=("center_rel", 1)),
+    _p("placement.min_coverage", PLACEMENT, "Min coverage",
+       "Export rejects placements hiding less than this fraction of the face mask.", "prob"),
+    _p("placement.max_coverage", PLACEMENT, "Max coverage",
+       "Export rejects placements hiding more than this fraction of the face mask.", "prob"),
+    _p("placement.max_tries", PLACEMENT, "Max tries",
+       "Placements tried per sample before giving up on the coverage bounds.",
+       "int", lo=1, hi=10000, decimals=0),
+    _p("scale.area_ratio", SCALE, "Area ratio",
+       "Occluder box area as a fraction of the face box area (before augmentation scale).",
+       "num", lo=0.02, hi=3.0, pinned=("area_ratio",)),
+    _p("rotation.point_at_face", ROTATION, "Point at face",
+       "Turn the occluder's up side (fingers of a hand) towards the face centre; the rotation "
+       "then follows the position, plus the jitter.", "bool"),
+    _p("rotation.angle", ROTATION, "Angle",
+       "Free rotation in degrees, counter-clockwise (ignored with point-at-face).",
+       "num", lo=-180, hi=180, decimals=1, pinned=("rotation",)),
+    _p("rotation.jitter", ROTATION, "Aim jitter",
+       "Degrees added to the point-at-face angle.",
+       "num", lo=-90, hi=90, decimals=1, pinned=("aim_jitter",)),
+    _p("rotation.up", ROTATION, "Up side",
+       "Which side of the occluder is its up side (overrides the source's setting).",
+       "choice", choices=(None, "up", "down", "left", "right")),
+    _p("flip.probability", ROTATION, "Flip probability",
+       "Chance of a horizontal flip of the occluder (the preview uses the Flip button).", "prob"),
+    _p("occluder_augment.blur.probability", AUGMENT, "Blur probability",
+       "Chance that the occluder is blurred.", "prob"),
+    _p("occluder_augment.blur.sigma", AUGMENT, "Blur sigma",
+       "Gaussian blur of the occluder, in occluder pixels.",
+       "num", lo=0.0, hi=5.0, pinned=("augment", "blur_sigma")),
+    _p("occluder_augment.jpeg.probability", AUGMENT, "JPEG probability",
+       "Chance that the occluder is JPEG re-compressed.", "prob"),
+    _p("occluder_augment.jpeg.quality", AUGMENT, "JPEG quality",
+       "JPEG re-compression quality (the preview treats 100 as no re-compression).",
+       "num", lo=1, hi=100, decimals=0, pinned=("augment", "jpeg_quality")),
+    _p("occluder_augment.affine.probability", AUGMENT, "Affine probability",
+       "Chance of the extra scale / rotation / shear below.", "prob"),
+    _p("occluder_augment.affine.scale", AUGMENT, "Affine scale",
+       "Extra scale of the occluder.", "num", lo=0.5, hi=2.0, pinned=("augment", "affine_scale")),
+    _p("occluder_augment.affine.rotation", AUGMENT, "Affine rotation",
+       "Extra rotation in degrees.", "num", lo=-90, hi=90, decimals=1,
+       pinned=("augment", "affine_rotation")),
+    _p("occluder_augment.affine.shear", AUGMENT, "Affine shear",
+       "Horizontal shear in degrees.", "num", lo=-30, hi=30, decimals=1,
+       pinned=("augment", "affine_shear")),
+    _p("occluder_augment.brightness", AUGMENT, "Brightness",
+       "Added to the occluder's colours, as a fraction of 255.",
+       "num", lo=-0.5, hi=0.5, pinned=("augment", "brightness")),
+    _p("occluder_augment.contrast", AUGMENT, "Contrast",
+       "Occluder colours scaled about mid-grey.",
+       "num", lo=0.5, hi=1.5, pinned=("augment", "contrast")),
+    _p("color.method", COLOR, "Method",
+       "Colour transfer towards the face's skin: sliced optimal transport (SOT), Reinhard, "
+       "or none.", "choice", choices=("sot", "reinhard", "none"), pinned=("color", "method")),
+    _p("color.probability", COLOR, "Probability",
+       "Chance that the colour transfer is applied.", "prob"),
+    _p("color.strength", COLOR, "Strength",
+       "0 keeps the occluder's colours, 1 transfers them fully.",
+       "num", lo=0.0, hi=1.0, pinned=("color", "strength")),
+    _p("color.steps", COLOR, "SOT steps", "SOT iterations.", "int", lo=1, hi=200, decimals=0,
+       pinned=("color", "steps")),
+    _p("color.directions", COLOR, "Directions", "Random projections per SOT iteration.",
+       "int", lo=1, hi=64, decimals=0, pinned=("color", "directions")),
+    _p("color.samples", COLOR, "Samples", "Pixels sorted per projection.",
+       "int", lo=64, hi=1_000_000, decimals=0, pinned=("color", "samples")),
+    _p("color.smooth", COLOR, "Smoothing",
+       "Smoothing of the colour change, as a fraction of the occluder size.",
+       "float", lo=0.0, hi=1.0, decimals=3, pinned=("color", "smooth")),
+    _p("blend.feather", BLEND, "Feather",
+       "Sigma of the alpha feather inside the edge band (native pixels).",
+       "num", lo=0.0, hi=8.0, pinned=("blend", "feather")),
+    _p("blend.edge_blur", BLEND, "Edge blur",
+       "Sigma of the blur of the composite inside the edge band (native pixels).",
+       "num", lo=0.0, hi=8.0, pinned=("blend", "edge_blur")),
+    _p("blend.band", BLEND, "Edge band", "Half-width of the edge band, in native pixels.",
+       "int", lo=1, hi=64, decimals=0, pinned=("blend", "band")),
+    _p("blend.opacity_probability", BLEND, "See-through prob.",
+       "Chance of a see-through occluder (labels are unaffected).", "prob"),
+    _p("blend.opacity", BLEND, "Opacity", "Opacity of a see-through occluder.",
+       "num", lo=0.0, hi=1.0, pinned=("blend", "opacity")),
+    _p("shape.points", SHAPE, "Points", "Control points of a RandOcc Bezier shape.",
+       "num", lo=3, hi=64, decimals=0),
+    _p("shape.roundness", SHAPE, "Roundness", "0 = straight segments, 1 = round.",
+       "num", lo=0.0, hi=1.0, pinned=("shape", "roundness")),
+    _p("shape.edginess", SHAPE, "Edginess", "0 = smooth tangents, 1 = sharp corners.",
+       "num", lo=0.0, hi=1.0, pinned=("shape", "edginess")),
+    _p("shape.canvas", SHAPE, "Canvas", "Side in pixels of the canvas a shape is drawn on.",
+       "int", lo=32, hi=4096, decimals=0),
+    _p("shape.texture_probability", SHAPE, "Texture prob.",
+       "Chance that a shape is filled with a texture (else a flat colour).", "prob"),
+    _p("image_augment.enabled", IMAGE, "Enabled",
+       "Augment the whole result image (changes unoccluded pixels; masks follow geometry).",
+       "bool", pinned=("image_augment", "enabled")),
+    _p("image_augment.flip_probability", IMAGE, "Flip probability",
+       "Chance of a horizontal flip of the whole image.", "prob"),
+    _p("image_augment.blur_probability", IMAGE, "Blur probability",
+       "Chance of a blur of the whole image.", "prob"),
+    _p("image_augment.blur_sigma", IMAGE, "Blur sigma", "Blur of the whole image.",
+       "num", lo=0.0, hi=3.0, pinned=("image_augment", "blur_sigma")),
+    _p("image_augment.brightness", IMAGE, "Brightness", "Brightness change of the image.",
+       "num", lo=-0.3, hi=0.3, pinned=("image_augment", "brightness")),
+    _p("image_augment.contrast", IMAGE, "Contrast", "Contrast change of the image.",
+       "num", lo=0.5, hi=1.5, pinned=("image_augment", "contrast")),
+    _p("mask_max", OUTPUTS, "Mask value", "Value of 'on' in the written masks.",
+       "choice", choices=(255, 1), pinned=("mask_max",)),
+    _p("occluder_class", OUTPUTS, "Occluder class", "Class id of the occluder in label maps.",
+       "int", lo=1, hi=255, decimals=0, pinned=("occluder_class",)),
+    _p("output.image_format", OUTPUTS, "Image format", "Format of the written images.",
+       "choice", choices=("jpg", "png")),
+    _p("output.jpeg_quality", OUTPUTS, "JPEG quality", "Quality of written JPEG images.",
+       "int", lo=1, hi=100, decimals=0),
+    _p("output.occlusion_mask", OUTPUTS, "Occlusion mask", "Write the occlusion mask.", "bool"),
+    _p("output.labels", OUTPUTS, "Label maps", "Write multi-class label maps.", "bool"),
+    _p("output.layout", OUTPUTS, "Layout", "Output folder layout.",
+       "choice", choices=("studio", "seed")),
+    _p("output.count_per_face", OUTPUTS, "Per face", "Samples written per face.",
+       "int", lo=1, hi=10000, decimals=0),
+)  # fmt: skip
+
+BY_KEY: dict[str, Param] = {p.key: p for p in PARAMS}
+
+
+def groups() -> list[tuple[str, list[Param]]]:
+    """The rows grouped in the preset's order."""
+    out: dict[str, list[Param]] = {}
+    for p in PARAMS:
+        out.setdefault(p.group, []).append(p)
+    return list(out.items())
+
+
+# ---- reading and writing values ------------------------------------------------------------
+
+
+def spec_value(preset: Preset, param: Param) -> Any:
+    """The preset's value of ``param`` (a Range, a number, a bool or a choice)."""
+    value: Any = preset
+    for part in param.spec_path:
+        value = getattr(value, part)
+    return value
+
+
+def spec_bounds(preset: Preset, param: Param) -> tuple[float, float]:
+    """The random range of a ``num`` row as (min, max); a fixed value gives (v, v)."""
+    value = spec_value(preset, param)
+    if isinstance(value, Range):
+        return value.min, value.max
+    return float(value), float(value)
+
+
+def with_spec_value(preset: Preset, param: Param, value: Any) -> Preset:
+    """A new preset with ``param`` set; validated (raises InputError with the key and reason).
+
+    For ``num`` rows a (min, max) tuple with min == max becomes a fixed value.
+    """
+    if param.kind == "num" and isinstance(value, tuple):
+        lo, hi = float(value[0]), float(value[1])
+        value = lo if lo == hi else {"min": lo, "max": hi}
+    data = preset.model_dump(mode="python")
+    node = data
+    for part in param.spec_path[:-1]:
+        node = node[part]
+    node[param.spec_path[-1]] = value.model_dump() if isinstance(value, Range) else value
+    return preset_from_dict(data, "preset")
+
+
+def pinned_value(params: RenderParams, param: Param) -> Any:
+    """The preview's value of ``param`` (None when the row has no pinned value)."""
+    if param.pinned is None:
+        return None
+    value: Any = params
+    for part in param.pinned:
+        if value is None:
+            return None
+        value = value[part] if isinstance(part, int) else getattr(value, part)
+    if param.pinned == ("augment", "jpeg_quality") and value is None:
+        return 100
+    return value
+
+
+def with_pinned_value(params: RenderParams, param: Param, value: Any) -> RenderParams:
+    """New RenderParams with the preview's value of ``param`` set."""
+    if param.pinned is None:
+        return params
+    if param.pinned == ("augment", "jpeg_quality"):
+        value = None if round(value) >= 100 else round(value)
+    elif param.kind in ("int",) or (param.kind == "num" and param.decimals == 0):
+        value = round(value)
+    return _replace_path(params, param.pinned, value)
+
+
+def _replace_path(obj: Any, path: Path, value: Any) -> Any:
+    head, rest = path[0], path[1:]
+    if isinstance(head, int):
+        items = list(obj)
+        items[head] = _replace_path(items[head], rest, value) if rest else value
+        return tuple(items)
+    current = getattr(obj, head)
+    if rest and current is None:
+        return obj  # e.g. shape values when there is no shape
+    new = _replace_path(current, rest, value) if rest else value
+    return dataclasses.replace(obj, **{head: new})
+
+
+def new_shape(preset: Preset, seed: int) -> Any:
+    """A RandOcc shape drawn from the preset's shape spec with ``seed``."""
+    return sample_shape(np.random.default_rng(seed), preset)
+
+
+def preview_params(
+    preset: Preset,
+    params: RenderParams,
+    face: Face,
+    occluder: Occluder | Texture | None,
+) -> RenderParams:
+    """The parameters the preview renders: the pinned ones made consistent with the preset
+    (mode, point-at-face aiming, ids, a shape in RandOcc mode)."""
+    changes: dict[str, Any] = {"mode": preset.mode, "face_id": face.id}
+    if preset.mode == "randocc":
+        shape = params.shape or new_shape(preset, 0)
+        texture = occluder if isinstance(occluder, Texture) and shape.fill_rgb is None else None
+        changes.update(
+            shape=shape,
+            occluder_id=params.occluder_id or "shape",
+            texture_id=None if texture is None else texture.id,
+        )
+        own_up = "up"
+    else:
+        changes.update(occluder_id=getattr(occluder, "id", ""), texture_id=None)
+        own_up = occluder.up if isinstance(occluder, Occluder) else "up"
+    rot = preset.rotation
+    aim_up = (rot.up or own_up) if rot.point_at_face else None
+    changes["aim_up"] = aim_up
+    if aim_up is not None:
+        center = center_pixels(face, params.center_rel)
+        changes["rotation"] = (
+            aim_angle(center, face.center, aim_up, params.flip) + params.aim_jitter
+        )
+    return params.replace(**changes)
+
+
+NEUTRAL_PREFIXES = ("occluder_augment.", "image_augment.", "blend.opacity")
+
+
+def initial_params(preset: Preset, base: RenderParams | None = None) -> RenderParams:
+    """Pinned values to start from: fixed preset values as they are, the middle of ranges,
+    and no augmentation (its ranges are for the export; the preview starts clean)."""
+    params = base or RenderParams()
+    params = params.replace(mode=preset.mode)
+    for param in PARAMS:
+        if param.pinned is None or param.key == "mode":
+            continue
+        if param.key.startswith(NEUTRAL_PREFIXES) and param.kind == "num":
+            continue
+        if param.kind == "num":
+            lo, hi = spec_bounds(preset, param)
+            params = with_pinned_value(params, param, (lo + hi) / 2.0)
+        else:
+            params = with_pinned_value(params, param, spec_value(preset, param))
+    if preset.mode == "randocc" and params.shape is None:
+        params = params.replace(shape=new_shape(preset, 0))
+    return params

@@ -1,0 +1,187 @@
+"""The sample grid: random samples of the whole preset, to judge the distribution.
+
+Tiles render on a background thread with the same ``sample`` + ``render`` the export uses
+(at thumbnail resolution). Clicking a tile loads its face, occluder and exact parameters.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.errors import StudioError
+from studio.core.params import RenderParams
+from studio.core.preset import Preset
+from studio.core.render import RenderCache, render
+from studio.core.sample import sample
+from studio.gui.canvas import to_qimage
+from studio.gui.library import Library
+
+TILE = 150
+
+
+@dataclass
+class Sample:
+    face_id: str
+    occluder_id: str | None
+    params: RenderParams | None
+    error: str | None = None
+
+
+def draw_sample(
+    preset: Preset, library: Library, seed: int, index: int, cache: RenderCache, inputs: dict
+) -> tuple[np.ndarray | None, Sample]:
+    """Sample ``index`` of the grid for ``seed``: random face and occluder, sampled params."""
+    rng = np.random.default_rng([seed, index])
+    faces = inputs.setdefault("face_ids", library.faces.ids())
+    other = library.textures if preset.mode == "randocc" else library.occluders
+    others = inputs.setdefault(f"{preset.mode}_ids", other.ids())
+    face_id = faces[int(rng.integers(len(faces)))]
+    occ_id = others[int(rng.integers(len(others)))] if others else None
+    try:
+        face = inputs.get(("face", face_id))
+        if face is None:
+            full = library.faces.load(face_id)
+            factor = min(1.0, TILE / max(full.size))
+            face = inputs[("face", face_id)] = full.resized(factor) if factor < 1 else full
+        occ = None
+        if occ_id is not None:
+            occ = inputs.get((preset.mode, occ_id))
+            if occ is None:
+                occ = inputs[(preset.mode, occ_id)] = other.load(occ_id)
+        params = sample(preset.engine(), rng, face, occ, cache)
+        result = render(face, occ, params, "cpu", cache)
+    except StudioError as err:
+        return None, Sample(face_id, occ_id, None, err.line())
+    return result.image, Sample(face_id, occ_id, params)
+
+
+class SampleGrid(QWidget):
+    """A grid of random samples with a reseed button."""
+
+    sampleChosen = Signal(object)
+    tileReady = Signal(int, int, object, object)
+
+    def __init__(self, library: Library, rows: int = 3, cols: int = 3, parent=None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.rows, self.cols = rows, cols
+        self.preset: Preset | None = None
+        self.samples: dict[int, Sample] = {}
+        self._generation = 0
+        self._pending = 0
+        self._stale = True
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samples")
+        self._cache = RenderCache(max_items=64)
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Samples of the preset; click one to edit it."))
+        top.addStretch(1)
+        top.addWidget(QLabel("Seed"))
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.valueChanged.connect(lambda _: self.refresh())
+        top.addWidget(self.seed)
+        self.reseed_button = QPushButton("Reseed")
+        self.reseed_button.setToolTip("Draw new samples (R)")
+        self.reseed_button.clicked.connect(self.reseed)
+        top.addWidget(self.reseed_button)
+        layout.addLayout(top)
+        grid = QGridLayout()
+        grid.setSpacing(6)
+        self.tiles: list[QToolButton] = []
+        for i in range(rows * cols):
+            tile = QToolButton()
+            tile.setIconSize(QSize(TILE, TILE))
+            tile.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+            tile.setAutoRaise(True)
+            tile.clicked.connect(lambda _=False, i=i: self._clicked(i))
+            grid.addWidget(tile, i // cols, i % cols)
+            self.tiles.append(tile)
+        layout.addLayout(grid)
+        layout.addStretch(1)
+        self.tileReady.connect(self._set_tile)
+
+    def set_preset(self, preset: Preset) -> None:
+        if preset != self.preset:
+            self.preset = preset
+            self._stale = True
+            if self.isVisible():
+                self.refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def reseed(self) -> None:
+        self.seed.setValue(int(time.time_ns() % 1_000_000))
+
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    def refresh(self) -> None:
+        """Draw all tiles again for the current preset and seed (in the background)."""
+        if self.preset is None:
+            return
+        self._stale = False
+        self._generation += 1
+        self.samples.clear()
+        self._pending = len(self.tiles)
+        inputs: dict = {}
+        for i, tile in enumerate(self.tiles):
+            tile.setText("rendering…")
+            self._pool.submit(
+                self._work, self._generation, self.preset, self.seed.value(), i, inputs
+            )
+
+    def _work(self, generation: int, preset: Preset, seed: int, index: int, inputs: dict) -> None:
+        if generation != self._generation:
+            self.tileReady.emit(generation, index, None, None)
+            return
+        try:
+            image, info = draw_sample(preset, self.library, seed, index, self._cache, inputs)
+        except Exception as err:  # one broken input must not stop the grid
+            image, info = None, Sample("?", None, None, f"{type(err).__name__}: {err}")
+        qimage = None if image is None else to_qimage(image)
+        self.tileReady.emit(generation, index, qimage, info)
+
+    def _set_tile(self, generation: int, index: int, image, info) -> None:
+        if generation != self._generation:
+            return
+        self._pending = max(0, self._pending - 1)
+        tile = self.tiles[index]
+        self.samples[index] = info
+        if image is None:
+            tile.setIcon(QIcon())
+            tile.setText(f"⚠ {info.error}")
+            tile.setToolTip(info.error or "")
+            return
+        tile.setIcon(QIcon(QPixmap.fromImage(image)))
+        p = info.params
+        tile.setText(f"area {p.area_ratio:.2f} · {p.rotation:+.0f}° · {p.color.method}")
+        tile.setToolTip(f"{info.face_id} + {info.occluder_id}\nclick to load these parameters")
+
+    def _clicked(self, index: int) -> None:
+        info = self.samples.get(index)
+        if info is not None and info.params is not None:
+            self.sampleChosen.emit(info)
+
+    def shutdown(self) -> None:
+        self._generation += 1
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,557 @@
+"""The main window: wires browsers, canvas, parameter panel, samples and export together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.errors import StudioError
+from studio.core.inputs import Face, Occluder, Texture
+from studio.core.sources import TextureFolder
+from studio.gui import parameters as P
+from studio.gui.browsers import Browser
+from studio.gui.canvas import VIEW_MODES, Canvas
+from studio.gui.document import StudioDocument
+from studio.gui.export_panel import ExportPanel
+from studio.gui.library import REPO_ROOT, Library, face_folder, occluder_folder
+from studio.gui.panel import ParameterPanel
+from studio.gui.presets_io import export_snapshot
+from studio.gui.preview import PreviewController, PreviewFrame
+from studio.gui.samples import Sample, SampleGrid
+
+MAX_RECENT = 8
+DEMO_PRESETS = (
+    REPO_ROOT / "presets" / "demo.yaml",
+    REPO_ROOT / "resources" / "presets" / "demo.yaml",
+)
+
+
+def default_preset_path() -> Path | None:
+    for path in DEMO_PRESETS:
+        if path.is_file():
+            return path
+    return None
+
+
+class MainWindow(QMainWindow):
+    """Occlusion Studio's main window."""
+
+    firstFrame = Signal()
+
+    def __init__(
+        self,
+        library: Library | None = None,
+        preset_path: str | Path | None = None,
+        settings: QSettings | None = None,
+        synchronous: bool = False,
+    ) -> None:
+        super().__init__()
+        self.settings = settings or QSettings("OcclusionStudio", "studio")
+        self.library = library or Library.default()
+        self.doc = StudioDocument()
+        self.preview = PreviewController(synchronous=synchronous)
+        self.face: Face | None = None
+        self.occluder: Occluder | None = None
+        self.texture: Texture | None = None
+        self.messages: list[str] = []  #: messages shown to the user (also for tests)
+        self._shape_seed = 0
+        self._first_frame_seen = False
+        self.setWindowTitle(self.doc.title())
+        self.resize(1280, 800)
+
+        self.canvas = Canvas()
+        self.panel = ParameterPanel(self.doc)
+        self.faces = Browser("Faces")
+        self.occluders = Browser("Occluders")
+        self.textures = Browser("Textures")
+        self.samples = SampleGrid(self.library)
+        self.export_panel = ExportPanel(self.export_preset)
+        self._build_layout()
+        self._build_actions()
+        self._build_status()
+        self._connect()
+        self._restore_folders()
+        self._load_sources()
+        preset_path = preset_path or default_preset_path()
+        if preset_path is not None:
+            self.open_preset(preset_path)
+        self._restore_settings()
+        self._preset_changed()
+        self.request_preview()
+
+    # ---- layout -----------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        self.left_tabs = QTabWidget()
+        self.left_tabs.addTab(self.faces, "Faces")
+        self.left_tabs.addTab(self.occluders, "Occluders")
+        self.left_tabs.addTab(self.textures, "Textures")
+        self.left_tabs.setMinimumWidth(226)
+
+        center = QWidget()
+        center_layout = QVBoxLayout(center)
+        center_layout.setContentsMargins(0, 0, 0, 0)
+        center_layout.setSpacing(0)
+        self.view_bar = QToolBar("View")
+        self.view_bar.setObjectName("viewBar")
+        center_layout.addWidget(self.view_bar)
+        center_layout.addWidget(self.canvas, 1)
+        self.center_tabs = QTabWidget()
+        self.center_tabs.addTab(center, "Preview")
+        self.center_tabs.addTab(self.samples, "Samples")
+        self.center_tabs.setDocumentMode(True)
+
+        self.right_tabs = QTabWidget()
+        self.right_tabs.addTab(self.panel, "Parameters")
+        self.right_tabs.addTab(self.export_panel, "Export")
+        self.right_tabs.setMinimumWidth(370)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.left_tabs)
+        self.splitter.addWidget(self.center_tabs)
+        self.splitter.addWidget(self.right_tabs)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setSizes([250, 630, 400])
+        self.setCentralWidget(self.splitter)
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(
+            f"{tip or text} ({QKeySequence(shortcut).toString()})" if shortcut else tip or text
+        )
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.act_new = self._action("&New preset", self.new_preset, QKeySequence.StandardKey.New)
+        self.act_open = self._action(
+            "&Open preset…", self.open_preset_dialog, QKeySequence.StandardKey.Open
+        )
+        self.act_save = self._action(
+            "&Save preset", self.save_preset, QKeySequence.StandardKey.Save
+        )
+        self.act_save_as = self._action(
+            "Save preset &as…", self.save_preset_as, QKeySequence.StandardKey.SaveAs
+        )
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        for act in (self.act_new, self.act_open):
+            file_menu.addAction(act)
+        file_menu.insertMenu(None, self.recent_menu)
+        file_menu.addAction(self.act_save)
+        file_menu.addAction(self.act_save_as)
+        file_menu.addSeparator()
+        self.act_screenshot = self._action("Save window &screenshot…", self._screenshot_dialog)
+        file_menu.addAction(self.act_screenshot)
+        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+
+        edit_menu = menu.addMenu("&Edit")
+        self.act_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(QKeySequence.StandardKey.Undo)
+        self.act_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcut(QKeySequence.StandardKey.Redo)
+        edit_menu.addAction(self.act_undo)
+        edit_menu.addAction(self.act_redo)
+
+        occ_menu = menu.addMenu("&Occluder")
+        self.act_flip = self._action("&Flip", self.toggle_flip, "X", "Flip the occluder")
+        self.act_flip.setCheckable(True)
+        self.act_shape = self._action("New &shape", self.new_shape, "N", "New RandOcc shape")
+        self.act_center = self._action("&Centre on face", self.center_occluder, "C")
+        for act in (self.act_flip, self.act_shape, self.act_center):
+            occ_menu.addAction(act)
+
+        self.act_export = self._action("&Export…", self.show_export, "Ctrl+E", "Export a batch")
+        self.act_reseed = self._action("&Reseed samples", self.reseed_samples, "R")
+        file_menu.addAction(self.act_export)
+        occ_menu.addAction(self.act_reseed)
+
+        view_menu = menu.addMenu("&View")
+        self.act_fit = self._action("&Fit", self.canvas.fit, "F", "Fit the image in the view")
+        self.act_one = self._action("&1:1", self.canvas.actual_size, "1", "Native pixels")
+        self.act_zoom_in = self._action(
+            "Zoom &in", lambda: self.canvas.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn
+        )
+        self.act_zoom_out = self._action(
+            "Zoom &out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut
+        )
+        self.act_handles = self._action("Show &handles", self._toggle_handles, "H")
+        self.act_handles.setCheckable(True)
+        self.act_handles.setChecked(True)
+        for act in (
+            self.act_fit,
+            self.act_one,
+            self.act_zoom_in,
+            self.act_zoom_out,
+            self.act_handles,
+        ):
+            view_menu.addAction(act)
+        view_menu.addSeparator()
+        self.view_group = QActionGroup(self)
+        self.view_actions: dict[str, QAction] = {}
+        for i, mode in enumerate(VIEW_MODES):
+            act = self._action(mode, lambda _=False, m=mode: self.set_view_mode(m), f"Alt+{i + 1}")
+            act.setCheckable(True)
+            self.view_group.addAction(act)
+            view_menu.addAction(act)
+            self.view_actions[mode] = act
+        self.view_actions[VIEW_MODES[0]].setChecked(True)
+
+        bar = self.view_bar
+        self.view_combo = QComboBox()
+        self.view_combo.addItems(VIEW_MODES)
+        self.view_combo.setToolTip("View mode (Alt+1…5): the masks shown are the engine's labels")
+        self.view_combo.currentTextChanged.connect(self.set_view_mode)
+        bar.addWidget(QLabel(" View "))
+        bar.addWidget(self.view_combo)
+        bar.addSeparator()
+        for act in (self.act_fit, self.act_one, self.act_zoom_in, self.act_zoom_out):
+            bar.addAction(act)
+        self.act_zoom_in.setIconText("+")
+        self.act_zoom_out.setIconText("−")
+        self.act_center.setIconText("Centre")
+        bar.addSeparator()
+        for act in (self.act_flip, self.act_center, self.act_shape, self.act_handles):
+            bar.addAction(act)
+        bar.addSeparator()
+        bar.addAction(self.act_undo)
+        bar.addAction(self.act_redo)
+
+    def _build_status(self) -> None:
+        status = self.statusBar()
+        self.backend_label = QLabel(f"backend: {self.preview.backend.upper()}")
+        self.render_label = QLabel("render: – ms")
+        self.seed_label = QLabel("seed: 0")
+        self.coverage_label = QLabel("coverage: –")
+        for label in (self.coverage_label, self.render_label, self.seed_label, self.backend_label):
+            label.setObjectName("statusField")
+            status.addPermanentWidget(label)
+
+    def _connect(self) -> None:
+        self.doc.changed.connect(self.request_preview)
+        self.doc.changed.connect(self._preset_changed)
+        self.samples.sampleChosen.connect(self.load_sample)
+        self.samples.seed.valueChanged.connect(lambda v: self.seed_label.setText(f"seed: {v}"))
+        self.doc.titleChanged.connect(self.setWindowTitle)
+        self.preview.frameShown.connect(self._on_frame)
+        self.canvas.paramsEdited.connect(self._on_canvas_edit)
+        self.faces.chosen.connect(self.choose_face)
+        self.occluders.chosen.connect(self.choose_occluder)
+        self.textures.chosen.connect(self.choose_texture)
+        self.faces.folderChosen.connect(self.open_face_folder)
+        self.occluders.folderChosen.connect(self.open_occluder_folder)
+        self.textures.folderChosen.connect(self.open_texture_folder)
+
+    # ---- sources ----------------------------------------------------------------------------
+    def _label(self, source) -> str:
+        root = getattr(source, "root", None)
+        return str(root) if root is not None else "built-in synthetic samples"
+
+    def _load_sources(self) -> None:
+        lib = self.library
+        self.faces.set_source(lib.faces, self._label(lib.faces))
+        self.occluders.set_source(lib.occluders, self._label(lib.occluders))
+        self.textures.set_source(lib.textures, self._label(lib.textures))
+        for browser, choose in (
+            (self.faces, self.choose_face),
+            (self.occluders, self.choose_occluder),
+            (self.textures, self.choose_texture),
+        ):
+            for item_id in browser.ids()[:50]:  # the first one that loads
+                if choose(item_id, preview=False):
+                    break
+
+    def _restore_folders(self) -> None:
+        """Re-open the folders of the last session (QSettings), when they still exist."""
+        makers = {"faces": face_folder, "occluders": occluder_folder, "textures": TextureFolder}
+        for kind, make in makers.items():
+            folder = self.settings.value(f"folders/{kind}")
+            if folder and Path(folder).is_dir():
+                setattr(self.library, kind, make(Path(folder)))
+
+    def open_face_folder(self, folder: str) -> None:
+        self.library.faces = face_folder(Path(folder))
+        self.settings.setValue("folders/faces", folder)
+        self.faces.set_source(self.library.faces, folder)
+
+    def open_occluder_folder(self, folder: str) -> None:
+        self.library.occluders = occluder_folder(Path(folder))
+        self.settings.setValue("folders/occluders", folder)
+        self.occluders.set_source(self.library.occluders, folder)
+
+    def open_texture_folder(self, folder: str) -> None:
+        self.library.textures = TextureFolder(folder)
+        self.settings.setValue("folders/textures", folder)
+        self.textures.set_source(self.library.textures, folder)
+
+    def _load(self, source, item_id: str):
+        try:
+            return source.load(item_id)
+        except StudioError as err:
+            self.show_message(err.line())
+            return None
+
+    def choose_face(self, item_id: str, preview: bool = True) -> bool:
+        face = self._load(self.library.faces, item_id)
+        if face is None:
+            return False
+        self.face = face
+        self.faces.select(item_id)
+        self.canvas._fitted = False
+        if preview:
+            self.request_preview()
+        return True
+
+    def choose_occluder(self, item_id: str, preview: bool = True) -> bool:
+        occluder = self._load(self.library.occluders, item_id)
+        if occluder is None:
+            return False
+        self.occluder = occluder
+        self.occluders.select(item_id)
+        if preview:
+            self.request_preview()
+        return True
+
+    def choose_texture(self, item_id: str, preview: bool = True) -> bool:
+        texture = self._load(self.library.textures, item_id)
+        if texture is None:
+            return False
+        self.texture = texture
+        self.textures.select(item_id)
+        if preview:
+            self.request_preview()
+        return True
+
+    # ---- preview ----------------------------------------------------------------------------
+    def current_occluder(self) -> Occluder | Texture | None:
+        return self.texture if self.doc.preset.mode == "randocc" else self.occluder
+
+    def effective_params(self):
+        face = self.preview.preview_face(self.face)
+        return P.preview_params(self.doc.preset, self.doc.params, face, self.current_occluder())
+
+    def request_preview(self) -> int | None:
+        """Send the current state to the preview worker (never renders here)."""
+        if self.face is None:
+            return None
+        params = self.effective_params()
+        self.canvas.set_context(self.preview.preview_face(self.face), params)
+        self.act_flip.setChecked(params.flip)
+        return self.preview.request(self.face, self.current_occluder(), params)
+
+    def _on_frame(self, frame: PreviewFrame) -> None:
+        self.canvas.show_frame(frame)
+        self.render_label.setText(f"render: {frame.render_ms:.0f} ms")
+        if frame.error:
+            self.coverage_label.setText(f"⚠ {frame.error}")
+        elif frame.result is not None:
+            self.coverage_label.setText(f"coverage: {frame.result.stats['coverage']:.0%}")
+        if not self._first_frame_seen:
+            self._first_frame_seen = True
+            self.firstFrame.emit()
+
+    def _on_canvas_edit(self, params, text: str, merge_key) -> None:
+        self.doc.set_params(params, text, merge_key)
+
+    def set_view_mode(self, mode: str) -> None:
+        self.canvas.set_view_mode(mode)
+        self.view_actions[mode].setChecked(True)
+        if self.view_combo.currentText() != mode:
+            self.view_combo.setCurrentText(mode)
+
+    def _toggle_handles(self) -> None:
+        self.canvas.show_handles = self.act_handles.isChecked()
+        self.canvas._set_corners(self.canvas.corners)
+
+    def toggle_flip(self) -> None:
+        self.doc.set_params(self.doc.params.replace(flip=not self.doc.params.flip), "Flip")
+
+    def center_occluder(self) -> None:
+        self.doc.set_params(self.doc.params.replace(center_rel=(0.5, 0.5)), "Centre occluder")
+
+    def new_shape(self) -> None:
+        self._shape_seed += 1
+        shape = P.new_shape(self.doc.preset, self._shape_seed)
+        self.doc.set_params(self.doc.params.replace(shape=shape), "New shape")
+
+    def _preset_changed(self) -> None:
+        self.samples.set_preset(self.doc.preset)
+        self.export_panel.describe(self.doc.preset)
+
+    def load_sample(self, info: Sample) -> None:
+        """Load a sample's face, occluder and exact parameters into the canvas."""
+        self.choose_face(info.face_id, preview=False)
+        if info.occluder_id is not None:
+            if self.doc.preset.mode == "randocc":
+                self.choose_texture(info.occluder_id, preview=False)
+            else:
+                self.choose_occluder(info.occluder_id, preview=False)
+        self.doc.set_params(info.params, "Load sample")
+        self.show_tab("preview")
+        self.request_preview()
+
+    def reseed_samples(self) -> None:
+        self.show_tab("samples")
+        self.samples.reseed()
+
+    def show_export(self) -> None:
+        self.show_tab("export")
+
+    def export_preset(self):
+        """The current preset with absolute source folders, for the exporter."""
+        return export_snapshot(self.doc.preset, self.doc.path, self.library.folders())
+
+    # ---- presets ----------------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        """Tell the user something went wrong (status bar; kept for tests)."""
+        self.messages.append(text)
+        self.statusBar().showMessage(f"⚠ {text}", 10000)
+
+    def open_preset(self, path: str | Path) -> bool:
+        try:
+            self.doc.load(path)
+        except StudioError as err:
+            self.show_message(err.line())
+            return False
+        self._add_recent(str(path))
+        self.panel.refresh()
+        return True
+
+    def open_preset_dialog(self) -> None:
+        if not self._confirm_discard():
+            return
+        start = self.settings.value("folders/presets", str(Path.cwd()))
+        path, _ = QFileDialog.getOpenFileName(self, "Open preset", start, "Presets (*.yaml *.yml)")
+        if path:
+            self.settings.setValue("folders/presets", str(Path(path).parent))
+            self.open_preset(path)
+
+    def new_preset(self) -> None:
+        if self._confirm_discard():
+            self.doc.new()
+
+    def save_preset(self) -> bool:
+        if self.doc.path is None:
+            return self.save_preset_as()
+        return self._save(self.doc.path)
+
+    def save_preset_as(self) -> bool:
+        start = self.settings.value("folders/presets", str(Path.cwd()))
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save preset",
+            str(Path(start) / f"{self.doc.preset.name}.yaml"),
+            "Presets (*.yaml)",
+        )
+        return bool(path) and self._save(Path(path))
+
+    def _save(self, path: Path) -> bool:
+        try:
+            self.doc.save(path)
+        except StudioError as err:
+            self.show_message(err.line())
+            return False
+        self._add_recent(str(path))
+        self.statusBar().showMessage(f"saved {path}", 5000)
+        return True
+
+    def _confirm_discard(self) -> bool:
+        if not self.doc.dirty:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            "The preset has unsaved changes. Discard them?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard
+
+    def _add_recent(self, path: str) -> None:
+        recent = [p for p in self._recent() if p != path]
+        recent.insert(0, path)
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+        self._fill_recent()
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        if isinstance(value, str):
+            return [value]
+        return list(value or [])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self._recent():
+            act = self.recent_menu.addAction(path)
+            act.triggered.connect(
+                lambda _=False, p=path: self._confirm_discard() and self.open_preset(p)
+            )
+        self.recent_menu.setEnabled(bool(self._recent()))
+
+    def show_tab(self, name: str) -> None:
+        """Bring the "preview", "samples" or "export" tab to the front."""
+        for tabs in (self.center_tabs, self.right_tabs):
+            for i in range(tabs.count()):
+                if tabs.tabText(i).lower() == name:
+                    tabs.setCurrentIndex(i)
+
+    def busy(self) -> bool:
+        """Whether thumbnails or samples are still loading (for screenshots)."""
+        if any(b.pending for b in (self.faces, self.occluders, self.textures)):
+            return True
+        grid = getattr(self, "samples", None)
+        return bool(grid is not None and grid.busy())
+
+    def when_idle(self, callback, waited_ms: int = 0) -> None:
+        """Call ``callback`` once nothing is loading (or after 30 s)."""
+        if self.busy() and waited_ms < 30_000:
+            QTimer.singleShot(100, lambda: self.when_idle(callback, waited_ms + 100))
+        else:
+            callback()
+
+    # ---- settings ---------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        sizes = self.settings.value("window/splitter")
+        if sizes is not None:
+            self.splitter.restoreState(sizes)
+        self._fill_recent()
+
+    def _screenshot_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "studio.png", "PNG (*.png)")
+        if path:
+            self.grab().save(path)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._confirm_discard():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        self.preview.shutdown()
+        for browser in (self.faces, self.occluders, self.textures, self.samples):
+            browser.shutdown()

@@ -1,0 +1,47 @@
+"""GUI tests run offscreen with a synchronous preview worker (driven step by step)."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+
+pytest.importorskip("PySide6.QtWidgets", reason="PySide6 (the gui extra) is not installed")
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    """The main window on the synthetic samples, with a synchronous preview worker."""
+    from studio.gui.library import Library
+    from studio.gui.window import MainWindow
+
+    win = MainWindow(
+        library=Library.default(samples=settings_dir_without_samples()),
+        settings=settings,
+        synchronous=True,
+    )
+    win._confirm_discard = lambda: True  # no modal "unsaved changes" question in tests
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    render(win)
+    yield win
+    win.shutdown()
+
+
+def settings_dir_without_samples():
+    from pathlib import Path
+
+    return Path("/nonexistent-samples")
+
+
+def render(win):
+    """Render the newest pending preview request now (synchronous worker)."""
+    return win.preview.worker.run_pending()

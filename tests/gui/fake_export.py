@@ -1,0 +1,75 @@
+"""Stand-in for `studio export ... --progress jsonl` (the real exporter is built elsewhere).
+
+Writes one small file per image, one every --delay seconds, and prints the JSON-lines events.
+SIGTERM stops it between images and prints a cancelled "done"; --resume skips finished files.
+Exit 2 with one line on stderr when the preset file is missing.
+"""
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+p = argparse.ArgumentParser()
+p.add_argument("command")
+p.add_argument("preset")
+p.add_argument("--out", required=True)
+p.add_argument("--count", type=int, required=True)
+p.add_argument("--seed", type=int, default=0)
+p.add_argument("--workers", type=int, default=1)
+p.add_argument("--resume", action="store_true")
+p.add_argument("--progress")
+p.add_argument("--delay", type=float, default=0.02)
+args = p.parse_args()
+if not Path(args.preset).is_file():
+    print(f"studio: error: {args.preset}: preset file not found", file=sys.stderr)
+    sys.exit(2)
+stop = False
+
+
+def on_term(signum, frame):
+    global stop
+    stop = True
+
+
+signal.signal(signal.SIGTERM, on_term)
+out = Path(args.out)
+out.mkdir(parents=True, exist_ok=True)
+if any(out.iterdir()) and not args.resume:
+    print(f"studio: error: {out}: not empty (use --resume)", file=sys.stderr)
+    sys.exit(2)
+
+
+def emit(**event):
+    print(json.dumps(event), flush=True)
+
+
+emit(event="start", total=args.count, out=str(out))
+t0 = time.perf_counter()
+written = 0
+for i in range(args.count):
+    if stop:
+        break
+    target = out / f"{i:06d}.png"
+    if not target.exists():
+        time.sleep(args.delay)
+        image = np.full((24, 32, 3), (i * 37) % 256, np.uint8)
+        cv2.imwrite(str(target), image)
+        cv2.imwrite(str(out / f"{i:06d}_mask.png"), image[:, :, 0])
+        written += 1
+    done = i + 1
+    rate = done / max(1e-6, time.perf_counter() - t0)
+    emit(
+        event="progress",
+        done=done,
+        total=args.count,
+        failed=0,
+        rate=rate,
+        eta=(args.count - done) / rate,
+    )
+emit(event="done", written=written, failed=0, out=str(out), cancelled=stop)

@@ -1,0 +1,95 @@
+"""Sample grid (click loads exact params) and the export panel driving the runner."""
+
+import sys
+from pathlib import Path
+
+from conftest import render
+
+from studio.core.preset import load_preset
+from studio.gui.export_runner import ExportRunner
+
+FAKE = str(Path(__file__).with_name("fake_export.py"))
+
+
+def open_folders(window, root):
+    """Real face and occluder folders (the synthetic samples are preview-only)."""
+    import cv2
+    import numpy as np
+    from test_browsers_views import write_faces
+
+    from studio.core.synthetic import synthetic_occluder
+
+    write_faces(root)
+    (root / "occ").mkdir()
+    occ = synthetic_occluder(64)
+    rgba = cv2.cvtColor(np.dstack([occ.image, occ.alpha]), cv2.COLOR_RGBA2BGRA)
+    cv2.imwrite(str(root / "occ" / "hand.png"), rgba)
+    window.open_face_folder(str(root / "faces"))
+    window.open_occluder_folder(str(root / "occ"))
+
+
+def test_sample_grid_fills_and_a_click_loads_the_exact_params(window, qtbot):
+    window.show_tab("samples")
+    qtbot.waitUntil(lambda: not window.samples.busy(), timeout=60_000)
+    grid = window.samples
+    assert len(grid.samples) == 9
+    ok = [i for i, s in grid.samples.items() if s.params is not None]
+    assert ok, [s.error for s in grid.samples.values()]
+    distinct = {grid.samples[i].params.center_rel for i in ok}
+    assert len(distinct) == len(ok)  # random samples, not one repeated
+    info = grid.samples[ok[0]]
+    grid.tiles[ok[0]].click()
+    assert window.doc.params == info.params
+    assert window.face.id == info.face_id and window.occluder.id == info.occluder_id
+    frame = render(window)
+    assert frame.request.params.center_rel == info.params.center_rel
+    assert frame.request.params.area_ratio == info.params.area_ratio
+
+
+def test_reseed_draws_other_samples(window, qtbot):
+    window.show_tab("samples")
+    qtbot.waitUntil(lambda: not window.samples.busy(), timeout=60_000)
+    before = {i: s.params for i, s in window.samples.samples.items()}
+    window.samples.seed.setValue(window.samples.seed.value() + 1)
+    qtbot.waitUntil(lambda: not window.samples.busy(), timeout=60_000)
+    after = {i: s.params for i, s in window.samples.samples.items()}
+    assert before != after
+
+
+def test_export_panel_runs_a_job_with_a_snapshot_of_the_preset(window, qtbot, tmp_path):
+    panel = window.export_panel
+    panel.runner.command = [sys.executable, FAKE, "--delay", "0"]
+    window.new_preset()  # no sources in the preset, synthetic samples only: refused
+    panel.start()
+    assert "needs folders of faces" in panel.status.text() and not panel.runner.running
+    open_folders(window, tmp_path)
+    window.panel.rows["color.strength"].pinned_widget.setValue(0.3)
+    panel.count.setValue(7)
+    panel.out.setText(str(tmp_path / "out"))
+    panel.start()
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30_000)
+    assert "Done: 7 written" in panel.status.text()
+    assert panel.bar.value() == panel.bar.maximum()
+    assert panel.open_button.isEnabled()
+    sheet = panel.sheet.pixmap()  # contact sheet of the first images (masks left out)
+    assert not sheet.isNull() and sheet.width() > 3 * 88 and sheet.height() > 88 * 2
+    snapshot = load_preset(panel.job().preset)
+    assert snapshot.color.strength == 0.3  # the exporter gets the edited preset
+    assert snapshot.sources.faces == str((tmp_path / "faces").resolve())
+    assert snapshot.sources.occluders == str((tmp_path / "occ").resolve())
+
+
+def test_export_panel_cancel_offers_resume(window, qtbot, tmp_path):
+    panel = window.export_panel
+    panel.runner.command = [sys.executable, FAKE, "--delay", "0.05"]
+    open_folders(window, tmp_path)
+    panel.count.setValue(500)
+    panel.out.setText(str(tmp_path / "out"))
+    panel.start()
+    qtbot.waitUntil(lambda: panel.bar.value() >= 2, timeout=30_000)
+    assert "img/s" in panel.status.text() and "ETA" in panel.status.text()
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30_000)
+    assert "Cancelled" in panel.status.text()
+    assert panel.resume.isChecked() and panel.job().resume
+    assert isinstance(panel.runner, ExportRunner)
