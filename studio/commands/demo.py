@@ -10,7 +10,7 @@ import numpy as np
 from studio.core.contact_sheet import contact_sheet, fit_tile, overlay
 from studio.core.errors import StudioError
 from studio.core.inputs import Face, Occluder, Texture
-from studio.core.paths import samples_dir
+from studio.core.paths import samples
 from studio.core.render import RenderCache, render
 from studio.core.sample import sample
 from studio.core.sources import FolderFaceSource, FolderOccluderSource, TextureFolder
@@ -35,11 +35,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _load_inputs() -> tuple[list[Face], list[Occluder], list[Texture], str]:
-    root = samples_dir()
+    folders = samples()
+    root = folders.root
     try:
-        faces_src = FolderFaceSource(root / "faces" / "images", root / "faces" / "masks")
-        occ_src = FolderOccluderSource(root / "occluders")
-        tex_src = TextureFolder(root / "textures")
+        faces_src = FolderFaceSource(folders.faces, folders.face_masks)
+        occ_src = FolderOccluderSource(folders.occluders)
+        tex_src = TextureFolder(folders.textures)
         faces = [faces_src.load(i) for i in faces_src.ids()]
         occluders = [occ_src.load(i) for i in occ_src.ids()]
         textures = [tex_src.load(i) for i in tex_src.ids()]

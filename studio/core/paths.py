@@ -1,7 +1,8 @@
-"""Where bundled resources live."""
+"""Where bundled resources live, and the layout of the bundled samples."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -12,10 +13,33 @@ def resources_dir() -> Path:
     return REPO_ROOT / "resources"
 
 
-def samples_dir() -> Path:
-    """Bundled samples: faces/, face_masks/, occluders/ (RGBA), textures/."""
-    return resources_dir() / "samples"
-
-
 def presets_dir() -> Path:
     return REPO_ROOT / "presets"
+
+
+@dataclass(frozen=True)
+class SampleFolders:
+    """The folders of a samples tree: faces/images, faces/masks, occluders (RGBA), textures."""
+
+    root: Path
+
+    @property
+    def faces(self) -> Path:
+        return self.root / "faces" / "images"
+
+    @property
+    def face_masks(self) -> Path:
+        return self.root / "faces" / "masks"
+
+    @property
+    def occluders(self) -> Path:
+        return self.root / "occluders"
+
+    @property
+    def textures(self) -> Path:
+        return self.root / "textures"
+
+
+def samples(root: Path | None = None) -> SampleFolders:
+    """The bundled samples (or a tree of the same layout under ``root``)."""
+    return SampleFolders(resources_dir() / "samples" if root is None else Path(root))

@@ -1,6 +1,6 @@
 """What the studio works on: the face, occluder and texture sources (no Qt here).
 
-The bundled samples (``resources/samples/{faces,face_masks,occluders,textures}``) are used when
+The bundled samples (``resources/samples``, layout in :mod:`studio.core.paths`) are used when
 present; otherwise procedural faces and occluders from :mod:`studio.core.synthetic`, so the
 studio always opens with something to work on.
 """
@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio.core.inputs import Face, Occluder, Texture
+from studio.core.paths import samples as samples_layout
 from studio.core.sources import FolderFaceSource, FolderOccluderSource, TextureFolder
 from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = REPO_ROOT / "resources" / "samples"
+SAMPLES = samples_layout().root
 SYNTHETIC_COUNT = 6
 
 
@@ -86,16 +86,17 @@ class Library:
         faces: object = SyntheticFaces()
         occluders: object = SyntheticOccluders()
         textures: object = SyntheticTextures()
-        if (samples / "faces").is_dir() and (samples / "face_masks").is_dir():
-            source = FolderFaceSource(samples / "faces", samples / "face_masks")
+        folders = samples_layout(samples)
+        if folders.faces.is_dir() and folders.face_masks.is_dir():
+            source = FolderFaceSource(folders.faces, folders.face_masks)
             if source.ids():
                 faces = source
-        if (samples / "occluders").is_dir():
-            source = occluder_folder(samples / "occluders")
+        if folders.occluders.is_dir():
+            source = occluder_folder(folders.occluders)
             if source.ids():
                 occluders = source
-        if (samples / "textures").is_dir():
-            source = TextureFolder(samples / "textures")
+        if folders.textures.is_dir():
+            source = TextureFolder(folders.textures)
             if source.ids():
                 textures = source
         return cls(faces, occluders, textures)

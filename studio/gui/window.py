@@ -21,13 +21,14 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import StudioError
 from studio.core.inputs import Face, Occluder, Texture
+from studio.core.paths import presets_dir, resources_dir
 from studio.core.sources import TextureFolder
 from studio.gui import parameters as P
 from studio.gui.browsers import Browser
 from studio.gui.canvas import VIEW_MODES, Canvas
 from studio.gui.document import StudioDocument
 from studio.gui.export_panel import ExportPanel
-from studio.gui.library import REPO_ROOT, Library, face_folder, occluder_folder
+from studio.gui.library import Library, face_folder, occluder_folder
 from studio.gui.panel import ParameterPanel
 from studio.gui.presets_io import export_snapshot
 from studio.gui.preview import PreviewController, PreviewFrame
@@ -35,8 +36,8 @@ from studio.gui.samples import Sample, SampleGrid
 
 MAX_RECENT = 8
 DEMO_PRESETS = (
-    REPO_ROOT / "presets" / "demo.yaml",
-    REPO_ROOT / "resources" / "presets" / "demo.yaml",
+    presets_dir() / "demo.yaml",
+    resources_dir() / "presets" / "demo.yaml",
 )
 
 

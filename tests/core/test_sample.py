@@ -5,12 +5,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from engine_helpers import plain_face, two_tone_occluder
 
 from studio.core import EngineSpec, Texture, render, sample
 from studio.core.errors import InputError, PlacementError
 from studio.core.ops.geometry import aim_angle
 from studio.core.params import ShapeParams
-from tests.core.conftest import plain_face, two_tone_occluder
 
 
 def test_same_seed_same_params_and_global_rng_untouched(face, occluder):

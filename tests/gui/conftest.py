@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
+from gui_helpers import render
 
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 (the gui extra) is not installed")
 
@@ -40,8 +41,3 @@ def settings_dir_without_samples():
     from pathlib import Path
 
     return Path("/nonexistent-samples")
-
-
-def render(win):
-    """Render the newest pending preview request now (synchronous worker)."""
-    return win.preview.worker.run_pending()

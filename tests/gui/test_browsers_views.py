@@ -2,7 +2,7 @@
 
 import cv2
 import numpy as np
-from conftest import render
+from gui_helpers import render
 
 from studio.core.synthetic import synthetic_face, synthetic_occluder
 from studio.gui.canvas import VIEW_MODES, compose_view

@@ -58,7 +58,7 @@ def test_invalid_value_in_the_panel_is_refused_in_place(window):
 
 
 def test_randocc_mode_renders_a_shape(window):
-    from conftest import render
+    from gui_helpers import render
 
     window.panel.rows["mode"].value_widget.setCurrentIndex(1)
     assert window.doc.preset.mode == "randocc"

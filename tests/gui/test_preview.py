@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import render
+from gui_helpers import render
 from PySide6.QtCore import QPointF
 
 from studio.core.render import center_pixels

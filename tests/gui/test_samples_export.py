@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from conftest import render
+from gui_helpers import render
 
 from studio.core.preset import load_preset
 from studio.gui.export_runner import ExportRunner
