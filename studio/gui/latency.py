@@ -7,9 +7,8 @@ presses the mouse on the occluder and moves it N steps at 60 Hz, then prints JSO
   includes it (a newer frame counts: older requests are coalesced away);
 - the longest event-loop block: the largest gap between ticks of a 2 ms timer, minus 2 ms.
 
-``--load`` runs a CPU-heavy stand-in for an export while dragging: one process rendering
-engine samples in a loop (the real `studio export` is not merged in this branch), at the
-lower priority the studio gives its export processes.
+``--load`` runs a real ``studio export`` of the demo preset while dragging (default
+workers: every core), at the lower priority the studio gives its export processes.
 """
 
 from __future__ import annotations
@@ -18,24 +17,12 @@ import argparse
 import itertools
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-
-BURN_CODE = """
-import numpy as np
-from studio.core.render import RenderCache, render
-from studio.core.sample import sample
-from studio.core.spec import EngineSpec
-from studio.core.synthetic import synthetic_face, synthetic_occluder
-face, occ, spec = synthetic_face(512), synthetic_occluder(256), EngineSpec()
-rng = np.random.default_rng(0)
-while True:
-    params = sample(spec, rng, face, occ)
-    render(face, occ, params)
-"""
 
 
 def measure(steps: int, load: bool, face_size: int = 0) -> dict:
@@ -65,12 +52,30 @@ def measure(steps: int, load: bool, face_size: int = 0) -> dict:
         app.processEvents()
         time.sleep(0.005)
     burner = None
+    export_out = ""
     if load:
+        from studio.core.paths import presets_dir
         from studio.gui.export_runner import lower_priority
 
-        burner = subprocess.Popen([sys.executable, "-c", BURN_CODE])
+        export_out = tempfile.mkdtemp(prefix="studio-latency-")
+        burner = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "studio.cli",
+                "export",
+                str(presets_dir() / "demo.yaml"),
+                "--out",
+                os.path.join(export_out, "out"),
+                "--count",
+                "100000",
+                "--progress",
+                "none",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         lower_priority(burner.pid)  # as ExportRunner does for the real export
-        time.sleep(1.0)
+        time.sleep(3.0)  # past the exporter's start-up: its workers are rendering
 
     requested: dict[int, float] = {}
     event_gen: list[tuple[float, int]] = []  # (event time, generation it produced)
@@ -136,6 +141,7 @@ def measure(steps: int, load: bool, face_size: int = 0) -> dict:
     if burner is not None:
         burner.terminate()
         burner.wait()
+        shutil.rmtree(export_out, ignore_errors=True)
 
     latencies = []
     for t_event, gen in event_gen:
