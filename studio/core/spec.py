@@ -117,7 +117,10 @@ class PlacementSpec(_Model):
     @model_validator(mode="after")
     def _check(self) -> PlacementSpec:
         if self.min_coverage > self.max_coverage:
-            raise ValueError("min_coverage is greater than max_coverage")
+            raise ValueError(
+                f"min_coverage ({self.min_coverage}) is greater than max_coverage "
+                f"({self.max_coverage})"
+            )
         _bounded(self.center_x, -1.0, 2.0, "center_x")
         _bounded(self.center_y, -1.0, 2.0, "center_y")
         return self
