@@ -25,10 +25,26 @@ import tempfile
 import time
 
 
+def send_mouse(viewport, kind, pos, buttons) -> None:
+    """Deliver a left-button mouse event of ``kind`` at ``pos`` (viewport coordinates)."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    event = QMouseEvent(
+        kind,
+        QPointF(pos),
+        QPointF(viewport.mapToGlobal(pos)),
+        Qt.MouseButton.LeftButton,
+        buttons,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(viewport, event)
+
+
 def measure(steps: int, load: bool, face_size: int = 0) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt, QTimer
-    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtCore import QEvent, QPoint, QSettings, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
     from studio.gui.library import Library, SyntheticFaces
@@ -94,15 +110,7 @@ def measure(steps: int, load: bool, face_size: int = 0) -> dict:
     start = view.mapFromScene(view._center())
 
     def send(kind, pos: QPoint, buttons) -> None:
-        event = QMouseEvent(
-            kind,
-            QPointF(pos),
-            QPointF(vp.mapToGlobal(pos)),
-            Qt.MouseButton.LeftButton,
-            buttons,
-            Qt.KeyboardModifier.NoModifier,
-        )
-        QApplication.sendEvent(vp, event)
+        send_mouse(vp, kind, pos, buttons)
 
     send(QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
     state = {"i": 0}

@@ -44,8 +44,8 @@ def test_dragging_the_occluder_changes_placement_and_preview(window):
 
 def test_drag_with_real_mouse_events(window, qtbot):
     from PySide6.QtCore import QEvent, QPoint, Qt
-    from PySide6.QtGui import QMouseEvent
-    from PySide6.QtWidgets import QApplication
+
+    from studio.gui.latency import send_mouse
 
     view = window.canvas
     start = view.mapFromScene(occluder_center(window))
@@ -53,15 +53,7 @@ def test_drag_with_real_mouse_events(window, qtbot):
     vp = view.viewport()
 
     def send(kind, pos, buttons):
-        event = QMouseEvent(
-            kind,
-            QPointF(pos),
-            QPointF(vp.mapToGlobal(pos)),
-            Qt.MouseButton.LeftButton,
-            buttons,
-            Qt.KeyboardModifier.NoModifier,
-        )
-        QApplication.sendEvent(vp, event)
+        send_mouse(vp, kind, pos, buttons)
 
     rel0 = window.doc.params.center_rel
     send(QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
