@@ -1,7 +1,7 @@
 """`studio bench` suite "gui": drag-to-frame latency and event-loop blocking of the studio.
 
 Runs ``python -m studio.gui.latency`` in a subprocess (offscreen Qt), once idle and once while
-a CPU-heavy stand-in for an export runs (the real exporter is not merged in this branch).
+a real `studio export` of the demo preset runs (every core, at the studio's lower priority).
 Skipped with a note when PySide6 is not installed.
 """
 
@@ -43,7 +43,7 @@ def run(quick: bool, backend: str) -> list[BenchRow]:
         m = _measure(steps, load)
         note = (
             f"{steps} drag steps at 60 Hz, preview {m['preview_size'][0]}x{m['preview_size'][1]}"
-            + (", with a CPU-heavy export stand-in process" if load else "")
+            + (", while a real studio export runs" if load else "")
         )
         median, block = m["latency_ms_median"], m["event_loop_block_ms_max"]
         rows.append(

@@ -178,7 +178,7 @@ def measure(steps: int, load: bool, face_size: int = 0) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m studio.gui.latency")
     p.add_argument("--steps", type=int, default=200)
-    p.add_argument("--load", action="store_true", help="run a CPU-heavy export stand-in")
+    p.add_argument("--load", action="store_true", help="drag while a real studio export runs")
     p.add_argument("--face-size", type=int, default=0, help="synthetic faces of this size")
     args = p.parse_args(argv)
     print(json.dumps(measure(args.steps, args.load, args.face_size)))
