@@ -9,6 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from studio.core.contact_sheet import contact_sheet as grid
+from studio.core.contact_sheet import fit_tile
 from studio.core.errors import InputError
 from studio.core.sources.base import read_image
 from studio.core.writers import write_image
@@ -31,13 +33,7 @@ def _thumb(out: Path, row: dict, side: int) -> np.ndarray:
     shown = shown.astype(np.uint8)
     contours, _ = cv2.findContours(face.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     cv2.drawContours(shown, contours, -1, FACE_EDGE, max(1, round(max(h, w) / side)))
-    scale = side / max(h, w)
-    small = cv2.resize(
-        shown, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
-    )
-    tile = np.full((side, side, 3), 32, np.uint8)
-    y0, x0 = (side - small.shape[0]) // 2, (side - small.shape[1]) // 2
-    tile[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
+    tile = fit_tile(shown, side)
     cv2.putText(tile, row["stem"][:7], (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1)
     return tile
 
@@ -59,13 +55,8 @@ def contact_sheet(out: str | Path, count: int = 16, side: int = 256) -> np.ndarr
     rows = rows[:count]
     if not rows:
         raise InputError("the export has no samples yet", out)
-    cols = math.ceil(math.sqrt(len(rows)))
-    grid_rows = math.ceil(len(rows) / cols)
-    sheet = np.full((grid_rows * side, cols * side, 3), 16, np.uint8)
-    for n, row in enumerate(rows):
-        r, c = divmod(n, cols)
-        sheet[r * side : (r + 1) * side, c * side : (c + 1) * side] = _thumb(out, row, side)
-    return sheet
+    tiles = [_thumb(out, row, side) for row in rows]
+    return grid(tiles, columns=math.ceil(math.sqrt(len(rows))), gap=0)
 
 
 def write_contact_sheet(
