@@ -72,6 +72,48 @@ def file_key(*parts: Path | str | None) -> str:
     return "file|" + "|".join(items)
 
 
+def read_face(path: Path, mask_path: Path, item_id: str, *, resize_masks: bool = False) -> Face:
+    """A face from its image and mask files (errors name the file at fault)."""
+    image = imageio.read_image(path)
+    mask = imageio.read_mask(mask_path, shape=image.shape[:2], resize=resize_masks)
+    if not mask.any():
+        raise InputError("face mask is empty (all zero)", mask_path)
+    try:
+        return Face(image, mask, id=item_id, _key=file_key(path, mask_path, str(resize_masks)))
+    except InputError as err:
+        raise InputError(err.reason, path) from None
+
+
+def read_occluder(
+    path: Path,
+    mask_path: Path | None,
+    item_id: str,
+    *,
+    kind: str = "object",
+    up: str = "up",
+    no_alpha: str = "occluder has no alpha channel and no mask was given",
+) -> Occluder:
+    """An occluder from an RGBA image, or from an image and its mask file."""
+    image = imageio.read_image(path, keep_alpha=mask_path is None)
+    if mask_path is not None:
+        alpha = imageio.read_mask(mask_path, shape=image.shape[:2]).astype(np.uint8) * 255
+    elif image.shape[2] == 4:
+        alpha = image[:, :, 3]
+    else:
+        raise InputError(no_alpha, path)
+    try:
+        return Occluder(
+            np.ascontiguousarray(image[:, :, :3]),
+            alpha,
+            id=item_id,
+            kind=kind,
+            up=up,
+            _key=file_key(path, mask_path, up),
+        )
+    except InputError as err:
+        raise InputError(err.reason, path) from None
+
+
 @dataclass(frozen=True)
 class Problem:
     """One unusable item: where and why."""
@@ -244,15 +286,7 @@ class FolderFaceSource:
         mask_path = self._index.find(item_id)
         if mask_path is None:
             raise InputError(self._index.missing(item_id).reason, path)
-        image = imageio.read_image(path)
-        mask = imageio.read_mask(mask_path, shape=image.shape[:2], resize=self.resize_masks)
-        if not mask.any():
-            raise InputError("face mask is empty (all zero)", mask_path)
-        try:
-            key = file_key(path, mask_path, str(self.resize_masks))
-            return Face(image, mask, id=item_id, _key=key)
-        except InputError as err:
-            raise InputError(err.reason, path) from None
+        return read_face(path, mask_path, item_id, resize_masks=self.resize_masks)
 
     def report(self, check: bool = False) -> SourceReport:
         ids = self.ids()
@@ -316,29 +350,19 @@ class FolderOccluderSource:
 
     def load(self, item_id: str) -> Occluder:
         path = self.root / item_id
-        image = imageio.read_image(path, keep_alpha=self._index is None)
+        mask_path = None
         if self._index is not None:
             mask_path = self._index.find(item_id)
             if mask_path is None:
                 raise InputError(self._index.missing(item_id).reason, path)
-            alpha = imageio.read_mask(mask_path, shape=image.shape[:2]).astype(np.uint8) * 255
-            rgb = image
-        elif image.shape[2] == 4:
-            rgb, alpha = image[:, :, :3], image[:, :, 3]
-        else:
-            raise InputError("occluder has no alpha channel and no mask folder was given", path)
-        try:
-            mask_file = None if self._index is None else self._index.find(item_id)
-            return Occluder(
-                np.ascontiguousarray(rgb),
-                alpha,
-                id=item_id,
-                kind=self.kind,
-                up=self.up,
-                _key=file_key(path, mask_file, self.up),
-            )
-        except InputError as err:
-            raise InputError(err.reason, path) from None
+        return read_occluder(
+            path,
+            mask_path,
+            item_id,
+            kind=self.kind,
+            up=self.up,
+            no_alpha="occluder has no alpha channel and no mask folder was given",
+        )
 
     def report(self, check: bool = False) -> SourceReport:
         ids = self.ids()
