@@ -113,6 +113,10 @@ def test_folder_faces_match_full_stem_in_subfolders(tmp_path: Path) -> None:
     reasons = sorted(p.reason for p in report.problems)
     assert any("no mask named lonely.*" in r for r in reasons)
     assert any("empty" in r for r in reasons)
+    # pointing at the images/ folder itself finds its masks/ sibling (no automatic masks)
+    direct = open_source(faces)
+    assert isinstance(direct, FolderFaceSource) and direct.masks == masks
+    assert direct.ids() == source.ids()
 
 
 def test_occluders_with_masks_and_metadata(tmp_path: Path) -> None:

@@ -69,6 +69,9 @@ def open_source(
             if (path / img_name).is_dir() and (path / mask_name).is_dir():
                 root, mask_root = path / img_name, path / mask_name
                 break
+            if path.name == img_name and (path.parent / mask_name).is_dir():
+                mask_root = path.parent / mask_name  # the images/ folder of such a pair
+                break
     role = role or "faces"
     if role == "textures":
         return TextureFolder(path)
