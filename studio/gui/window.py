@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QTabWidget,
     QToolBar,
@@ -30,11 +29,11 @@ from studio.gui.document import StudioDocument
 from studio.gui.export_panel import ExportPanel
 from studio.gui.library import Library, face_folder, occluder_folder
 from studio.gui.panel import ParameterPanel
+from studio.gui.preset_actions import PresetFileActions
 from studio.gui.presets_io import export_snapshot
 from studio.gui.preview import PreviewController, PreviewFrame
 from studio.gui.samples import Sample, SampleGrid
 
-MAX_RECENT = 8
 DEMO_PRESETS = (
     presets_dir() / "demo.yaml",
     resources_dir() / "presets" / "demo.yaml",
@@ -48,7 +47,7 @@ def default_preset_path() -> Path | None:
     return None
 
 
-class MainWindow(QMainWindow):
+class MainWindow(PresetFileActions, QMainWindow):
     """Occlusion Studio's main window."""
 
     firstFrame = Signal()
@@ -426,86 +425,6 @@ class MainWindow(QMainWindow):
         """Tell the user something went wrong (status bar; kept for tests)."""
         self.messages.append(text)
         self.statusBar().showMessage(f"⚠ {text}", 10000)
-
-    def open_preset(self, path: str | Path) -> bool:
-        try:
-            self.doc.load(path)
-        except StudioError as err:
-            self.show_message(err.line())
-            return False
-        self._add_recent(str(path))
-        self.panel.refresh()
-        return True
-
-    def open_preset_dialog(self) -> None:
-        if not self._confirm_discard():
-            return
-        start = self.settings.value("folders/presets", str(Path.cwd()))
-        path, _ = QFileDialog.getOpenFileName(self, "Open preset", start, "Presets (*.yaml *.yml)")
-        if path:
-            self.settings.setValue("folders/presets", str(Path(path).parent))
-            self.open_preset(path)
-
-    def new_preset(self) -> None:
-        if self._confirm_discard():
-            self.doc.new()
-
-    def save_preset(self) -> bool:
-        if self.doc.path is None:
-            return self.save_preset_as()
-        return self._save(self.doc.path)
-
-    def save_preset_as(self) -> bool:
-        start = self.settings.value("folders/presets", str(Path.cwd()))
-        path, _ = QFileDialog.getSaveFileName(
-            self,
-            "Save preset",
-            str(Path(start) / f"{self.doc.preset.name}.yaml"),
-            "Presets (*.yaml)",
-        )
-        return bool(path) and self._save(Path(path))
-
-    def _save(self, path: Path) -> bool:
-        try:
-            self.doc.save(path)
-        except StudioError as err:
-            self.show_message(err.line())
-            return False
-        self._add_recent(str(path))
-        self.statusBar().showMessage(f"saved {path}", 5000)
-        return True
-
-    def _confirm_discard(self) -> bool:
-        if not self.doc.dirty:
-            return True
-        answer = QMessageBox.question(
-            self,
-            "Unsaved changes",
-            "The preset has unsaved changes. Discard them?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-        )
-        return answer == QMessageBox.StandardButton.Discard
-
-    def _add_recent(self, path: str) -> None:
-        recent = [p for p in self._recent() if p != path]
-        recent.insert(0, path)
-        self.settings.setValue("recent", recent[:MAX_RECENT])
-        self._fill_recent()
-
-    def _recent(self) -> list[str]:
-        value = self.settings.value("recent", [])
-        if isinstance(value, str):
-            return [value]
-        return list(value or [])
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self._recent():
-            act = self.recent_menu.addAction(path)
-            act.triggered.connect(
-                lambda _=False, p=path: self._confirm_discard() and self.open_preset(p)
-            )
-        self.recent_menu.setEnabled(bool(self._recent()))
 
     def show_tab(self, name: str) -> None:
         """Bring the "preview", "samples" or "export" tab to the front."""
