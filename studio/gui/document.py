@@ -117,9 +117,6 @@ class StudioDocument(QObject):
             params = params.replace(shape=P.new_shape(preset, 0))
         self.edit(f"Set {param.label} range", preset, params, merge_key=("spec", param.key))
 
-    def replace_preset(self, preset: Preset, text: str = "Change mode") -> None:
-        self.edit(text, preset=preset)
-
     # ---- files ----------------------------------------------------------------------------
     def load(self, path: str | Path) -> None:
         """Open a preset file (raises InputError with the reason; the document is unchanged)."""

@@ -303,43 +303,31 @@ class MainWindow(PresetFileActions, QMainWindow):
         self.settings.setValue("folders/textures", folder)
         self.textures.set_source(self.library.textures, folder)
 
-    def _load(self, source, item_id: str):
+    def _choose(self, kind: str, item_id: str, preview: bool) -> bool:
+        """Load item ``item_id`` of the ``kind`` source ("face", "occluder" or "texture"), make
+        it current and select it in its browser; False (with a message) when unusable."""
+        source = getattr(self.library, f"{kind}s")
         try:
-            return source.load(item_id)
+            item = source.load(item_id)
         except StudioError as err:
             self.show_message(err.line())
-            return None
+            return False
+        setattr(self, kind, item)
+        getattr(self, f"{kind}s").select(item_id)
+        if kind == "face":
+            self.canvas._fitted = False
+        if preview:
+            self.request_preview()
+        return True
 
     def choose_face(self, item_id: str, preview: bool = True) -> bool:
-        face = self._load(self.library.faces, item_id)
-        if face is None:
-            return False
-        self.face = face
-        self.faces.select(item_id)
-        self.canvas._fitted = False
-        if preview:
-            self.request_preview()
-        return True
+        return self._choose("face", item_id, preview)
 
     def choose_occluder(self, item_id: str, preview: bool = True) -> bool:
-        occluder = self._load(self.library.occluders, item_id)
-        if occluder is None:
-            return False
-        self.occluder = occluder
-        self.occluders.select(item_id)
-        if preview:
-            self.request_preview()
-        return True
+        return self._choose("occluder", item_id, preview)
 
     def choose_texture(self, item_id: str, preview: bool = True) -> bool:
-        texture = self._load(self.library.textures, item_id)
-        if texture is None:
-            return False
-        self.texture = texture
-        self.textures.select(item_id)
-        if preview:
-            self.request_preview()
-        return True
+        return self._choose("texture", item_id, preview)
 
     # ---- preview ----------------------------------------------------------------------------
     def current_occluder(self) -> Occluder | Texture | None:

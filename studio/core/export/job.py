@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -331,9 +331,3 @@ def run_export(
         seconds=seconds,
         rate=last.rate,
     )
-
-
-def summary_dict(summary: ExportSummary) -> dict[str, Any]:
-    d = asdict(summary)
-    d["out"] = str(summary.out)
-    return d
