@@ -92,9 +92,14 @@ def base_occluder(
         if params.shape is None:
             raise RenderError("randocc parameters carry no shape")
         texture = occluder if isinstance(occluder, Texture) else None
+        # the alpha is rasterised once per shape: sampling (no texture) and rendering share it
+        alpha = cache.get(
+            ("shape-alpha", params.shape), lambda: shapes.shape_alpha(be, params.shape)
+        )
         key = ("shape", params.shape, None if texture is None else texture.key)
         return cache.get(
-            key, lambda: shapes.shape_occluder(be, params.shape, texture, params.occluder_id)
+            key,
+            lambda: shapes.shape_occluder(be, params.shape, texture, params.occluder_id, alpha),
         )
     if not isinstance(occluder, Occluder):
         raise RenderError("natocc rendering needs an Occluder")

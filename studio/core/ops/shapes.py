@@ -75,17 +75,28 @@ def _cover(image: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(crop, (side, side), interpolation=interp)
 
 
+def shape_alpha(be: Backend, shape: ShapeParams) -> np.ndarray:
+    """The shape's anti-aliased alpha (uint8, ``shape.canvas`` square, on the host)."""
+    coverage = be.to_numpy(be.fill_polygon((shape.canvas, shape.canvas), shape_polygon(shape)))
+    return np.clip(np.rint(coverage * 255.0), 0, 255).astype(np.uint8)
+
+
 def shape_occluder(
-    be: Backend, shape: ShapeParams, texture: Texture | None, occluder_id: str = "shape"
+    be: Backend,
+    shape: ShapeParams,
+    texture: Texture | None,
+    occluder_id: str = "shape",
+    alpha: np.ndarray | None = None,
 ) -> Occluder:
-    """Build the RandOcc occluder: the shape's alpha filled with the texture or a flat colour."""
-    polygon = shape_polygon(shape)
-    coverage = be.to_numpy(be.fill_polygon((shape.canvas, shape.canvas), polygon))
-    alpha = np.clip(np.rint(coverage * 255.0), 0, 255).astype(np.uint8)
+    """Build the RandOcc occluder: the shape's alpha (``alpha`` when already rasterised)
+    filled with the texture or a flat colour."""
+    if alpha is None:
+        alpha = shape_alpha(be, shape)
     if texture is not None:
         rgb = _cover(texture.image, shape.canvas)
     else:
         fill = shape.fill_rgb if shape.fill_rgb is not None else (128, 128, 128)
         rgb = np.empty((shape.canvas, shape.canvas, 3), np.uint8)
         rgb[:] = np.asarray(fill, np.uint8)
-    return Occluder(rgb, alpha, id=occluder_id, kind="shape", up="up")
+    key = f"shape|{shape!r}|{None if texture is None else texture.key}"
+    return Occluder(rgb, alpha, id=occluder_id, kind="shape", up="up", _key=key)
