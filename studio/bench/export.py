@@ -25,7 +25,8 @@ from studio.bench.common import BenchRow, machine
 from studio.core.export import LocalEngine, RayEngine, make_plan
 from studio.core.export.engines import Engine
 from studio.core.export.plan import JobPlan
-from studio.core.preset import Preset, resolve_sources
+from studio.core.preset import Preset
+from studio.core.sources import refs_from_preset
 from studio.core.synthetic import synthetic_face, synthetic_occluder
 from studio.core.writers import encode_image
 
@@ -119,7 +120,7 @@ def run_engine(plan: JobPlan, engine: Engine) -> dict[str, Any]:
 
 def _plan(root: Path, out: Path, count: int) -> JobPlan:
     preset = natocc_sot_preset()
-    return make_plan(preset, resolve_sources(preset, root / "preset.yaml"), out, count=count)
+    return make_plan(preset, refs_from_preset(preset.sources, root), out, count=count)
 
 
 def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:

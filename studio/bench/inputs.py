@@ -11,7 +11,7 @@ import numpy as np
 
 from studio.bench.common import BenchRow, time_call
 from studio.core import imageio
-from studio.core.sources import FolderFaceSource
+from studio.core.sources import open_source
 from studio.core.writers import encode_image
 
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples" / "faces"
@@ -62,7 +62,7 @@ def run(quick: bool, backend: str) -> list[BenchRow]:
         root = Path(tmp)
         _make_tree(root, count)
         start = time.perf_counter()
-        source = FolderFaceSource(root / "images", root / "masks")
+        source = open_source(root, "faces")
         found = len(source.ids())
         seconds = time.perf_counter() - start
         rows.append(

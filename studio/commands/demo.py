@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-import numpy as np
-
 from studio.core.contact_sheet import contact_sheet, fit_tile, overlay
+from studio.core.draw import draw_sample, sample_rng
 from studio.core.errors import StudioError
-from studio.core.inputs import Face, Occluder, Texture
 from studio.core.paths import samples
 from studio.core.render import RenderCache, render
-from studio.core.sample import sample
-from studio.core.sources import FolderFaceSource, FolderOccluderSource, TextureFolder
+from studio.core.sources import ItemPool, open_source
 from studio.core.spec import EngineSpec
 from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
 from studio.core.writers import write_image
@@ -34,29 +32,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _load_inputs() -> tuple[list[Face], list[Occluder], list[Texture], str]:
+def _load_inputs() -> tuple[ItemPool, ItemPool, ItemPool, str]:
+    """Pools of faces, occluders and textures: the bundled samples, or generated ones."""
     folders = samples()
-    root = folders.root
     try:
-        faces_src = FolderFaceSource(folders.faces, folders.face_masks)
-        occ_src = FolderOccluderSource(folders.occluders)
-        tex_src = TextureFolder(folders.textures)
-        faces = [faces_src.load(i) for i in faces_src.ids()]
-        occluders = [occ_src.load(i) for i in occ_src.ids()]
-        textures = [tex_src.load(i) for i in tex_src.ids()]
-        if faces and occluders:
-            return faces, occluders, textures, f"bundled samples in {root}"
+        pools = (
+            ItemPool(open_source(folders.faces.parent, "faces")),
+            ItemPool(open_source(folders.occluders, "occluders")),
+            ItemPool(open_source(folders.textures, "textures")),
+        )
+        if len(pools[0]) and len(pools[1]):
+            return (*pools, f"bundled samples in {folders.root}")
     except StudioError:
         pass
     faces = [synthetic_face(512, seed=s) for s in range(3)]
     occluders = [synthetic_occluder(256, seed=s) for s in range(3)]
     textures = [synthetic_texture(256, seed=s) for s in range(3)]
-    return faces, occluders, textures, "generated samples (no bundled samples found)"
+    origin = "generated samples (no bundled samples found)"
+    return ItemPool(faces), ItemPool(occluders), ItemPool(textures), origin
 
 
 def run(args: argparse.Namespace) -> int:
     faces, occluders, textures, origin = _load_inputs()
-    rng = np.random.default_rng(args.seed)
     cache = RenderCache()
     tiles = []
     for mode in ("natocc", "randocc"):
@@ -65,16 +62,16 @@ def run(args: argparse.Namespace) -> int:
             color={"method": "sot" if mode == "natocc" else "none"},
             blend={"opacity_probability": 0.3 if mode == "randocc" else 0.0},
         )
-        for i in range(args.count):
-            face = faces[int(rng.integers(len(faces)))]
-            if mode == "natocc":
-                occ = occluders[int(rng.integers(len(occluders)))]
-            else:
-                occ = textures[int(rng.integers(len(textures)))] if textures else None
-            params = sample(
-                spec, np.random.default_rng([args.seed, i, len(tiles)]), face, occ, cache
-            )
-            r = render(face, occ, params, cache=cache)
+        pool = occluders if mode == "natocc" else textures
+        for _ in range(args.count):
+            rng = sample_rng(args.seed, len(tiles) // 2)
+            face = faces.draw(rng)[1]
+            try:
+                drawn = draw_sample(spec, rng, face, pool, cache)
+            except StudioError as err:
+                print(f"demo: skipped a sample: {err.line()}", file=sys.stderr)
+                continue
+            r = render(face, drawn.item, drawn.params, cache=cache)
             tiles.append(fit_tile(r.image, TILE))
             tiles.append(fit_tile(overlay(r.image, r.face_mask, r.occlusion_mask), TILE))
     sheet = contact_sheet(tiles, columns=4)

@@ -10,9 +10,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from studio.core.errors import InputError
 from studio.core.export import ExportEvent, export_events, make_engine, make_plan
+from studio.core.export.inputs import POOL_ROLE
 from studio.core.export.job import FAILURES
-from studio.core.preset import load_preset, resolve_sources
+from studio.core.preset import Preset, load_preset
+from studio.core.sources import SourceRef, refs_from_preset
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,11 +33,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="job seed (default: the preset's output.seed)")
     p.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     p.add_argument("--resume", action="store_true", help="continue the job in --out")
-    p.add_argument("--faces", help="face image folder (overrides the preset)")
-    p.add_argument("--face-masks", help="face mask folder (overrides the preset)")
-    p.add_argument("--occluders", help="occluder folder (overrides the preset)")
-    p.add_argument("--occluder-masks", help="occluder mask folder (overrides the preset)")
-    p.add_argument("--textures", help="texture folder for randocc (overrides the preset)")
+    p.add_argument(
+        "--data",
+        metavar="ROOT",
+        help="folder that the preset's relative source paths are relative to (default: the "
+        "preset's folder); e.g. the reference generator's dataset/ folder",
+    )
+    p.add_argument(
+        "--faces",
+        help="faces: any layout (images+masks pair, X_img/ + X_mask/, CelebAMask-HQ, photos "
+        "without masks); replaces the preset's faces and face_masks",
+    )
+    p.add_argument("--face-masks", help="mask folder of --faces (matched by file stem)")
+    p.add_argument(
+        "--occluders",
+        help="occluders: RGBA cut-outs, images+masks, or a COCO instances .json; replaces the "
+        "preset's occluders and occluder_masks",
+    )
+    p.add_argument("--occluder-masks", help="mask folder of --occluders (matched by file stem)")
+    p.add_argument("--textures", help="texture folder tree for randocc (replaces the preset's)")
     p.add_argument("--layout", choices=["studio", "seed"], help="output folder names")
     p.add_argument("--engine", choices=["local", "ray"], default="local")
     p.add_argument(
@@ -76,18 +93,36 @@ class _Reporter:
             self.bar.close()
 
 
+def job_sources(preset: Preset, preset_path: Path, args: argparse.Namespace) -> dict:
+    """The refs of the job: the preset's sources under the data root, with the command
+    line's folders in place of the preset's. A preset folder that does not exist is named
+    with the data root it was looked for under."""
+    base = Path(args.data).expanduser() if args.data else preset_path.resolve().parent
+    if args.data and not base.is_dir():
+        raise InputError("--data: folder not found" if not base.exists() else "not a folder", base)
+    overrides = {
+        "faces": args.faces,
+        "face_masks": args.face_masks,
+        "occluders": args.occluders,
+        "occluder_masks": args.occluder_masks,
+        "textures": args.textures,
+    }
+    refs: dict[str, SourceRef] = refs_from_preset(preset.sources, base, overrides)
+    needed = {"faces", POOL_ROLE[preset.mode]}
+    for role, ref in refs.items():
+        if role in needed and overrides.get(role) is None and not Path(ref.path).exists():
+            hint = "" if args.data else " (pass --data ROOT, the folder that holds it)"
+            raise InputError(
+                f"folder not found: sources.{role} of the preset, under {base.resolve()}{hint}",
+                ref.path,
+            )
+    return refs
+
+
 def run(args: argparse.Namespace) -> int:
     preset_path = Path(args.preset)
     preset = load_preset(preset_path)
-    sources = resolve_sources(
-        preset,
-        preset_path,
-        faces=args.faces,
-        face_masks=args.face_masks,
-        occluders=args.occluders,
-        occluder_masks=args.occluder_masks,
-        textures=args.textures,
-    )
+    sources = job_sources(preset, preset_path, args)
     plan = make_plan(
         preset,
         sources,
@@ -97,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
         layout=args.layout,
         backend=args.backend,
     )
+    for line in plan.source_lines:
+        print(line, file=sys.stderr)
     engine = make_engine(args.engine, args.workers, args.ray_address)
     cancel = threading.Event()
 

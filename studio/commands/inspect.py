@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from studio.core.sources import open_source
+from studio.core.sources import dataset_refs, open_ref, open_source
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.role is None and args.masks is None and Path(args.source).is_dir():
+        members = dataset_refs(args.source)
+        if members:  # the reference dataset/ folder: each of its sources
+            print(f"a dataset folder with {len(members)} sources: {args.source}")
+            codes = [_inspect(open_ref(ref), args) for ref in members.values()]
+            return max(codes)
     source = open_source(
         args.source,
         args.role,
@@ -46,14 +52,24 @@ def run(args: argparse.Namespace) -> int:
         every_face=args.every_face,
         save_masks=args.save_masks,
     )
+    code = _inspect(source, args)
+    if not args.json and args.role is None and Path(args.source).is_dir():
+        print("  (read as the layout above; --as occluders or --as textures for other uses)")
+    return code
+
+
+def _inspect(source, args: argparse.Namespace) -> int:
     start = time.perf_counter()
     report = source.report(check=args.check)
     seconds = time.perf_counter() - start
     if args.json:
-        print(json.dumps(dict(report.to_dict(), seconds=round(seconds, 3)), indent=2))
+        data = dict(report.to_dict(), seconds=round(seconds, 3), role=source.ref.role)
+        data["how"] = source.recognised.how
+        print(json.dumps(data, indent=2))
     else:
         what = "checked" if args.check else "scanned"
-        print(f"{report.layout}: {report.root}")
+        print(f"{source.ref.role}: {report.layout}: {report.root}")
+        print(f"  recognised as: {source.recognised.how}")
         print(
             f"  {report.count} usable items, {len(report.problems)} problems ({what} in "
             f"{seconds:.2f} s)"
@@ -62,6 +78,4 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {key}: {value}")
         for problem in report.problems:
             print(f"  problem: {problem.line()}")
-        if args.role is None and Path(args.source).is_dir():
-            print("  (read as the layout above; --as occluders or --as textures for other uses)")
     return 0 if report.count > 0 else 1

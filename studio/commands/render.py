@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.commands._inputs import load_face, load_occluder, load_texture
 from studio.core.backend import get_backend
 from studio.core.errors import InputError
 from studio.core.preset import Preset, load_preset
 from studio.core.render import RenderCache, render
 from studio.core.sample import sample
+from studio.core.sources import face_from_files, occluder_from_files, texture_from_file
 from studio.core.writers import write_image, write_json
 
 
@@ -46,16 +46,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     get_backend(args.backend)  # an unusable --backend fails before any work
     preset = load_preset(args.preset) if args.preset else Preset()
-    face = load_face(args.face, args.face_mask)
+    face = face_from_files(args.face, args.face_mask)
     if preset.mode == "natocc":
         if not args.occluder:
             raise InputError("natocc needs --occluder (or use a randocc preset)", args.preset)
         up = args.occluder_up or preset.sources.occluder_up
-        occluder = load_occluder(
+        occluder = occluder_from_files(
             args.occluder, args.occluder_mask, preset.sources.occluder_kind, up
         )
     else:
-        occluder = load_texture(args.texture) if args.texture else None
+        occluder = texture_from_file(args.texture) if args.texture else None
     cache = RenderCache()
     params = sample(preset.engine(), np.random.default_rng(args.seed), face, occluder, cache)
     result = render(face, occluder, params, backend=args.backend, cache=cache)

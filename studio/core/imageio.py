@@ -58,6 +58,7 @@ class ImageInfo:
     height: int
     format: str
     mode: str
+    has_alpha: bool = False  #: an alpha channel or palette transparency
 
 
 _PILLOW_LIMIT_LOCK = threading.Lock()
@@ -163,7 +164,8 @@ def probe(path: str | Path, *, max_pixels: int | None = None) -> ImageInfo:
     """Size, format and mode from the header alone (no decoding)."""
     image = _open(Path(path), max_pixels)
     try:
-        return ImageInfo(image.size[0], image.size[1], image.format or "?", image.mode)
+        alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+        return ImageInfo(image.size[0], image.size[1], image.format or "?", image.mode, alpha)
     finally:
         image.close()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -30,14 +29,23 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
 class SourcesSpec(BaseModel):
-    """Input folders; relative paths are relative to the preset file."""
+    """Input folders (any layout the input layer recognises, see ``studio.core.sources``).
+
+    Relative paths are relative to the data root: ``--data ROOT``, by default the preset's own
+    folder. A mask folder given here belongs to its image folder: overriding ``faces`` (or
+    ``occluders``) on the command line drops it.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     faces: str | None = None
     face_masks: str | None = None
-    occluders: str | None = None
+    every_face: bool = False  #: photos without masks: every face found is an item
+    occluders: str | None = None  #: a folder, or a COCO instances .json
     occluder_masks: str | None = None
+    occluder_images: str | None = None  #: image folder of a COCO .json (default: found)
+    occluder_categories: tuple[str, ...] | None = None  #: COCO category names or ids
+    occluder_min_area: Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)] = 1024.0
     occluder_up: Literal["up", "down", "left", "right"] = "up"
     occluder_kind: Literal["hand", "object", "other"] = "object"
     textures: str | None = None
@@ -201,38 +209,3 @@ def preset_json_schema() -> str:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Occlusion Studio preset"
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
-
-
-@dataclass(frozen=True)
-class ResolvedSources:
-    """Absolute input folders of a job (preset paths resolved, CLI overrides applied)."""
-
-    faces: Path | None
-    face_masks: Path | None
-    occluders: Path | None
-    occluder_masks: Path | None
-    textures: Path | None
-
-    def folders(self) -> dict[str, Path]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
-
-def resolve_sources(
-    preset: Preset, preset_path: str | Path | None = None, **overrides: str | Path | None
-) -> ResolvedSources:
-    """Absolute source folders: preset paths are relative to the preset file's folder;
-    ``overrides`` (faces=..., occluders=...) replace them and are relative to the cwd."""
-    base = Path(preset_path).resolve().parent if preset_path else Path.cwd()
-    s = preset.sources
-    values: dict[str, Path | None] = {}
-    for key in ("faces", "face_masks", "occluders", "occluder_masks", "textures"):
-        override = overrides.get(key)
-        if override is not None:
-            values[key] = Path(override).expanduser().resolve()
-        else:
-            value = getattr(s, key)
-            values[key] = None if value is None else (base / Path(value).expanduser()).resolve()
-    unknown = set(overrides) - set(values)
-    if unknown:
-        raise ValueError(f"unknown source overrides: {sorted(unknown)}")
-    return ResolvedSources(**values)

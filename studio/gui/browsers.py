@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -75,8 +76,16 @@ class Browser(QWidget):
         top.addWidget(self.filter, 1)
         self.open_button = QToolButton()
         self.open_button.setText("Open…")
-        self.open_button.setToolTip(f"Open a folder of {title.lower()} (or drop one here)")
+        self.open_button.setToolTip(
+            f"Open {title.lower()}: a folder in any layout the studio reads (or drop one here)"
+        )
         self.open_button.clicked.connect(self._open_folder)
+        if title == "Occluders":  # COCO instances are a file, not a folder
+            menu = QMenu(self.open_button)
+            menu.addAction("Folder…", self._open_folder)
+            menu.addAction("COCO annotations (.json)…", self._open_file)
+            self.open_button.setMenu(menu)
+            self.open_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         top.addWidget(self.open_button)
         layout.addLayout(top)
         self.where = QLabel()
@@ -97,15 +106,16 @@ class Browser(QWidget):
         self.setAcceptDrops(True)
         self.thumbReady.connect(self._set_thumb)
 
-    def set_source(self, source, label: str) -> None:
-        """Show ``source``'s items; thumbnails follow in the background."""
+    def set_source(self, source, label: str, tooltip: str | None = None) -> None:
+        """Show ``source``'s items under ``label`` (its layout and counts); thumbnails follow
+        in the background."""
         self.source = source
         self._generation += 1
         self.list.clear()
         self._items.clear()
         self.pending = 0
         self.where.setText(label)
-        self.where.setToolTip(label)
+        self.where.setToolTip(tooltip or label)
         try:
             ids = source.ids()
         except StudioError as err:
@@ -158,9 +168,20 @@ class Browser(QWidget):
             item.setHidden(bool(needle) and needle not in item_id.lower())
 
     def _open_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, f"Open a folder of {self.title.lower()}")
+        folder = QFileDialog.getExistingDirectory(
+            self,
+            f"Open {self.title.lower()}: a folder in any layout (images + masks, X_img + X_mask, "
+            "CelebAMask-HQ, photos, RGBA cut-outs, the reference dataset/ folder)",
+        )
         if folder:
             self.folderChosen.emit(folder)
+
+    def _open_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open COCO instances annotations", "", "COCO annotations (*.json)"
+        )
+        if path:
+            self.folderChosen.emit(path)
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
@@ -169,7 +190,7 @@ class Browser(QWidget):
     def dropEvent(self, event) -> None:
         for url in event.mimeData().urls():
             path = Path(url.toLocalFile())
-            if path.is_dir():
+            if path.is_dir() or path.suffix.lower() == ".json":
                 self.folderChosen.emit(str(path))
                 return
             if path.is_file():

@@ -9,9 +9,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from studio.core.params import RenderParams
-from studio.core.preset import Preset, load_preset
+from studio.core.preset import Preset, load_preset, save_preset
 from studio.gui import parameters as P
-from studio.gui.presets_io import save_preset
 
 EDIT_ID = 6001
 

@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
-from studio.core.preset import Preset
+from studio.core.preset import Preset, save_preset
 from studio.core.sources.base import read_image
 from studio.gui.canvas import to_qimage
 from studio.gui.export_runner import ExportJob, ExportRunner
-from studio.gui.presets_io import save_preset
 
 SHEET_TILE = 88
 SHEET_COUNT = 12

@@ -10,9 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from studio.core.errors import StudioError
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.paths import samples as samples_layout
-from studio.core.sources import FolderFaceSource, FolderOccluderSource, TextureFolder
+from studio.core.sources import (
+    ROLES,
+    SourceRef,
+    open_ref,
+    open_source,
+    refs_for_path,
+    summary_line,
+)
 from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
 
 SAMPLES = samples_layout().root
@@ -54,27 +62,25 @@ class SyntheticTextures:
         return synthetic_texture(256, seed=int(item_id.rsplit("-", 1)[1]))
 
 
-def face_folder(folder: Path) -> FolderFaceSource:
-    """Faces in ``folder`` with masks in a sibling ``face_masks`` (or ``masks``) folder."""
-    folder = Path(folder)
-    for name in ("face_masks", "masks"):
-        if (folder.parent / name).is_dir():
-            return FolderFaceSource(folder, folder.parent / name)
-        if (folder / name).is_dir():
-            return FolderFaceSource(folder, folder / name)
-    return FolderFaceSource(folder, folder.parent / "face_masks")
+SYNTHETIC = (SyntheticFaces, SyntheticOccluders, SyntheticTextures)
 
 
-def occluder_folder(folder: Path, up: str = "up", kind: str = "object") -> FolderOccluderSource:
-    """RGBA occluders in ``folder`` (masks in a sibling ``occluder_masks`` folder if present)."""
-    folder = Path(folder)
-    masks = folder.parent / "occluder_masks"
-    return FolderOccluderSource(folder, masks if masks.is_dir() else None, kind=kind, up=up)
+def header(source: object) -> tuple[str, str]:
+    """A browser's header for ``source``: short text (layout, counts) and a tooltip (where,
+    and how the layout was recognised)."""
+    if isinstance(source, SYNTHETIC):
+        return "built-in synthetic samples (preview only)", "procedural samples"
+    count = len(source.ids())
+    problems = len(source.report().problems)
+    text = f"{source.layout} · {count} item{'s' if count != 1 else ''}"
+    if problems:
+        text += f" · ⚠ {problems} unusable"
+    return text, summary_line(source, count, problems)
 
 
 @dataclass
 class Library:
-    """The current sources of the studio."""
+    """The current sources of the studio, opened through the input layer."""
 
     faces: object
     occluders: object
@@ -83,40 +89,48 @@ class Library:
     @classmethod
     def default(cls, samples: Path = SAMPLES) -> Library:
         """The bundled samples, or the synthetic fallback for each missing folder."""
-        faces: object = SyntheticFaces()
-        occluders: object = SyntheticOccluders()
-        textures: object = SyntheticTextures()
         folders = samples_layout(samples)
-        if folders.faces.is_dir() and folders.face_masks.is_dir():
-            source = FolderFaceSource(folders.faces, folders.face_masks)
-            if source.ids():
-                faces = source
-        if folders.occluders.is_dir():
-            source = occluder_folder(folders.occluders)
-            if source.ids():
-                occluders = source
-        if folders.textures.is_dir():
-            source = TextureFolder(folders.textures)
-            if source.ids():
-                textures = source
-        return cls(faces, occluders, textures)
-
-    def folders(self) -> dict[str, str | None]:
-        """Absolute folders of the sources (None for the synthetic ones)."""
-        out: dict[str, str | None] = {
-            "faces": None,
-            "face_masks": None,
-            "occluders": None,
-            "occluder_masks": None,
-            "textures": None,
+        found: dict[str, object] = {
+            "faces": SyntheticFaces(),
+            "occluders": SyntheticOccluders(),
+            "textures": SyntheticTextures(),
         }
-        if isinstance(self.faces, FolderFaceSource):
-            out["faces"] = str(self.faces.root.resolve())
-            out["face_masks"] = str(self.faces.masks.resolve())
-        if isinstance(self.occluders, FolderOccluderSource):
-            out["occluders"] = str(self.occluders.root.resolve())
-            if self.occluders.masks is not None:
-                out["occluder_masks"] = str(self.occluders.masks.resolve())
-        if isinstance(self.textures, TextureFolder):
-            out["textures"] = str(self.textures.root.resolve())
+        for role, folder in (
+            ("faces", folders.faces.parent),
+            ("occluders", folders.occluders),
+            ("textures", folders.textures),
+        ):
+            try:
+                source = open_source(folder, role)
+                if source.ids():
+                    found[role] = source
+            except StudioError:
+                continue
+        return cls(**found)
+
+    def open(self, path: str | Path, role: str) -> list[str]:
+        """Open ``path`` (dropped on, or chosen in, the ``role`` browser): any layout of the
+        input layer; a reference dataset folder fills every role it holds, a CelebAMask-HQ
+        folder the faces and a COCO file the occluders. Returns the roles changed.
+
+        Raises
+        ------
+        InputError
+            naming the folder and the reason when it cannot be opened.
+        """
+        opened = {r: open_ref(ref) for r, ref in refs_for_path(path, role).items()}
+        for r, source in opened.items():
+            setattr(self, r, source)
+        return list(opened)
+
+    def set_ref(self, ref: SourceRef) -> None:
+        setattr(self, ref.role, open_ref(ref))
+
+    def refs(self) -> dict[str, SourceRef]:
+        """The refs of the open sources (the synthetic ones left out), for the exporter."""
+        out = {}
+        for role in ROLES:
+            ref = getattr(getattr(self, role), "ref", None)
+            if ref is not None:
+                out[role] = ref
         return out

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from studio.core.errors import StudioError
+from studio.core.sources import refs_from_preset
 
 MAX_RECENT = 8
 
@@ -15,7 +16,9 @@ class PresetFileActions:
     """Mixed into :class:`~studio.gui.window.MainWindow`, which provides ``doc``, ``panel``,
     ``settings``, ``recent_menu``, ``show_message`` and ``statusBar``."""
 
-    def open_preset(self, path: str | Path) -> bool:
+    def open_preset(self, path: str | Path, with_sources: bool = True) -> bool:
+        """Open a preset; with ``with_sources`` the browsers also open the sources it names
+        (those that open: the others are named in a message and keep what they show)."""
         try:
             self.doc.load(path)
         except StudioError as err:
@@ -23,6 +26,10 @@ class PresetFileActions:
             return False
         self._add_recent(str(path))
         self.panel.refresh()
+        if with_sources:
+            base = Path(path).resolve().parent
+            for ref in refs_from_preset(self.doc.preset.sources, base).values():
+                self.open_ref(ref)
         return True
 
     def open_preset_dialog(self) -> None:

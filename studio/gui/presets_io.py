@@ -1,39 +1,21 @@
-"""Writing presets from the studio (no Qt here).
-
-Uses ``studio.core.preset.save_preset`` when the engine provides it; until then, the preset is
-written as safe YAML through the atomic writer (the lead can swap this one function).
-"""
+"""The preset the studio hands to the exporter (no Qt here)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import replace
 
-import yaml
-
-from studio.core import preset as core_preset
-from studio.core.preset import Preset
-from studio.core.writers import write_bytes_atomic
+from studio.core.preset import Preset, SourcesSpec
+from studio.core.sources import SourceRef, sources_spec
 
 
-def save_preset(preset: Preset, path: str | Path) -> None:
-    """Write ``preset`` to ``path`` atomically (YAML)."""
-    saver = getattr(core_preset, "save_preset", None)
-    if saver is not None:
-        saver(preset, path)
-        return
-    text = yaml.safe_dump(preset.model_dump(mode="json"), sort_keys=False)
-    write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def export_snapshot(preset: Preset, preset_path: Path | None, folders: dict) -> Preset:
-    """The preset to hand to the exporter: source folders made absolute (relative ones are
-    resolved against the preset's file), missing ones filled from the studio's folders."""
-    base = preset_path.parent if preset_path is not None else Path.cwd()
-    sources = preset.sources.model_dump()
-    for key in ("faces", "face_masks", "occluders", "occluder_masks", "textures"):
-        value = sources.get(key)
-        if value:
-            sources[key] = str((base / value).resolve())
-        elif folders.get(key):
-            sources[key] = folders[key]
-    return preset.model_copy(update={"sources": type(preset.sources)(**sources)})
+def export_snapshot(preset: Preset, refs: dict[str, SourceRef]) -> Preset:
+    """The preset to hand to the exporter: its sources are exactly those the studio's
+    browsers show (absolute paths, layouts and options); roles the browsers show no real
+    source for (the synthetic samples) are left unset. What the occluders are (kind, top
+    side) stays the preset's say."""
+    refs = dict(refs)
+    occluders = refs.get("occluders")
+    if occluders is not None:
+        s = preset.sources
+        refs["occluders"] = replace(occluders, kind=s.occluder_kind, up=s.occluder_up)
+    return preset.model_copy(update={"sources": sources_spec(refs, SourcesSpec())})

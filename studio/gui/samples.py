@@ -1,6 +1,6 @@
 """The sample grid: random samples of the whole preset, to judge the distribution.
 
-Tiles render on a background thread with the same ``sample`` + ``render`` the export uses
+Tiles are the first samples of an export with the grid's seed, drawn as the exporter draws them
 (at thumbnail resolution). Clicking a tile loads its face, occluder and exact parameters.
 """
 
@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.draw import draw_sample, face_index, sample_rng
 from studio.core.errors import StudioError
 from studio.core.params import RenderParams
 from studio.core.preset import Preset
 from studio.core.render import RenderCache, render
-from studio.core.sample import sample
+from studio.core.sources import ItemPool
 from studio.gui.canvas import to_qimage
 from studio.gui.library import Library
 
@@ -43,32 +44,29 @@ class Sample:
     error: str | None = None
 
 
-def draw_sample(
+def grid_sample(
     preset: Preset, library: Library, seed: int, index: int, cache: RenderCache, inputs: dict
 ) -> tuple[np.ndarray | None, Sample]:
-    """Sample ``index`` of the grid for ``seed``: random face and occluder, sampled params."""
-    rng = np.random.default_rng([seed, index])
+    """Sample ``index`` of an export of ``preset`` with job seed ``seed``, drawn exactly as
+    the exporter draws it (same face, occluder and parameters), rendered at tile size."""
     faces = inputs.setdefault("face_ids", library.faces.ids())
+    if not faces:
+        return None, Sample("?", None, None, "no faces to draw from")
     other = library.textures if preset.mode == "randocc" else library.occluders
-    others = inputs.setdefault(f"{preset.mode}_ids", other.ids())
-    face_id = faces[int(rng.integers(len(faces)))]
-    occ_id = others[int(rng.integers(len(others)))] if others else None
+    pool = inputs.get(preset.mode)
+    if pool is None:
+        pool = inputs[preset.mode] = ItemPool(other)
+    face_id = faces[face_index(index, len(faces), preset.output.count_per_face)]
+    rng = sample_rng(seed, index)
     try:
-        face = inputs.get(("face", face_id))
-        if face is None:
-            full = library.faces.load(face_id)
-            factor = min(1.0, TILE / max(full.size))
-            face = inputs[("face", face_id)] = full.resized(factor) if factor < 1 else full
-        occ = None
-        if occ_id is not None:
-            occ = inputs.get((preset.mode, occ_id))
-            if occ is None:
-                occ = inputs[(preset.mode, occ_id)] = other.load(occ_id)
-        params = sample(preset.engine(), rng, face, occ, cache)
-        result = render(face, occ, params, "cpu", cache)
+        full = library.faces.load(face_id)
+        drawn = draw_sample(preset.engine(), rng, full, pool, cache)
+        factor = min(1.0, TILE / max(full.size))
+        face = full.resized(factor) if factor < 1 else full
+        result = render(face, drawn.item, drawn.params, "cpu", cache)
     except StudioError as err:
-        return None, Sample(face_id, occ_id, None, err.line())
-    return result.image, Sample(face_id, occ_id, params)
+        return None, Sample(face_id, None, None, err.line())
+    return result.image, Sample(face_id, drawn.item_id or None, drawn.params)
 
 
 class SampleGrid(QWidget):
@@ -90,7 +88,9 @@ class SampleGrid(QWidget):
         self._cache = RenderCache(max_items=64)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Samples of the preset; click one to edit it."))
+        top.addWidget(
+            QLabel("The first samples of an export with this seed; click one to edit it.")
+        )
         top.addStretch(1)
         top.addWidget(QLabel("Seed"))
         self.seed = QSpinBox()
@@ -116,6 +116,13 @@ class SampleGrid(QWidget):
         layout.addLayout(grid)
         layout.addStretch(1)
         self.tileReady.connect(self._set_tile)
+
+    def set_library(self, library: Library) -> None:
+        """Draw from ``library``'s sources (the browsers' sources changed)."""
+        self.library = library
+        self._stale = True
+        if self.isVisible():
+            self.refresh()
 
     def set_preset(self, preset: Preset) -> None:
         if preset != self.preset:
@@ -155,7 +162,7 @@ class SampleGrid(QWidget):
             self.tileReady.emit(generation, index, None, None)
             return
         try:
-            image, info = draw_sample(preset, self.library, seed, index, self._cache, inputs)
+            image, info = grid_sample(preset, self.library, seed, index, self._cache, inputs)
         except Exception as err:  # one broken input must not stop the grid
             image, info = None, Sample("?", None, None, f"{type(err).__name__}: {err}")
         qimage = None if image is None else to_qimage(image)

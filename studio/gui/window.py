@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -21,13 +22,13 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.paths import presets_dir, resources_dir
-from studio.core.sources import TextureFolder
+from studio.core.sources import ROLES, SourceRef
 from studio.gui import parameters as P
 from studio.gui.browsers import Browser
 from studio.gui.canvas import VIEW_MODES, Canvas
 from studio.gui.document import StudioDocument
 from studio.gui.export_panel import ExportPanel
-from studio.gui.library import Library, face_folder, occluder_folder
+from studio.gui.library import Library, header
 from studio.gui.panel import ParameterPanel
 from studio.gui.preset_actions import PresetFileActions
 from studio.gui.presets_io import export_snapshot
@@ -86,9 +87,10 @@ class MainWindow(PresetFileActions, QMainWindow):
         self._connect()
         self._restore_folders()
         self._load_sources()
-        preset_path = preset_path or default_preset_path()
         if preset_path is not None:
             self.open_preset(preset_path)
+        elif default_preset_path() is not None:
+            self.open_preset(default_preset_path(), with_sources=False)
         self._restore_settings()
         self._preset_changed()
         self.request_preview()
@@ -257,51 +259,78 @@ class MainWindow(PresetFileActions, QMainWindow):
         self.faces.chosen.connect(self.choose_face)
         self.occluders.chosen.connect(self.choose_occluder)
         self.textures.chosen.connect(self.choose_texture)
-        self.faces.folderChosen.connect(self.open_face_folder)
-        self.occluders.folderChosen.connect(self.open_occluder_folder)
-        self.textures.folderChosen.connect(self.open_texture_folder)
+        for role, browser in self._browsers().items():
+            browser.folderChosen.connect(lambda path, role=role: self.open_path(path, role))
 
     # ---- sources ----------------------------------------------------------------------------
-    def _label(self, source) -> str:
-        root = getattr(source, "root", None)
-        return str(root) if root is not None else "built-in synthetic samples"
+    def _browsers(self) -> dict[str, Browser]:
+        return {"faces": self.faces, "occluders": self.occluders, "textures": self.textures}
+
+    def _show_source(self, role: str) -> None:
+        text, tip = header(getattr(self.library, role))
+        self._browsers()[role].set_source(getattr(self.library, role), text, tip)
 
     def _load_sources(self) -> None:
-        lib = self.library
-        self.faces.set_source(lib.faces, self._label(lib.faces))
-        self.occluders.set_source(lib.occluders, self._label(lib.occluders))
-        self.textures.set_source(lib.textures, self._label(lib.textures))
-        for browser, choose in (
-            (self.faces, self.choose_face),
-            (self.occluders, self.choose_occluder),
-            (self.textures, self.choose_texture),
-        ):
-            for item_id in browser.ids()[:50]:  # the first one that loads
-                if choose(item_id, preview=False):
-                    break
+        for role in ROLES:
+            self._show_source(role)
+            self._choose_first(role)
+
+    def _choose_first(self, role: str) -> None:
+        """Make the first item of ``role``'s source that loads the current one."""
+        for item_id in self._browsers()[role].ids()[:50]:
+            if self._choose(role[:-1], item_id, preview=False):
+                break
 
     def _restore_folders(self) -> None:
-        """Re-open the folders of the last session (QSettings), when they still exist."""
-        makers = {"faces": face_folder, "occluders": occluder_folder, "textures": TextureFolder}
-        for kind, make in makers.items():
-            folder = self.settings.value(f"folders/{kind}")
-            if folder and Path(folder).is_dir():
-                setattr(self.library, kind, make(Path(folder)))
+        """Re-open the sources of the last session (QSettings), when they still open."""
+        for role in ROLES:
+            value = self.settings.value(f"sources/{role}")
+            if not value:
+                continue
+            try:
+                self.library.set_ref(SourceRef.from_dict(json.loads(value)))
+            except (StudioError, ValueError, TypeError):
+                continue  # moved or deleted since: the default stays
 
-    def open_face_folder(self, folder: str) -> None:
-        self.library.faces = face_folder(Path(folder))
-        self.settings.setValue("folders/faces", folder)
-        self.faces.set_source(self.library.faces, folder)
+    def open_path(self, path: str, role: str) -> bool:
+        """Open ``path`` in the ``role`` browser (Open…, drag and drop): any layout of the
+        input layer; a dataset folder fills every browser it has a source for."""
+        try:
+            roles = self.library.open(path, role)
+        except StudioError as err:
+            self.show_message(err.line())
+            return False
+        self._sources_changed(roles)
+        return True
 
-    def open_occluder_folder(self, folder: str) -> None:
-        self.library.occluders = occluder_folder(Path(folder))
-        self.settings.setValue("folders/occluders", folder)
-        self.occluders.set_source(self.library.occluders, folder)
+    def open_ref(self, ref: SourceRef) -> bool:
+        """Open the source ``ref`` names in its browser (a preset's sources)."""
+        try:
+            self.library.set_ref(ref)
+        except StudioError as err:
+            self.show_message(err.line())
+            return False
+        self._sources_changed([ref.role])
+        return True
 
-    def open_texture_folder(self, folder: str) -> None:
-        self.library.textures = TextureFolder(folder)
-        self.settings.setValue("folders/textures", folder)
-        self.textures.set_source(self.library.textures, folder)
+    def _sources_changed(self, roles: list[str]) -> None:
+        for changed in roles:
+            ref = getattr(self.library, changed).ref
+            self.settings.setValue(f"sources/{changed}", json.dumps(ref.to_dict()))
+            self._show_source(changed)
+            self._choose_first(changed)
+        if roles:
+            self.samples.set_library(self.library)
+            self.request_preview()
+
+    def open_face_folder(self, folder: str) -> bool:
+        return self.open_path(folder, "faces")
+
+    def open_occluder_folder(self, folder: str) -> bool:
+        return self.open_path(folder, "occluders")
+
+    def open_texture_folder(self, folder: str) -> bool:
+        return self.open_path(folder, "textures")
 
     def _choose(self, kind: str, item_id: str, preview: bool) -> bool:
         """Load item ``item_id`` of the ``kind`` source ("face", "occluder" or "texture"), make
@@ -406,7 +435,7 @@ class MainWindow(PresetFileActions, QMainWindow):
 
     def export_preset(self):
         """The current preset with absolute source folders, for the exporter."""
-        return export_snapshot(self.doc.preset, self.doc.path, self.library.folders())
+        return export_snapshot(self.doc.preset, self.library.refs())
 
     # ---- presets ----------------------------------------------------------------------------
     def show_message(self, text: str) -> None:

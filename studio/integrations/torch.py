@@ -22,7 +22,6 @@ DataLoader workers started with ``multiprocessing_context="spawn"``). Not run on
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -31,16 +30,16 @@ import numpy as np
 import torch
 
 from studio.core.backend import get_backend
+from studio.core.draw import draw_sample, sample_rng
 from studio.core.errors import InputError, PlacementError, RenderError
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.preset import Preset, load_preset
 from studio.core.render import RenderCache, Result, preload_face, render_on_backend
-from studio.core.sample import sample
-from studio.core.sources.base import FaceSource, OccluderSource, TextureSource
+from studio.core.sources import FaceSource, ItemPool, OccluderSource, TextureSource, open_source
 from studio.core.spec import EngineSpec
 
 MaskType = Literal["auto", "face", "labels"]
-LOADED_ITEMS = 64  # occluders/textures kept decoded per worker
+LOADED_BYTES = 128 * 2**20  # occluders/textures kept decoded per worker
 
 
 def _as_spec(preset: Preset | EngineSpec | str | Path) -> EngineSpec:
@@ -53,42 +52,18 @@ def _as_spec(preset: Preset | EngineSpec | str | Path) -> EngineSpec:
     raise TypeError(f"preset must be a Preset, an EngineSpec or a YAML path, got {type(preset)}")
 
 
-class _Pool:
-    """Occluders (NatOcc) or textures (RandOcc) to draw from: a source or a list."""
-
-    def __init__(self, items: Any) -> None:
-        self.source = None
-        self.items: list[Any] = []
-        if items is None:
-            return
-        if isinstance(items, (Occluder, Texture)):
-            items = [items]
-        if isinstance(items, Sequence):
-            self.items = list(items)
-        elif hasattr(items, "ids") and hasattr(items, "load"):
-            self.source = items
-            self.ids = list(items.ids())
-        else:
-            raise TypeError("occluders must be a source (ids/load) or a list of Occluder/Texture")
-        self._loaded: OrderedDict[str, Any] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self.ids) if self.source is not None else len(self.items)
-
-    def get(self, i: int) -> Any:
-        if self.source is None:
-            return self.items[i]
-        item_id = self.ids[i]
-        if item_id not in self._loaded:
-            self._loaded[item_id] = self.source.load(item_id)
-            while len(self._loaded) > LOADED_ITEMS:
-                self._loaded.popitem(last=False)
-        return self._loaded[item_id]
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_loaded"] = OrderedDict()  # workers decode their own copies
-        return state
+def _pool(items: Any, mode: str) -> ItemPool | None:
+    """The occluders (natocc) or textures (randocc) to draw from: a source, a list of items,
+    or a path opened by the input layer."""
+    if items is None:
+        return None
+    if isinstance(items, (Occluder, Texture)):
+        items = [items]
+    if isinstance(items, (str, Path)):
+        items = open_source(items, "occluders" if mode == "natocc" else "textures")
+    if not (isinstance(items, Sequence) or (hasattr(items, "ids") and hasattr(items, "load"))):
+        raise TypeError("occluders must be a source (ids/load), a path or a list of items")
+    return ItemPool(items, cache_bytes=LOADED_BYTES)
 
 
 class RandomOcclusion:
@@ -97,8 +72,9 @@ class RandomOcclusion:
     Parameters
     ----------
     preset : a :class:`Preset`, an :class:`EngineSpec` or the path of a preset YAML.
-    occluders : NatOcc: an ``OccluderSource`` or a list of :class:`Occluder` (required).
-        RandOcc: a ``TextureSource``, a list of :class:`Texture`, or None (flat colours).
+    occluders : NatOcc: a folder or COCO .json (any layout the input layer reads), an
+        ``OccluderSource`` or a list of :class:`Occluder` (required). RandOcc: a texture
+        folder, a ``TextureSource``, a list of :class:`Texture`, or None (flat colours).
     p : probability of occluding a sample.
     seed : base seed; None draws one from ``generator`` (or torch's default generator) once,
         here, in the main process.
@@ -121,7 +97,12 @@ class RandomOcclusion:
     def __init__(
         self,
         preset: Preset | EngineSpec | str | Path,
-        occluders: OccluderSource | TextureSource | Sequence[Occluder | Texture] | None = None,
+        occluders: OccluderSource
+        | TextureSource
+        | Sequence[Occluder | Texture]
+        | str
+        | Path
+        | None = None,
         p: float = 1.0,
         *,
         seed: int | None = 0,
@@ -133,9 +114,9 @@ class RandomOcclusion:
         self.spec = _as_spec(preset)
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"p must lie in [0, 1], got {p}")
-        self.pool = _Pool(occluders)
-        if self.spec.mode == "natocc" and len(self.pool) == 0:
-            raise InputError("natocc needs occluders (an OccluderSource or a list of Occluder)")
+        self.pool = _pool(occluders, self.spec.mode)
+        if self.spec.mode == "natocc" and not self.pool:
+            raise InputError("natocc needs occluders (a folder, a source or a list of Occluder)")
         if seed is None:
             seed = int(torch.randint(0, 2**62, (1,), generator=generator).item())
         self.seed = int(seed)
@@ -159,21 +140,19 @@ class RandomOcclusion:
     def rng_for(self, index: int | None) -> np.random.Generator:
         """The generator of one sample: from (seed, epoch, index), or torch's RNG without index."""
         if index is None:
-            draw = int(torch.randint(0, 2**62, (1,)).item())
-            return np.random.default_rng([self.seed, self.epoch, 2**62, draw])
-        return np.random.default_rng([self.seed, self.epoch, int(index)])
+            index = 2**62 + int(torch.randint(0, 2**62, (1,)).item())
+        return sample_rng(self.seed, int(index), epoch=self.epoch)
 
     def occlude(self, face: Face, rng: np.random.Generator, backend: Any = None) -> Result | None:
         """Sample and render one occluded version of ``face``; None when skipped or when no
         placement meets the coverage bounds. Uses only ``rng``."""
         if float(rng.random()) >= self.p:
             return None
-        occluder = None
-        if len(self.pool):
-            occluder = self.pool.get(int(rng.integers(len(self.pool))))
         try:
-            params = sample(self.spec, rng, face, occluder, self._cache)
-            return render_on_backend(face, occluder, params, backend or self.backend, self._cache)
+            drawn = draw_sample(self.spec, rng, face, self.pool, self._cache)
+            return render_on_backend(
+                face, drawn.item, drawn.params, backend or self.backend, self._cache
+            )
         except (PlacementError, RenderError):
             return None
 
@@ -299,19 +278,28 @@ class OcclusionDataset(torch.utils.data.Dataset):
     Item ``i`` is the face ``faces_source.ids()[i]`` with a random occluder (from
     ``(seed, epoch, i)``), as the dict of :class:`RandomOcclusion` plus ``id`` (the face id).
     The mask is the face's label map when it has one, else its face mask (bool).
+    ``faces_source`` is a face source or a folder in any layout the input layer reads
+    (CelebAMask-HQ, images + masks, photos with automatic masks).
     """
 
     def __init__(
         self,
-        faces_source: FaceSource,
+        faces_source: FaceSource | str | Path,
         preset: Preset | EngineSpec | str | Path,
-        occluders: OccluderSource | TextureSource | Sequence[Occluder | Texture] | None = None,
+        occluders: OccluderSource
+        | TextureSource
+        | Sequence[Occluder | Texture]
+        | str
+        | Path
+        | None = None,
         *,
         p: float = 1.0,
         seed: int | None = 0,
         generator: torch.Generator | None = None,
         backend: str = "cpu",
     ) -> None:
+        if isinstance(faces_source, (str, Path)):
+            faces_source = open_source(faces_source, "faces")
         self.faces = faces_source
         self.ids = list(faces_source.ids())
         self.transform = RandomOcclusion(

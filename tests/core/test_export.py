@@ -28,12 +28,13 @@ from studio.core.export import (
     run_export,
 )
 from studio.core.export.sheet import write_contact_sheet
-from studio.core.preset import load_preset, resolve_sources
+from studio.core.preset import load_preset
+from studio.core.sources import refs_from_preset
 
 
 def _plan(preset_path: Path, out: Path, **kw):
     preset = load_preset(preset_path)
-    return make_plan(preset, resolve_sources(preset, preset_path), out, **kw)
+    return make_plan(preset, refs_from_preset(preset.sources, preset_path.parent), out, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,9 @@ def test_layout_and_records(reference: Path) -> None:
         assert row["params"]["face_id"] == row["face_id"] and row["occluder_id"].startswith("o")
     job = json.loads((reference / "job.json").read_text())
     assert job["count"] == 12 and job["seed"] == 0 and job["preset"]["name"] == "test"
-    assert set(job["inputs"]) >= {"faces", "face_masks", "occluders"}
+    assert set(job["inputs"]) == {"faces", "occluders"} and "masks" in job["inputs"]["faces"]
+    assert job["sources"]["faces"]["layout"] == "images+masks"
+    assert job["sources"]["occluders"]["layout"] == "rgba"
     stats = json.loads((reference / "stats.json").read_text())
     assert stats["written"] == 12 and sum(stats["coverage_histogram"]["counts"]) == 12
     mask = cv2.imread(str(reference / rows[0]["files"]["mask"]), cv2.IMREAD_UNCHANGED)
@@ -134,11 +137,11 @@ def test_resume_refuses_a_different_job(inputs: Path, reference: Path, tmp_path:
         run_export(_plan(inputs / "p.yaml", reference, count=13), resume=True)
     more = make_inputs(tmp_path / "more", faces=7)
     preset = load_preset(inputs / "p.yaml")
-    sources = resolve_sources(
-        preset, inputs / "p.yaml", faces=more / "faces", face_masks=more / "face_masks"
+    sources = refs_from_preset(
+        preset.sources, inputs, {"faces": more / "faces", "face_masks": more / "face_masks"}
     )
     plan = make_plan(preset, sources, reference, count=12)
-    with pytest.raises(InputError, match=r"sources\.faces is .*more/faces. now"):
+    with pytest.raises(InputError, match=r"sources\.faces\.path is .*more/faces. now"):
         run_export(plan, resume=True)
 
 
@@ -205,13 +208,13 @@ def test_unusable_inputs_are_recorded_with_reasons(tmp_path: Path) -> None:
     assert all("empty" in f["reason"] for f in empty) and len(empty) <= 1
 
 
-def test_labels_without_label_maps_fail_each_sample_with_a_reason(tmp_path: Path) -> None:
+def test_labels_without_label_maps_are_refused_before_any_work(tmp_path: Path) -> None:
     root = make_inputs(tmp_path / "in", faces=2)
     preset_path = write_preset(root / "p.yaml", "output:\n  labels: true\n")
     out = tmp_path / "out"
-    summary = run_export(_plan(preset_path, out))
-    assert summary.written == 0 and summary.failed == 2
-    assert all("no label map" in f["reason"] for f in failure_rows(out))
+    with pytest.raises(InputError, match=r"faces: output\.labels is on, but the faces \(images"):
+        _plan(preset_path, out)
+    assert not out.exists()
 
 
 def test_seed_layout_and_01_masks(tmp_path: Path) -> None:
@@ -294,32 +297,6 @@ def test_demo_preset_runs_on_the_bundled_samples(tmp_path: Path) -> None:
     assert main(args) == 0
     assert len(manifest_rows(out)) == 4
     assert failure_rows(out) == []
-
-
-def test_multi_class_labels_are_written_when_the_source_has_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from studio.core.export import inputs as export_inputs
-    from studio.core.sources import FolderFaceSource
-
-    class LabelledFaces(FolderFaceSource):
-        def load(self, item_id: str):  # type: ignore[no-untyped-def]
-            face = super().load(item_id)
-            face.labels = np.where(face.mask, 1, 0).astype(np.uint8)
-            return face
-
-    monkeypatch.setattr(export_inputs, "FolderFaceSource", LabelledFaces)
-    root = make_inputs(tmp_path / "in", faces=2)
-    preset_path = write_preset(root / "p.yaml", "occluder_class: 7\noutput:\n  labels: true\n")
-    out = tmp_path / "out"
-    summary = run_export(_plan(preset_path, out))
-    assert summary.written == 2
-    for row in manifest_rows(out):
-        labels = cv2.imread(str(out / row["files"]["labels"]), cv2.IMREAD_UNCHANGED)
-        occluded = cv2.imread(str(out / row["files"]["occlusion_mask"]), cv2.IMREAD_UNCHANGED)
-        assert row["files"]["labels"].startswith("labels/")
-        assert set(np.unique(labels)) <= {0, 1, 7}
-        assert np.array_equal(labels == 7, occluded > 0)
 
 
 def test_engine_choice_errors() -> None:

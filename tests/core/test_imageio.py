@@ -18,7 +18,7 @@ from badcorpus import (
 
 from studio.core import imageio
 from studio.core.errors import InputError
-from studio.core.sources import FolderFaceSource, FolderOccluderSource
+from studio.core.sources.base import FolderFaceSource, FolderOccluderSource
 
 
 @pytest.fixture(scope="module")

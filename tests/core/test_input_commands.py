@@ -14,8 +14,8 @@ from badcorpus import build_corpus, png_bytes
 from studio.cli import main
 from studio.core import facemask, imageio
 from studio.core.errors import InputError
-from studio.core.sources import AutoMaskFaceSource, open_source
-from studio.core.sources.automask import cache_dir
+from studio.core.sources import open_source
+from studio.core.sources.automask import AutoMaskFaceSource, cache_dir
 
 RES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 HOPPER = RES / "faces" / "images" / "grace_hopper.jpg"
@@ -52,7 +52,8 @@ def test_facemask_command_errors_are_one_line(tmp_path: Path, capsys) -> None:
 def test_inspect_bundled_samples(capsys) -> None:
     assert main(["inspect", str(RES / "faces")]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("faces+masks:") and "3 usable items, 0 problems" in out
+    assert out.startswith("faces: images+masks:") and "3 usable items, 0 problems" in out
+    assert "recognised as: images/ + masks/ inside" in out
     assert main(["inspect", str(RES / "occluders"), "--as", "occluders", "--check"]) == 0
     assert "8 usable items, 0 problems" in capsys.readouterr().out
     assert main(["inspect", str(RES / "textures"), "--as", "textures", "--json"]) == 0
@@ -84,8 +85,9 @@ def test_inspect_bad_corpus_lists_every_problem(tmp_path: Path, capsys) -> None:
 
 def test_inspect_empty_folder_and_missing_path(tmp_path: Path, capsys) -> None:
     (tmp_path / "empty").mkdir()
-    assert main(["inspect", str(tmp_path / "empty"), "--as", "textures"]) == 1
-    assert "0 usable items" in capsys.readouterr().out
+    assert main(["inspect", str(tmp_path / "empty"), "--as", "textures"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"studio: error: {tmp_path / 'empty'}: no images found"
     assert main(["inspect", str(tmp_path / "nope")]) == 2
     assert capsys.readouterr().err.strip() == f"studio: error: {tmp_path / 'nope'}: not found"
 

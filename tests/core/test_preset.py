@@ -15,9 +15,9 @@ from studio.core.preset import (
     load_preset,
     parse_preset,
     preset_to_yaml,
-    resolve_sources,
     save_preset,
 )
+from studio.core.sources import refs_from_preset
 
 PRESETS = sorted((Path(__file__).parents[2] / "presets").glob("*.yaml"))
 
@@ -142,11 +142,12 @@ def test_sources_relative_to_preset_file_and_overridable(tmp_path: Path) -> None
     path = folder / "p.yaml"
     path.write_text("sources:\n  faces: ../data/faces\n  occluders: /abs/occ\n")
     preset = load_preset(path)
-    src = resolve_sources(preset, path)
-    assert src.faces == (tmp_path / "data" / "faces").resolve()
-    assert src.occluders == Path("/abs/occ")
-    over = resolve_sources(preset, path, faces=tmp_path / "other")
-    assert over.faces == (tmp_path / "other").resolve() and over.occluders == Path("/abs/occ")
+    src = refs_from_preset(preset.sources, path.parent)
+    assert src["faces"].path == str((tmp_path / "data" / "faces").resolve())
+    assert src["occluders"].path == "/abs/occ" and "textures" not in src
+    over = refs_from_preset(preset.sources, path.parent, {"faces": tmp_path / "other"})
+    assert over["faces"].path == str((tmp_path / "other").resolve())
+    assert over["occluders"].path == "/abs/occ"
 
 
 def test_yaml_text_lists_every_field() -> None:

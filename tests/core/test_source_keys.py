@@ -10,7 +10,7 @@ import numpy as np
 
 from studio.core.params import ColorParams, RenderParams
 from studio.core.render import RenderCache, render
-from studio.core.sources import FolderFaceSource, FolderOccluderSource
+from studio.core.sources.base import FolderFaceSource, FolderOccluderSource
 
 
 def _write_face(root: Path, name: str, value: int) -> None:

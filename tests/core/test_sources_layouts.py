@@ -11,17 +11,15 @@ from badcorpus import ellipse_mask, face_image, jpeg_bytes, png_bytes
 
 from studio.core.errors import InputError
 from studio.core.inputs import mask_bbox
-from studio.core.sources import (
-    CelebAMaskSource,
-    CocoOccluderSource,
+from studio.core.sources import open_source
+from studio.core.sources.base import (
     FolderFaceSource,
     FolderOccluderSource,
     TextureFolder,
-    open_source,
     scan_images,
 )
-from studio.core.sources.celebamask import CLASSES, OCCLUDER_CLASS
-from studio.core.sources.coco import _rle_from_string, rle_decode
+from studio.core.sources.celebamask import CLASSES, OCCLUDER_CLASS, CelebAMaskSource
+from studio.core.sources.coco import CocoOccluderSource, _rle_from_string, rle_decode
 
 
 def _part(h: int, w: int, box: tuple[int, int, int, int]) -> bytes:
@@ -134,6 +132,7 @@ def test_occluders_with_masks_and_metadata(tmp_path: Path) -> None:
         "kind": "hand",
         "up": "left",
         "masks": str(tmp_path / "masks"),
+        "resize_masks": False,
     }
     with pytest.raises(InputError, match="kind"):
         FolderOccluderSource(tmp_path, kind="shoe")
@@ -333,7 +332,7 @@ def test_scan_does_not_decode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_sources_from_preset_relative_to_the_preset(celeba: Path, coco: Path) -> None:
     from studio.core.preset import SourcesSpec
-    from studio.core.sources import sources_from_preset
+    from studio.core.sources import open_ref, refs_from_preset
 
     base = celeba.parent
     spec = SourcesSpec(
@@ -343,12 +342,13 @@ def test_sources_from_preset_relative_to_the_preset(celeba: Path, coco: Path) ->
         occluder_up="down",
         textures=celeba.name + "/CelebA-HQ-img",
     )
-    faces, occluders, textures = sources_from_preset(spec, base)
+    refs = refs_from_preset(spec, base)
+    faces, occluders, textures = (open_ref(refs[r]) for r in ("faces", "occluders", "textures"))
     assert isinstance(faces, CelebAMaskSource) and faces.ids() == ["0.jpg", "2000.jpg"]
     assert isinstance(occluders, CocoOccluderSource)
     assert (occluders.kind, occluders.up) == ("hand", "down")
     assert isinstance(textures, TextureFolder) and len(textures.ids()) == 3
-    assert sources_from_preset(SourcesSpec(), base) == (None, None, None)
+    assert refs_from_preset(SourcesSpec(), base) == {}
 
 
 def test_masks_at_another_resolution_only_when_the_source_says_so(tmp_path: Path) -> None:

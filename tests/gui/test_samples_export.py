@@ -96,22 +96,30 @@ def test_export_panel_cancel_offers_resume(window, qtbot, tmp_path):
 
 
 def test_export_panel_runs_the_real_exporter(window, qtbot, tmp_path):
-    """The panel drives the real `studio export` (not the stand-in) to completion: the manifest
-    lists the requested count and every file it names exists."""
+    """The panel drives the real `studio export` (not the stand-in) to completion, on exactly
+    the sources the browsers show: every file the manifest names exists, and the unusable face
+    of the open folder is a failure row."""
     import json
 
     panel = window.export_panel
     open_folders(window, tmp_path)
     out = tmp_path / "real-out"
-    panel.count.setValue(4)
+    panel.count.setValue(6)
     panel.out.setText(str(out))
     panel.start()
     qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=120_000)
-    assert "Done: 4 written" in panel.status.text(), panel.status.text()
+    # the demo preset uses each face twice: broken.png fails samples 0 and 1
+    assert "Done: 4 written, 2 failed" in panel.status.text(), panel.status.text()
     rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
-    assert len(rows) == 4
+    assert sorted(r["face_id"] for r in rows) == ["f0.png", "f0.png", "f1.png", "f1.png"]
     for row in rows:
+        assert row["occluder_id"] == "hand.png"
         for rel in row["files"].values():
             assert (out / rel).is_file()
+    failures = [json.loads(x) for x in (out / "failures.jsonl").read_text().splitlines()]
+    assert [f["index"] for f in failures] == [0, 1]
+    assert all(f["path"] == str(tmp_path / "faces" / "broken.png") for f in failures)
     job = json.loads((out / "job.json").read_text())
-    assert job["count"] == 4
+    assert job["count"] == 6
+    assert job["sources"]["faces"]["path"] == str(tmp_path / "faces")
+    assert job["sources"]["occluders"]["layout"] == "rgba"

@@ -15,9 +15,11 @@ from typing import Any
 
 from studio import __version__
 from studio.core.backend import get_backend
+from studio.core.draw import face_index
 from studio.core.errors import InputError
-from studio.core.export.inputs import fingerprint, mask_fingerprint, open_sources
-from studio.core.preset import Preset, ResolvedSources, preset_to_dict
+from studio.core.export.inputs import open_job_sources
+from studio.core.preset import Preset, preset_to_dict
+from studio.core.sources import SourceRef, describe, fingerprint, summary_line
 
 #: output sub-folders per layout: image, face mask, occlusion mask, multi-class labels
 LAYOUTS: dict[str, dict[str, str]] = {
@@ -41,10 +43,11 @@ class JobPlan:
     """Everything that determines the output bytes of an export job (picklable)."""
 
     preset: Preset
-    sources: ResolvedSources
+    #: the opened sources' refs by role, layouts recorded (workers reopen exactly these)
+    sources: dict[str, SourceRef]
     face_ids: tuple[str, ...]
-    occluder_ids: tuple[str, ...]
-    texture_ids: tuple[str, ...]
+    #: ids of the occluders (natocc) or textures (randocc) drawn from; empty: flat shapes
+    pool_ids: tuple[str, ...]
     seed: int
     count: int
     layout: str
@@ -54,6 +57,10 @@ class JobPlan:
     backend: str = "cpu"
     #: (path, reason) of input files the sources found unusable while listing them
     input_problems: tuple[tuple[str, str], ...] = ()
+    #: one line per source for people: layout, usable items, problems, where
+    source_lines: tuple[str, ...] = ()
+    #: what job.json records of each source (layout, folders, automatic-mask method)
+    source_records: dict[str, Any] = field(default_factory=dict)
 
     @property
     def folders(self) -> dict[str, str]:
@@ -62,7 +69,7 @@ class JobPlan:
     def face_for(self, index: int) -> str:
         """Faces are used in sorted order, ``count_per_face`` samples each, cycling."""
         per = self.preset.output.count_per_face
-        return self.face_ids[(index // per) % len(self.face_ids)]
+        return self.face_ids[face_index(index, len(self.face_ids), per)]
 
     def stem_for(self, index: int) -> str:
         """Output file stem: the sample index and the face's full stem (no collisions)."""
@@ -86,22 +93,24 @@ class JobPlan:
             "layout": self.layout,
             "backend": self.backend,
             "preset": preset_to_dict(self.preset),
-            "sources": {k: str(v) for k, v in self.sources.folders().items()},
+            "sources": self.source_records,
             "inputs": self.inputs,
         }
 
 
-def check_output_folder(out: Path, sources: ResolvedSources) -> None:
+def check_output_folder(out: Path, sources: dict[str, SourceRef]) -> None:
     """Refuse an output folder inside (or equal to) an input folder."""
     out = out.resolve()
-    for name, folder in sources.folders().items():
-        if out == folder or out.is_relative_to(folder):
-            raise InputError(f"output folder lies inside the {name} input folder {folder}", out)
+    for role, ref in sources.items():
+        for folder in ref.folders():
+            folder = folder.resolve()
+            if out == folder or out.is_relative_to(folder):
+                raise InputError(f"output folder lies inside the {role} input folder {folder}", out)
 
 
 def make_plan(
     preset: Preset,
-    sources: ResolvedSources,
+    sources: dict[str, SourceRef],
     out: str | Path,
     *,
     seed: int | None = None,
@@ -109,43 +118,46 @@ def make_plan(
     layout: str | None = None,
     backend: str = "cpu",
 ) -> JobPlan:
-    """List and fingerprint the inputs, and fix seed, count, layout and backend.
+    """Open and fingerprint the inputs, and fix seed, count, layout and backend.
 
     Raises
     ------
     InputError
-        when a needed source is not set, a folder is missing or empty, or the output
-        folder lies inside an input folder.
+        when a needed source is not set, missing, ambiguous or empty, when multi-class labels
+        are asked of faces without class maps, or when the output folder lies inside an
+        input folder.
     """
     out = Path(out).resolve()
     check_output_folder(out, sources)
-    opened = open_sources(preset, sources)
-    face_ids = opened.faces.ids()
+    opened = open_job_sources(preset.mode, sources)
+    faces = opened.faces
+    if preset.output.labels and not getattr(faces, "has_labels", False):
+        raise InputError(
+            f"output.labels is on, but the faces ({faces.layout}) have no class maps: use a "
+            "CelebAMask-HQ folder, or turn output.labels off",
+            faces.ref.path,
+        )
+    face_ids = faces.ids()
     if not face_ids:
-        raise InputError("no face images found", sources.faces)
-    inputs: dict[str, Any] = {"faces": fingerprint(opened.faces, face_ids)}
-    occluder_ids: list[str] = []
-    texture_ids: list[str] = []
-    if opened.occluders is not None:
-        occluder_ids = opened.occluders.ids()
-        if not occluder_ids:
-            raise InputError("no occluder images found", sources.occluders)
-        inputs["occluders"] = fingerprint(opened.occluders, occluder_ids)
-    if opened.textures is not None:
-        texture_ids = opened.textures.ids()
-        if not texture_ids:
-            raise InputError("no texture images found", sources.textures)
-        inputs["textures"] = fingerprint(opened.textures, texture_ids)
-    for name, source in (("face_masks", opened.faces), ("occluder_masks", opened.occluders)):
-        masks = mask_fingerprint(source)
-        if masks is not None:
-            inputs[name] = masks
-    problems = [
-        (p.path, p.reason)
-        for source in (opened.faces, opened.occluders, opened.textures)
-        if source is not None and hasattr(source, "report")
-        for p in source.report().problems
-    ]
+        raise InputError("no usable face images found", faces.ref.path)
+    pool_ids: list[str] = []
+    if opened.pool is not None:
+        pool_ids = opened.pool.ids()
+        if not pool_ids:
+            raise InputError(f"no usable {opened.pool.ref.role} found", opened.pool.ref.path)
+    inputs: dict[str, Any] = {}
+    records: dict[str, Any] = {}
+    lines: list[str] = []
+    problems: list[tuple[str, str]] = []
+    refs: dict[str, SourceRef] = {}
+    for role, source in opened.opened().items():
+        ids = face_ids if role == "faces" else pool_ids
+        report = source.report()
+        problems.extend((p.path, p.reason) for p in report.problems)
+        inputs[role] = fingerprint(source, ids)
+        records[role] = describe(source)
+        refs[role] = source.ref
+        lines.append(summary_line(source, len(ids), len(report.problems)))
     job_seed = preset.output.seed if seed is None else seed
     if job_seed < 0:
         raise InputError(f"seed must be >= 0, got {job_seed}")
@@ -154,16 +166,17 @@ def make_plan(
         raise InputError(f"count must be >= 1, got {total}")
     return JobPlan(
         preset=preset,
-        sources=sources,
+        sources=refs,
         face_ids=tuple(face_ids),
-        occluder_ids=tuple(occluder_ids),
-        texture_ids=tuple(texture_ids),
+        pool_ids=tuple(pool_ids),
         seed=int(job_seed),
         count=int(total),
         layout=layout or preset.output.layout,
         out=out,
         inputs=inputs,
         input_problems=tuple(problems),
+        source_lines=tuple(lines),
+        source_records=records,
         backend=get_backend(backend).name,
     )
 

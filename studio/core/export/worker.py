@@ -8,22 +8,18 @@ bounded caches of decoded inputs; they change speed, never bytes.
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
+from studio.core.draw import draw_sample, sample_rng
 from studio.core.errors import InputError, PlacementError, RenderError, StudioError
-from studio.core.export.inputs import open_sources
+from studio.core.export.inputs import open_job_sources
 from studio.core.export.plan import JobPlan
-from studio.core.inputs import Face, Occluder, Texture
+from studio.core.inputs import Face
 from studio.core.render import RenderCache, render
-from studio.core.sample import sample
+from studio.core.sources.pool import ByteLRU, ItemPool
 from studio.core.writers import encode_image, write_bytes_atomic
 
-MAX_ATTEMPTS = 3  #: occluders tried per sample before it is recorded as failed
 DEFAULT_CACHE_MB = 256  #: per-worker bound of the decoded-input cache
 
 
@@ -48,66 +44,25 @@ def _rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-class ByteLRU:
-    """An LRU cache of decoded inputs bounded by their array bytes (errors are cached too)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self._items: OrderedDict[str, tuple[Any, int]] = OrderedDict()
-
-    def get(self, key: str, make: Callable[[], Any]) -> Any:
-        if key in self._items:
-            self._items.move_to_end(key)
-            value = self._items[key][0]
-        else:
-            try:
-                value = make()
-            except InputError as err:
-                value = err
-            size = _nbytes(value)
-            self._items[key] = (value, size)
-            self.bytes += size
-            while self.bytes > self.max_bytes and len(self._items) > 1:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self.bytes -= dropped
-        if isinstance(value, InputError):
-            raise value
-        return value
-
-
-def _nbytes(value: Any) -> int:
-    arrays = [getattr(value, name, None) for name in ("image", "alpha", "mask", "labels")]
-    return 256 + sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
-
-
 class SampleMaker:
-    """Per-worker state: sources built from the plan, and bounded caches."""
+    """Per-worker state: sources reopened from the plan's refs, and bounded caches."""
 
     def __init__(self, plan: JobPlan, cache_mb: int = DEFAULT_CACHE_MB) -> None:
         self.plan = plan
         self.spec = plan.preset.engine()
-        opened = open_sources(plan.preset, plan.sources)
+        opened = open_job_sources(plan.preset.mode, plan.sources)
         self.faces = opened.faces
-        self.occluders = opened.occluders
-        self.textures = opened.textures
         budget = cache_mb * 2**20
-        self.input_cache = ByteLRU(budget * 3 // 4)
+        self.pool = (
+            None
+            if opened.pool is None
+            else ItemPool(opened.pool, ids=plan.pool_ids, cache_bytes=budget * 3 // 4)
+        )
         self.face_cache = ByteLRU(budget // 4)
         self.render_cache = RenderCache(max_items=16)
 
     def _face(self, face_id: str) -> Face:
         return self.face_cache.get(face_id, lambda: self.faces.load(face_id))
-
-    def _occluder(self, rng: np.random.Generator) -> tuple[str, Occluder | Texture | None]:
-        plan = self.plan
-        if plan.occluder_ids:
-            item = plan.occluder_ids[int(rng.integers(len(plan.occluder_ids)))]
-            return item, self.input_cache.get("o:" + item, lambda: self.occluders.load(item))
-        if plan.texture_ids:
-            item = plan.texture_ids[int(rng.integers(len(plan.texture_ids)))]
-            return item, self.input_cache.get("t:" + item, lambda: self.textures.load(item))
-        return "", None
 
     def make(self, index: int) -> Outcome:
         """Render sample ``index`` and write its files; the manifest row is returned."""
@@ -118,61 +73,42 @@ class SampleMaker:
     def _make(self, index: int) -> Outcome:
         plan = self.plan
         face_id = plan.face_for(index)
+        stem = plan.stem_for(index)
         outcome = Outcome(index)
         try:
             face = self._face(face_id)
         except InputError as err:
-            outcome.failures.append(
-                _failure(index, err, plan.sources.faces / face_id, plan.stem_for(index))
+            outcome.failures.append(_failure(index, err, self.faces.path_of(face_id), stem))
+            return outcome
+        rng = sample_rng(plan.seed, index)
+        try:
+            drawn = draw_sample(self.spec, rng, face, self.pool, self.render_cache)
+        except (PlacementError, InputError) as err:
+            outcome.failures.extend(self._unusable(getattr(err, "unusable", [])))
+            outcome.failures.append(_failure(index, err, self.faces.path_of(face_id), stem))
+            return outcome
+        outcome.failures.extend(self._unusable(drawn.unusable))
+        try:
+            result = render(
+                face, drawn.item, drawn.params, backend=plan.backend, cache=self.render_cache
             )
+        except RenderError as err:
+            outcome.failures.append(_failure(index, err, self.faces.path_of(face_id), stem))
             return outcome
-        rng = np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(index,)))
-        last: StudioError | None = None
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            item = ""
-            try:
-                item, occluder = self._occluder(rng)
-                params = sample(self.spec, rng, face, occluder, self.render_cache)
-                result = render(
-                    face, occluder, params, backend=self.plan.backend, cache=self.render_cache
-                )
-            except InputError as err:
-                root = plan.sources.occluders or plan.sources.textures
-                outcome.failures.append(_failure(None, err, root / item if item else err.path))
-                last = err
-                continue
-            except (PlacementError, RenderError) as err:
-                last = err
-                continue
-            outcome.row = self._write(index, face, params, result, attempt)
-            if outcome.row is None:
-                outcome.failures.append(
-                    _failure(
-                        index,
-                        InputError("multi-class labels are on but the face has no label map"),
-                        plan.sources.faces / face_id,
-                        plan.stem_for(index),
-                    )
-                )
+        if plan.preset.output.labels and result.labels is None:
+            err = InputError("multi-class labels are on but the face has no label map")
+            outcome.failures.append(_failure(index, err, self.faces.path_of(face_id), stem))
             return outcome
-        reason = last.reason if last else "no attempt made"
-        outcome.failures.append(
-            {
-                "index": index,
-                "stem": plan.stem_for(index),
-                "path": str(plan.sources.faces / face_id),
-                "reason": f"sample failed after {MAX_ATTEMPTS} occluders: {reason}",
-            }
-        )
+        outcome.row = self._write(index, drawn.params, result, drawn.attempts)
         return outcome
 
-    def _write(
-        self, index: int, face: Face, params: Any, result: Any, attempts: int
-    ) -> dict[str, Any] | None:
+    def _unusable(self, errors: list[InputError]) -> list[dict[str, Any]]:
+        """Failure rows (index None) for occluders/textures that could not be loaded."""
+        return [_failure(None, err, err.path) for err in errors]
+
+    def _write(self, index: int, params: Any, result: Any, attempts: int) -> dict[str, Any]:
         plan, out = self.plan, self.plan.out
         output = plan.preset.output
-        if output.labels and result.labels is None:
-            return None
         stem = plan.stem_for(index)
         folders = plan.folders
         ext = output.image_format

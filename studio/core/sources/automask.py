@@ -24,7 +24,14 @@ import platformdirs
 from studio.core import imageio
 from studio.core.errors import InputError, StudioError
 from studio.core.inputs import Face
-from studio.core.sources.base import Problem, SourceReport, check_report, full_stem, scan_images
+from studio.core.sources.base import (
+    Problem,
+    SourceReport,
+    check_report,
+    file_key,
+    full_stem,
+    scan_images,
+)
 from studio.core.writers import encode_image, write_bytes_atomic
 
 #: Changes whenever the automatic mask changes, so old cached masks are not reused.
@@ -62,7 +69,8 @@ def face_label_map(path: Path, image: np.ndarray) -> np.ndarray:
 class AutoMaskFaceSource:
     """A folder tree of photos without masks; face masks are made automatically."""
 
-    layout = "photos (automatic face masks)"
+    layout = "photos"
+    has_labels = False
 
     def __init__(
         self,
@@ -95,6 +103,9 @@ class AutoMaskFaceSource:
                 self._ids = ids
         return self._ids
 
+    def path_of(self, item_id: str) -> str:
+        return str(self.root / item_id.partition("#")[0])
+
     def _labels(self, photo: str) -> tuple[np.ndarray, np.ndarray]:
         path = self.root / photo
         image = imageio.read_image(path)
@@ -114,13 +125,17 @@ class AutoMaskFaceSource:
             target = self.save_masks / f"{full_stem(photo)}{suffix}.png"
             write_bytes_atomic(target, encode_image(mask.astype(np.uint8) * 255, "png"))
         try:
-            return Face(image, mask, id=item_id)
+            return Face(image, mask, id=item_id, _key=file_key(path, MASK_VERSION, str(k)))
         except InputError as err:
             raise InputError(err.reason, path) from None
 
     def report(self, check: bool = False) -> SourceReport:
         ids = self.ids()
-        details = {"every_face": self.every_face, "mask_cache": str(cache_dir())}
+        details = {
+            "every_face": self.every_face,
+            "mask_method": MASK_VERSION,
+            "mask_cache": str(cache_dir()),
+        }
         return check_report(
             self.layout, self.root, ids, self._problems, self.load if check else None, details
         )

@@ -92,11 +92,13 @@ def read_occluder(
     kind: str = "object",
     up: str = "up",
     no_alpha: str = "occluder has no alpha channel and no mask was given",
+    resize_masks: bool = False,
 ) -> Occluder:
     """An occluder from an RGBA image, or from an image and its mask file."""
     image = imageio.read_image(path, keep_alpha=mask_path is None)
     if mask_path is not None:
-        alpha = imageio.read_mask(mask_path, shape=image.shape[:2]).astype(np.uint8) * 255
+        mask = imageio.read_mask(mask_path, shape=image.shape[:2], resize=resize_masks)
+        alpha = mask.astype(np.uint8) * 255
     elif image.shape[2] == 4:
         alpha = image[:, :, 3]
     else:
@@ -108,7 +110,7 @@ def read_occluder(
             id=item_id,
             kind=kind,
             up=up,
-            _key=file_key(path, mask_path, up),
+            _key=file_key(path, mask_path, up, str(resize_masks)),
         )
     except InputError as err:
         raise InputError(err.reason, path) from None
@@ -204,8 +206,19 @@ def full_stem(item_id: str) -> str:
     return f"{head}/{stem}" if head else stem
 
 
+def first_dot_stem(item_id: str) -> str:
+    """The reference generator's stem: the name cut at its first dot (``a/f.v2.jpg`` -> ``a/f``)."""
+    head, _, tail = item_id.rpartition("/")
+    stem = tail.split(".", 1)[0]
+    return f"{head}/{stem}" if head else stem
+
+
 class MaskIndex:
-    """Masks of a folder by full stem, built by one scan (PNG preferred on ties)."""
+    """Masks of a folder by full stem, built by one scan (PNG preferred on ties).
+
+    An image whose full stem has no mask falls back to the reference generator's naming (the
+    name cut at its first dot: ``f.v2.jpg`` -> ``f.png``) when that mask exists.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -222,7 +235,8 @@ class MaskIndex:
         return self._by_stem
 
     def find(self, item_id: str) -> Path | None:
-        rel = self._build().get(full_stem(item_id))
+        by_stem = self._build()
+        rel = by_stem.get(full_stem(item_id)) or by_stem.get(first_dot_stem(item_id))
         return None if rel is None else self.root / rel
 
     def missing(self, item_id: str) -> InputError:
@@ -259,7 +273,8 @@ class FolderFaceSource:
     are stored at another resolution (then they are resized with nearest neighbour).
     """
 
-    layout = "faces+masks"
+    layout = "images+masks"
+    has_labels = False
 
     def __init__(self, faces: str | Path, masks: str | Path, resize_masks: bool = False) -> None:
         self.root, self.masks = Path(faces), Path(masks)
@@ -281,6 +296,9 @@ class FolderFaceSource:
                     self._ids.append(item_id)
         return self._ids
 
+    def path_of(self, item_id: str) -> str:
+        return str(self.root / item_id)
+
     def load(self, item_id: str) -> Face:
         path = self.root / item_id
         mask_path = self._index.find(item_id)
@@ -296,7 +314,7 @@ class FolderFaceSource:
             ids,
             self._problems + self._index.problems,
             self.load if check else None,
-            {"masks": str(self.masks)},
+            {"masks": str(self.masks), "resize_masks": self.resize_masks},
         )
 
 
@@ -320,9 +338,11 @@ class FolderOccluderSource:
         masks: str | Path | None = None,
         kind: str = "object",
         up: str = "up",
+        resize_masks: bool = False,
     ) -> None:
         _check_meta(kind, up)
         self.root = Path(root)
+        self.resize_masks = resize_masks
         self.masks = None if masks is None else Path(masks)
         self._index = None if self.masks is None else MaskIndex(self.masks)
         self.kind, self.up = kind, up
@@ -331,7 +351,10 @@ class FolderOccluderSource:
 
     @property
     def layout(self) -> str:
-        return "occluders+masks" if self.masks is not None else "rgba-occluders"
+        return "images+masks" if self.masks is not None else "rgba"
+
+    def path_of(self, item_id: str) -> str:
+        return str(self.root / item_id)
 
     def ids(self) -> list[str]:
         if self._ids is None:
@@ -362,6 +385,7 @@ class FolderOccluderSource:
             kind=self.kind,
             up=self.up,
             no_alpha="occluder has no alpha channel and no mask folder was given",
+            resize_masks=self.resize_masks,
         )
 
     def report(self, check: bool = False) -> SourceReport:
@@ -370,6 +394,7 @@ class FolderOccluderSource:
         details: dict[str, Any] = {"kind": self.kind, "up": self.up}
         if self.masks is not None:
             details["masks"] = str(self.masks)
+            details["resize_masks"] = self.resize_masks
         return check_report(
             self.layout, self.root, ids, problems, self.load if check else None, details
         )
@@ -384,6 +409,9 @@ class TextureFolder:
         self.root = Path(root)
         self._ids: list[str] | None = None
         self._problems: list[Problem] = []
+
+    def path_of(self, item_id: str) -> str:
+        return str(self.root / item_id)
 
     def ids(self) -> list[str]:
         if self._ids is None:

@@ -20,7 +20,7 @@ import numpy as np
 from studio.core import imageio
 from studio.core.errors import InputError
 from studio.core.inputs import Face
-from studio.core.sources.base import Problem, SourceReport, check_report
+from studio.core.sources.base import Problem, SourceReport, check_report, file_key
 
 IMAGES_DIR = "CelebA-HQ-img"
 ANNO_DIR = "CelebAMask-HQ-mask-anno"
@@ -75,6 +75,7 @@ class CelebAMaskSource:
     """Faces of a CelebAMask-HQ folder, with binary face mask and ``Face.labels``."""
 
     layout = "celebamask-hq"
+    has_labels = True
 
     def __init__(self, root: str | Path, face_parts: tuple[str, ...] = FACE_PARTS) -> None:
         self.root = Path(root)
@@ -136,6 +137,9 @@ class CelebAMaskSource:
             self._ids, self._problems = ids, problems
         return self._ids
 
+    def path_of(self, item_id: str) -> str:
+        return str(self.root / IMAGES_DIR / item_id)
+
     def load(self, item_id: str) -> Face:
         path = self.root / IMAGES_DIR / item_id
         number = int(item_id.rsplit(".", 1)[0]) if item_id.rsplit(".", 1)[0].isdigit() else -1
@@ -154,7 +158,8 @@ class CelebAMaskSource:
         if not mask.any():
             raise InputError("face mask is empty (no face-part pixels)", path)
         try:
-            return Face(image, mask, id=item_id, labels=labels)
+            key = file_key(path, str(self.face_parts), *sorted(found.values()))
+            return Face(image, mask, id=item_id, labels=labels, _key=key)
         except InputError as err:
             raise InputError(err.reason, path) from None
 

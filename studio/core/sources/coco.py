@@ -86,7 +86,7 @@ def _polygons_mask(
 class CocoOccluderSource:
     """Instances of a COCO ``instances_*.json`` whose images are in ``images``."""
 
-    layout = "coco-instances"
+    layout = "coco"
 
     def __init__(
         self,
@@ -184,6 +184,9 @@ class CocoOccluderSource:
 
     def ids(self) -> list[str]:
         return sorted(self._index())
+
+    def path_of(self, item_id: str) -> str:
+        return f"{self.annotations}#{item_id}"
 
     def load(self, item_id: str) -> Occluder:
         ann = self._index().get(item_id)

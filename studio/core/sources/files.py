@@ -1,4 +1,4 @@
-"""Loading single-file inputs for commands (a face, an occluder, a texture)."""
+"""Single-file inputs (``studio render``): a face, an occluder, a texture from their files."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 from studio.core.errors import InputError
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.sources.automask import face_label_map
-from studio.core.sources.base import read_face, read_image, read_occluder
+from studio.core.sources.base import file_key, read_face, read_image, read_occluder
 
 
-def load_face(image_path: str, mask_path: str | None) -> Face:
+def face_from_files(image_path: str | Path, mask_path: str | Path | None = None) -> Face:
     """The face of ``image_path`` with its mask, or the automatic face mask when none given."""
     path = Path(image_path)
     if mask_path is not None:
@@ -21,10 +21,13 @@ def load_face(image_path: str, mask_path: str | None) -> Face:
         raise InputError(
             "no face found for the automatic face mask: pass --face-mask MASK.png", image_path
         )
-    return Face(image, mask, id=path.name)
+    return Face(image, mask, id=path.name, _key=file_key(path, "auto"))
 
 
-def load_occluder(image_path: str, mask_path: str | None, kind: str, up: str) -> Occluder:
+def occluder_from_files(
+    image_path: str | Path, mask_path: str | Path | None, kind: str = "object", up: str = "up"
+) -> Occluder:
+    """An occluder from an RGBA image, or an image and its mask file."""
     path = Path(image_path)
     return read_occluder(
         path,
@@ -36,5 +39,5 @@ def load_occluder(image_path: str, mask_path: str | None, kind: str, up: str) ->
     )
 
 
-def load_texture(path: str) -> Texture:
-    return Texture(read_image(Path(path)), id=Path(path).name)
+def texture_from_file(path: str | Path) -> Texture:
+    return Texture(read_image(Path(path)), id=Path(path).name, _key=file_key(Path(path)))
