@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -61,3 +64,35 @@ def failure_rows(out: Path) -> list[dict]:
     path = out / "failures.jsonl"
     rows = [json.loads(x) for x in path.read_text().splitlines() if x] if path.exists() else []
     return sorted(rows, key=lambda r: (r["index"] is None, r["index"] or 0, r["path"]))
+
+
+def _one_cpu() -> None:
+    """Run the export (and its spawned workers) on one CPU, so that the test process, on the
+    other, reads its progress and signals it well before it ends."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) > 1:
+        os.sched_setaffinity(0, {cpus[-1]})
+
+
+def start_export(args: list[str]) -> subprocess.Popen[str]:
+    """``studio export ARGS --progress jsonl`` in its own process group (for signals)."""
+    cmd = [sys.executable, "-m", "studio.cli", "export", *args, "--progress", "jsonl"]
+    return subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_one_cpu,
+    )
+
+
+def wait_for_progress(proc: subprocess.Popen[str], done: int) -> list[dict]:
+    """Read the job's events until ``done`` samples are reported."""
+    events = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        events.append(json.loads(line))
+        if events[-1]["event"] == "progress" and events[-1]["done"] >= done:
+            return events
+    raise AssertionError(f"job ended before {done} samples: {events}")

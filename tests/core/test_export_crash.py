@@ -6,11 +6,17 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from export_helpers import make_inputs, manifest_rows, output_files, write_preset
+from export_helpers import (
+    make_inputs,
+    manifest_rows,
+    output_files,
+    start_export,
+    wait_for_progress,
+    write_preset,
+)
 
 from studio.cli import main
 
@@ -43,48 +49,9 @@ def job(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return preset, ref
 
 
-def _one_cpu() -> None:
-    """Run the export (and its spawned workers) on one CPU, so that this test process,
-    on the other, reads its progress and signals it well before it ends."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) > 1:
-        os.sched_setaffinity(0, {cpus[-1]})
-
-
 def _start(preset: Path, out: Path, workers: int) -> subprocess.Popen[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "studio.cli",
-        "export",
-        str(preset),
-        "--out",
-        str(out),
-        "--count",
-        str(COUNT),
-        "--workers",
-        str(workers),
-        "--progress",
-        "jsonl",
-    ]
-    return subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=_one_cpu,
-    )
-
-
-def _wait_for_progress(proc: subprocess.Popen[str], done: int) -> list[dict]:
-    events = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        events.append(json.loads(line))
-        if events[-1]["event"] == "progress" and events[-1]["done"] >= done:
-            return events
-    raise AssertionError(f"job ended before {done} samples: {events}")
+    args = [str(preset), "--out", str(out), "--count", str(COUNT), "--workers", str(workers)]
+    return start_export(args)
 
 
 def _resume_and_compare(preset: Path, out: Path, ref: Path) -> None:
@@ -113,7 +80,7 @@ def test_kill_9_then_resume_gives_the_same_files(job: tuple[Path, Path], tmp_pat
     preset, ref = job
     out = tmp_path / "out"
     proc = _start(preset, out, workers=2)
-    _wait_for_progress(proc, 2)
+    wait_for_progress(proc, 2)
     os.killpg(proc.pid, signal.SIGKILL)  # the driver and its workers, mid-run
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
@@ -127,7 +94,7 @@ def test_sigterm_stops_cleanly_and_resumes(job: tuple[Path, Path], tmp_path: Pat
     preset, ref = job
     out = tmp_path / "out"
     proc = _start(preset, out, workers=1)
-    _wait_for_progress(proc, 2)
+    wait_for_progress(proc, 2)
     proc.send_signal(signal.SIGTERM)
     rest, err = proc.communicate(timeout=60)
     events = [json.loads(line) for line in rest.splitlines()]

@@ -247,7 +247,11 @@ def recognise(
             raise InputError("the mask folder is not a folder", masks)
         if role == "textures":
             raise InputError("textures take no mask folder", masks)
-        return Layout(IMAGES_MASKS, path, masks=masks, how=f"masks from {masks}")
+        sibling = mask_sibling(path)
+        reference = sibling is not None and sibling[1] and sibling[0].resolve() == masks.resolve()
+        return Layout(
+            IMAGES_MASKS, path, masks=masks, how=f"masks from {masks}", resize_masks=reference
+        )
     celeba_root = path if is_celebamask(path) else None
     if celeba_root is None and role == "faces" and path.name == IMAGES_DIR:
         celeba_root = path.parent if is_celebamask(path.parent) else None
