@@ -111,4 +111,86 @@ def run(quick: bool, backend: str) -> list[BenchRow]:
                 ok=ms < 500,
             )
         )
+        rows.extend(automask_export_rows(images, quick))
+    return rows
+
+
+def _photo_variants(images: list[np.ndarray], count: int, folder: Path) -> None:
+    """``count`` distinct photos (shifted crops of the bundled ones, JPEG q95), each one in
+    which the automatic mask finds a face (so that every run makes the same samples)."""
+    from studio.core.facemask import FaceMasker
+
+    masker = FaceMasker()
+    folder.mkdir(parents=True)
+    made, k = 0, 2
+    while made < count:
+        for image in images:
+            crop = np.ascontiguousarray(image[k:, k:])
+            if made < count and masker.face_masks(crop):
+                (folder / f"photo_{made:03d}.jpg").write_bytes(encode_image(crop, "jpg", 95))
+                made += 1
+        k += 1
+
+
+def automask_export_rows(images: list[np.ndarray], quick: bool) -> list[BenchRow]:
+    """Export throughput from photos without masks (automatic face masks: a fresh cache, then
+    the cached masks) beside the same photos with given masks, 2 workers, NatOcc + SOT."""
+    import os
+
+    from studio.bench.export import run_engine
+    from studio.core.export import LocalEngine, make_plan
+    from studio.core.preset import Preset
+    from studio.core.sources import SourceRef, open_ref
+
+    count = 24 if quick else 96
+    preset = Preset.model_validate({"name": "bench-automask", "color": {"method": "sot"}})
+    occluders = SourceRef("occluders", str(SAMPLES.parent / "occluders"))
+    rows: list[BenchRow] = []
+    saved = os.environ.get("STUDIO_CACHE_DIR")
+    with tempfile.TemporaryDirectory(prefix="studio-bench-automask-") as tmp:
+        root = Path(tmp)
+        _photo_variants(images, count, root / "photos" / "images")
+        os.environ["STUDIO_CACHE_DIR"] = str(root / "cache")  # the workers inherit it
+        try:
+            photos = SourceRef("faces", str(root / "photos" / "images"))
+            rates = {}
+            for name in ("first run", "cached"):
+                refs = {"faces": photos, "occluders": occluders}
+                plan = make_plan(preset, refs, root / f"out-{name}", count=count)
+                rates[name] = run_engine(plan, LocalEngine(2))["rate"]
+            # the same photos with their (now computed) masks given as files
+            source = open_ref(SourceRef("faces", str(root / "photos" / "images")))
+            masks = root / "photos" / "masks"
+            masks.mkdir()
+            for item in source.ids():
+                face = source.load(item)
+                mask = face.mask.astype(np.uint8) * 255
+                (masks / (Path(item).stem + ".png")).write_bytes(encode_image(mask, "png"))
+            given = SourceRef("faces", str(root / "photos"))
+            plan = make_plan(preset, {"faces": given, "occluders": occluders}, root / "out-given")
+            rates["given masks"] = run_engine(plan, LocalEngine(2))["rate"]
+        finally:
+            if saved is None:
+                os.environ.pop("STUDIO_CACHE_DIR", None)
+            else:
+                os.environ["STUDIO_CACHE_DIR"] = saved
+    for name, rate in rates.items():
+        rows.append(
+            BenchRow(
+                "inputs",
+                f"export from photos, {name} (512-600 px, 2 workers, natocc+SOT)",
+                rate,
+                "img/s",
+                note="automatic face masks" if name != "given masks" else "masks as files",
+            )
+        )
+    rows.append(
+        BenchRow(
+            "inputs",
+            "automatic masks first run / given masks",
+            rates["first run"] / max(rates["given masks"], 1e-9),
+            "ratio",
+            note=f"cached / given: {rates['cached'] / max(rates['given masks'], 1e-9):.2f}",
+        )
+    )
     return rows

@@ -153,7 +153,7 @@ class ExportPanel(QWidget):
         self.formats.setText(
             f"Writes {o.image_format.upper()} images"
             + "".join(f", {e}" for e in extras if e)
-            + f"; layout '{o.layout}'. Sources come from the preset or the open folders."
+            + f"; layout '{o.layout}'. It reads the sources the browsers show."
         )
 
     def _browse(self) -> None:
@@ -181,7 +181,7 @@ class ExportPanel(QWidget):
         if not preset.sources.faces or (preset.mode == "natocc" and not preset.sources.occluders):
             self._on_failed(
                 "the export needs folders of faces (and occluders for NatOcc): open them in the "
-                "browsers or set them in the preset (the synthetic samples are preview-only)"
+                "browsers or open a preset that names them (the synthetic samples are preview-only)"
             )
             return
         try:

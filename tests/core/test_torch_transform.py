@@ -201,3 +201,27 @@ def test_dataloader_epoch_is_the_same_with_0_and_2_workers(occluders):
     assert _same(single, _epoch(dataset, 0, workers=2))
     assert not _same(single, _epoch(dataset, 1, workers=0))
     assert _same(_epoch(dataset, 1, workers=2), _epoch(dataset, 1, workers=0))
+
+
+def test_dataset_and_transform_open_folders_through_the_input_layer(tmp_path):
+    """Folders as users have them: a CelebAMask-HQ root of faces (label maps) and the
+    reference generator's hands with their sibling masks."""
+    import replicas
+
+    celeba = replicas.celebamask_hq(tmp_path)
+    hands = replicas.reference_dataset(tmp_path) / "11k-hands_img"
+    preset = Preset(occluder_class=19, placement={"min_coverage": 0.02, "max_coverage": 0.9})
+    data = OcclusionDataset(celeba, preset, hands, seed=3)
+    assert data.ids == ["0.jpg", "1.jpg", "2.jpg", "2001.jpg"]
+    items = [data[i] for i in range(len(data))]
+    assert [it["id"] for it in items] == data.ids
+    occluded = [it for it in items if bool(it["occluded"])]
+    assert occluded
+    for it in occluded:
+        assert it["mask"].dtype == torch.uint8
+        assert torch.equal(it["mask"] == 19, it["occlusion_mask"])
+    item = items[1]
+    again = OcclusionDataset(celeba, preset, hands, seed=3)[1]
+    assert torch.equal(item["image"], again["image"])
+    with pytest.raises(InputError, match="cannot carry an alpha channel"):
+        RandomOcclusion(preset, replicas.eleven_k_hands_raw(tmp_path / "raw"))
