@@ -39,6 +39,8 @@ from studio.core.sources import FaceSource, ItemPool, OccluderSource, TextureSou
 from studio.core.spec import EngineSpec
 
 MaskType = Literal["auto", "face", "labels"]
+#: What occluders (NatOcc) or textures (RandOcc) may be given as: a source, a list, a path.
+Occluders = OccluderSource | TextureSource | Sequence[Occluder | Texture] | str | Path | None
 LOADED_BYTES = 128 * 2**20  # occluders/textures kept decoded per worker
 
 
@@ -97,12 +99,7 @@ class RandomOcclusion:
     def __init__(
         self,
         preset: Preset | EngineSpec | str | Path,
-        occluders: OccluderSource
-        | TextureSource
-        | Sequence[Occluder | Texture]
-        | str
-        | Path
-        | None = None,
+        occluders: Occluders = None,
         p: float = 1.0,
         *,
         seed: int | None = 0,
@@ -286,12 +283,7 @@ class OcclusionDataset(torch.utils.data.Dataset):
         self,
         faces_source: FaceSource | str | Path,
         preset: Preset | EngineSpec | str | Path,
-        occluders: OccluderSource
-        | TextureSource
-        | Sequence[Occluder | Texture]
-        | str
-        | Path
-        | None = None,
+        occluders: Occluders = None,
         *,
         p: float = 1.0,
         seed: int | None = 0,

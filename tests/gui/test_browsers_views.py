@@ -2,7 +2,7 @@
 
 import cv2
 import numpy as np
-from gui_helpers import render
+from gui_helpers import drop, render
 
 from studio.core.synthetic import synthetic_face, synthetic_occluder
 from studio.gui.canvas import VIEW_MODES, compose_view
@@ -81,21 +81,8 @@ def test_last_folders_are_remembered(window, qtbot, settings, tmp_path):
 
 
 def test_dropping_a_folder_or_file_opens_it(window, tmp_path):
-    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-    from PySide6.QtGui import QDropEvent
-
     write_faces(tmp_path)
-
-    def drop(path):
-        mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(str(path))])
-        event = QDropEvent(
-            QPointF(10, 10), Qt.DropAction.CopyAction, mime,
-            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-        )  # fmt: skip
-        window.faces.dropEvent(event)
-
-    drop(tmp_path / "faces")
+    drop(window.faces, tmp_path / "faces")
     assert "f2.png" in window.faces.ids()
-    drop(tmp_path / "faces" / "f2.png")
+    drop(window.faces, tmp_path / "faces" / "f2.png")
     assert window.face.id == "f2.png"

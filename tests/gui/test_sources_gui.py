@@ -2,20 +2,9 @@
 headers show layout and counts, and the export gets exactly the browsers' sources."""
 
 import replicas
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from gui_helpers import drop
 
 from studio.gui.presets_io import export_snapshot
-
-
-def drop(browser, path):
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(
-        QPointF(10, 10), Qt.DropAction.CopyAction, mime,
-        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-    )  # fmt: skip
-    browser.dropEvent(event)
 
 
 def test_dropping_the_reference_dataset_folder_fills_every_browser(window, tmp_path):
