@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from studio.core.errors import InputError
-from studio.core.spec import EngineSpec
+from studio.core.spec import NUM_TAGS, EngineSpec, StrictInt
 from studio.core.writers import write_bytes_atomic
 
 SCHEMA_VERSION = 1
@@ -55,12 +55,12 @@ class OutputSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     image_format: Literal["jpg", "png"] = "jpg"
-    jpeg_quality: Annotated[int, Field(ge=1, le=100)] = 95
+    jpeg_quality: Annotated[StrictInt, Field(ge=1, le=100)] = 95
     occlusion_mask: bool = True
     labels: bool = False
     layout: Literal["studio", "seed"] = "studio"
-    count_per_face: Annotated[int, Field(ge=1, le=10_000)] = 1
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0  #: job seed (``--seed`` overrides)
+    count_per_face: Annotated[StrictInt, Field(ge=1, le=10_000)] = 1
+    seed: Annotated[StrictInt, Field(ge=0, le=2**63 - 1)] = 0  #: job seed (``--seed`` overrides)
 
 
 class Preset(EngineSpec):
@@ -77,49 +77,20 @@ class Preset(EngineSpec):
         return EngineSpec(**{k: getattr(self, k) for k in EngineSpec.model_fields})
 
 
-def _loc(error: Any) -> str:
-    parts = [str(p) for p in error["loc"] if not str(p).startswith(("function-", "float"))]
-    return ".".join(parts).replace(".Range", "").replace(".Choices", "")
-
-
-def _field_loc(error: Any) -> tuple[str, ...]:
-    """The field an error belongs to, without the union branch it was found in."""
-    parts: list[str] = []
-    for p in error["loc"]:
-        if str(p).startswith(("float", "function-", "Range", "Choices")):
-            break
-        parts.append(str(p))
-    return tuple(parts)
+def _field_path(error: Any) -> str:
+    """``key.path`` of a validation error (the number form tags left out)."""
+    return ".".join(str(p) for p in error["loc"] if p not in NUM_TAGS)
 
 
 def format_validation_error(err: ValidationError) -> str:
-    """First problem of a pydantic error as ``key.path: reason``.
-
-    For a number-or-range field the reason comes from the branch that matches the value
-    given (a mapping is checked as a range, anything else as a number).
-    """
+    """First problem of a pydantic error as ``key.path: reason`` (and how many more)."""
     errors = err.errors()
     first = errors[0]
-
-    def in_branch(e: Any, name: str) -> bool:
-        return any(name in str(p) for p in e["loc"])
-
-    given = first.get("input")
-    if isinstance(given, dict):
-        # a mapping is a range, or weighted choices when it has "values"
-        branch = "Choices" if "values" in given else "Range"
-        if not in_branch(first, branch):
-            first = next((e for e in errors if in_branch(e, branch)), first)
-    loc = _loc(first)
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
-    # model-level checks name their field first ("opacity must lie in ..."): move it to the path
-    field_name, _, rest = msg.partition(" ")
-    if field_name.isidentifier() and rest.startswith(("must ", "is ")):
-        loc, msg = f"{loc}.{field_name}" if loc else field_name, rest
-    more = len({_field_loc(e) for e in errors}) - 1
-    return f"{loc or 'preset'}: {msg}" + (f" (and {more} more)" if more > 0 else "")
+    more = len({_field_path(e) for e in errors}) - 1
+    return f"{_field_path(first) or 'preset'}: {msg}" + (f" (and {more} more)" if more else "")
 
 
 def migrate(data: dict[str, Any], source: str | Path = "preset") -> dict[str, Any]:

@@ -8,21 +8,38 @@ These models are the engine part of a preset; :func:`studio.core.sample.sample` 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    Tag,
+    model_validator,
+)
+from pydantic_core import core_schema
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
+#: A finite number given as a number (never a bool or a string, never NaN or infinity).
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+#: A whole number given as one (``true`` is not a count).
+StrictInt = Annotated[int, Field(strict=True)]
+
+
 class Range(_Model):
     """A uniform range ``[min, max]``."""
 
-    min: float
-    max: float
+    min: Finite
+    max: Finite
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -35,8 +52,8 @@ class Choices(_Model):
     """Weighted choices: one of ``values``, with probabilities proportional to ``weights``
     (equal when not given)."""
 
-    values: tuple[float, ...] = Field(min_length=1)
-    weights: tuple[Annotated[float, Field(ge=0.0)], ...] | None = None
+    values: tuple[Finite, ...] = Field(min_length=1, max_length=1000)
+    weights: tuple[Annotated[Finite, Field(ge=0.0, le=1e9)], ...] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Choices:
@@ -61,8 +78,66 @@ class Choices(_Model):
         return float(self.values[max(i for i, w in enumerate(weights) if w > 0)])
 
 
-Num = float | Range | Choices
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+#: The tags of the number forms, as they appear in validation error locations.
+NUM_TAGS = ("number", "range", "choices")
+
+
+def _num_form(value: object) -> str:
+    """Which form a number field's value has: a mapping is a range, or choices when it has
+    ``values``; anything else is a plain number."""
+    if isinstance(value, Choices) or (isinstance(value, dict) and "values" in value):
+        return "choices"
+    if isinstance(value, (Range, dict)):
+        return "range"
+    return "number"
+
+
+#: A number parameter: a fixed value, a uniform range or weighted choices (one form checked).
+Num = Annotated[
+    Annotated[Finite, Tag("number")]
+    | Annotated[Range, Tag("range")]
+    | Annotated[Choices, Tag("choices")],
+    Discriminator(_num_form),
+]
+Probability = Annotated[float, Field(strict=True, ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The interval every value of a number parameter must lie in: ``Annotated[Num,
+    Bounds(lo, hi)]``. Pydantic checks it, the JSON Schema shows it, the studio reads it."""
+
+    lo: float
+    hi: float
+
+    def check(self, value: Num) -> Num:
+        if isinstance(value, Range):
+            values: tuple[float, ...] = (value.min, value.max)
+        elif isinstance(value, Choices):
+            values = value.values
+        else:
+            values = (value,)
+        for v in values:
+            if not self.lo <= v <= self.hi:
+                raise ValueError(f"must lie in [{self.lo}, {self.hi}], got {v}")
+        return value
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        return {**handler(schema), "minimum": self.lo, "maximum": self.hi}
+
+
+def bounds_of(model: type[BaseModel], name: str) -> Bounds | None:
+    """The :class:`Bounds` of field ``name`` of ``model`` (None for fields without)."""
+    info = model.model_fields[name]
+    found = [m for m in info.metadata if isinstance(m, Bounds)]
+    return found[0] if found else None
 
 
 def draw(rng: np.random.Generator, value: Num) -> float:
@@ -93,26 +168,20 @@ def happens(rng: np.random.Generator, probability: float) -> bool:
 
 
 def _bounded(value: Num, lo: float, hi: float, name: str) -> Num:
-    if isinstance(value, Range):
-        vals: tuple[float, ...] = (value.min, value.max)
-    elif isinstance(value, Choices):
-        vals = value.values
-    else:
-        vals = (value,)
-    for v in vals:
-        if not lo <= v <= hi:
-            raise ValueError(f"{name} must lie in [{lo}, {hi}], got {v}")
-    return value
+    try:
+        return Bounds(lo, hi).check(value)
+    except ValueError as err:
+        raise ValueError(f"{name} {err}") from None
 
 
 class PlacementSpec(_Model):
     """Where the occluder centre goes, in face-bbox coordinates (0..1; may go outside)."""
 
-    center_x: Num = Range(min=0.0, max=1.0)
-    center_y: Num = Range(min=0.0, max=1.0)
+    center_x: Annotated[Num, Bounds(-1.0, 2.0)] = Range(min=0.0, max=1.0)
+    center_y: Annotated[Num, Bounds(-1.0, 2.0)] = Range(min=0.0, max=1.0)
     min_coverage: Probability = 0.05
     max_coverage: Probability = 0.6
-    max_tries: Annotated[int, Field(ge=1, le=10_000)] = 100
+    max_tries: Annotated[StrictInt, Field(ge=1, le=10_000)] = 100
 
     @model_validator(mode="after")
     def _check(self) -> PlacementSpec:
@@ -121,28 +190,21 @@ class PlacementSpec(_Model):
                 f"min_coverage ({self.min_coverage}) is greater than max_coverage "
                 f"({self.max_coverage})"
             )
-        _bounded(self.center_x, -1.0, 2.0, "center_x")
-        _bounded(self.center_y, -1.0, 2.0, "center_y")
         return self
 
 
 class ScaleSpec(_Model):
     """Occluder bbox area as a fraction of the face bbox area."""
 
-    area_ratio: Num = Range(min=0.5, max=1.0)
-
-    @model_validator(mode="after")
-    def _check(self) -> ScaleSpec:
-        _bounded(self.area_ratio, 1e-4, 16.0, "area_ratio")
-        return self
+    area_ratio: Annotated[Num, Bounds(1e-4, 16.0)] = Range(min=0.5, max=1.0)
 
 
 class RotationSpec(_Model):
     """Free rotation, or point-at-face: the occluder's up side turns to the face centre."""
 
     point_at_face: bool = False
-    angle: Num = 0.0
-    jitter: Num = Range(min=-15.0, max=15.0)
+    angle: Annotated[Num, Bounds(-360.0, 360.0)] = 0.0
+    jitter: Annotated[Num, Bounds(-180.0, 180.0)] = Range(min=-15.0, max=15.0)
     up: Literal["up", "down", "left", "right"] | None = None  #: overrides the occluder's own
 
 
@@ -152,32 +214,27 @@ class FlipSpec(_Model):
 
 class BlurSpec(_Model):
     probability: Probability = 0.3
-    sigma: Num = Range(min=0.3, max=1.5)
+    sigma: Annotated[Num, Bounds(0.0, 20.0)] = Range(min=0.3, max=1.5)  #: pixels of the occluder
 
 
 class JpegSpec(_Model):
     probability: Probability = 0.5
-    quality: Num = Range(min=70, max=100)
-
-    @model_validator(mode="after")
-    def _check(self) -> JpegSpec:
-        _bounded(self.quality, 1, 100, "quality")
-        return self
+    quality: Annotated[Num, Bounds(1, 100)] = Range(min=70, max=100)
 
 
 class AffineSpec(_Model):
     probability: Probability = 0.7
-    scale: Num = Range(min=0.8, max=1.2)
-    rotation: Num = Range(min=-15.0, max=15.0)
-    shear: Num = Range(min=-8.0, max=8.0)
+    scale: Annotated[Num, Bounds(0.1, 10.0)] = Range(min=0.8, max=1.2)
+    rotation: Annotated[Num, Bounds(-180.0, 180.0)] = Range(min=-15.0, max=15.0)
+    shear: Annotated[Num, Bounds(-60.0, 60.0)] = Range(min=-8.0, max=8.0)
 
 
 class OccluderAugmentSpec(_Model):
     blur: BlurSpec = BlurSpec()
     jpeg: JpegSpec = JpegSpec()
     affine: AffineSpec = AffineSpec()
-    brightness: Num = Range(min=-0.08, max=0.08)
-    contrast: Num = Range(min=0.9, max=1.1)
+    brightness: Annotated[Num, Bounds(-1.0, 1.0)] = Range(min=-0.08, max=0.08)
+    contrast: Annotated[Num, Bounds(0.0, 4.0)] = Range(min=0.9, max=1.1)
 
 
 class ColorSpec(_Model):
@@ -185,48 +242,29 @@ class ColorSpec(_Model):
 
     method: Literal["none", "sot", "reinhard"] = "sot"
     probability: Probability = 1.0
-    strength: Num = 1.0
-    steps: Annotated[int, Field(ge=1, le=200)] = 15
-    directions: Annotated[int, Field(ge=1, le=64)] = 5
-    samples: Annotated[int, Field(ge=64, le=1_000_000)] = 2048
-    smooth: Annotated[float, Field(ge=0.0, le=1.0)] = 0.075
-
-    @model_validator(mode="after")
-    def _check(self) -> ColorSpec:
-        _bounded(self.strength, 0.0, 1.0, "strength")
-        return self
+    strength: Annotated[Num, Bounds(0.0, 1.0)] = 1.0
+    steps: Annotated[StrictInt, Field(ge=1, le=200)] = 15
+    directions: Annotated[StrictInt, Field(ge=1, le=64)] = 5
+    samples: Annotated[StrictInt, Field(ge=64, le=1_000_000)] = 2048
+    smooth: Probability = 0.075
 
 
 class BlendSpec(_Model):
-    feather: Num = 1.0
-    edge_blur: Num = 1.0
-    band: Annotated[int, Field(ge=1, le=64)] = 3
+    feather: Annotated[Num, Bounds(0.0, 32.0)] = 1.0
+    edge_blur: Annotated[Num, Bounds(0.0, 32.0)] = 1.0
+    band: Annotated[StrictInt, Field(ge=1, le=64)] = 3
     opacity_probability: Probability = 0.0
-    opacity: Num = Range(min=0.4, max=0.7)
-
-    @model_validator(mode="after")
-    def _check(self) -> BlendSpec:
-        _bounded(self.opacity, 0.0, 1.0, "opacity")
-        _bounded(self.feather, 0.0, 32.0, "feather")
-        _bounded(self.edge_blur, 0.0, 32.0, "edge_blur")
-        return self
+    opacity: Annotated[Num, Bounds(0.0, 1.0)] = Range(min=0.4, max=0.7)
 
 
 class ShapeSpec(_Model):
     """RandOcc shapes."""
 
-    points: Num = Range(min=3, max=15)
-    roundness: Num = Range(min=0.0, max=1.0)
-    edginess: Num = Range(min=0.0, max=1.0)
-    canvas: Annotated[int, Field(ge=32, le=4096)] = 512
+    points: Annotated[Num, Bounds(3, 64)] = Range(min=3, max=15)
+    roundness: Annotated[Num, Bounds(0.0, 1.0)] = Range(min=0.0, max=1.0)
+    edginess: Annotated[Num, Bounds(0.0, 1.0)] = Range(min=0.0, max=1.0)
+    canvas: Annotated[StrictInt, Field(ge=32, le=4096)] = 512
     texture_probability: Probability = 1.0
-
-    @model_validator(mode="after")
-    def _check(self) -> ShapeSpec:
-        _bounded(self.points, 3, 64, "points")
-        _bounded(self.roundness, 0.0, 1.0, "roundness")
-        _bounded(self.edginess, 0.0, 1.0, "edginess")
-        return self
 
 
 class ImageAugmentSpec(_Model):
@@ -235,9 +273,9 @@ class ImageAugmentSpec(_Model):
     enabled: bool = False
     flip_probability: Probability = 0.5
     blur_probability: Probability = 0.3
-    blur_sigma: Num = Range(min=0.3, max=1.2)
-    brightness: Num = Range(min=-0.05, max=0.05)
-    contrast: Num = Range(min=0.95, max=1.05)
+    blur_sigma: Annotated[Num, Bounds(0.0, 20.0)] = Range(min=0.3, max=1.2)
+    brightness: Annotated[Num, Bounds(-1.0, 1.0)] = Range(min=-0.05, max=0.05)
+    contrast: Annotated[Num, Bounds(0.0, 4.0)] = Range(min=0.95, max=1.05)
 
 
 class EngineSpec(_Model):
@@ -254,4 +292,4 @@ class EngineSpec(_Model):
     shape: ShapeSpec = ShapeSpec()
     image_augment: ImageAugmentSpec = ImageAugmentSpec()
     mask_max: Literal[1, 255] = 255
-    occluder_class: Annotated[int, Field(ge=1, le=255)] = 255
+    occluder_class: Annotated[StrictInt, Field(ge=1, le=255)] = 255
