@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "inspect",
     "validate",
     "export",
+    "verify",
     "sheet",
 )
 

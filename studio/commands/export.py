@@ -32,7 +32,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--count", type=int, help="number of samples (default: faces x count_per_face)")
     p.add_argument("--seed", type=int, help="job seed (default: the preset's output.seed)")
     p.add_argument("--workers", type=int, help="worker processes (default: all cores)")
-    p.add_argument("--resume", action="store_true", help="continue the job in --out")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the job in --out (every recorded sample's files are checked by size; "
+        "missing or damaged ones are made again)",
+    )
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="with --resume: also compare each recorded file's hash (reads every file)",
+    )
     p.add_argument(
         "--data",
         metavar="ROOT",
@@ -120,6 +130,8 @@ def job_sources(preset: Preset, preset_path: Path, args: argparse.Namespace) -> 
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.verify and not args.resume:
+        raise InputError("--verify goes with --resume (studio verify DIR checks a finished job)")
     preset_path = Path(args.preset)
     preset = load_preset(preset_path)
     sources = job_sources(preset, preset_path, args)
@@ -144,7 +156,12 @@ def run(args: argparse.Namespace) -> int:
     reporter = _Reporter(args.progress)
     last: ExportEvent | None = None
     try:
-        for event in export_events(plan, engine, resume=args.resume, cancel=cancel):
+        events = export_events(
+            plan, engine, resume=args.resume, verify=args.verify, cancel=cancel
+        )
+        for event in events:
+            if event.event == "start" and event.repaired is not None and event.repaired.changed:
+                _say_repaired(event.repaired)
             reporter(event)
             last = event
     finally:
@@ -160,5 +177,22 @@ def run(args: argparse.Namespace) -> int:
             file=log,
         )
         return 130
+    if last.written == 0:
+        print(f"wrote no samples to {plan.out}: every sample failed{failures}", file=log)
+        return 1
     print(f"wrote {last.written} samples to {plan.out}{failures}", file=log)
     return 0
+
+
+def _say_repaired(repair: Any) -> None:
+    """One stderr line on what the resume found damaged in the records (made again)."""
+    parts = []
+    if repair.damaged:
+        index, reason = repair.damaged[0]
+        count = len(repair.damaged)
+        parts.append(f"{count} recorded samples damaged (first: sample {index}, {reason})")
+    if repair.duplicate_rows:
+        parts.append(f"{repair.duplicate_rows} duplicate manifest rows")
+    if repair.torn_lines:
+        parts.append("a torn last manifest line")
+    print(f"resume: {'; '.join(parts)}: made again", file=sys.stderr)

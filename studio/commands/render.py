@@ -44,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.seed < 0:
+        raise InputError(f"--seed must be 0 or more, got {args.seed}")
     get_backend(args.backend)  # an unusable --backend fails before any work
     preset = load_preset(args.preset) if args.preset else Preset()
     face = face_from_files(args.face, args.face_mask)

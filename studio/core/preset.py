@@ -18,8 +18,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from studio.core.errors import InputError
+from studio.core.safe_yaml import parse_yaml, read_text
 from studio.core.spec import NUM_TAGS, EngineSpec, StrictInt
-from studio.core.writers import write_bytes_atomic
+from studio.core.writers import replace_file
 
 SCHEMA_VERSION = 1
 
@@ -127,34 +128,13 @@ def preset_from_dict(data: Any, source: str | Path = "preset") -> Preset:
 
 
 def parse_preset(text: str, source: str | Path = "preset") -> Preset:
-    """Validate preset YAML text (safe YAML: tags such as ``!!python/object`` are refused)."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as err:
-        mark = err.problem_mark
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(
-            f"YAML tag not allowed{where} (presets are plain safe YAML): {err.problem}", source
-        ) from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"not valid YAML{where}", source) from None
-    return preset_from_dict(data, source)
+    """Validate preset YAML text (plain safe YAML only; see :mod:`studio.core.safe_yaml`)."""
+    return preset_from_dict(parse_yaml(text, source), source)
 
 
 def load_preset(path: str | Path) -> Preset:
-    """Read and validate a preset file (safe YAML)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("preset file not found", path) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not a preset file", path) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"cannot read preset: {err}", path) from None
-    return parse_preset(text, path)
+    """Read and validate a preset file."""
+    return parse_preset(read_text(path, "preset file"), path)
 
 
 def preset_to_dict(preset: Preset) -> dict[str, Any]:
@@ -170,8 +150,9 @@ def preset_to_yaml(preset: Preset) -> str:
 
 
 def save_preset(preset: Preset, path: str | Path) -> None:
-    """Write a preset atomically (temp file + rename)."""
-    write_bytes_atomic(path, preset_to_yaml(preset).encode("utf-8"))
+    """Write a preset atomically (temp file + rename): through a symlink to its target, with
+    the mode the file had (or the umask's default for a new file)."""
+    replace_file(path, preset_to_yaml(preset).encode("utf-8"))
 
 
 def preset_json_schema() -> str:

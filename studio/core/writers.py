@@ -4,8 +4,10 @@ crash never leaves a half-written file under its final name."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -13,27 +15,87 @@ from typing import Any
 import cv2
 import numpy as np
 
-from studio.core.errors import StudioError
+from studio.core.errors import StudioError, WriteError
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename)."""
+@functools.cache
+def _umask() -> int:
+    """This process's umask (read once; /proc on Linux, else set and restored)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def default_mode() -> int:
+    """The mode a new file gets (``0o666`` less the umask), as ``open()`` would give it."""
+    return 0o666 & ~_umask()
+
+
+def write_bytes_atomic(
+    path: str | Path, data: bytes, *, durable: bool = True, mode: int | None = None
+) -> None:
+    """Write ``data`` to ``path`` atomically: a temp file in the same folder, renamed.
+
+    ``durable`` also fsyncs the file before the rename (an export leaves that to batched
+    folder syncs and its size checks). The file gets ``mode``, by default what the umask
+    gives a new file (a temp file's private 0600 is never kept).
+
+    Raises
+    ------
+    WriteError
+        naming ``path``, with the ``errno`` of the failure.
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:200]}.", suffix=".tmp", dir=path.parent)
     except OSError as err:
-        raise StudioError(f"cannot write: {err.strerror or err}", path) from None
+        raise WriteError.from_os_error(err, path) from None
     try:
+        os.fchmod(fd, default_mode() if mode is None else mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise StudioError(f"cannot write: {err.strerror or err}", path) from None
+        raise WriteError.from_os_error(err, path) from None
+
+
+def replace_file(path: str | Path, data: bytes) -> None:
+    """Replace a user's file atomically, keeping what it is: a symlink is written through to
+    its target, and an existing file keeps its mode."""
+    path = Path(path)
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        mode: int | None = stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mode = None
+    write_bytes_atomic(target, data, mode=mode)
+
+
+def fsync_dir(path: str | Path) -> None:
+    """Make the renames into a folder durable (its entries reach the disk)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as err:
+        raise WriteError.from_os_error(err, path) from None
+    try:
+        os.fsync(fd)
+    except OSError as err:
+        raise WriteError.from_os_error(err, path) from None
+    finally:
+        os.close(fd)
 
 
 def encode_image(rgb: np.ndarray, fmt: str = "jpg", quality: int = 95) -> bytes:
@@ -61,5 +123,10 @@ def write_image(path: str | Path, rgb: np.ndarray, quality: int = 95) -> None:
     write_bytes_atomic(path, encode_image(rgb, fmt, quality))
 
 
+def dumps_json(obj: Any, **kwargs: Any) -> str:
+    """Strict JSON text: NaN and infinity are refused, never written as invalid JSON."""
+    return json.dumps(obj, allow_nan=False, **kwargs)
+
+
 def write_json(path: str | Path, obj: Any) -> None:
-    write_bytes_atomic(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+    write_bytes_atomic(path, (dumps_json(obj, indent=2, sort_keys=True) + "\n").encode())

@@ -11,11 +11,13 @@ every finished sample gets recorded.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from studio.core.errors import BackendError, StudioError
@@ -35,13 +37,15 @@ class Engine(Protocol):
     workers: int
 
     def run(
-        self, plan: JobPlan, indices: Sequence[int], cancel: threading.Event
+        self, plan: JobPlan, indices: Iterable[int], cancel: threading.Event
     ) -> Iterator[Outcome]: ...
 
 
-def _batches(indices: Sequence[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(indices), size):
-        yield list(indices[start : start + size])
+def _batches(indices: Iterable[int], size: int) -> Iterator[list[int]]:
+    """Batches of ``size`` indices, taken from the iterable as they are needed."""
+    it = iter(indices)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
 
 
 class InProcessEngine:
@@ -54,7 +58,7 @@ class InProcessEngine:
         self.cache_mb = cache_mb
 
     def run(
-        self, plan: JobPlan, indices: Sequence[int], cancel: threading.Event
+        self, plan: JobPlan, indices: Iterable[int], cancel: threading.Event
     ) -> Iterator[Outcome]:
         maker = SampleMaker(plan, self.cache_mb)
         for i in indices:
@@ -76,7 +80,7 @@ class LocalEngine:
         self.cache_mb = cache_mb
 
     def run(
-        self, plan: JobPlan, indices: Sequence[int], cancel: threading.Event
+        self, plan: JobPlan, indices: Iterable[int], cancel: threading.Event
     ) -> Iterator[Outcome]:
         ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(
@@ -96,7 +100,16 @@ class LocalEngine:
                     return
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    yield from fut.result()
+                    try:
+                        outcomes = fut.result()
+                    except BrokenProcessPool:
+                        if cancel.is_set():  # a stop signal reached a starting worker
+                            return
+                        raise StudioError(
+                            "a worker process died (killed, or out of memory); the job is "
+                            "resumable with --resume"
+                        ) from None
+                    yield from outcomes
         finally:
             for fut in pending:
                 fut.cancel()
@@ -152,7 +165,7 @@ class RayEngine:
         return True
 
     def run(
-        self, plan: JobPlan, indices: Sequence[int], cancel: threading.Event
+        self, plan: JobPlan, indices: Iterable[int], cancel: threading.Event
     ) -> Iterator[Outcome]:
         import ray
 

@@ -1,32 +1,42 @@
 """Running an export job: output folder, job.json, manifest, failures, resume, progress.
 
-Crash safety: sample files are written atomically by the workers; a manifest row is
-appended (and flushed) only after its files exist; ``resume=True`` drops a torn last line,
-removes stray temp files and makes exactly the samples not yet recorded.
+Crash safety: the folder is locked for the run; sample files are written atomically by the
+workers; a manifest row (with each file's size and hash) is appended only after its files
+exist, and the output folders and records are synced in batches. ``resume=True`` checks every
+recorded sample (sizes; hashes with ``verify``), drops torn lines and damaged rows, removes
+stray temp files and makes exactly the samples not yet (or no longer) recorded.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
-from studio.core.errors import InputError, StudioError
+from studio.core.errors import InputError, WriteError
 from studio.core.export.engines import Engine, InProcessEngine
 from studio.core.export.plan import JobPlan, describe_difference
-from studio.core.export.worker import Outcome
-from studio.core.writers import write_json
+from studio.core.export.records import (
+    FAILURES,
+    JOB,
+    LOCK,
+    MANIFEST,
+    STATS,
+    JobLock,
+    Records,
+    Repair,
+    iter_rows,
+    remove_temp_files,
+)
+from studio.core.safe_yaml import read_text
+from studio.core.writers import dumps_json, write_json
 
-MANIFEST = "manifest.jsonl"
-FAILURES = "failures.jsonl"
-JOB = "job.json"
-STATS = "stats.json"
+__all__ = ["FAILURES", "JOB", "MANIFEST", "STATS", "export_events", "run_export"]
+
 PROGRESS_INTERVAL = 0.25  #: seconds between progress events (the last one always comes)
 
 
@@ -43,10 +53,14 @@ class ExportEvent:
     eta: float | None = None  #: seconds left, None when unknown
     out: str = ""
     cancelled: bool = False
+    repaired: Repair | None = None  #: start of a resume: what was found damaged and redone
 
     def to_json(self) -> dict[str, Any]:
         if self.event == "start":
-            return {"event": "start", "total": self.total, "out": self.out, "done": self.done}
+            start = {"event": "start", "total": self.total, "out": self.out, "done": self.done}
+            if self.repaired is not None and self.repaired.changed:
+                start["repaired"] = len(self.repaired.damaged) + self.repaired.duplicate_rows
+            return start
         if self.event == "progress":
             return {
                 "event": "progress",
@@ -77,118 +91,33 @@ class ExportSummary:
     rate: float
 
 
-class _Records:
-    """manifest.jsonl and failures.jsonl: read on resume, appended line by line."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.done: set[int] = set()
-        self.written = 0
-        self.failed_samples = 0
-        self.failed_inputs: set[str] = set()
-        self._manifest: IO[str] | None = None
-        self._failures: IO[str] | None = None
-
-    def load(self) -> None:
-        for row in _read_jsonl(self.out / MANIFEST):
-            self.done.add(int(row["index"]))
-            self.written += 1
-        for row in _read_jsonl(self.out / FAILURES):
-            if row.get("index") is None:
-                self.failed_inputs.add(row["path"])
-            elif int(row["index"]) not in self.done:
-                self.done.add(int(row["index"]))
-                self.failed_samples += 1
-
-    def open(self) -> None:
-        try:
-            self._manifest = open(self.out / MANIFEST, "a", encoding="utf-8")  # noqa: SIM115
-            self._failures = open(self.out / FAILURES, "a", encoding="utf-8")  # noqa: SIM115
-        except OSError as err:
-            raise StudioError(f"cannot write: {err.strerror or err}", self.out) from None
-
-    def close(self) -> None:
-        for fh in (self._manifest, self._failures):
-            if fh is not None:
-                with contextlib.suppress(OSError):
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                fh.close()
-
-    def record_input_problem(self, path: str, reason: str) -> None:
-        """An input file found unusable while listing the sources (recorded once per job)."""
-        if path not in self.failed_inputs:
-            self.failed_inputs.add(path)
-            _append(
-                self._failures, {"index": None, "path": path, "reason": reason}, self.out / FAILURES
-            )
-
-    def record(self, outcome: Outcome) -> None:
-        for failure in outcome.failures:
-            if failure.get("index") is None:
-                if failure["path"] in self.failed_inputs:
-                    continue
-                self.failed_inputs.add(failure["path"])
-            else:
-                self.failed_samples += 1
-            _append(self._failures, failure, self.out / FAILURES)
-        if outcome.row is not None:
-            _append(self._manifest, outcome.row, self.out / MANIFEST)
-            self.written += 1
-        self.done.add(outcome.index)
-
-
-def _append(fh: IO[str] | None, row: dict[str, Any], path: Path) -> None:
-    assert fh is not None
+def _read_job_file(job_file: Path) -> dict[str, Any]:
     try:
-        fh.write(json.dumps(row, sort_keys=True) + "\n")
-        fh.flush()
-    except OSError as err:
-        raise StudioError(f"cannot write: {err.strerror or err}", path) from None
+        text = read_text(job_file, "job.json")
+        stored = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"job.json is not valid JSON ({err.msg})", job_file) from None
+    if not isinstance(stored, dict):
+        raise InputError("job.json is not a job record", job_file)
+    return stored
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSON-lines file; a torn last line (crash mid-write) is cut off the file."""
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    end = data.rfind(b"\n") + 1
-    if end < len(data):
-        with open(path, "r+b") as fh:
-            fh.truncate(end)
-    rows = []
-    for n, line in enumerate(data[:end].splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise InputError(f"line {n} is not valid JSON; the job cannot resume", path) from None
-    return rows
+def _check_out_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError("--out must be a folder; this is a file", out)
 
 
-def _remove_temp_files(out: Path, plan: JobPlan) -> None:
-    for folder in set(plan.folders.values()):
-        d = out / folder
-        if d.is_dir():
-            for tmp in d.glob(".*.tmp"):
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
-
-
-def prepare_output(plan: JobPlan, resume: bool) -> _Records:
-    """Create or check the output folder and job.json; read the records on resume."""
+def prepare_output(plan: JobPlan, resume: bool, verify: bool = False) -> Records:
+    """Create or check the output folder and job.json; read (and repair) the records on
+    resume. The caller holds the folder's :class:`JobLock`."""
     out = plan.out
     record = plan.job_record()
     job_file = out / JOB
     if resume:
         if not job_file.is_file():
             raise InputError("nothing to resume: no job.json in this folder", out)
-        try:
-            stored = json.loads(job_file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as err:
-            raise InputError(f"cannot read job.json: {err}", job_file) from None
-        difference = describe_difference(stored, json.loads(json.dumps(record)))
+        stored = _read_job_file(job_file)
+        difference = describe_difference(stored, json.loads(dumps_json(record)))
         if difference:
             raise InputError(f"cannot resume a different job: {difference}", out)
     else:
@@ -198,18 +127,30 @@ def prepare_output(plan: JobPlan, resume: bool) -> _Records:
                 "empty folder",
                 out,
             )
-        if out.exists() and any(out.iterdir()):
+        if any(p.name != LOCK for p in out.iterdir()):
             raise InputError("output folder is not empty", out)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise StudioError(f"cannot create output folder: {err.strerror or err}", out) from None
         write_json(job_file, record)
-    records = _Records(out)
+    records = Records(out, tuple(sorted(set(plan.folders.values()))))
     if resume:
-        records.load()
-        _remove_temp_files(out, plan)
+        records.load(verify=verify)
+        remove_temp_files(out, tuple(plan.folders.values()))
     return records
+
+
+def _lock_folder(out: Path) -> JobLock:
+    _check_out_folder(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WriteError.from_os_error(err, out) from None
+    lock = JobLock(out)
+    lock.acquire()
+    return lock
+
+
+def pending(count: int, done: set[int]) -> Iterator[int]:
+    """The sample indices still to make, in order, without listing them (any count)."""
+    return (i for i in range(count) if i not in done)
 
 
 def export_events(
@@ -217,36 +158,53 @@ def export_events(
     engine: Engine | None = None,
     *,
     resume: bool = False,
+    verify: bool = False,
     cancel: threading.Event | None = None,
 ) -> Iterator[ExportEvent]:
     """Run the job, yielding start / progress / done events (the GUI and CLI consume these).
 
+    The output folder is locked for the whole run. On resume every recorded sample is checked
+    (file sizes; hashes too with ``verify``) and the damaged ones are made again.
+
     Raises
     ------
     StudioError
-        when the job itself cannot run (bad output folder, resume mismatch, disk full).
+        when the job itself cannot run (bad output folder, resume mismatch, another run in
+        the folder, disk full: ``WriteError``).
     """
     engine = engine or InProcessEngine()
     cancel = cancel or threading.Event()
-    records = prepare_output(plan, resume)
-    todo = [i for i in range(plan.count) if i not in records.done]
-    already = plan.count - len(todo)
-    yield ExportEvent("start", plan.count, done=already, out=str(plan.out))
+    lock = _lock_folder(plan.out)
+    try:
+        yield from _run(plan, engine, resume, verify, cancel)
+    finally:
+        lock.release()
+
+
+def _run(
+    plan: JobPlan, engine: Engine, resume: bool, verify: bool, cancel: threading.Event
+) -> Iterator[ExportEvent]:
+    records = prepare_output(plan, resume, verify)
+    already = len(records.done)
+    todo = plan.count - already
+    yield ExportEvent(
+        "start", plan.count, done=already, out=str(plan.out), repaired=records.repair
+    )
     records.open()
-    for path, reason in plan.input_problems:
-        records.record_input_problem(path, reason)
     t0 = time.perf_counter()
     last_event = 0.0
     made = 0
     try:
-        for outcome in engine.run(plan, todo, cancel):
+        for path, reason in plan.input_problems:
+            records.record_input_problem(path, reason)
+        for outcome in engine.run(plan, pending(plan.count, records.done), cancel):
             records.record(outcome)
             made += 1
             now = time.perf_counter()
-            if now - last_event >= PROGRESS_INTERVAL or made == len(todo):
+            if now - last_event >= PROGRESS_INTERVAL or made == todo:
                 last_event = now
                 rate = made / max(now - t0, 1e-9)
-                left = len(todo) - made
+                left = todo - made
                 yield ExportEvent(
                     "progress",
                     plan.count,
@@ -275,12 +233,11 @@ def export_events(
     )
 
 
-def write_stats(plan: JobPlan, records: _Records, seconds: float, made: int, engine: Any) -> None:
+def write_stats(plan: JobPlan, records: Records, seconds: float, made: int, engine: Any) -> None:
     """stats.json: counts, a coverage histogram and this session's throughput."""
-    rows = _read_jsonl(plan.out / MANIFEST)
     bins = [0] * 10
-    for row in rows:
-        bins[min(9, int(float(row["coverage"]) * 10))] += 1
+    for _, row in iter_rows(plan.out / MANIFEST):
+        bins[min(9, max(0, int(float(row.get("coverage", 0.0)) * 10)))] += 1
     write_json(
         plan.out / STATS,
         {
@@ -305,21 +262,21 @@ def run_export(
     engine: Engine | None = None,
     *,
     resume: bool = False,
+    verify: bool = False,
     cancel: threading.Event | None = None,
     on_event: Callable[[ExportEvent], None] | None = None,
 ) -> ExportSummary:
     """Run the job to the end (or until ``cancel``), calling ``on_event`` for each event."""
     t0 = time.perf_counter()
     last: ExportEvent | None = None
-    records_failed_inputs = 0
-    for event in export_events(plan, engine, resume=resume, cancel=cancel):
+    for event in export_events(plan, engine, resume=resume, verify=verify, cancel=cancel):
         last = event
         if on_event is not None:
             on_event(event)
     assert last is not None and last.event == "done"
-    fail_path = plan.out / FAILURES
-    if fail_path.exists():
-        records_failed_inputs = sum(1 for r in _read_jsonl(fail_path) if r.get("index") is None)
+    records_failed_inputs = sum(
+        1 for _, r in iter_rows(plan.out / FAILURES, strict=False) if r.get("index") is None
+    )
     seconds = time.perf_counter() - t0
     return ExportSummary(
         out=plan.out,

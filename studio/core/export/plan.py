@@ -38,6 +38,11 @@ LAYOUTS: dict[str, dict[str, str]] = {
 }
 
 
+#: longest output stem in bytes (names get an extension, and temp files a prefix and suffix)
+MAX_STEM_BYTES = 160
+STEM_PREFIX_BYTES = 100
+
+
 @dataclass(frozen=True)
 class JobPlan:
     """Everything that determines the output bytes of an export job (picklable)."""
@@ -72,10 +77,22 @@ class JobPlan:
         return self.face_ids[face_index(index, len(self.face_ids), per)]
 
     def stem_for(self, index: int) -> str:
-        """Output file stem: the sample index and the face's full stem (no collisions)."""
-        face = Path(self.face_for(index))
+        """Output file stem: the sample index and the face's full stem (no collisions).
+
+        A stem too long for file systems (255 bytes a name) keeps a readable prefix and gets
+        a short hash of the whole in its place: ``0000001_<first 100 bytes>~<8 hex>``.
+        """
+        face = Path(self.face_for(index).partition("#")[0])
         flat = (face.parent / face.stem).as_posix().replace("/", "__")
-        return f"{index:07d}_{flat}"
+        extra = self.face_for(index).partition("#")[2]
+        if extra:
+            flat += f".face{extra}"
+        stem = f"{index:07d}_{flat}"
+        if len(stem.encode()) <= MAX_STEM_BYTES:
+            return stem
+        digest = hashlib.blake2b(flat.encode(), digest_size=4).hexdigest()
+        prefix = flat.encode()[:STEM_PREFIX_BYTES].decode("utf-8", "ignore")
+        return f"{index:07d}_{prefix}~{digest}"
 
     @property
     def token(self) -> str:

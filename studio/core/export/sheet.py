@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import heapq
 import math
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import numpy as np
 from studio.core.contact_sheet import contact_sheet as grid
 from studio.core.contact_sheet import fit_tile
 from studio.core.errors import InputError
+from studio.core.export.records import iter_rows
 from studio.core.sources.base import read_image
 from studio.core.writers import write_image
 
@@ -47,12 +48,9 @@ def contact_sheet(out: str | Path, count: int = 16, side: int = 256) -> np.ndarr
     manifest = out / "manifest.jsonl"
     if not manifest.is_file():
         raise InputError("no manifest.jsonl: not an export folder", out)
-    rows = []
-    for line in manifest.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            rows.append(json.loads(line))
-    rows.sort(key=lambda r: r["index"])
-    rows = rows[:count]
+    rows = heapq.nsmallest(
+        count, (row for _, row in iter_rows(manifest)), key=lambda r: r.get("index", 0)
+    )
     if not rows:
         raise InputError("the export has no samples yet", out)
     tiles = [_thumb(out, row, side) for row in rows]

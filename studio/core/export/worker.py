@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio.core.draw import draw_sample, sample_rng
-from studio.core.errors import InputError, PlacementError, RenderError, StudioError
+from studio.core.errors import InputError, PlacementError, RenderError, StudioError, WriteError
 from studio.core.export.inputs import open_job_sources
 from studio.core.export.plan import JobPlan
+from studio.core.export.records import file_hash
 from studio.core.inputs import Face
 from studio.core.render import RenderCache, render
 from studio.core.sources.pool import ByteLRU, ItemPool
@@ -99,7 +100,12 @@ class SampleMaker:
             err = InputError("multi-class labels are on but the face has no label map")
             outcome.failures.append(_failure(index, err, self.faces.path_of(face_id), stem))
             return outcome
-        outcome.row = self._write(index, drawn.params, result, drawn.attempts)
+        try:
+            outcome.row = self._write(index, drawn.params, result, drawn.attempts)
+        except WriteError as err:
+            if err.fatal:  # disk full, no permission: the job stops (and stays resumable)
+                raise
+            outcome.failures.append(_failure(index, err, err.path, stem))
         return outcome
 
     def _unusable(self, errors: list[InputError]) -> list[dict[str, Any]]:
@@ -126,8 +132,15 @@ class SampleMaker:
         if output.labels:
             files["labels"] = f"{folders['labels']}/{stem}.png"
             payload["labels"] = encode_image(result.labels, "png")
-        for key, rel in files.items():
-            write_bytes_atomic(out / rel, payload[key])
+        written = []
+        try:
+            for key, rel in files.items():
+                write_bytes_atomic(out / rel, payload[key], durable=False)
+                written.append(out / rel)
+        except WriteError:
+            for path in written:  # no half sample is left behind
+                path.unlink(missing_ok=True)
+            raise
         h, w = result.image.shape[:2]
         return {
             "index": index,
@@ -141,6 +154,7 @@ class SampleMaker:
             "occluder_bbox": result.stats["occluder_bbox"],
             "size": [w, h],
             "files": files,
+            "checks": {k: [len(payload[k]), file_hash(payload[k])] for k in files},
             "params": params.to_dict(),
         }
 
@@ -164,12 +178,15 @@ _MAKERS: dict[str, SampleMaker] = {}
 def init_worker(
     plan: JobPlan, cache_mb: int = DEFAULT_CACHE_MB, single_thread: bool = True
 ) -> None:
-    """Pool initializer: ignore Ctrl-C (the parent stops the job) and build the state."""
+    """Pool initializer: ignore Ctrl-C and SIGTERM (sent to the whole process group by
+    terminals, ``timeout``, systemd, docker stop and Slurm: the parent stops the job and
+    waits for the samples in flight), and build the state."""
     import signal
 
     import cv2
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if single_thread:
         cv2.setNumThreads(1)
     _MAKERS.clear()
