@@ -13,6 +13,7 @@ from typing import Any
 from studio.core.export import ExportEvent, export_events, make_engine, make_plan
 from studio.core.export.job import FAILURES
 from studio.core.preset import load_preset, resolve_sources
+from studio.report import require_matplotlib, write_report
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,6 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="bar",
         help="bar: tqdm on stderr; jsonl: one JSON event per line on stdout (for the GUI)",
     )
+    p.add_argument(
+        "--report",
+        action="store_true",
+        help="write DIR/report.html and DIR/report.png when the job ends (see studio report)",
+    )
     p.set_defaults(func=run)
 
 
@@ -77,6 +83,8 @@ class _Reporter:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.report:
+        require_matplotlib()  # now, not after the whole job
     preset_path = Path(args.preset)
     preset = load_preset(preset_path)
     sources = resolve_sources(
@@ -108,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
     last: ExportEvent | None = None
     try:
         for event in export_events(plan, engine, resume=args.resume, cancel=cancel):
+            if args.report and event.event == "done" and not event.cancelled:
+                write_report(plan.out)  # before the "done" line: the GUI then opens it
             reporter(event)
             last = event
     finally:
@@ -124,4 +134,6 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130
     print(f"wrote {last.written} samples to {plan.out}{failures}", file=log)
+    if args.report:
+        print(f"wrote {plan.out / 'report.html'} and {plan.out / 'report.png'}", file=log)
     return 0

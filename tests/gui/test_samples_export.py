@@ -71,6 +71,8 @@ def test_export_panel_runs_a_job_with_a_snapshot_of_the_preset(window, qtbot, tm
     assert "Done: 7 written" in panel.status.text()
     assert panel.bar.value() == panel.bar.maximum()
     assert panel.open_button.isEnabled()
+    # the stand-in writes no report.html: nothing is opened, the button stays off
+    assert panel.opened == [] and not panel.report_button.isEnabled()
     sheet = panel.sheet.pixmap()  # contact sheet of the first images (masks left out)
     assert not sheet.isNull() and sheet.width() > 3 * 88 and sheet.height() > 88 * 2
     snapshot = load_preset(panel.job().preset)
@@ -115,3 +117,12 @@ def test_export_panel_runs_the_real_exporter(window, qtbot, tmp_path):
             assert (out / rel).is_file()
     job = json.loads((out / "job.json").read_text())
     assert job["count"] == 4
+    # the exporter wrote the report before its "done" line, and the panel opened it
+    report = out / "report.html"
+    assert report.is_file() and (out / "report.png").is_file()
+    summary = json.loads((out / "report" / "summary.json").read_text())
+    assert summary["samples"] == 4
+    assert [u.toLocalFile() for u in panel.opened] == [str(report.resolve())]
+    assert panel.report_button.isEnabled()
+    panel.report_button.click()
+    assert len(panel.opened) == 2
