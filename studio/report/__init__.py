@@ -64,13 +64,15 @@ def write_report(out: str | Path, samples_per_bin: int = SAMPLES_PER_BIN) -> Rep
     stats = collect(out)
     chosen = thumbs.make_thumbs(out, pick_samples(stats, samples_per_bin), f"{REPORT_DIR}/thumbs")
     figures = plots.build_plots(stats)
-    svgs = [(p.id, plots.plot_svg(p)) for p in figures]
-    page = html.page(stats, svgs, chosen)
+    svgs = [(p.id, p.section, plots.plot_svg(p)) for p in figures if p.constant is None]
+    constants = [(p.title, p.constant, p.id) for p in figures if p.constant is not None]
+    page = html.page(stats, svgs, chosen, constants)
     summary = stats.to_json()
     summary["shown_samples"] = {
         name: [t.row["stem"] for t in items] for name, items in chosen.items()
     }
-    summary["plots"] = [p.title for p in figures]
+    summary["plots"] = [p.title for p in figures if p.constant is None]
+    summary["constants"] = {p.title: p.constant for p in figures if p.constant is not None}
     name = stats.job.get("preset") or out.name
     heading = (
         f"Export report: {name} · {stats.rows:,} samples · "

@@ -89,6 +89,7 @@ class ExportStats:
     _index: array = field(default_factory=lambda: array("q"))
     _offset: array = field(default_factory=lambda: array("q"))
     _end: int = 0  #: bytes of the manifest read (rows appended later are left out)
+    _skip: dict[str, bool] = field(default_factory=dict)  #: leaves left out, by key
 
     @property
     def coverage_median(self) -> float:
@@ -151,24 +152,29 @@ class ExportStats:
         }
 
 
-def leaves(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+def leaves(data: dict[str, Any]) -> list[tuple[str, Any]]:
     """Flattened ``(key.path, value)`` pairs of a params dict.
 
     Short lists of numbers become ``key[i]``; other lists (RandOcc shape points) give their
     length as ``len(key)``.
     """
+    out: list[tuple[str, Any]] = []
+    _flatten(data, "", out)
+    return out
+
+
+def _flatten(data: dict[str, Any], prefix: str, out: list[tuple[str, Any]]) -> None:
     for name, value in data.items():
-        key = prefix + name
-        if isinstance(value, dict):
-            yield from leaves(value, key + ".")
-        elif isinstance(value, list | tuple):
-            if len(value) <= 4 and all(_is_number(v) for v in value):
-                for i, v in enumerate(value):
-                    yield f"{key}[{i}]", v
+        kind = type(value)
+        if kind is dict:
+            _flatten(value, f"{prefix}{name}.", out)
+        elif kind is list or kind is tuple:
+            if len(value) <= 4 and all(type(v) in (int, float) for v in value):
+                out.extend((f"{prefix}{name}[{i}]", v) for i, v in enumerate(value))
             else:
-                yield f"len({key})", len(value)
+                out.append((f"len({prefix}{name})", len(value)))
         else:
-            yield key, value
+            out.append((prefix + name, value))
 
 
 def _is_number(value: Any) -> bool:
@@ -329,20 +335,25 @@ def _first_pass(stats: ExportStats, row: dict[str, Any]) -> None:
     center = params.get("center_rel")
     if isinstance(center, list) and len(center) == 2 and all(map(_is_number, center)):
         stats.center.add(float(center[0]), float(center[1]))
+    numbers, categories, skip = stats.numbers, stats.categories, stats._skip
     for key, value in leaves(params):
-        if _skipped(key):
+        skipped = skip.get(key)
+        if skipped is None:
+            skipped = skip[key] = _skipped(key)
+        if skipped:
             continue
-        if _is_number(value):
-            if not math.isfinite(value):
+        kind = type(value)
+        if kind is float or kind is int:
+            if kind is float and not math.isfinite(value):
                 continue
-            num = stats.numbers.get(key)
+            num = numbers.get(key)
             if num is None:
-                num = stats.numbers[key] = Numeric()
-            num.add(float(value))
+                num = numbers[key] = Numeric()
+            num.add(value)
         else:
-            cat = stats.categories.get(key)
+            cat = categories.get(key)
             if cat is None:
-                cat = stats.categories[key] = Category()
+                cat = categories[key] = Category()
             cat.add(value)
 
 
@@ -362,8 +373,8 @@ def _second_pass(stats: ExportStats, manifest: Path) -> None:
             continue
         for key, value in leaves(params):
             num = streamed.get(key)
-            if num is not None and _is_number(value) and math.isfinite(value):
-                num.add_binned(float(value))
+            if num is not None and type(value) in (int, float) and math.isfinite(value):
+                num.add_binned(value)
 
 
 def pick_samples(stats: ExportStats, per_bin: int = 6) -> dict[str, list[dict[str, Any]]]:

@@ -42,14 +42,14 @@ h2 small { color:var(--faint); font-weight:normal; font-size:13px; }
        padding:10px 12px; margin-bottom:12px; }
 .bin h3 { font-size:14px; margin:0 0 8px; }
 .samples { display:flex; flex-wrap:wrap; gap:12px; }
-figure.sample { margin:0; width:364px; }
+figure.sample { margin:0; width:388px; }
 figure.sample .pair { display:flex; gap:4px; }
-figure.sample img { display:block; width:178px; height:auto; border-radius:4px;
+figure.sample img { display:block; width:192px; height:auto; border-radius:4px;
                     background:#ddd; }
 figure.sample img:hover { outline:2px solid var(--accent); }
 figcaption { font-size:12px; color:var(--faint); margin-top:3px; }
 figcaption b { color:var(--ink); font-weight:600; }
-.error { color:var(--warn); font-size:12px; width:364px; }
+.error { color:var(--warn); font-size:12px; width:388px; }
 .tables { display:grid; grid-template-columns:repeat(auto-fill,minmax(390px,1fr)); gap:12px; }
 table { border-collapse:collapse; width:100%; background:var(--card); font-size:12.5px; }
 .tablecard { background:var(--card); border:1px solid var(--line); border-radius:8px;
@@ -58,6 +58,13 @@ table { border-collapse:collapse; width:100%; background:var(--card); font-size:
 th, td { text-align:left; padding:3px 6px; border-bottom:1px solid var(--line); }
 td.n, th.n { text-align:right; font-variant-numeric:tabular-nums; }
 td.id { word-break:break-all; }
+.usage-plots { margin-bottom:12px; }
+.constants { display:grid; grid-template-columns:repeat(auto-fill,minmax(240px,1fr)); gap:10px;
+             margin-top:12px; }
+.constants .fact b { color:var(--accent); }
+.fixed { columns:3 260px; column-gap:24px; font-size:12.5px; }
+.fixed div { padding:2px 0; break-inside:avoid; }
+.fixed b { font-weight:600; }
 .reason { background:var(--card); border:1px solid var(--line); border-radius:8px;
           padding:8px 12px; margin-bottom:8px; }
 .reason ul { margin:4px 0 0; padding-left:18px; font-size:12.5px; word-break:break-all; }
@@ -181,7 +188,7 @@ def _usage_table(title: str, key: str, rows: list[tuple[str, int, float]], total
     )
 
 
-def usage(stats: ExportStats, k: int = 20) -> str:
+def usage(stats: ExportStats, plots: str = "", k: int = 20) -> str:
     parts = []
     for name, table in (
         ("occluders", stats.occluders),
@@ -205,7 +212,8 @@ def usage(stats: ExportStats, k: int = 20) -> str:
             )
     if not parts:
         return ""
-    return '<h2 id="usage">Usage</h2><div class="tables">' + "".join(parts) + "</div>"
+    cards = f'<section class="plots usage-plots">{plots}</section>' if plots else ""
+    return f'<h2 id="usage">Usage</h2>{cards}<div class="tables">' + "".join(parts) + "</div>"
 
 
 def failures(stats: ExportStats) -> str:
@@ -283,24 +291,54 @@ def fixed_table(stats: ExportStats) -> str:
     fixed = stats.fixed()
     if not fixed:
         return ""
-    rows = "".join(
-        f'<tr data-key="{_e(k)}"><td>{_e(k)}</td><td>{_e(v)}</td></tr>' for k, v in fixed.items()
+    items = "".join(
+        f'<div data-key="{_e(k)}"><span class="muted">{_e(k)}</span> <b>{_e(v)}</b></div>'
+        for k, v in fixed.items()
     )
     return (
         '<h2 id="fixed">Fixed parameters <small>the same in every sample</small></h2>'
-        f'<div class="tablecard"><table>{rows}</table></div>'
+        f'<div class="tablecard fixed">{items}</div>'
     )
 
 
-def page(stats: ExportStats, plots: list[tuple[str, str]], thumbs: dict[str, list[Thumb]]) -> str:
-    """The whole report page. ``plots`` are ``(anchor, inline svg)`` pairs."""
+def _cards(plots: list[tuple[str, str, str]], section: str) -> str:
+    return "".join(
+        f'<div class="plot" id="{_e(anchor)}">{svg}</div>'
+        for anchor, where, svg in plots
+        if where == section
+    )
+
+
+def _constants(constants: list[tuple[str, str, str]], rows: int) -> str:
+    if not constants:
+        return ""
+    return (
+        '<section class="constants">'
+        + "".join(
+            f'<div class="fact" id="{_e(anchor)}" data-constant="{_e(value)}"><b>{_e(value)}</b>'
+            f"<span>{_e(title)}: the same in all {rows:,} samples</span></div>"
+            for title, value, anchor in constants
+        )
+        + "</section>"
+    )
+
+
+def page(
+    stats: ExportStats,
+    plots: list[tuple[str, str, str]],
+    thumbs: dict[str, list[Thumb]],
+    constants: list[tuple[str, str, str]] | None = None,
+) -> str:
+    """The whole report page. ``plots`` are ``(anchor, section, inline svg)`` triples,
+    ``constants`` ``(title, value, anchor)`` of the named parameters that do not vary."""
     name = stats.job.get("preset") or stats.out.name
     notes = (
         '<div class="notes">' + "<br>".join(_e(n) for n in stats.notes) + "</div>"
         if stats.notes
         else ""
     )
-    cards = "".join(f'<div class="plot" id="{_e(anchor)}">{svg}</div>' for anchor, svg in plots)
+    usage_plots = _cards(plots, "usage")
+    other = _cards(plots, "other")
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -309,8 +347,18 @@ def page(stats: ExportStats, plots: list[tuple[str, str]], thumbs: dict[str, lis
         f"<header><h1>Export report: {_e(name)}</h1>"
         f"<p>{_e(stats.out)}</p></header>"
         f'<section class="facts">{"".join(facts(stats))}</section>{notes}'
-        f'<h2 id="distributions">Distributions</h2><section class="plots">{cards}</section>'
-        f"{samples(thumbs)}{usage(stats)}{failures(stats)}{fixed_table(stats)}"
+        '<h2 id="distributions">Distributions</h2>'
+        f'<section class="plots">{_cards(plots, "main")}</section>'
+        f"{_constants(constants or [], stats.rows)}"
+        f"{samples(thumbs)}"
+        f"{usage(stats, usage_plots)}{failures(stats)}"
+        + (
+            '<h2 id="other">Other parameters that vary</h2>'
+            f'<section class="plots">{other}</section>'
+            if other
+            else ""
+        )
+        + f"{fixed_table(stats)}"
         f"<footer>Made by occlusion-studio {_e(__version__)} (studio report) from "
         "manifest.jsonl, failures.jsonl, job.json and stats.json; the numbers are in "
         '<a href="report/summary.json">report/summary.json</a>.</footer>'

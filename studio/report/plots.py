@@ -75,6 +75,8 @@ class Plot:
     id: str
     title: str
     draw: Callable[[Any], None]
+    section: str = "main"  #: where the page shows it: main, usage or other
+    constant: str | None = None  #: the value, when it is the same in every sample
 
 
 @contextmanager
@@ -318,9 +320,19 @@ def _draw_face_uses(stats: ExportStats) -> Callable[[Any], None]:
     return draw
 
 
+def _constant_of(key: str, stats: ExportStats) -> str | None:
+    num, cat = stats.numbers.get(key), stats.categories.get(key)
+    if num is not None and cat is None and not num.varies:
+        return f"{num.lo:g}"
+    if cat is not None and num is None and len(cat.counts) == 1:
+        return next(iter(cat.counts))
+    return None
+
+
 def build_plots(stats: ExportStats) -> list[Plot]:
-    """Every plot of the report: coverage, scale, rotation, centre, colour transfer,
-    harmonisation, opacity, then the other parameters that vary (by key), then usage."""
+    """Every plot of the report, by section: ``main`` (coverage, scale, rotation, centre,
+    colour transfer, harmonisation, opacity), ``usage``, then ``other`` (every other parameter
+    that varies, by key)."""
     numbers = stats.varying_numbers()
     categories = stats.varying_categories()
     for key in ALWAYS:
@@ -328,25 +340,29 @@ def build_plots(stats: ExportStats) -> list[Plot]:
             numbers.setdefault(key, stats.numbers[key])
         elif key in stats.categories and key not in numbers:
             categories.setdefault(key, stats.categories[key])
-    head: list[Plot] = [
-        Plot("coverage", f"Face coverage ({stats.rows} samples)", _draw_coverage(stats))
-    ]
-    tail: list[Plot] = []
+    main = [Plot("coverage", f"Face coverage ({stats.rows:,} samples)", _draw_coverage(stats))]
+    other: list[Plot] = []
     for key in sorted(set(numbers) | set(categories), key=_rank):
         anchor = "p-" + "".join(c if c.isalnum() else "-" for c in key)
         if key in numbers:
             draw = _draw_number(key, numbers[key], categories.get(key))
         else:
             draw = _draw_category(key, categories[key])
-        geometry = key in ("area_ratio", "rotation")
-        (head if geometry else tail).append(Plot(anchor, _title_of(key), draw))
-    if stats.center.count:
-        head.append(Plot("center", "Occluder centre over the face box", _draw_center(stats)))
+        named = _rank(key)[0] < len(NAMED)
+        section = "main" if named else "other"
+        plot = Plot(anchor, _title_of(key), draw, section, _constant_of(key, stats))
+        (main if named else other).append(plot)
+    if stats.center.count:  # after scale and rotation, as the issue lists them
+        at = 1 + sum(p.id in ("p-area-ratio", "p-rotation") for p in main)
+        main.insert(at, Plot("center", "Occluder centre over the face box", _draw_center(stats)))
+    usage: list[Plot] = []
     if stats.occluders.distinct > 1:
-        tail.append(Plot("occluder-usage", "Occluders: uses and mean coverage", _draw_usage(stats)))
+        title = "Occluders: uses and mean coverage"
+        usage.append(Plot("occluder-usage", title, _draw_usage(stats), "usage"))
     if stats.faces.distinct > 1:
-        tail.append(Plot("face-uses", "Faces: samples per face", _draw_face_uses(stats)))
-    return head + tail
+        title = "Faces: samples per face"
+        usage.append(Plot("face-uses", title, _draw_face_uses(stats), "usage"))
+    return main + usage + other
 
 
 def plot_svg(plot: Plot) -> str:
@@ -361,7 +377,11 @@ def plot_svg(plot: Plot) -> str:
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
-    return text[text.index("<svg") :]
+    text = text[text.index("<svg") :]
+    start, end = text.find("<metadata>"), text.find("</metadata>")
+    if 0 <= start < end:  # matplotlib's RDF block: bulk, nothing a reader sees
+        text = text[:start] + text[end + len("</metadata>") :]
+    return text
 
 
 def sheet_png(plots: list[Plot], heading: str, columns: int = 4) -> bytes:

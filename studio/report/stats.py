@@ -54,11 +54,14 @@ class Numeric:
         self.count += 1
         self.total += x
         self.total_sq += x * x
-        self.lo = min(self.lo, x)
-        self.hi = max(self.hi, x)
-        if self.values is not None:
-            self.values[x] = self.values.get(x, 0) + 1
-            if len(self.values) > MAX_DISTINCT:
+        if x < self.lo:
+            self.lo = x
+        if x > self.hi:
+            self.hi = x
+        values = self.values
+        if values is not None:
+            values[x] = values.get(x, 0) + 1
+            if len(values) > MAX_DISTINCT:
                 self.values = None
 
     @property
