@@ -42,14 +42,14 @@ h2 small { color:var(--faint); font-weight:normal; font-size:13px; }
        padding:10px 12px; margin-bottom:12px; }
 .bin h3 { font-size:14px; margin:0 0 8px; }
 .samples { display:flex; flex-wrap:wrap; gap:12px; }
-figure.sample { margin:0; width:388px; }
+figure.sample { margin:0; width:372px; }
 figure.sample .pair { display:flex; gap:4px; }
-figure.sample img { display:block; width:192px; height:auto; border-radius:4px;
+figure.sample img { display:block; width:184px; height:auto; border-radius:4px;
                     background:#ddd; }
 figure.sample img:hover { outline:2px solid var(--accent); }
 figcaption { font-size:12px; color:var(--faint); margin-top:3px; }
 figcaption b { color:var(--ink); font-weight:600; }
-.error { color:var(--warn); font-size:12px; width:388px; }
+.error { color:var(--warn); font-size:12px; width:372px; }
 .tables { display:grid; grid-template-columns:repeat(auto-fill,minmax(390px,1fr)); gap:12px; }
 table { border-collapse:collapse; width:100%; background:var(--card); font-size:12.5px; }
 .tablecard { background:var(--card); border:1px solid var(--line); border-radius:8px;

@@ -18,7 +18,7 @@ from typing import Any
 
 from studio.core.errors import StudioError
 from studio.report.collect import COVERAGE_EDGES, ExportStats
-from studio.report.stats import Category, Numeric
+from studio.report.stats import Category, Numeric, Usage
 
 INSTALL_HINT = (
     "the report needs matplotlib: pip install 'occlusion-studio[report]' (or pip install "
@@ -274,20 +274,15 @@ def _draw_center(stats: ExportStats) -> Callable[[Any], None]:
     return draw
 
 
-def _draw_usage(stats: ExportStats) -> Callable[[Any], None]:
+def _draw_usage(usage: Usage, noun: str) -> Callable[[Any], None]:
     def draw(ax: Any) -> None:
-        ranked = stats.occluders.ranked()
+        ranked = usage.ranked()
         uses = [n for _, n, _ in ranked]
         mean = [c for _, _, c in ranked]
-        ax.scatter(
-            uses,
-            mean,
-            s=14 if len(ranked) < 500 else 4,
-            color=ACCENT,
-            alpha=0.8 if len(ranked) < 500 else 0.35,
-            linewidths=0,
-        )
-        ax.set_xlabel("uses of the occluder")
+        many = len(ranked) >= 500
+        ax.scatter(uses, mean, s=4 if many else 14, color=ACCENT, alpha=0.35 if many else 0.8,
+                   linewidths=0)  # fmt: skip
+        ax.set_xlabel(f"uses of the {noun}")
         ax.set_ylabel("its mean coverage")
         ax.yaxis.set_major_formatter(_percent())
         ax.margins(0.08)
@@ -356,9 +351,10 @@ def build_plots(stats: ExportStats) -> list[Plot]:
         at = 1 + sum(p.id in ("p-area-ratio", "p-rotation") for p in main)
         main.insert(at, Plot("center", "Occluder centre over the face box", _draw_center(stats)))
     usage: list[Plot] = []
-    if stats.occluders.distinct > 1:
-        title = "Occluders: uses and mean coverage"
-        usage.append(Plot("occluder-usage", title, _draw_usage(stats), "usage"))
+    for noun, table in (("occluder", stats.occluders), ("texture", stats.textures)):
+        if table.distinct > 1:
+            title = f"{noun.capitalize()}s: uses and mean coverage"
+            usage.append(Plot(f"{noun}-usage", title, _draw_usage(table, noun), "usage"))
     if stats.faces.distinct > 1:
         title = "Faces: samples per face"
         usage.append(Plot("face-uses", title, _draw_face_uses(stats), "usage"))

@@ -18,7 +18,7 @@ from studio.core.errors import StudioError
 from studio.core.imageio import read_image, read_mask
 from studio.core.writers import encode_image, write_bytes_atomic
 
-THUMB_SIDE = 192  #: longest side of a thumbnail, pixels
+THUMB_SIDE = 184  #: longest side of a thumbnail, pixels
 THUMB_QUALITY = 85
 
 

@@ -207,7 +207,7 @@ def test_thumbnails_show_lowest_median_highest_coverage(export: Path) -> None:
     thumbs = sorted(p.name for p in (export / "report" / "thumbs").iterdir())
     assert len(thumbs) == 2 * 9  # image and labels of each shown sample, nothing else
     labels = cv2.imread(str(export / "report" / "thumbs" / thumbs[0]))
-    assert labels is not None and max(labels.shape[:2]) <= 192
+    assert labels is not None and max(labels.shape[:2]) <= 184
 
 
 def test_only_the_shown_samples_are_decoded(export: Path, tmp_path: Path, monkeypatch) -> None:
