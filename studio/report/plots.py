@@ -257,7 +257,7 @@ def _draw_center(stats: ExportStats) -> Callable[[Any], None]:
             extent=(xe[0], xe[-1], ye[-1], ye[0]),
             cmap="viridis",
             interpolation="nearest",
-            aspect="equal",
+            aspect="auto",  # the face box is rarely square: fill the card
         )
         ax.add_patch(
             Rectangle((0, 0), 1, 1, fill=False, edgecolor=MARK, linewidth=1.4, linestyle="--")
