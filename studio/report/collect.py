@@ -92,6 +92,11 @@ class ExportStats:
     _skip: dict[str, bool] = field(default_factory=dict)  #: leaves left out, by key
 
     @property
+    def coverage_mean(self) -> float:
+        """Exactly rounded (``math.fsum``): the same whatever the row order."""
+        return math.fsum(self._cov) / self.rows if self.rows else math.nan
+
+    @property
     def coverage_median(self) -> float:
         return float(np.median(np.frombuffer(self._cov, np.float64))) if self.rows else math.nan
 
@@ -122,7 +127,7 @@ class ExportStats:
         """The report's numbers (report/summary.json)."""
         cov = self.coverage.to_json()
         cov["median"] = None if not self.rows else self.coverage_median
-        cov["mean"] = None if not self.rows else math.fsum(self._cov) / self.rows
+        cov["mean"] = None if not self.rows else self.coverage_mean
         cov["histogram"] = {"edges": COVERAGE_EDGES, "counts": self.coverage_counts}
         cov.pop("values", None)
         return {

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from studio import __version__
 from studio.report.collect import ExportStats
+from studio.report.stats import rounded
 from studio.report.thumbs import Thumb
 
 CSS = """
@@ -118,8 +119,8 @@ def facts(stats: ExportStats) -> list[str]:
         _fact(
             "coverage_mean",
             f"mean coverage (median {_pct(stats.coverage_median)})",
-            _pct(stats.coverage.mean if stats.rows else None),
-            stats.coverage.mean if stats.rows else "",
+            _pct(stats.coverage_mean if stats.rows else None),
+            stats.coverage_mean if stats.rows else "",
         ),
         _fact(
             "faces",
@@ -176,7 +177,7 @@ def facts(stats: ExportStats) -> list[str]:
 
 def _usage_table(title: str, key: str, rows: list[tuple[str, int, float]], total: int) -> str:
     body = "".join(
-        f'<tr data-id="{_e(i)}" data-uses="{n}" data-mean="{c!r}">'
+        f'<tr data-id="{_e(i)}" data-uses="{n}" data-mean="{rounded(c)}">'
         f'<td class="id">{_e(i)}</td><td class="n">{n:,}</td>'
         f'<td class="n">{n / max(total, 1) * 100:.1f}%</td><td class="n">{_pct(c)}</td></tr>'
         for i, n, c in rows

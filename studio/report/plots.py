@@ -194,7 +194,7 @@ def _constant(ax: Any, value: str, key: str, count: int) -> None:
     ax.text(
         0.5,
         0.3,
-        f"{key} in all {count:,} samples",
+        f"{key} in all {count:,} samples" if count else key,
         transform=ax.transAxes,
         ha="center",
         va="center",
@@ -228,7 +228,10 @@ def _draw_category(key: str, cat: Category) -> Callable[[Any], None]:
 
 def _draw_coverage(stats: ExportStats) -> Callable[[Any], None]:
     def draw(ax: Any) -> None:
-        top = max(0.1, math.ceil(stats.coverage.hi * 10 - 1e-9) / 10)
+        if not stats.rows:
+            _constant(ax, "–", "no samples written yet", 0)
+            return
+        top = max(0.1, math.ceil(min(stats.coverage.hi, 1.0) * 10 - 1e-9) / 10)
         last = next(k for k, e in enumerate(COVERAGE_EDGES) if e >= top - 1e-12)
         _bars(ax, COVERAGE_EDGES[: last + 1], stats.coverage_counts[:last])
         ax.set_xlim(0, top)

@@ -111,8 +111,8 @@ class Numeric:
             "count": self.count,
             "min": self.lo,
             "max": self.hi,
-            "mean": _round(self.mean),
-            "std": _round(self.std),
+            "mean": rounded(self.mean),
+            "std": rounded(self.std),
         }
         if self.discrete:
             values, counts = self.bars()
@@ -232,7 +232,7 @@ class Usage:
         top, bottom = self.top_bottom(k)
 
         def rows(items: list[tuple[str, int, float]]) -> list[dict[str, Any]]:
-            return [{"id": i, "uses": n, "mean_coverage": _round(c)} for i, n, c in items]
+            return [{"id": i, "uses": n, "mean_coverage": rounded(c)} for i, n, c in items]
 
         counts = sorted(self.uses.values())
         return {
@@ -245,7 +245,7 @@ class Usage:
         }
 
 
-def _round(x: float, digits: int = 6) -> float | None:
+def rounded(x: float, digits: int = 6) -> float | None:
     """``x`` to ``digits`` significant digits (None for NaN): stable across summation order."""
     if math.isnan(x):
         return None

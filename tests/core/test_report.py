@@ -394,3 +394,14 @@ def test_pick_samples_splits_small_exports_in_thirds(tmp_path: Path) -> None:
     assert low == sorted(low) and high == sorted(high, reverse=True) and max(low) < min(high)
     assert not math.isnan(collect(out).coverage_median)
     assert re.fullmatch(r"\d{7}_f", picked["median"][0]["stem"])
+
+
+def test_an_export_without_samples_still_gets_a_report(tmp_path: Path, capsys) -> None:
+    out = _write_manifest(tmp_path / "none", [])
+    failure = {"index": 0, "stem": "0000000_f", "path": "f.jpg", "reason": "no luck"}
+    (out / "failures.jsonl").write_text(json.dumps(failure) + "\n")
+    assert main(["report", str(out)]) == 0
+    summary = _summary(out)
+    assert summary["samples"] == 0 and summary["failures"]["samples"] == 1
+    assert "no stats.json" in capsys.readouterr().err
+    assert "no luck" in (out / "report.html").read_text()

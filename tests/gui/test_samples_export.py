@@ -81,6 +81,25 @@ def test_export_panel_runs_a_job_with_a_snapshot_of_the_preset(window, qtbot, tm
     assert snapshot.sources.occluders == str((tmp_path / "occ").resolve())
 
 
+def test_export_panel_without_matplotlib_asks_for_no_report(window, qtbot, tmp_path):
+    panel = window.export_panel
+    panel.runner.command = [sys.executable, FAKE, "--delay", "0"]
+    open_folders(window, tmp_path)
+    assert panel.job().report  # the report extra is installed here
+    panel.make_report = False  # as without matplotlib
+    assert "--report" not in panel.job().arguments()
+    panel.count.setValue(2)
+    panel.out.setText(str(tmp_path / "out"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "report.html").write_text("an old report")
+    panel.resume.setChecked(True)
+    panel.start()
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30_000)
+    assert "Done: 2 written" in panel.status.text() and "pip install" in panel.status.text()
+    assert panel.opened == []  # an old report is not opened as if it were this job's
+    assert panel.report_button.isEnabled()  # but it can be opened by hand
+
+
 def test_export_panel_cancel_offers_resume(window, qtbot, tmp_path):
     panel = window.export_panel
     panel.runner.command = [sys.executable, FAKE, "--delay", "0.05"]
