@@ -49,7 +49,6 @@ GROUPS = {
     "blend.": "Blending",
     "image_augment.": "Image augmentation",
     "shape.": "RandOcc shape",
-    "len(shape.": "RandOcc shape",
 }
 
 
@@ -108,19 +107,17 @@ def _style() -> Iterator[None]:
 
 
 def _title_of(key: str) -> str:
+    if key.startswith("len(") and key.endswith(")"):  # a list's length (shape points)
+        return _title_of(key[4:-1]) + " (count)"
     for name, title in NAMED:
         if key == name:
             return title
         if name.endswith(".") and key.startswith(name):
-            return f"{title}: {_words(key[len(name) :])}"
+            return f"{title}: {key[len(name) :].replace('_', ' ')}"
     for prefix, title in GROUPS.items():
         if key.startswith(prefix):
-            return f"{title}: {_words(key[len(prefix) :])}"
-    return _words(key)
-
-
-def _words(key: str) -> str:
-    return key.replace("_", " ").replace(")", " (count)").replace("(", "") if key else key
+            return f"{title}: {key[len(prefix) :].replace('_', ' ')}"
+    return key.replace("_", " ")
 
 
 def _rank(key: str) -> tuple[int, str]:
@@ -153,8 +150,11 @@ def _draw_number(key: str, num: Numeric, cat: Category | None) -> Callable[[Any]
     def draw(ax: Any) -> None:
         from matplotlib.ticker import MaxNLocator
 
-        if not num.varies and cat is None:
-            _constant(ax, f"{num.lo:g}", key, num.count)
+        if not num.varies:  # one number, perhaps besides none/true/...: count them all
+            merged = Category()
+            merged.counts.update(cat.counts if cat is not None else {})
+            merged.counts[f"{num.lo:g}"] += num.count
+            _draw_category(key, merged)(ax)
             return
         if num.discrete:
             values, counts = num.bars()

@@ -405,3 +405,29 @@ def test_an_export_without_samples_still_gets_a_report(tmp_path: Path, capsys) -
     assert summary["samples"] == 0 and summary["failures"]["samples"] == 1
     assert "no stats.json" in capsys.readouterr().err
     assert "no luck" in (out / "report.html").read_text()
+
+
+def test_every_plot_draws_mixed_and_constant_parameters(tmp_path: Path) -> None:
+    from studio.report.plots import plot_svg, sheet_png
+
+    rng = random.Random(0)
+    rows = [
+        _row(
+            i,
+            rng,
+            q=None if i % 3 else 90,  # one number or none
+            r=None if i % 2 else rng.random(),  # numbers or none
+            s=0.5,  # always the same
+            flag=bool(i % 2),
+            points=[[0, 0]] * (3 + i % 4),
+        )
+        for i in range(40)
+    ]
+    stats = collect(_write_manifest(tmp_path / "mixed", rows))
+    plots = build_plots(stats)
+    titles = [p.title for p in plots]
+    assert {"q", "r", "flag", "points (count)"} <= set(titles)
+    assert "s" not in titles and stats.fixed()["s"] == "0.5"
+    for plot in plots:
+        assert plot_svg(plot).startswith("<svg")
+    assert sheet_png(plots, "mixed")[:8] == b"\x89PNG\r\n\x1a\n"
