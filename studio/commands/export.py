@@ -16,6 +16,7 @@ from studio.core.export.inputs import POOL_ROLE
 from studio.core.export.job import FAILURES
 from studio.core.preset import Preset, load_preset
 from studio.core.sources import SourceRef, refs_from_preset
+from studio.report import require_matplotlib, write_report
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -77,6 +78,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="bar",
         help="bar: tqdm on stderr; jsonl: one JSON event per line on stdout (for the GUI)",
     )
+    p.add_argument(
+        "--report",
+        action="store_true",
+        help="write DIR/report.html and DIR/report.png when the job ends (see studio report)",
+    )
     p.set_defaults(func=run)
 
 
@@ -132,6 +138,8 @@ def job_sources(preset: Preset, preset_path: Path, args: argparse.Namespace) -> 
 def run(args: argparse.Namespace) -> int:
     if args.verify and not args.resume:
         raise InputError("--verify goes with --resume (studio verify DIR checks a finished job)")
+    if args.report:
+        require_matplotlib()  # now, not after the whole job
     preset_path = Path(args.preset)
     preset = load_preset(preset_path)
     sources = job_sources(preset, preset_path, args)
@@ -160,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
             plan, engine, resume=args.resume, verify=args.verify, cancel=cancel
         )
         for event in events:
+            if args.report and event.event == "done" and not event.cancelled:
+                write_report(plan.out)  # before the "done" line: the GUI then opens it
             if event.event == "start" and event.repaired is not None and event.repaired.changed:
                 _say_repaired(event.repaired)
             reporter(event)
@@ -181,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote no samples to {plan.out}: every sample failed{failures}", file=log)
         return 1
     print(f"wrote {last.written} samples to {plan.out}{failures}", file=log)
+    if args.report:
+        print(f"wrote {plan.out / 'report.html'} and {plan.out / 'report.png'}", file=log)
     return 0
 
 

@@ -31,6 +31,7 @@ from studio.core.preset import Preset, save_preset
 from studio.core.sources.base import read_image
 from studio.gui.canvas import to_qimage
 from studio.gui.export_runner import ExportJob, ExportRunner
+from studio.report import INSTALL_HINT, REPORT_HTML, matplotlib_available
 
 SHEET_TILE = 88
 SHEET_COUNT = 12
@@ -39,7 +40,7 @@ SHEET_COUNT = 12
 def contact_sheet(out: str | Path, count: int = SHEET_COUNT, tile: int = SHEET_TILE):
     """A grid image (RGB array) of the first exported images (masks and labels left out)."""
     root = Path(out)
-    skip = ("mask", "label", "alpha")
+    skip = ("mask", "label", "alpha", "report")
     paths = sorted(
         p
         for p in root.rglob("*")
@@ -79,10 +80,15 @@ class ExportPanel(QWidget):
         snapshot: Callable[[], Preset],
         runner: ExportRunner | None = None,
         parent: QWidget | None = None,
+        open_url: Callable[[QUrl], object] | None = None,
     ) -> None:
         super().__init__(parent)
         self.snapshot = snapshot
         self.runner = runner or ExportRunner(parent=self)
+        #: opens a file in the desktop's browser/file manager (tests record the calls)
+        self.open_url = open_url or QDesktopServices.openUrl
+        self.make_report = matplotlib_available()
+        self.report_requested = False  #: the running (or last) job writes a report
         self._tmp = tempfile.TemporaryDirectory(prefix="studio-export-")
         self.out_dir: str | None = None
         layout = QVBoxLayout(self)
@@ -126,7 +132,13 @@ class ExportPanel(QWidget):
         self.open_button = QPushButton("Open folder")
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self.open_output)
-        for b in (self.start_button, self.cancel_button, self.open_button):
+        self.report_button = QPushButton("Open report")
+        self.report_button.setToolTip(
+            "The export's report: distributions, usage, failures and samples (report.html)"
+        )
+        self.report_button.setEnabled(False)
+        self.report_button.clicked.connect(self.open_report)
+        for b in (self.start_button, self.cancel_button, self.open_button, self.report_button):
             buttons.addWidget(b)
         layout.addLayout(buttons)
         self.bar = QProgressBar()
@@ -172,6 +184,7 @@ class ExportPanel(QWidget):
             self.seed.value(),
             self.workers.value(),
             self.resume.isChecked(),
+            report=self.make_report,
         )
 
     def start(self) -> None:
@@ -190,6 +203,7 @@ class ExportPanel(QWidget):
             self._on_failed(err.line())
             return
         self.out_dir = job.out
+        self.report_requested = job.report
         self.sheet.clear()
         self.bar.setRange(0, job.count)
         self.bar.setValue(0)
@@ -201,6 +215,7 @@ class ExportPanel(QWidget):
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.open_button.setEnabled(not running and self.out_dir is not None)
+        self.report_button.setEnabled(not running and self.report_path() is not None)
 
     def _on_started(self, total: int, out: str) -> None:
         self.bar.setRange(0, max(1, total))
@@ -227,9 +242,14 @@ class ExportPanel(QWidget):
             sheet = contact_sheet(event.get("out", self.out_dir) or self.out_dir)
             if sheet is not None:
                 self.sheet.setPixmap(QPixmap.fromImage(to_qimage(sheet)))
+            report = self.report_path()
+            if report is not None and self.report_requested:
+                self.open_report()  # written by the exporter before its "done" line
+            self.report_button.setEnabled(report is not None)
             self.status.setText(
                 f"Done: {event.get('written', 0)} written, {event.get('failed', 0)} failed → "
                 f"{event.get('out', self.out_dir)}"
+                + ("" if self.make_report else f" (no report: {INSTALL_HINT})")
             )
 
     def _on_failed(self, line: str) -> None:
@@ -238,4 +258,16 @@ class ExportPanel(QWidget):
 
     def open_output(self) -> None:
         if self.out_dir:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(self.out_dir))
+            self.open_url(QUrl.fromLocalFile(self.out_dir))
+
+    def report_path(self) -> Path | None:
+        """The report of the last job, when it exists."""
+        if not self.out_dir:
+            return None
+        path = Path(self.out_dir) / REPORT_HTML
+        return path if path.is_file() else None
+
+    def open_report(self) -> None:
+        path = self.report_path()
+        if path is not None:
+            self.open_url(QUrl.fromLocalFile(str(path.resolve())))

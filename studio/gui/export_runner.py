@@ -26,6 +26,7 @@ class ExportJob:
     seed: int = 0
     workers: int = 1
     resume: bool = False
+    report: bool = False  #: also write DIR/report.html when the job ends
 
     def arguments(self) -> list[str]:
         args = [
@@ -42,6 +43,8 @@ class ExportJob:
             "--progress",
             "jsonl",
         ]
+        if self.report:
+            args.append("--report")
         return [*args, "--resume"] if self.resume else args
 
 

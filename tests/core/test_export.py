@@ -15,6 +15,7 @@ from export_helpers import (
     make_inputs,
     manifest_rows,
     output_files,
+    plan_for,
     write_preset,
 )
 
@@ -31,10 +32,7 @@ from studio.core.export.sheet import write_contact_sheet
 from studio.core.preset import load_preset
 from studio.core.sources import refs_from_preset
 
-
-def _plan(preset_path: Path, out: Path, **kw):
-    preset = load_preset(preset_path)
-    return make_plan(preset, refs_from_preset(preset.sources, preset_path.parent), out, **kw)
+_plan = plan_for
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ p.add_argument("--seed", type=int, default=0)
 p.add_argument("--workers", type=int, default=1)
 p.add_argument("--resume", action="store_true")
 p.add_argument("--progress")
+p.add_argument("--report", action="store_true")  # the stand-in writes no report
 p.add_argument("--delay", type=float, default=0.02)
 args = p.parse_args()
 if not Path(args.preset).is_file():

@@ -33,6 +33,7 @@ def test_job_arguments_follow_the_cli_contract():
         "export", "p.yaml", "--out", "out", "--count", "50", "--seed", "7",
         "--workers", "2", "--progress", "jsonl", "--resume",
     ]  # fmt: skip
+    assert ExportJob("p.yaml", "out", 5, report=True).arguments()[-1] == "--report"
 
 
 def test_export_reports_progress_and_completes(qtbot, tmp_path, preset_file):

@@ -71,12 +71,33 @@ def test_export_panel_runs_a_job_with_a_snapshot_of_the_preset(window, qtbot, tm
     assert "Done: 7 written" in panel.status.text()
     assert panel.bar.value() == panel.bar.maximum()
     assert panel.open_button.isEnabled()
+    # the stand-in writes no report.html: nothing is opened, the button stays off
+    assert panel.opened == [] and not panel.report_button.isEnabled()
     sheet = panel.sheet.pixmap()  # contact sheet of the first images (masks left out)
     assert not sheet.isNull() and sheet.width() > 3 * 88 and sheet.height() > 88 * 2
     snapshot = load_preset(panel.job().preset)
     assert snapshot.color.strength == 0.3  # the exporter gets the edited preset
     assert snapshot.sources.faces == str((tmp_path / "faces").resolve())
     assert snapshot.sources.occluders == str((tmp_path / "occ").resolve())
+
+
+def test_export_panel_without_matplotlib_asks_for_no_report(window, qtbot, tmp_path):
+    panel = window.export_panel
+    panel.runner.command = [sys.executable, FAKE, "--delay", "0"]
+    open_folders(window, tmp_path)
+    assert panel.job().report  # the report extra is installed here
+    panel.make_report = False  # as without matplotlib
+    assert "--report" not in panel.job().arguments()
+    panel.count.setValue(2)
+    panel.out.setText(str(tmp_path / "out"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "report.html").write_text("an old report")
+    panel.resume.setChecked(True)
+    panel.start()
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30_000)
+    assert "Done: 2 written" in panel.status.text() and "pip install" in panel.status.text()
+    assert panel.opened == []  # an old report is not opened as if it were this job's
+    assert panel.report_button.isEnabled()  # but it can be opened by hand
 
 
 def test_export_panel_cancel_offers_resume(window, qtbot, tmp_path):
@@ -123,3 +144,12 @@ def test_export_panel_runs_the_real_exporter(window, qtbot, tmp_path):
     assert job["count"] == 6
     assert job["sources"]["faces"]["path"] == str(tmp_path / "faces")
     assert job["sources"]["occluders"]["layout"] == "rgba"
+    # the exporter wrote the report before its "done" line, and the panel opened it
+    report = out / "report.html"
+    assert report.is_file() and (out / "report.png").is_file()
+    summary = json.loads((out / "report" / "summary.json").read_text())
+    assert summary["samples"] == 4  # written (2 of the 6 failed)
+    assert [u.toLocalFile() for u in panel.opened] == [str(report.resolve())]
+    assert panel.report_button.isEnabled()
+    panel.report_button.click()
+    assert len(panel.opened) == 2

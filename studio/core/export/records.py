@@ -39,31 +39,56 @@ def file_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
-def iter_rows(path: Path, *, strict: bool = True) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, row)`` of a JSON-lines file, streamed. A torn last line (a crash
-    mid-write) is skipped; another line that is not JSON is an error naming the file and the
-    line (or skipped too with ``strict=False``)."""
+def read_rows(
+    path: Path,
+    *,
+    strict: bool = True,
+    notes: list[str] | None = None,
+    end: int | None = None,
+) -> Iterator[tuple[int, int, int, dict[str, Any]]]:
+    """``(line number, start, end byte offset, row)`` of a JSON-lines file, streamed (memory
+    does not grow with the file).
+
+    A last line without its newline is a row cut short by a crash mid-write: it is skipped
+    (with a note in ``notes`` when given). Another line that is not a JSON object is an error
+    naming the file and the line, or skipped with ``strict=False``. Reading stops at byte
+    ``end`` when given.
+    """
     if not path.exists():
         return
     try:
         fh = path.open("rb")
     except OSError as err:
         raise InputError(f"cannot read: {err.strerror or err}", path) from None
+    offset = 0
     with fh:
         for n, raw in enumerate(fh, 1):
+            start, offset = offset, offset + len(raw)
+            if end is not None and offset > end:
+                return
             if not raw.endswith(b"\n"):
-                return  # torn last line
+                if notes is not None and raw.strip():
+                    notes.append(f"{path.name}: line {n} is cut short (a crash while writing?)")
+                return
             if not raw.strip():
                 continue
             try:
                 row = json.loads(raw)
-                if not isinstance(row, dict):
-                    raise ValueError("not an object")
             except (ValueError, UnicodeDecodeError):
                 if strict:
-                    raise InputError(f"line {n} is not a JSON object", path) from None
+                    raise InputError(f"line {n} is not valid JSON", path) from None
                 continue
-            yield n, row
+            if not isinstance(row, dict):
+                if strict:
+                    raise InputError(f"line {n} is not a JSON object", path)
+                continue
+            yield n, start, offset, row
+
+
+def iter_rows(path: Path, *, strict: bool = True) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, row)`` of a JSON-lines file, streamed (see :func:`read_rows`)."""
+    for n, _, _, row in read_rows(path, strict=strict):
+        yield n, row
 
 
 def row_index(row: dict[str, Any], path: Path, n: int) -> int:

@@ -1,0 +1,85 @@
+"""``studio report``: what an export holds, as one page of plots, tables and samples.
+
+``write_report(out)`` reads the export folder ``out`` (streaming its manifest) and writes
+
+- ``out/report.html``: self-contained (inline CSS and SVG plots, no scripts or network);
+- ``out/report.png``: the same plots on one sheet;
+- ``out/report/summary.json``: every number the page shows;
+- ``out/report/thumbs/``: thumbnails of the lowest-, median- and highest-coverage samples.
+
+The statistics (``studio.report.collect``) need only numpy; the plots need matplotlib (the
+``report`` extra), imported when a report is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio.core.writers import write_bytes_atomic, write_json
+from studio.report.collect import ExportStats, collect, pick_samples
+from studio.report.plots import INSTALL_HINT, matplotlib_available, require_matplotlib
+
+REPORT_HTML = "report.html"
+REPORT_PNG = "report.png"
+REPORT_DIR = "report"
+SAMPLES_PER_BIN = 6
+
+__all__ = [
+    "INSTALL_HINT",
+    "REPORT_HTML",
+    "REPORT_PNG",
+    "SAMPLES_PER_BIN",
+    "Report",
+    "collect",
+    "matplotlib_available",
+    "require_matplotlib",
+    "write_report",
+]
+
+
+@dataclass(frozen=True)
+class Report:
+    """What :func:`write_report` wrote, and the statistics it showed."""
+
+    html: Path
+    png: Path
+    summary: Path
+    stats: ExportStats
+
+
+def write_report(out: str | Path, samples_per_bin: int = SAMPLES_PER_BIN) -> Report:
+    """Write the report of the export in ``out``.
+
+    Raises
+    ------
+    StudioError
+        when matplotlib is missing (the line says how to install it), or ``out`` is not a
+        readable export (:class:`~studio.core.errors.InputError` naming the file).
+    """
+    require_matplotlib()
+    from studio.report import html, plots, thumbs
+
+    out = Path(out)
+    stats = collect(out)
+    chosen = thumbs.make_thumbs(out, pick_samples(stats, samples_per_bin), f"{REPORT_DIR}/thumbs")
+    figures = plots.build_plots(stats)
+    svgs = [(p.id, p.section, plots.plot_svg(p)) for p in figures if p.constant is None]
+    constants = [(p.title, p.constant, p.id) for p in figures if p.constant is not None]
+    page = html.page(stats, svgs, chosen, constants)
+    summary = stats.to_json()
+    summary["shown_samples"] = {
+        name: [t.row["stem"] for t in items] for name, items in chosen.items()
+    }
+    summary["plots"] = [p.title for p in figures if p.constant is None]
+    summary["constants"] = {p.title: p.constant for p in figures if p.constant is not None}
+    name = stats.job.get("preset") or out.name
+    heading = (
+        f"Export report: {name} · {stats.rows:,} samples · "
+        f"{stats.failures.samples:,} failed · seed {stats.job.get('seed', '?')}"
+    )
+    report = Report(out / REPORT_HTML, out / REPORT_PNG, out / REPORT_DIR / "summary.json", stats)
+    write_json(report.summary, summary)
+    write_bytes_atomic(report.png, plots.sheet_png(figures, heading))
+    write_bytes_atomic(report.html, page.encode("utf-8"))
+    return report

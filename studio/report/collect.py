@@ -1,0 +1,370 @@
+"""Read an export folder into :class:`ExportStats`, streaming: manifest.jsonl is read row by
+row (twice: ranges, then bins), so memory holds counters and a few arrays, never the rows.
+
+Pure: no plotting, no image decoding (``pick_samples`` re-reads only the chosen rows).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio.core.errors import InputError
+from studio.core.export.records import FAILURES, JOB, MANIFEST, STATS, read_rows
+from studio.report.stats import Category, Heat2D, Numeric, Usage, bin_index, uniform_edges
+
+REQUIRED = {"index": int, "stem": str, "coverage": (int, float), "params": dict, "files": dict}
+COVERAGE_EDGES = uniform_edges(0.0, 1.0, 50)  #: coverage bins: 2 % wide
+#: params leaves left out of the generic histograms: ids (usage tables), the centre (heat map;
+#: center_px is the same point in pixels) and per-sample random seeds.
+SKIPPED_LEAVES = ("face_id", "occluder_id", "texture_id", "center_rel", "center_px")
+SHAPE_PREFIX = "shape:"  #: RandOcc occluder ids: one random shape per sample, not an input
+FILES_PER_REASON = 20  #: failed files listed per reason
+
+
+@dataclass
+class Failures:
+    """failures.jsonl grouped by reason."""
+
+    samples: int = 0  #: rows with an index: samples that could not be made
+    inputs: int = 0  #: rows without: unusable inputs (the sample used another one)
+    reasons: Counter[str] = field(default_factory=Counter)
+    files: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, row: dict[str, Any]) -> None:
+        reason = str(row["reason"])
+        if row.get("index") is None:
+            self.inputs += 1
+        else:
+            self.samples += 1
+        self.reasons[reason] += 1
+        listed = self.files.setdefault(reason, [])
+        if len(listed) < FILES_PER_REASON:
+            listed.append({"path": str(row["path"]), "index": row.get("index")})
+
+    def grouped(self) -> list[tuple[str, int, list[dict[str, Any]]]]:
+        """(reason, count, first files), most frequent first."""
+        items = sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [(r, n, sorted(self.files[r], key=_failure_key)) for r, n in items]
+
+
+def _failure_key(row: dict[str, Any]) -> tuple[bool, int, str]:
+    return (row["index"] is None, row["index"] or 0, row["path"])
+
+
+@dataclass
+class ExportStats:
+    """Everything the report shows, gathered from one export folder."""
+
+    out: Path
+    rows: int = 0
+    coverage: Numeric = field(default_factory=Numeric)
+    coverage_counts: list[int] = field(default_factory=lambda: [0] * (len(COVERAGE_EDGES) - 1))
+    numbers: dict[str, Numeric] = field(default_factory=dict)
+    categories: dict[str, Category] = field(default_factory=dict)
+    center: Heat2D = field(default_factory=Heat2D)
+    faces: Usage = field(default_factory=Usage)
+    occluders: Usage = field(default_factory=Usage)
+    textures: Usage = field(default_factory=Usage)
+    sizes: Counter[str] = field(default_factory=Counter)
+    attempts: Counter[int] = field(default_factory=Counter)
+    failures: Failures = field(default_factory=Failures)
+    job: dict[str, Any] = field(default_factory=dict)
+    run: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    # one entry per row, in manifest order: for the median and the thumbnails
+    _cov: array = field(default_factory=lambda: array("d"))
+    _index: array = field(default_factory=lambda: array("q"))
+    _offset: array = field(default_factory=lambda: array("q"))
+    _end: int = 0  #: bytes of the manifest read (rows appended later are left out)
+    _skip: dict[str, bool] = field(default_factory=dict)  #: leaves left out, by key
+
+    @property
+    def coverage_mean(self) -> float:
+        """Exactly rounded (``math.fsum``): the same whatever the row order."""
+        return math.fsum(self._cov) / self.rows if self.rows else math.nan
+
+    @property
+    def coverage_median(self) -> float:
+        return float(np.median(np.frombuffer(self._cov, np.float64))) if self.rows else math.nan
+
+    def order_by_coverage(self) -> np.ndarray:
+        """Manifest positions sorted by (coverage, sample index): order-independent."""
+        cov = np.frombuffer(self._cov, np.float64)
+        index = np.frombuffer(self._index, np.int64)
+        return np.lexsort((index, cov))
+
+    def varying_numbers(self) -> dict[str, Numeric]:
+        return {k: v for k, v in self.numbers.items() if v.varies}
+
+    def varying_categories(self) -> dict[str, Category]:
+        return {k: v for k, v in self.categories.items() if len(v.counts) > 1 or k in self.numbers}
+
+    def fixed(self) -> dict[str, str]:
+        """Parameters with a single value over the whole export, as shown text."""
+        out: dict[str, str] = {}
+        for key, num in self.numbers.items():
+            if not num.varies and key not in self.categories:
+                out[key] = f"{num.lo:g}"
+        for key, cat in self.categories.items():
+            if len(cat.counts) == 1 and key not in self.numbers:
+                out[key] = next(iter(cat.counts))
+        return dict(sorted(out.items()))
+
+    def to_json(self) -> dict[str, Any]:
+        """The report's numbers (report/summary.json)."""
+        cov = self.coverage.to_json()
+        cov["median"] = None if not self.rows else self.coverage_median
+        cov["mean"] = None if not self.rows else self.coverage_mean
+        cov["histogram"] = {"edges": COVERAGE_EDGES, "counts": self.coverage_counts}
+        cov.pop("values", None)
+        return {
+            "out": str(self.out),
+            "samples": self.rows,
+            "coverage": cov,
+            "params": {k: v.to_json() for k, v in sorted(self.numbers.items())},
+            "categories": {k: dict(v.ordered()) for k, v in sorted(self.categories.items())},
+            "fixed": self.fixed(),
+            "center": self.center.to_json(),
+            "faces": self.faces.to_json(),
+            "occluders": self.occluders.to_json(),
+            "textures": self.textures.to_json(),
+            "sizes": dict(sorted(self.sizes.items())),
+            "attempts": {str(k): n for k, n in sorted(self.attempts.items())},
+            "failures": {
+                "samples": self.failures.samples,
+                "inputs": self.failures.inputs,
+                "reasons": [
+                    {"reason": r, "count": n, "files": files}
+                    for r, n, files in self.failures.grouped()
+                ],
+            },
+            "job": self.job,
+            "run": self.run,
+            "notes": self.notes,
+        }
+
+
+def leaves(data: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Flattened ``(key.path, value)`` pairs of a params dict.
+
+    Short lists of numbers become ``key[i]``; other lists (RandOcc shape points) give their
+    length as ``len(key)``.
+    """
+    out: list[tuple[str, Any]] = []
+    _flatten(data, "", out)
+    return out
+
+
+def _flatten(data: dict[str, Any], prefix: str, out: list[tuple[str, Any]]) -> None:
+    for name, value in data.items():
+        kind = type(value)
+        if kind is dict:
+            _flatten(value, f"{prefix}{name}.", out)
+        elif kind is list or kind is tuple:
+            if len(value) <= 4 and all(type(v) in (int, float) for v in value):
+                out.extend((f"{prefix}{name}[{i}]", v) for i, v in enumerate(value))
+            else:
+                out.append((f"len({prefix}{name})", len(value)))
+        else:
+            out.append((prefix + name, value))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _skipped(key: str) -> bool:
+    base = key.split("[", 1)[0]
+    return base in SKIPPED_LEAVES or base == "seed" or base.endswith(".seed")
+
+
+def _check_row(row: dict[str, Any], number: int, path: Path) -> None:
+    for key, kind in REQUIRED.items():
+        if key not in row:
+            raise InputError(f"line {number}: missing key '{key}'", path)
+        if not isinstance(row[key], kind) or isinstance(row[key], bool):
+            raise InputError(f"line {number}: '{key}' has the wrong type", path)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise InputError(f"cannot read: {err}", path) from None
+    if not isinstance(data, dict):
+        raise InputError("not a JSON object", path)
+    return data
+
+
+def _job_facts(job: dict[str, Any]) -> dict[str, Any]:
+    preset = job.get("preset") if isinstance(job.get("preset"), dict) else {}
+    inputs = job.get("inputs") if isinstance(job.get("inputs"), dict) else {}
+    return {
+        "preset": preset.get("name"),
+        "mode": preset.get("mode"),
+        "seed": job.get("seed"),
+        "count": job.get("count"),
+        "version": job.get("version"),
+        "layout": job.get("layout"),
+        "backend": job.get("backend"),
+        "inputs": {
+            role: item.get("items")
+            for role, item in sorted(inputs.items())
+            if isinstance(item, dict)
+        },
+    }
+
+
+def _run_facts(stats: dict[str, Any]) -> dict[str, Any]:
+    session = stats.get("last_session") if isinstance(stats.get("last_session"), dict) else {}
+    return {
+        "finished": bool(stats),
+        "planned": stats.get("planned"),
+        "written": stats.get("written"),
+        "engine": session.get("engine"),
+        "workers": session.get("workers"),
+        "images_per_s": session.get("images_per_s"),
+        "seconds": session.get("seconds"),
+        "session_samples": session.get("samples"),
+    }
+
+
+def collect(out: str | Path) -> ExportStats:
+    """Gather the statistics of the export in ``out``.
+
+    Raises
+    ------
+    InputError
+        when ``out`` has no manifest.jsonl, or a manifest or failures row is not valid (one
+        line naming the file and the row).
+    """
+    out = Path(out)
+    manifest = out / MANIFEST
+    if not manifest.is_file():
+        raise InputError(f"no {MANIFEST}: not an export folder", out)
+    stats = ExportStats(out)
+    stats.job = _job_facts(_read_json(out / JOB))
+    stats.run = _run_facts(_read_json(out / STATS))
+    for number, start, end, row in read_rows(manifest, notes=stats.notes):
+        _check_row(row, number, manifest)
+        _first_pass(stats, row)
+        stats._offset.append(start)
+        stats._end = end
+    if stats.rows:
+        _second_pass(stats, manifest)
+    failures = out / FAILURES
+    if failures.is_file():
+        for number, _, _, row in read_rows(failures, notes=stats.notes):
+            for key in ("path", "reason"):
+                if key not in row:
+                    raise InputError(f"line {number}: missing key '{key}'", failures)
+            stats.failures.add(row)
+    if not stats.run["finished"]:
+        stats.notes.append(f"no {STATS}: the job has not finished (or was stopped)")
+    return stats
+
+
+def _first_pass(stats: ExportStats, row: dict[str, Any]) -> None:
+    cov = float(row["coverage"])
+    params = row["params"]
+    stats.rows += 1
+    stats.coverage.add(cov)
+    stats.coverage_counts[bin_index(COVERAGE_EDGES, min(max(cov, 0.0), 1.0))] += 1
+    stats._cov.append(cov)
+    stats._index.append(int(row["index"]))
+    face = row.get("face_id", params.get("face_id"))
+    occluder = row.get("occluder_id", params.get("occluder_id"))
+    texture = row.get("texture_id", params.get("texture_id"))
+    if face:
+        stats.faces.add(str(face), cov)
+    if occluder and not str(occluder).startswith(SHAPE_PREFIX):
+        stats.occluders.add(str(occluder), cov)
+    if texture:
+        stats.textures.add(str(texture), cov)
+    size = row.get("size")
+    if isinstance(size, list) and len(size) == 2:
+        stats.sizes[f"{size[0]}x{size[1]}"] += 1
+    if isinstance(row.get("attempts"), int):
+        stats.attempts[row["attempts"]] += 1
+    center = params.get("center_rel")
+    if isinstance(center, list) and len(center) == 2 and all(map(_is_number, center)):
+        stats.center.add(float(center[0]), float(center[1]))
+    numbers, categories, skip = stats.numbers, stats.categories, stats._skip
+    for key, value in leaves(params):
+        skipped = skip.get(key)
+        if skipped is None:
+            skipped = skip[key] = _skipped(key)
+        if skipped:
+            continue
+        kind = type(value)
+        if kind is float or kind is int:
+            if kind is float and not math.isfinite(value):
+                continue
+            num = numbers.get(key)
+            if num is None:
+                num = numbers[key] = Numeric()
+            num.add(value)
+        else:
+            cat = categories.get(key)
+            if cat is None:
+                cat = categories[key] = Category()
+            cat.add(value)
+
+
+def _second_pass(stats: ExportStats, manifest: Path) -> None:
+    """Bin the numbers whose range the first pass found, and the centres."""
+    streamed = {k: n for k, n in stats.numbers.items() if n.needs_pass}
+    for num in stats.numbers.values():
+        if num.varies and not num.discrete:
+            num.start_bins()
+    stats.center.start_bins()
+    for _, _, _, row in read_rows(manifest, end=stats._end):
+        params = row["params"]
+        center = params.get("center_rel")
+        if isinstance(center, list) and len(center) == 2 and all(map(_is_number, center)):
+            stats.center.add_binned(float(center[0]), float(center[1]))
+        if not streamed:
+            continue
+        for key, value in leaves(params):
+            num = streamed.get(key)
+            if num is not None and type(value) in (int, float) and math.isfinite(value):
+                num.add_binned(value)
+
+
+def pick_samples(stats: ExportStats, per_bin: int = 6) -> dict[str, list[dict[str, Any]]]:
+    """Manifest rows of the lowest-, median- and highest-coverage samples.
+
+    With fewer than ``3 * per_bin`` rows, the rows sorted by coverage are split in thirds.
+    Only the chosen rows are read again (by their byte offset).
+    """
+    order = stats.order_by_coverage()
+    n = len(order)
+    if n == 0 or per_bin <= 0:
+        return {"lowest": [], "median": [], "highest": []}
+    if n <= 3 * per_bin:
+        low, mid, high = (list(part) for part in np.array_split(order, 3))
+    else:
+        start = n // 2 - per_bin // 2
+        low = list(order[:per_bin])
+        mid = list(order[start : start + per_bin])
+        high = list(order[-per_bin:])
+    high.reverse()
+    chosen: dict[str, list[dict[str, Any]]] = {}
+    with open(stats.out / MANIFEST, "rb") as fh:
+        for name, positions in (("lowest", low), ("median", mid), ("highest", high)):
+            rows = []
+            for pos in positions:
+                fh.seek(stats._offset[int(pos)])
+                rows.append(json.loads(fh.readline()))
+            chosen[name] = rows
+    return chosen

@@ -1,0 +1,89 @@
+"""Thumbnails of the few samples the report shows: the image, and its labels overlaid.
+
+Only the chosen samples are decoded (through the project's one image reader).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from studio.core.contact_sheet import overlay
+from studio.core.errors import StudioError
+from studio.core.imageio import read_image, read_mask
+from studio.core.writers import encode_image, write_bytes_atomic
+
+THUMB_SIDE = 184  #: longest side of a thumbnail, pixels
+THUMB_QUALITY = 85
+
+
+@dataclass(frozen=True)
+class Thumb:
+    """One shown sample: its manifest row and its thumbnails (paths relative to the export
+    folder), or why they could not be made."""
+
+    row: dict[str, Any]
+    image: str | None = None
+    labels: str | None = None
+    error: str | None = None
+
+
+def _fit(image: np.ndarray, side: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    f = min(1.0, side / max(h, w))
+    if f == 1.0:
+        return image
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _labels_view(out: Path, row: dict[str, Any], image: np.ndarray) -> np.ndarray:
+    """The image with the visible face tinted green and the occluder red."""
+    files = row["files"]
+    shape = image.shape[:2]
+    face = read_mask(out / files["mask"], shape=shape)
+    if "occlusion_mask" in files:
+        occluded = read_mask(out / files["occlusion_mask"], shape=shape)
+    else:
+        occluded = np.zeros(shape, bool)
+    return overlay(image, face, occluded)
+
+
+def make_thumbs(
+    out: Path, picked: dict[str, list[dict[str, Any]]], folder: str = "report/thumbs"
+) -> dict[str, list[Thumb]]:
+    """Write ``<index>.jpg`` and ``<index>.labels.jpg`` under ``out/folder`` for each picked
+    row; thumbnails of earlier reports that are not shown any more are removed."""
+    target = out / folder
+    made: dict[str, list[Thumb]] = {}
+    keep: set[str] = set()
+    for name, rows in picked.items():
+        thumbs = []
+        for row in rows:
+            base = f"{int(row['index']):07d}"
+            try:
+                image = read_image(out / row["files"]["image"])
+                labels = _labels_view(out, row, image)
+                paths = {}
+                for kind, picture, suffix in (("image", image, ""), ("labels", labels, ".labels")):
+                    rel = f"{folder}/{base}{suffix}.jpg"
+                    data = encode_image(_fit(picture, THUMB_SIDE), "jpg", THUMB_QUALITY)
+                    write_bytes_atomic(out / rel, data)
+                    keep.add(Path(rel).name)
+                    paths[kind] = rel
+                thumbs.append(Thumb(row, paths["image"], paths["labels"]))
+            except (StudioError, KeyError) as err:
+                reason = err.line() if isinstance(err, StudioError) else f"no {err} file"
+                thumbs.append(Thumb(row, error=reason))
+        made[name] = thumbs
+    if target.is_dir():
+        for stale in target.glob("*.jpg"):
+            if stale.name not in keep:
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+    return made
