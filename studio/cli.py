@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "facemask",
     "inspect",
     "validate",
+    "presets",
     "export",
     "verify",
     "sheet",

@@ -11,10 +11,11 @@ import numpy as np
 
 from studio.bench.common import BenchRow, time_call
 from studio.core import imageio
+from studio.core.paths import samples
 from studio.core.sources import open_source
 from studio.core.writers import encode_image
 
-SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples" / "faces"
+SAMPLES = samples().faces.parent
 
 
 def _make_tree(root: Path, count: int) -> None:

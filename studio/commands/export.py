@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from studio.core import paths
 from studio.core.errors import InputError
 from studio.core.export import ExportEvent, export_events, make_engine, make_plan
 from studio.core.export.inputs import POOL_ROLE
@@ -28,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "worker count, engine or resumes. Exit 0 when the job finished (unusable inputs are "
         "listed in failures.jsonl), 2 when it could not run, 130 when stopped (resumable).",
     )
-    p.add_argument("preset", help="preset YAML file")
+    p.add_argument("preset", help="preset YAML file, or a shipped preset's name (studio presets)")
     p.add_argument("--out", required=True, help="output folder (new/empty, or the job to resume)")
     p.add_argument("--count", type=int, help="number of samples (default: faces x count_per_face)")
     p.add_argument("--seed", type=int, help="job seed (default: the preset's output.seed)")
@@ -140,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--verify goes with --resume (studio verify DIR checks a finished job)")
     if args.report:
         require_matplotlib()  # now, not after the whole job
-    preset_path = Path(args.preset)
+    preset_path = paths.preset_path(args.preset)
     preset = load_preset(preset_path)
     sources = job_sources(preset, preset_path, args)
     plan = make_plan(

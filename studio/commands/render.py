@@ -9,6 +9,7 @@ import numpy as np
 
 from studio.core.backend import get_backend
 from studio.core.errors import InputError
+from studio.core.paths import preset_path
 from studio.core.preset import Preset, load_preset
 from studio.core.render import RenderCache, render
 from studio.core.sample import sample
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise InputError(f"--seed must be 0 or more, got {args.seed}")
     get_backend(args.backend)  # an unusable --backend fails before any work
-    preset = load_preset(args.preset) if args.preset else Preset()
+    preset = load_preset(preset_path(args.preset)) if args.preset else Preset()
     face = face_from_files(args.face, args.face_mask)
     if preset.mode == "natocc":
         if not args.occluder:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from studio.core.errors import InputError
+from studio.core.paths import preset_path
 from studio.core.preset import load_preset, preset_json_schema
 from studio.core.writers import write_bytes_atomic
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
     if not args.preset:
         raise InputError("give a preset file to validate, or --schema")
-    preset = load_preset(args.preset)
+    preset = load_preset(preset_path(args.preset))
     print(
         f"{args.preset}: ok ({preset.mode}, name {preset.name!r}, schema {preset.schema_version})"
     )

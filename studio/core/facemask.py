@@ -1,9 +1,10 @@
 """Automatic face (skin) masks: face detection, 468 face landmarks, landmark hull.
 
 Models: MediaPipe's BlazeFace short-range detector and face-mesh landmark model (Apache-2.0,
-taken unchanged from the ``mediapipe`` 0.10.14 wheel; see resources/LICENSES.md), stored in
-resources/models and run with OpenCV's DNN module (``cv2.dnn.readNetFromTFLite``), so no extra
-runtime is needed. Outputs match the TensorFlow Lite runtime to 1e-4.
+taken unchanged from the ``mediapipe`` 0.10.14 wheel; see studio/resources/LICENSES.md),
+stored in studio/resources/models and run with OpenCV's DNN module
+(``cv2.dnn.readNetFromTFLite``), so no extra runtime is needed. Outputs match the TensorFlow
+Lite runtime to 1e-4.
 
 The mask is the face-oval polygon of the landmarks with the forehead extended upwards; the
 extension keeps only pixels whose colour is close to the face's own skin, which leaves most
@@ -21,10 +22,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from studio.core import paths
 from studio.core.errors import InputError
 
 #: Where the .tflite models live (``STUDIO_MODELS_DIR`` overrides it).
-MODELS_DIR = Path(__file__).resolve().parents[2] / "resources" / "models"
+MODELS_DIR = paths.models_dir()
 DETECTOR_FILE = "face_detection_short_range.tflite"
 LANDMARK_FILE = "face_landmark.tflite"
 
@@ -113,7 +115,7 @@ class FaceMasker:
         for path in paths:
             if not path.is_file():
                 raise InputError(
-                    "face-mask model not found (it ships in resources/models of the checkout; "
+                    "face-mask model not found (it ships in studio/resources/models; "
                     "STUDIO_MODELS_DIR points elsewhere)",
                     path,
                 )

@@ -1,20 +1,48 @@
-"""Where bundled resources live, and the layout of the bundled samples."""
+"""Where bundled resources live (inside the package, so an installed wheel has them), the
+layout of the bundled samples, and the shipped presets by name."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from studio.core.errors import InputError
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def resources_dir() -> Path:
-    """The bundled ``resources/`` folder (samples, models, licences)."""
-    return REPO_ROOT / "resources"
+    """The bundled ``studio/resources/`` folder (samples, models, licences)."""
+    return PACKAGE_DIR / "resources"
 
 
 def presets_dir() -> Path:
-    return REPO_ROOT / "presets"
+    """The shipped presets (``studio/presets/``; ``presets/`` in a checkout links to it)."""
+    return PACKAGE_DIR / "presets"
+
+
+def shipped_presets() -> dict[str, Path]:
+    """The shipped presets by name (file stem), sorted."""
+    return {p.stem: p for p in sorted(presets_dir().glob("*.yaml"))}
+
+
+def preset_path(name_or_path: str | Path) -> Path:
+    """A preset file: the path itself when it exists (or looks like a path), else the
+    shipped preset of that name (``natocc-hands``).
+
+    Raises
+    ------
+    InputError
+        for a name that is neither a file nor a shipped preset (the names are listed).
+    """
+    path = Path(name_or_path).expanduser()
+    if path.exists() or path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+        return path
+    shipped = shipped_presets()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    names = ", ".join(shipped)
+    raise InputError(f"no such preset file, nor a shipped preset (those are: {names})", path)
 
 
 @dataclass(frozen=True)
@@ -43,3 +71,8 @@ class SampleFolders:
 def samples(root: Path | None = None) -> SampleFolders:
     """The bundled samples (or a tree of the same layout under ``root``)."""
     return SampleFolders(resources_dir() / "samples" if root is None else Path(root))
+
+
+def models_dir() -> Path:
+    """The automatic face mask's model files."""
+    return resources_dir() / "models"

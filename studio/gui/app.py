@@ -13,7 +13,7 @@ FIRST_FRAME_TIMEOUT_MS = 60_000
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="main.py", description="Open Occlusion Studio.")
-    p.add_argument("--preset", help="preset YAML to open")
+    p.add_argument("--preset", help="preset YAML to open, or a shipped preset's name")
     p.add_argument("--face", help="face id (file name in the face folder) to show first")
     p.add_argument("--occluder", help="occluder id to show first")
     p.add_argument("--screenshot", metavar="OUT.png", help="save a grab of the window and exit")
@@ -63,7 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("Occlusion Studio")
     app.setOrganizationName("OcclusionStudio")
     apply_style(app)
-    window = MainWindow(preset_path=args.preset)
+    from studio.core.errors import StudioError
+    from studio.core.paths import preset_path
+
+    try:
+        preset = preset_path(args.preset) if args.preset else None
+    except StudioError as err:
+        print(f"studio: error: {err.line()}", file=sys.stderr)
+        return 2
+    window = MainWindow(preset_path=preset)
     if window.messages and args.preset:
         print(f"studio: error: {window.messages[-1]}", file=sys.stderr)
     if args.face:

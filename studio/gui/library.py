@@ -1,6 +1,6 @@
 """What the studio works on: the face, occluder and texture sources (no Qt here).
 
-The bundled samples (``resources/samples``, layout in :mod:`studio.core.paths`) are used when
+The bundled samples (``studio/resources/samples``, layout in :mod:`studio.core.paths`) are used when
 present; otherwise procedural faces and occluders from :mod:`studio.core.synthetic`, so the
 studio always opens with something to work on.
 """

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import StudioError
 from studio.core.inputs import Face, Occluder, Texture
-from studio.core.paths import presets_dir, resources_dir
+from studio.core.paths import shipped_presets
 from studio.core.sources import ROLES, SourceRef
 from studio.gui import parameters as P
 from studio.gui.browsers import Browser
@@ -35,17 +35,10 @@ from studio.gui.presets_io import export_snapshot
 from studio.gui.preview import PreviewController, PreviewFrame
 from studio.gui.samples import Sample, SampleGrid
 
-DEMO_PRESETS = (
-    presets_dir() / "demo.yaml",
-    resources_dir() / "presets" / "demo.yaml",
-)
-
 
 def default_preset_path() -> Path | None:
-    for path in DEMO_PRESETS:
-        if path.is_file():
-            return path
-    return None
+    """The shipped demo preset, which the studio opens on."""
+    return shipped_presets().get("demo")
 
 
 class MainWindow(PresetFileActions, QMainWindow):

@@ -14,10 +14,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from studio.core.paths import samples
 from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
 
 SIDE = 128  #: face photos are SIDE x SIDE (1024 in the real data sets)
-SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
+SAMPLES = samples().root
 
 
 def _write(path: Path, rgb: np.ndarray) -> None:

@@ -29,6 +29,7 @@ from studio.core.export import (
     run_export,
 )
 from studio.core.export.sheet import write_contact_sheet
+from studio.core.paths import shipped_presets
 from studio.core.preset import load_preset
 from studio.core.sources import refs_from_preset
 
@@ -278,7 +279,7 @@ def test_cli_export_exit_codes(inputs: Path, tmp_path: Path, capsys: pytest.Capt
 
 def test_demo_preset_runs_on_the_bundled_samples(tmp_path: Path) -> None:
     """The shipped demo.yaml exports from resources/samples without a single failure."""
-    demo = Path(__file__).parents[2] / "presets" / "demo.yaml"
+    demo = shipped_presets()["demo"]
     out = tmp_path / "out"
     args = [
         "export",

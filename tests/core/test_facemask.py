@@ -10,8 +10,9 @@ import pytest
 
 from studio.core import facemask, imageio
 from studio.core.errors import InputError
+from studio.core.paths import samples
 
-SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples" / "faces"
+SAMPLES = samples().faces.parent
 FACES = sorted(p.stem for p in (SAMPLES / "images").glob("*.jpg"))
 
 

@@ -14,10 +14,11 @@ from badcorpus import build_corpus, png_bytes
 from studio.cli import main
 from studio.core import facemask, imageio
 from studio.core.errors import InputError
+from studio.core.paths import samples
 from studio.core.sources import open_source
 from studio.core.sources.automask import AutoMaskFaceSource, cache_dir
 
-RES = Path(__file__).resolve().parents[2] / "resources" / "samples"
+RES = samples().root
 HOPPER = RES / "faces" / "images" / "grace_hopper.jpg"
 
 

@@ -25,10 +25,11 @@ from export_helpers import (
 
 from studio.cli import main
 from studio.core.errors import InputError
+from studio.core.paths import presets_dir
 from studio.core.sources import open_source, recognise, refs_for_path
 
 REPO = Path(__file__).resolve().parents[2]
-PRESETS = REPO / "presets"
+PRESETS = presets_dir()
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import pytest
 from studio.cli import main
 from studio.core import preset as preset_mod
 from studio.core.errors import InputError
+from studio.core.paths import shipped_presets
 from studio.core.preset import (
     Preset,
     load_preset,
@@ -19,7 +20,7 @@ from studio.core.preset import (
 )
 from studio.core.sources import refs_from_preset
 
-PRESETS = sorted((Path(__file__).parents[2] / "presets").glob("*.yaml"))
+PRESETS = sorted(shipped_presets().values())
 
 
 def test_shipped_presets_exist_and_validate() -> None:

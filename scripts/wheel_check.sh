@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds the wheel, installs it (base install, no extras) into a fresh venv outside the
+# repository, and runs the studio from an empty folder: the shipped presets by name, the demo,
+# the automatic face mask and an export of a shipped preset on a miniature of the reference
+# generator's dataset/ folder. `make test` runs it; it needs the package registry for the
+# dependencies (pip's cache makes later runs fast).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+py=${1:-python3}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$py" -m pip wheel -q --no-deps -w "$work/dist" "$here" 2>&1 | grep -v -e '^WARNING' -e 'Location' || true
+"$py" -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install -q --disable-pip-version-check "$work"/dist/*.whl \
+  2>&1 | grep -v -e '^WARNING' -e 'Location' || true
+cd "$work"
+vpy="$work/venv/bin/python"
+studio="$work/venv/bin/studio"
+where=$("$vpy" -c "import studio; print(studio.__file__)")
+case "$where" in "$work"/venv/*) ;; *) echo "wheel check: studio imported from $where"; exit 1 ;; esac
+
+"$studio" --version
+"$studio" presets
+"$studio" demo --out demo >/dev/null
+test -s demo/contact_sheet.png
+sample=$("$vpy" -c "from studio.core.paths import samples; print(samples().faces / 'grace_hopper.jpg')")
+"$studio" facemask "$sample" --out mask.png
+test -s mask.png
+# the reference dataset/ organisation, made from the installed samples
+"$vpy" - <<'PY'
+from pathlib import Path
+import cv2
+from studio.core.paths import samples
+from studio.core.sources import open_source
+
+data = Path("dataset")
+faces = open_source(samples().faces.parent, "faces")
+for item in faces.ids():
+    face = faces.load(item)
+    stem = Path(item).stem
+    (data / "CelebAMask-HQ-WO-Train_img").mkdir(parents=True, exist_ok=True)
+    (data / "CelebAMask-HQ-WO-Train_mask").mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(data / "CelebAMask-HQ-WO-Train_img" / f"{stem}.jpg"), face.image[:, :, ::-1])
+    cv2.imwrite(str(data / "CelebAMask-HQ-WO-Train_mask" / f"{stem}.png"), face.mask.astype("uint8") * 255)
+occluders = open_source(samples().occluders, "occluders")
+for item in occluders.ids():
+    occ = occluders.load(item)
+    stem = Path(item).stem
+    (data / "11k-hands_img").mkdir(parents=True, exist_ok=True)
+    (data / "11k-hands_mask").mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(data / "11k-hands_img" / f"{stem}.jpg"), occ.image[:, :, ::-1])
+    cv2.imwrite(str(data / "11k-hands_mask" / f"{stem}.png"), occ.alpha)
+PY
+"$studio" export natocc-hands --data dataset --out hands --count 4 --workers 2 --progress none
+"$studio" verify hands
+echo "wheel check: ok (installed $(basename "$work"/dist/*.whl) and ran it from an empty folder)"
