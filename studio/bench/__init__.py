@@ -3,3 +3,5 @@
 run; absolute figures depend on the machine (reported with it)."""
 
 SUITES: tuple[str, ...] = ("engine", "inputs", "export", "gui", "gpu")
+#: suites that measure the backend they are given (the others measure the CPU only)
+BACKEND_SUITES: tuple[str, ...] = ("gpu",)

@@ -6,8 +6,10 @@ import argparse
 import importlib
 import json
 
-from studio.bench import SUITES
+from studio.bench import BACKEND_SUITES, SUITES
 from studio.bench.common import BenchRow, machine
+from studio.core.backend import get_backend
+from studio.core.errors import BackendError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--quick", action="store_true", help="fewer repetitions")
     p.add_argument("--suite", action="append", choices=SUITES, help="only these suites")
-    p.add_argument("--backend", default="cpu", choices=["cpu", "cuda", "auto"])
+    p.add_argument(
+        "--backend",
+        default="cpu",
+        choices=["cpu", "cuda", "auto"],
+        help="cuda: run the suites that measure the CUDA backend (refused without a usable GPU)",
+    )
     p.set_defaults(func=run)
 
 
@@ -42,10 +49,19 @@ def _format(rows: list[BenchRow]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # --backend cuda measures CUDA or refuses: never the CPU under a CUDA label
+    backend = "cpu" if args.backend == "cpu" else get_backend(args.backend).name
+    suites = args.suite or (SUITES if backend == "cpu" else BACKEND_SUITES)
+    cpu_only = [name for name in suites if name not in BACKEND_SUITES]
+    if backend != "cpu" and cpu_only:
+        raise BackendError(
+            f"suite {', '.join(cpu_only)} measures the CPU only: leave out --backend "
+            f"{args.backend}, or run --suite {' --suite '.join(BACKEND_SUITES)}"
+        )
     rows: list[BenchRow] = []
-    for name in args.suite or SUITES:
+    for name in suites:
         module = importlib.import_module(f"studio.bench.{name}")
-        rows += module.run(quick=args.quick, backend=args.backend)
+        rows += module.run(quick=args.quick, backend=backend)
     info = machine()
     if args.json:
         print(json.dumps({"machine": info, "rows": [r.to_dict() for r in rows]}, indent=2))

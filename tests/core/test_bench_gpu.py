@@ -35,3 +35,19 @@ def test_dataloader_rows_are_measured_on_cpu(monkeypatch):
     assert [r.unit for r in rows] == ["samples/s", "samples/s", "x slower"]
     assert all(r.value > 0 and math.isfinite(r.value) for r in rows)
     assert rows[2].value == pytest.approx(rows[0].value / rows[1].value)
+
+
+def test_bench_backend_cuda_measures_cuda_or_refuses(capsys, monkeypatch) -> None:
+    from studio.cli import main
+    from studio.core import backend as backend_mod
+
+    if backend_mod.cuda_available():
+        pytest.skip("a GPU is here: --backend cuda measures it")
+    assert main(["bench", "--backend", "cuda", "--quick"]) == 2
+    assert "the cuda backend needs CuPy" in capsys.readouterr().err
+    # with a working CUDA backend, CPU-only suites are refused rather than measured
+    monkeypatch.setattr(
+        "studio.commands.bench.get_backend", lambda name: type("B", (), {"name": "cuda"})
+    )
+    assert main(["bench", "--backend", "cuda", "--suite", "engine"]) == 2
+    assert "suite engine measures the CPU only" in capsys.readouterr().err
