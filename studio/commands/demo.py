@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
                 continue
             r = render(face, drawn.item, drawn.params, cache=cache)
             tiles.append(fit_tile(r.image, TILE))
-            tiles.append(fit_tile(overlay(r.image, r.face_mask, r.occlusion_mask), TILE))
+            line = round(max(r.image.shape[:2]) / TILE)  # an outline still visible in the tile
+            tiles.append(fit_tile(overlay(r.image, r.face_mask, r.occlusion_mask, line=line), TILE))
     sheet = contact_sheet(tiles, columns=4)
     path = Path(args.out) / "contact_sheet.png"
     write_image(path, sheet)

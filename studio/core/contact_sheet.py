@@ -5,18 +5,28 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-FACE_TINT = np.array([40, 200, 90], np.float32)  # visible face: green
-OCCLUDER_TINT = np.array([230, 50, 60], np.float32)  # occluder: red
+FACE_EDGE = (40, 255, 40)  # visible face mask: a green outline
+OCCLUDER_TINT = np.array([255, 40, 40], np.float32)  # occluder label: tinted red
 
 
 def overlay(
-    image: np.ndarray, face_mask: np.ndarray, occlusion_mask: np.ndarray, strength: float = 0.45
+    image: np.ndarray,
+    face_mask: np.ndarray,
+    occlusion_mask: np.ndarray | None,
+    strength: float = 0.5,
+    line: int = 1,
 ) -> np.ndarray:
-    """The image with the visible face tinted green and the occluder tinted red."""
-    out = image.astype(np.float32)
-    for mask, tint in ((face_mask > 0, FACE_TINT), (occlusion_mask > 0, OCCLUDER_TINT)):
-        out[mask] = (1 - strength) * out[mask] + strength * tint
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    """The image with the occluder label tinted red and the visible face mask outlined in
+    green (``line`` pixels wide): the labels, not the pixels, are what is shown."""
+    shown = image.astype(np.float32)
+    if occlusion_mask is not None:
+        occluded = occlusion_mask > 0
+        shown[occluded] = (1 - strength) * shown[occluded] + strength * OCCLUDER_TINT
+    out = np.clip(shown + 0.5, 0, 255).astype(np.uint8)
+    face = (face_mask > 0).astype(np.uint8)
+    contours, _ = cv2.findContours(face, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(out, contours, -1, FACE_EDGE, max(1, line))
+    return out
 
 
 def fit_tile(image: np.ndarray, side: int) -> np.ndarray:

@@ -7,8 +7,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
-import numpy as np
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
@@ -27,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
+from studio.core.export.sheet import contact_sheet as export_sheet
 from studio.core.preset import Preset, save_preset
-from studio.core.sources.base import read_image
 from studio.gui.canvas import to_qimage
 from studio.gui.export_runner import ExportJob, ExportRunner
 from studio.report import INSTALL_HINT, REPORT_HTML, matplotlib_available
@@ -38,31 +36,12 @@ SHEET_COUNT = 12
 
 
 def contact_sheet(out: str | Path, count: int = SHEET_COUNT, tile: int = SHEET_TILE):
-    """A grid image (RGB array) of the first exported images (masks and labels left out)."""
-    root = Path(out)
-    skip = ("mask", "label", "alpha", "report")
-    paths = sorted(
-        p
-        for p in root.rglob("*")
-        if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-        and not any(k in p.as_posix().lower() for k in skip)
-    )[:count]
-    if not paths:
+    """The export's contact sheet (its first samples, labels overlaid), or None when the
+    folder has no sample to show."""
+    try:
+        return export_sheet(out, count, tile, gap=4)
+    except StudioError:
         return None
-    cols = 4
-    rows = (len(paths) + cols - 1) // cols
-    sheet = np.full((rows * (tile + 4) + 4, cols * (tile + 4) + 4, 3), 36, np.uint8)
-    for i, path in enumerate(paths):
-        try:
-            image = read_image(path)
-        except StudioError:
-            continue
-        h, w = image.shape[:2]
-        f = tile / max(h, w)
-        small = cv2.resize(image, (max(1, round(w * f)), max(1, round(h * f))))
-        y, x = 4 + (i // cols) * (tile + 4), 4 + (i % cols) * (tile + 4)
-        sheet[y : y + small.shape[0], x : x + small.shape[1]] = small
-    return sheet
 
 
 def format_eta(seconds: float) -> str:

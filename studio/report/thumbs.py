@@ -43,7 +43,7 @@ def _fit(image: np.ndarray, side: int) -> np.ndarray:
 
 
 def _labels_view(out: Path, row: dict[str, Any], image: np.ndarray) -> np.ndarray:
-    """The image with the visible face tinted green and the occluder red."""
+    """The image with its labels shown (see :func:`studio.core.contact_sheet.overlay`)."""
     files = row["files"]
     shape = image.shape[:2]
     face = read_mask(out / files["mask"], shape=shape)

@@ -53,15 +53,21 @@ def emit(**event):
 emit(event="start", total=args.count, out=str(out))
 t0 = time.perf_counter()
 written = 0
+(out / "images").mkdir(exist_ok=True)
+(out / "masks").mkdir(exist_ok=True)
 for i in range(args.count):
     if stop:
         break
-    target = out / f"{i:06d}.png"
+    stem = f"{i:07d}_face"
+    target = out / "images" / f"{stem}.png"
     if not target.exists():
         time.sleep(args.delay)
         image = np.full((24, 32, 3), (i * 37) % 256, np.uint8)
         cv2.imwrite(str(target), image)
-        cv2.imwrite(str(out / f"{i:06d}_mask.png"), image[:, :, 0])
+        cv2.imwrite(str(out / "masks" / f"{stem}.png"), image[:, :, 0])
+        files = {"image": f"images/{stem}.png", "mask": f"masks/{stem}.png"}
+        with open(out / "manifest.jsonl", "a") as fh:
+            fh.write(json.dumps({"index": i, "stem": stem, "files": files}) + "\n")
         written += 1
     done = i + 1
     rate = done / max(1e-6, time.perf_counter() - t0)

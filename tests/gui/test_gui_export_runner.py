@@ -44,7 +44,7 @@ def test_export_reports_progress_and_completes(qtbot, tmp_path, preset_file):
     assert seen["start"] == [(12, str(out))]
     assert [e["done"] for e in seen["progress"]] == list(range(1, 13))
     assert seen["done"][0]["written"] == 12 and not seen["done"][0]["cancelled"]
-    assert len(list(out.glob("*_mask.png"))) == 12
+    assert len(list((out / "masks").glob("*.png"))) == 12
     qtbot.waitUntil(lambda: not runner.running, timeout=30_000)
 
 
@@ -56,13 +56,13 @@ def test_cancel_leaves_a_resumable_job(qtbot, tmp_path, preset_file):
     runner.cancel()
     qtbot.waitUntil(lambda: bool(seen["done"]), timeout=30_000)
     assert seen["done"][0]["cancelled"] is True
-    partial = len(list(out.glob("*_mask.png")))
+    partial = len(list((out / "masks").glob("*.png")))
     assert 3 <= partial < 200
     runner2, seen2 = make_runner(0.0)
     runner2.start(ExportJob(preset_file, str(out), 200, resume=True))
     qtbot.waitUntil(lambda: bool(seen2["done"]), timeout=60_000)
     assert seen2["done"][0]["written"] == 200 - partial
-    assert len(list(out.glob("*_mask.png"))) == 200
+    assert len(list((out / "masks").glob("*.png"))) == 200
 
 
 def test_exporter_error_is_one_line(qtbot, tmp_path):

@@ -10,14 +10,11 @@ import cv2
 import numpy as np
 
 from studio.core.contact_sheet import contact_sheet as grid
-from studio.core.contact_sheet import fit_tile
+from studio.core.contact_sheet import fit_tile, overlay
 from studio.core.errors import InputError
 from studio.core.export.records import iter_rows
 from studio.core.sources.base import read_image
 from studio.core.writers import write_image
-
-OCCLUDER_TINT = np.array([255, 40, 40], np.float32)  # red over the occluder label
-FACE_EDGE = (40, 255, 40)  # green outline of the visible face mask
 
 
 def _thumb(out: Path, row: dict, side: int) -> np.ndarray:
@@ -26,20 +23,16 @@ def _thumb(out: Path, row: dict, side: int) -> np.ndarray:
     h, w = image.shape[:2]
     occluded = None
     if "occlusion_mask" in files:
-        occluded = read_image(out / files["occlusion_mask"])[:, :, 0] > 0
-    face = read_image(out / files["mask"])[:, :, 0] > 0
-    shown = image.astype(np.float32)
-    if occluded is not None:
-        shown[occluded] = 0.5 * shown[occluded] + 0.5 * OCCLUDER_TINT
-    shown = shown.astype(np.uint8)
-    contours, _ = cv2.findContours(face.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    cv2.drawContours(shown, contours, -1, FACE_EDGE, max(1, round(max(h, w) / side)))
-    tile = fit_tile(shown, side)
+        occluded = read_image(out / files["occlusion_mask"])[:, :, 0]
+    face = read_image(out / files["mask"])[:, :, 0]
+    tile = fit_tile(overlay(image, face, occluded, line=round(max(h, w) / side)), side)
     cv2.putText(tile, row["stem"][:7], (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1)
     return tile
 
 
-def contact_sheet(out: str | Path, count: int = 16, side: int = 256) -> np.ndarray:
+def contact_sheet(
+    out: str | Path, count: int = 16, side: int = 256, gap: int = 0
+) -> np.ndarray:
     """The first ``count`` samples (by index) of an export, as one RGB image.
 
     Occluder labels are tinted red, the visible face mask is outlined in green.
@@ -54,7 +47,7 @@ def contact_sheet(out: str | Path, count: int = 16, side: int = 256) -> np.ndarr
     if not rows:
         raise InputError("the export has no samples yet", out)
     tiles = [_thumb(out, row, side) for row in rows]
-    return grid(tiles, columns=math.ceil(math.sqrt(len(rows))), gap=0)
+    return grid(tiles, columns=math.ceil(math.sqrt(len(rows))), gap=gap)
 
 
 def write_contact_sheet(
