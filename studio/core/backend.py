@@ -399,13 +399,13 @@ def cuda_device_name() -> str:
     """Name of CUDA device 0 after running a tiny kernel on it; BackendError when unusable."""
     try:
         import cupy
-    except ImportError:
+    except ImportError as err:
         raise BackendError(
             "the cuda backend needs CuPy and a CUDA GPU: CuPy is not installed "
             "(pip install -e .[gpu])"
-        ) from None
+        ) from err
     except Exception as err:  # a broken CUDA install can fail in many ways at import
-        raise BackendError(f"the cuda backend needs CuPy: importing it failed ({err})") from None
+        raise BackendError(f"the cuda backend needs CuPy: importing it failed ({err})") from err
     try:
         if cupy.cuda.runtime.getDeviceCount() < 1:
             raise BackendError("the cuda backend needs a CUDA GPU: none was found")
@@ -417,7 +417,7 @@ def cuda_device_name() -> str:
         raise
     except Exception as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise BackendError(f"the cuda backend needs a usable CUDA GPU: {first}") from None
+        raise BackendError(f"the cuda backend needs a usable CUDA GPU: {first}") from err
     name = props.get("name", b"CUDA device")
     return name.decode() if isinstance(name, bytes) else str(name)
 

@@ -123,7 +123,7 @@ class FaceMasker:
             self._detector = cv2.dnn.readNetFromTFLite(str(paths[0]))
             self._landmarker = cv2.dnn.readNetFromTFLite(str(paths[1]))
         except cv2.error as err:
-            raise InputError(f"cannot load face-mask model: {err}", folder) from None
+            raise InputError(f"cannot load face-mask model: {err}", folder) from err
 
     # -- detection -------------------------------------------------------------------------
     def detect(self, image: np.ndarray) -> list[Detection]:

@@ -83,30 +83,30 @@ def _open(path: Path, max_pixels: int | None) -> Image.Image:
         raise InputError("symlink to nowhere", path)
     try:
         size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError("file not found", path) from None
+    except FileNotFoundError as err:
+        raise InputError("file not found", path) from err
     except OSError as err:
-        raise InputError(f"cannot read: {err.strerror or err}", path) from None
+        raise InputError(f"cannot read: {err.strerror or err}", path) from err
     if not path.is_file():
         raise InputError("not a file", path)
     if size == 0:
         raise InputError("0-byte file", path)
     try:
         image = _open_without_pillow_limit(path)
-    except Image.DecompressionBombError:
+    except Image.DecompressionBombError as err:
         raise InputError(
             f"image is over the decompression-bomb limit of {limit:,} pixels", path
-        ) from None
-    except UnidentifiedImageError:
+        ) from err
+    except UnidentifiedImageError as err:
         fmt = _magic_format(path)
         reason = f"damaged {fmt} (the header cannot be read)" if fmt else "not an image"
-        raise InputError(reason, path) from None
+        raise InputError(reason, path) from err
     except (SyntaxError, ValueError, EOFError) as err:
-        raise InputError(f"damaged image ({err})", path) from None
+        raise InputError(f"damaged image ({err})", path) from err
     except OSError as err:
         if "truncated" in str(err).lower():
-            raise InputError(f"truncated {_magic_format(path) or 'image'}", path) from None
-        raise InputError(f"cannot read: {err.strerror or err}", path) from None
+            raise InputError(f"truncated {_magic_format(path) or 'image'}", path) from err
+        raise InputError(f"cannot read: {err.strerror or err}", path) from err
     w, h = image.size
     if w * h > limit:
         image.close()
@@ -187,15 +187,15 @@ def _decode(path: Path, max_pixels: int | None) -> Image.Image:
     except OSError as err:
         text = str(err)
         if "truncated" in text.lower():
-            raise InputError(f"truncated {fmt}", path) from None
+            raise InputError(f"truncated {fmt}", path) from err
         if "crc" in text.lower() or "checksum" in text.lower():
-            raise InputError(f"damaged {fmt} (checksum error)", path) from None
-        raise InputError(f"damaged {fmt} ({text})", path) from None
+            raise InputError(f"damaged {fmt} (checksum error)", path) from err
+        raise InputError(f"damaged {fmt} ({text})", path) from err
     except (SyntaxError, ValueError, EOFError, MemoryError) as err:
         text = str(err)
         if "crc" in text.lower() or "checksum" in text.lower():
-            raise InputError(f"damaged {fmt} (checksum error)", path) from None
-        raise InputError(f"damaged {fmt} ({text or type(err).__name__})", path) from None
+            raise InputError(f"damaged {fmt} (checksum error)", path) from err
+        raise InputError(f"damaged {fmt} ({text or type(err).__name__})", path) from err
 
 
 def _to_uint8(values: np.ndarray) -> np.ndarray:
@@ -279,7 +279,7 @@ def read_image(
     try:
         return _pil_to_array(image, keep_alpha)
     except (OSError, ValueError) as err:
-        raise InputError(f"unsupported image mode {image.mode} ({err})", path) from None
+        raise InputError(f"unsupported image mode {image.mode} ({err})", path) from err
     finally:
         image.close()
 
@@ -329,7 +329,7 @@ def read_mask(
     try:
         values = _grey_of(image)
     except (OSError, ValueError) as err:
-        raise InputError(f"unsupported mask mode {image.mode} ({err})", path) from None
+        raise InputError(f"unsupported mask mode {image.mode} ({err})", path) from err
     finally:
         image.close()
     mask = threshold_mask(values)

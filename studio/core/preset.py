@@ -124,7 +124,7 @@ def preset_from_dict(data: Any, source: str | Path = "preset") -> Preset:
     try:
         return Preset.model_validate(data)
     except ValidationError as err:
-        raise InputError(format_validation_error(err), source) from None
+        raise InputError(format_validation_error(err), source) from err
 
 
 def parse_preset(text: str, source: str | Path = "preset") -> Preset:

@@ -77,19 +77,19 @@ def parse_yaml(text: str, source: str | Path = "yaml") -> Any:
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except _Refused as err:
-        raise InputError(f"{err.reason}{_where(err.mark)}", source) from None
+        raise InputError(f"{err.reason}{_where(err.mark)}", source) from err
     except yaml.constructor.ConstructorError as err:
         raise InputError(
             f"YAML tag not allowed{_where(err.problem_mark)} (plain safe YAML only): "
             f"{err.problem}",
             source,
-        ) from None
+        ) from err
     except yaml.YAMLError as err:
         raise InputError(
             f"not valid YAML{_where(getattr(err, 'problem_mark', None))}", source
-        ) from None
-    except RecursionError:
-        raise InputError(f"nested deeper than {MAX_DEPTH} levels", source) from None
+        ) from err
+    except RecursionError as err:
+        raise InputError(f"nested deeper than {MAX_DEPTH} levels", source) from err
 
 
 def read_text(path: str | Path, what: str = "file") -> str:
@@ -99,15 +99,15 @@ def read_text(path: str | Path, what: str = "file") -> str:
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(f"{what} not found", path) from None
-    except IsADirectoryError:
-        raise InputError(f"is a folder, not a {what}", path) from None
+    except FileNotFoundError as err:
+        raise InputError(f"{what} not found", path) from err
+    except IsADirectoryError as err:
+        raise InputError(f"is a folder, not a {what}", path) from err
     except OSError as err:
-        raise InputError(f"cannot read {what}: {err.strerror or err}", path) from None
+        raise InputError(f"cannot read {what}: {err.strerror or err}", path) from err
     if len(data) > MAX_BYTES:
         raise InputError(f"{what} is over the size limit of {MAX_BYTES:,} bytes", path)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise InputError(f"{what} is not UTF-8 text (byte {err.start})", path) from None
+        raise InputError(f"{what} is not UTF-8 text (byte {err.start})", path) from err

@@ -171,7 +171,7 @@ def _bounded(value: Num, lo: float, hi: float, name: str) -> Num:
     try:
         return Bounds(lo, hi).check(value)
     except ValueError as err:
-        raise ValueError(f"{name} {err}") from None
+        raise ValueError(f"{name} {err}") from err
 
 
 class PlacementSpec(_Model):

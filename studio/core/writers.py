@@ -57,7 +57,7 @@ def write_bytes_atomic(
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:200]}.", suffix=".tmp", dir=path.parent)
     except OSError as err:
-        raise WriteError.from_os_error(err, path) from None
+        raise WriteError.from_os_error(err, path) from err
     try:
         os.fchmod(fd, default_mode() if mode is None else mode)
         with os.fdopen(fd, "wb") as fh:
@@ -69,7 +69,7 @@ def write_bytes_atomic(
     except OSError as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise WriteError.from_os_error(err, path) from None
+        raise WriteError.from_os_error(err, path) from err
 
 
 def replace_file(path: str | Path, data: bytes) -> None:
@@ -89,11 +89,11 @@ def fsync_dir(path: str | Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as err:
-        raise WriteError.from_os_error(err, path) from None
+        raise WriteError.from_os_error(err, path) from err
     try:
         os.fsync(fd)
     except OSError as err:
-        raise WriteError.from_os_error(err, path) from None
+        raise WriteError.from_os_error(err, path) from err
     finally:
         os.close(fd)
 

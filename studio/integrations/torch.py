@@ -166,12 +166,7 @@ class RandomOcclusion:
         host = image_u8.permute(1, 2, 0).cpu().numpy()
         mask_np = None if mask is None else mask.cpu().numpy()
         kind = self._mask_kind(mask_np)
-        try:
-            face = self._face(host, mask_np, kind)
-        except InputError as err:
-            if "mask is empty" not in err.reason:
-                raise
-            face = None  # no face pixels: nothing to occlude, returned unchanged
+        face = self._face(host, mask_np, kind)  # None without face pixels: returned unchanged
         rng = self.rng_for(index)
         backend = None
         if image.is_cuda and face is not None:
@@ -190,16 +185,21 @@ class RandomOcclusion:
         values = set(np.unique(mask).tolist())
         return "face" if values <= {0, 1} or values <= {0, 255} else "labels"
 
-    def _face(self, image: np.ndarray, mask: np.ndarray | None, kind: str) -> Face:
-        if kind == "none":
+    def _face(self, image: np.ndarray, mask: np.ndarray | None, kind: str) -> Face | None:
+        """The face of a sample; None when its mask has no face pixel (nothing to occlude)."""
+        if kind == "none" or mask is None:
             return Face(image, np.ones(image.shape[:2], bool), id="tensor")
+        labels = None
         if kind == "face":
-            return Face(image, mask > 0, id="tensor")
-        if mask.min() < 0 or mask.max() > 255:
-            raise InputError("label maps must hold class ids in 0..255", "mask")
-        labels = mask.astype(np.uint8)
-        classes = self.face_classes
-        region = labels != 0 if classes is None else np.isin(labels, classes)
+            region = mask > 0
+        else:
+            if mask.min() < 0 or mask.max() > 255:
+                raise InputError("label maps must hold class ids in 0..255", "mask")
+            labels = mask.astype(np.uint8)
+            classes = self.face_classes
+            region = labels != 0 if classes is None else np.isin(labels, classes)
+        if not region.any():
+            return None
         return Face(image, region, id="tensor", labels=labels)
 
 

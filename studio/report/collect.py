@@ -200,7 +200,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise InputError(f"cannot read: {err}", path) from None
+        raise InputError(f"cannot read: {err}", path) from err
     if not isinstance(data, dict):
         raise InputError("not a JSON object", path)
     return data

@@ -63,8 +63,8 @@ def require_matplotlib() -> None:
     """Raise a one-line :class:`StudioError` when matplotlib cannot be imported."""
     try:
         import matplotlib  # noqa: F401
-    except ImportError:
-        raise StudioError(INSTALL_HINT) from None
+    except ImportError as err:
+        raise StudioError(INSTALL_HINT) from err
 
 
 @dataclass(frozen=True)

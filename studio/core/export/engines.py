@@ -102,13 +102,13 @@ class LocalEngine:
                 for fut in done:
                     try:
                         outcomes = fut.result()
-                    except BrokenProcessPool:
+                    except BrokenProcessPool as err:
                         if cancel.is_set():  # a stop signal reached a starting worker
                             return
                         raise StudioError(
                             "a worker process died (killed, or out of memory); the job is "
                             "resumable with --resume"
-                        ) from None
+                        ) from err
                     yield from outcomes
         finally:
             for fut in pending:
@@ -135,10 +135,10 @@ class RayEngine:
     ) -> None:
         try:
             import ray  # noqa: F401
-        except ImportError:
+        except ImportError as err:
             raise BackendError(
                 "the ray engine needs Ray: pip install 'occlusion-studio[cluster]'"
-            ) from None
+            ) from err
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.address = address
         self.batch = max(1, batch)
@@ -161,7 +161,7 @@ class RayEngine:
                 ray.init(num_cpus=self.workers, **kwargs)
         except Exception as err:  # Ray raises several types (ConnectionError, RuntimeError...)
             where = self.address or "a local Ray"
-            raise BackendError(f"cannot start or reach {where}: {err}") from None
+            raise BackendError(f"cannot start or reach {where}: {err}") from err
         return True
 
     def run(
@@ -192,7 +192,7 @@ class RayEngine:
                     except ray.exceptions.RayTaskError as err:
                         # a write failure in a task: show it as the one-line error it is
                         if isinstance(err.cause, StudioError):
-                            raise err.cause from None
+                            raise err.cause from err
                         raise
                     yield from outcomes
         finally:

@@ -96,7 +96,7 @@ def _read_job_file(job_file: Path) -> dict[str, Any]:
         text = read_text(job_file, "job.json")
         stored = json.loads(text)
     except json.JSONDecodeError as err:
-        raise InputError(f"job.json is not valid JSON ({err.msg})", job_file) from None
+        raise InputError(f"job.json is not valid JSON ({err.msg})", job_file) from err
     if not isinstance(stored, dict):
         raise InputError("job.json is not a job record", job_file)
     return stored
@@ -142,7 +142,7 @@ def _lock_folder(out: Path) -> JobLock:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise WriteError.from_os_error(err, out) from None
+        raise WriteError.from_os_error(err, out) from err
     lock = JobLock(out)
     lock.acquire()
     return lock

@@ -59,7 +59,7 @@ def read_rows(
     try:
         fh = path.open("rb")
     except OSError as err:
-        raise InputError(f"cannot read: {err.strerror or err}", path) from None
+        raise InputError(f"cannot read: {err.strerror or err}", path) from err
     offset = 0
     with fh:
         for n, raw in enumerate(fh, 1):
@@ -74,9 +74,9 @@ def read_rows(
                 continue
             try:
                 row = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError) as err:
                 if strict:
-                    raise InputError(f"line {n} is not valid JSON", path) from None
+                    raise InputError(f"line {n} is not valid JSON", path) from err
                 continue
             if not isinstance(row, dict):
                 if strict:
@@ -154,17 +154,17 @@ class JobLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, default_mode())
         except OSError as err:
-            raise WriteError.from_os_error(err, self.path) from None
+            raise WriteError.from_os_error(err, self.path) from err
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except OSError as err:
             holder = os.read(fd, 512).decode("utf-8", "replace").strip() or "another process"
             os.close(fd)
             raise InputError(
                 f"another export is running in this folder ({holder}): wait for it to end "
                 "or stop it, then --resume",
                 self.path.parent,
-            ) from None
+            ) from err
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {stamp}\n".encode(), 0)
@@ -250,7 +250,7 @@ class Records:
         except OSError as err:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-            raise WriteError.from_os_error(err, manifest) from None
+            raise WriteError.from_os_error(err, manifest) from err
 
     def _cut_torn_line(self, path: Path) -> None:
         if path.exists() and _has_torn_line(path):
@@ -264,7 +264,7 @@ class Records:
             self._manifest = open(self.out / MANIFEST, "a", encoding="utf-8")  # noqa: SIM115
             self._failures = open(self.out / FAILURES, "a", encoding="utf-8")  # noqa: SIM115
         except OSError as err:
-            raise WriteError.from_os_error(err, self.out) from None
+            raise WriteError.from_os_error(err, self.out) from err
 
     def record_input_problem(self, path: str, reason: str) -> None:
         """An input file found unusable while listing the sources (recorded once per job)."""
@@ -297,8 +297,8 @@ class Records:
         except (OSError, ValueError) as err:
             name = MANIFEST if fh is self._manifest else FAILURES
             if isinstance(err, OSError):
-                raise WriteError.from_os_error(err, self.out / name) from None
-            raise StudioError(f"cannot record a row ({err})", self.out / name) from None
+                raise WriteError.from_os_error(err, self.out / name) from err
+            raise StudioError(f"cannot record a row ({err})", self.out / name) from err
 
     def sync(self) -> None:
         """Make the renamed sample files and the appended rows durable (one batch)."""
@@ -311,7 +311,7 @@ class Records:
                     fh.flush()
                     os.fsync(fh.fileno())
                 except OSError as err:
-                    raise WriteError.from_os_error(err, Path(fh.name)) from None
+                    raise WriteError.from_os_error(err, Path(fh.name)) from err
         self._unsynced = 0
         self._last_sync = time.monotonic()
 
@@ -388,7 +388,7 @@ def verify_job(out: str | Path, hashes: bool = True) -> Verification:
         job = json.loads(read_text(job_file, "job.json"))
         count = int(job["count"])
     except (ValueError, KeyError, TypeError) as err:
-        raise InputError(f"job.json is not a job record ({err})", job_file) from None
+        raise InputError(f"job.json is not a job record ({err})", job_file) from err
     found = Verification(out, count=count)
     seen: set[int] = set()
     named: set[str] = set()

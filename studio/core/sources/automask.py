@@ -127,7 +127,7 @@ class AutoMaskFaceSource:
         try:
             return Face(image, mask, id=item_id, _key=file_key(path, MASK_VERSION, str(k)))
         except InputError as err:
-            raise InputError(err.reason, path) from None
+            raise InputError(err.reason, path) from err
 
     def report(self, check: bool = False) -> SourceReport:
         ids = self.ids()

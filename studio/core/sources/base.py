@@ -81,7 +81,7 @@ def read_face(path: Path, mask_path: Path, item_id: str, *, resize_masks: bool =
     try:
         return Face(image, mask, id=item_id, _key=file_key(path, mask_path, str(resize_masks)))
     except InputError as err:
-        raise InputError(err.reason, path) from None
+        raise InputError(err.reason, path) from err
 
 
 def read_occluder(
@@ -113,7 +113,7 @@ def read_occluder(
             _key=file_key(path, mask_path, up, str(resize_masks)),
         )
     except InputError as err:
-        raise InputError(err.reason, path) from None
+        raise InputError(err.reason, path) from err
 
 
 @dataclass(frozen=True)
@@ -424,7 +424,7 @@ class TextureFolder:
         try:
             return Texture(image, id=item_id, _key=file_key(path))
         except InputError as err:
-            raise InputError(err.reason, path) from None
+            raise InputError(err.reason, path) from err
 
     def report(self, check: bool = False) -> SourceReport:
         ids = self.ids()

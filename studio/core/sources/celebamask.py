@@ -161,7 +161,7 @@ class CelebAMaskSource:
             key = file_key(path, str(self.face_parts), *sorted(found.values()))
             return Face(image, mask, id=item_id, labels=labels, _key=key)
         except InputError as err:
-            raise InputError(err.reason, path) from None
+            raise InputError(err.reason, path) from err
 
     def report(self, check: bool = False) -> SourceReport:
         ids = self.ids()

@@ -111,10 +111,10 @@ class CocoOccluderSource:
         try:
             with self.annotations.open("rb") as fh:
                 data = json.load(fh)
-        except FileNotFoundError:
-            raise InputError("COCO annotation file not found", self.annotations) from None
+        except FileNotFoundError as err:
+            raise InputError("COCO annotation file not found", self.annotations) from err
         except (OSError, ValueError) as err:
-            raise InputError(f"not a valid COCO JSON ({err})", self.annotations) from None
+            raise InputError(f"not a valid COCO JSON ({err})", self.annotations) from err
         if not isinstance(data, dict) or not {"images", "annotations"} <= data.keys():
             raise InputError(
                 "not a COCO instances file (needs images and annotations)", self.annotations
@@ -213,14 +213,14 @@ class CocoOccluderSource:
             else:
                 raise ValueError("no segmentation")
         except (ValueError, KeyError, TypeError) as err:
-            raise InputError(f"bad segmentation ({err})", f"{path}#{ann.get('id')}") from None
+            raise InputError(f"bad segmentation ({err})", f"{path}#{ann.get('id')}") from err
         crop = np.ascontiguousarray(image[y0:y1, x0:x1])
         try:
             return Occluder(
                 crop, mask.astype(np.uint8) * 255, id=item_id, kind=self.kind, up=self.up
             )
         except InputError as err:
-            raise InputError(err.reason, f"{path}#{ann.get('id')}") from None
+            raise InputError(err.reason, f"{path}#{ann.get('id')}") from err
 
     def report(self, check: bool = False) -> SourceReport:
         ids = self.ids()
