@@ -28,8 +28,6 @@ FAILURES = "failures.jsonl"
 JOB = "job.json"
 STATS = "stats.json"
 LOCK = ".studio-export.lock"
-#: the folder's records, never sample files
-RECORD_FILES = (MANIFEST, FAILURES, JOB, STATS, LOCK)
 SYNC_EVERY_ROWS = 256  #: rows between two syncs of the output folders and the records
 SYNC_EVERY_S = 2.0  #: ... or seconds, whichever comes first
 

@@ -125,13 +125,3 @@ def warp_region(
     x0, y0, x1, y1 = region
     local = compose(translate(-x0, -y0), matrix)
     return be.warp_affine(image, local, (x1 - x0, y1 - y0), replicate=replicate)
-
-
-def rotate_bound(be: Backend, image: Array, angle_deg: float) -> Array:
-    """Rotate ``image`` about its centre on a canvas that grows to hold all of it."""
-    h, w = image.shape[:2]
-    a = math.radians(angle_deg)
-    nw = math.ceil(abs(w * math.cos(a)) + abs(h * math.sin(a)) - 1e-9)
-    nh = math.ceil(abs(w * math.sin(a)) + abs(h * math.cos(a)) - 1e-9)
-    matrix = occluder_matrix((w, h), ((nw - 1) / 2.0, (nh - 1) / 2.0), 1.0, angle_deg)
-    return be.warp_affine(image, matrix, (nw, nh))

@@ -24,7 +24,6 @@ from studio.core.sources.base import Problem, SourceReport, check_report, file_k
 
 IMAGES_DIR = "CelebA-HQ-img"
 ANNO_DIR = "CelebAMask-HQ-mask-anno"
-IMAGES_PER_ANNO_FOLDER = 2000
 
 #: Class ids of the label map (CelebAMask-HQ's own order; 0 is background).
 CLASSES: tuple[str, ...] = (
