@@ -72,6 +72,11 @@ def models_dir() -> Path:
     return Path(os.environ.get("STUDIO_MODELS_DIR") or MODELS_DIR)
 
 
+def _box(values: np.ndarray) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = (float(v) for v in values[:4])
+    return x0, y0, x1, y1
+
+
 def _anchors() -> np.ndarray:
     """896x2 anchor centres of the short-range detector (strides 8, 16, 16, 16)."""
     centres = []
@@ -171,7 +176,7 @@ class FaceMasker:
         return [
             Detection(
                 float(scores[chosen][i]),
-                tuple(float(v) for v in boxes[i] * side - np.concatenate([offset, offset])),
+                _box(boxes[i] * side - np.concatenate([offset, offset])),
                 kps[i] * side - offset,
             )
             for i in _nms(boxes, scores[chosen])
@@ -246,7 +251,7 @@ class FaceMasker:
                 for m in self.face_masks(small, every_face)
             ]
         detections = sorted(self.detect(image), key=lambda d: d.area, reverse=True)
-        masks = []
+        masks: list[np.ndarray] = []
         for det in detections:
             points = self.landmarks(image, det)
             if points is None:

@@ -405,7 +405,8 @@ def verify_job(out: str | Path, hashes: bool = True) -> Verification:
             found.problems.append(f"{manifest}: line {n}: sample {index} is beyond the count")
         seen.add(index)
         reason = check_row(out, row, hashes)
-        files = row.get("files") if isinstance(row.get("files"), dict) else {}
+        files = row.get("files")
+        files = files if isinstance(files, dict) else {}
         found.files += len(files)
         named.update(str(rel) for rel in files.values())
         if reason is not None:
@@ -413,9 +414,9 @@ def verify_job(out: str | Path, hashes: bool = True) -> Verification:
     if manifest.exists() and _has_torn_line(manifest):
         found.problems.append(f"{manifest}: the last line is torn (a crash mid-write)")
     for _, row in iter_rows(out / FAILURES, strict=False):
-        index = row.get("index")
-        if isinstance(index, int) and not isinstance(index, bool) and index not in seen:
-            seen.add(index)
+        failed = row.get("index")
+        if isinstance(failed, int) and not isinstance(failed, bool) and failed not in seen:
+            seen.add(failed)
             found.failed_samples += 1
     found.not_made = max(0, count - len(seen))
     folders = {str(rel).split("/", 1)[0] for rel in named if "/" in str(rel)}

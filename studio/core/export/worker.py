@@ -97,8 +97,8 @@ class SampleMaker:
             outcome.failures.append(_failure(index, err, self.faces.path_of(face_id), stem))
             return outcome
         if plan.preset.output.labels and result.labels is None:
-            err = InputError("multi-class labels are on but the face has no label map")
-            outcome.failures.append(_failure(index, err, self.faces.path_of(face_id), stem))
+            no_labels = InputError("multi-class labels are on but the face has no label map")
+            outcome.failures.append(_failure(index, no_labels, self.faces.path_of(face_id), stem))
             return outcome
         try:
             outcome.row = self._write(index, drawn.params, result, drawn.attempts)

@@ -90,7 +90,7 @@ class AutoMaskFaceSource:
             if not self.every_face:
                 self._ids = photos
             else:
-                ids = []
+                ids: list[str] = []
                 for photo in photos:
                     try:
                         count = int(self._labels(photo)[1].max())

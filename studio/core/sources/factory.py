@@ -83,8 +83,9 @@ def _absolute(path: str | Path | None, base: Path) -> str | None:
 
 def _build(ref: SourceRef, found: Layout, save_masks: str | Path | None) -> Any:
     if found.name == layouts.COCO:
+        images = found.images or found.root.parent
         return CocoOccluderSource(
-            found.root, found.images, ref.min_area, ref.categories, ref.kind, ref.up
+            found.root, images, ref.min_area, ref.categories, ref.kind, ref.up
         )
     if found.name == layouts.CELEBAMASK:
         return CelebAMaskSource(found.root)
@@ -93,6 +94,7 @@ def _build(ref: SourceRef, found: Layout, save_masks: str | Path | None) -> Any:
     if found.name == layouts.PHOTOS:
         return AutoMaskFaceSource(found.root, save_masks=save_masks, every_face=ref.every_face)
     if ref.role == "faces":
+        assert found.masks is not None  # every other face layout is handled above
         return FolderFaceSource(found.root, found.masks, resize_masks=found.resize_masks)
     return FolderOccluderSource(
         found.root, found.masks, kind=ref.kind, up=ref.up, resize_masks=found.resize_masks
