@@ -181,19 +181,25 @@ class OccluderAugmentSpec(_Model):
 
 
 class ColorSpec(_Model):
-    """Colour transfer towards the face's skin colours."""
+    """Colour transfer towards the face's skin colours (or the skin ring around the occluder:
+    ``harmonize.color.target``). ``lighting`` matches luminance level/contrast and part of the
+    white balance but keeps the occluder's own hues."""
 
-    method: Literal["none", "sot", "reinhard"] = "sot"
+    method: Literal["none", "sot", "reinhard", "lighting"] = "sot"
     probability: Probability = 1.0
     strength: Num = 1.0
     steps: Annotated[int, Field(ge=1, le=200)] = 15
     directions: Annotated[int, Field(ge=1, le=64)] = 5
     samples: Annotated[int, Field(ge=64, le=1_000_000)] = 2048
     smooth: Annotated[float, Field(ge=0.0, le=1.0)] = 0.075
+    #: ``lighting`` only: 0 keeps the occluder's white balance, 1 takes the target's mean
+    #: chromaticity (a red object would turn skin-coloured); in between, part of the cast.
+    white_balance: Num = 0.3
 
     @model_validator(mode="after")
     def _check(self) -> ColorSpec:
         _bounded(self.strength, 0.0, 1.0, "strength")
+        _bounded(self.white_balance, 0.0, 1.0, "white_balance")
         return self
 
 
@@ -240,6 +246,84 @@ class ImageAugmentSpec(_Model):
     contrast: Num = Range(min=0.95, max=1.05)
 
 
+class HarmonizeColorSpec(_Model):
+    """Step 1: the colour transfer's target, the whole face's skin or the skin ring."""
+
+    target: Literal["face", "ring"] = "ring"
+
+
+class ShadingSpec(_Model):
+    """Step 2: the face's low-frequency luminance where the occluder sits modulates it."""
+
+    strength: Num = Range(min=0.5, max=1.0)
+    smooth: Num = 0.12  #: sigma of the base layer, as a fraction of the face size
+
+    @model_validator(mode="after")
+    def _check(self) -> ShadingSpec:
+        _bounded(self.strength, 0.0, 1.0, "strength")
+        _bounded(self.smooth, 0.02, 1.0, "smooth")
+        return self
+
+
+class FocusSpec(_Model):
+    """Step 3: blur (or lightly sharpen) the occluder to the skin ring's sharpness."""
+
+    strength: Num = 1.0
+
+    @model_validator(mode="after")
+    def _check(self) -> FocusSpec:
+        _bounded(self.strength, 0.0, 1.0, "strength")
+        return self
+
+
+class NoiseSpec(_Model):
+    """Step 4: seeded noise so the occluder's noise (luminance and chroma) matches the ring's."""
+
+    strength: Num = 1.0
+
+    @model_validator(mode="after")
+    def _check(self) -> NoiseSpec:
+        _bounded(self.strength, 0.0, 1.0, "strength")
+        return self
+
+
+class ShadowSpec(_Model):
+    """Step 5: a soft shadow of the occluder's shape beside it (never a label)."""
+
+    probability: Probability = 0.5
+    angle: Num = Range(min=-180.0, max=180.0)  #: direction of the offset, degrees ccw, 0 = right
+    distance: Num = Range(min=0.02, max=0.08)  #: offset, fraction of the occluder size
+    softness: Num = Range(min=0.02, max=0.08)  #: blur sigma, fraction of the occluder size
+    opacity: Num = Range(min=0.15, max=0.4)  #: darkening at the shadow's core
+
+    @model_validator(mode="after")
+    def _check(self) -> ShadowSpec:
+        _bounded(self.angle, -360.0, 360.0, "angle")
+        _bounded(self.distance, 0.0, 0.5, "distance")
+        _bounded(self.softness, 0.0, 0.5, "softness")
+        _bounded(self.opacity, 0.0, 1.0, "opacity")
+        return self
+
+
+class HarmonizeSpec(_Model):
+    """Harmonise the pasted occluder with the face (off by default). ``ring`` is the width of
+    the skin ring around the placed occluder, as a fraction of the occluder size, on which the
+    face's statistics are measured."""
+
+    enabled: bool = False
+    ring: Num = 0.25
+    color: HarmonizeColorSpec = HarmonizeColorSpec()
+    shading: ShadingSpec = ShadingSpec()
+    focus: FocusSpec = FocusSpec()
+    noise: NoiseSpec = NoiseSpec()
+    shadow: ShadowSpec = ShadowSpec()
+
+    @model_validator(mode="after")
+    def _check(self) -> HarmonizeSpec:
+        _bounded(self.ring, 0.05, 1.0, "ring")
+        return self
+
+
 class EngineSpec(_Model):
     """All engine parameters of a preset, as fixed values, ranges and probabilities."""
 
@@ -253,5 +337,6 @@ class EngineSpec(_Model):
     blend: BlendSpec = BlendSpec()
     shape: ShapeSpec = ShapeSpec()
     image_augment: ImageAugmentSpec = ImageAugmentSpec()
+    harmonize: HarmonizeSpec = HarmonizeSpec()
     mask_max: Literal[1, 255] = 255
     occluder_class: Annotated[int, Field(ge=1, le=255)] = 255
