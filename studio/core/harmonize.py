@@ -106,11 +106,20 @@ def ring_mask(be: Backend, label: Array, exclude: Array, skin: Array, radius: in
 
 @dataclass
 class Ring:
-    """The face around a placed occluder, on the work region."""
+    """The face around a placed occluder, on the work region; the ring's pixels and their
+    statistics are computed when first asked for."""
 
     be: Backend
     image: Array  #: face colours on the work region, uint8
-    mask: Array  #: the ring's pixels (bool)
+    skin: Array  #: face mask on the work region
+    label: Array  #: the occluder's label on the work region
+    band: Array  #: its edge band on the work region
+    radius: int  #: ring width in pixels
+
+    @cached_property
+    def mask(self) -> Array:
+        """The ring's pixels (bool)."""
+        return ring_mask(self.be, self.label, self.label | self.band, self.skin, self.radius)
 
     @cached_property
     def count(self) -> int:
@@ -150,11 +159,15 @@ def ring_of(
     xp = be.xp
     work = work_region(params, region, size, (face_image.shape[1], face_image.shape[0]))
     wx0, wy0, wx1, wy1 = work
-    label_w = _embed(xp, label, region, work)
-    exclude = label_w | _embed(xp, band, region, work)
-    skin = face_mask[wy0:wy1, wx0:wx1]
-    mask = ring_mask(be, label_w, exclude, skin, ring_radius(params, size))
-    return Ring(be, face_image[wy0:wy1, wx0:wx1], mask), work
+    ring = Ring(
+        be,
+        face_image[wy0:wy1, wx0:wx1],
+        face_mask[wy0:wy1, wx0:wx1],
+        _embed(xp, label, region, work),
+        _embed(xp, band, region, work),
+        ring_radius(params, size),
+    )
+    return ring, work
 
 
 @dataclass
@@ -206,37 +219,40 @@ def paste(
     """Run the steps on the placed occluder (see the module docstring)."""
     xp = be.xp
     h = params.harmonize
+    c = params.color
     x0, y0, x1, y1 = region
     size = occluder_size(be, label)
-    ring, work = ring_of(be, params, face_image, face_mask, region, label, band, size)
-    wx0, wy0, wx1, wy1 = work
-    inner = (x0 - wx0, y0 - wy0, x1 - wx0, y1 - wy0)
-    alpha = placed_alpha.astype(xp.float32)
-    prem = premultiplied.astype(xp.float32)
-    c = params.color
-    if c.method == "lighting" and c.strength > 0:
-        use_ring = ring_target(params) and ring.usable
-        target = ring.colour if use_ring else face_stats(face, cache)
-        prem = color.lighting(be, prem, alpha, source_stats(occluder, cache), target, c)
-    if h.enabled and h.shading > 0:
-        sigma = h.shading_smooth * math.sqrt(face.bbox_area)
-        skin = face_mask[wy0:wy1, wx0:wx1]
-        gain = hz.shading_gain(be, ring.image, skin, sigma, inner, label)
-        if gain is not None:
-            prem = hz.apply_gain(prem, gain, h.shading)
-    if h.enabled and (h.focus > 0 or h.noise > 0) and ring.usable:
-        prem = _focus_and_noise(be, prem, alpha, label, ring, params)
-    prem = xp.minimum(xp.clip(xp.rint(prem), 0, 255), alpha[..., None]).astype(xp.uint8)
+    lighting = c.method == "lighting" and c.strength > 0
+    steps = h.enabled and (h.shading > 0 or h.focus > 0 or h.noise > 0)
+    if lighting or steps:
+        ring, work = ring_of(be, params, face_image, face_mask, region, label, band, size)
+        alpha = placed_alpha.astype(xp.float32)
+        prem = premultiplied.astype(xp.float32)
+        if lighting:
+            use_ring = ring_target(params) and ring.usable
+            target = ring.colour if use_ring else face_stats(face, cache)
+            prem = color.lighting(be, prem, alpha, source_stats(occluder, cache), target, c)
+        if h.enabled and h.shading > 0:
+            wx0, wy0 = work[:2]
+            inner = (x0 - wx0, y0 - wy0, x1 - wx0, y1 - wy0)
+            sigma = h.shading_smooth * math.sqrt(face.bbox_area)
+            factor = hz.shading_gain(be, ring.image, ring.skin, ring.label, sigma, inner, h.shading)
+            if factor is not None:
+                prem = hz.apply_gain(prem, factor)
+        if h.enabled and (h.focus > 0 or h.noise > 0) and ring.usable:
+            prem = _focus_and_noise(be, prem, alpha, label, ring, params)
+        premultiplied = xp.minimum(xp.clip(xp.rint(prem), 0, 255), alpha[..., None])
+        premultiplied = premultiplied.astype(xp.uint8)
     face_roi = face_image[y0:y1, x0:x1]
     if not (h.enabled and h.shadow.opacity > 0):
-        return Pasted(prem, face_roi)
+        return Pasted(premultiplied, face_roi)
     box = shadow.window(h.shadow, size, region, face.size)
     if box is None:
-        return Pasted(prem, face_roi)
+        return Pasted(premultiplied, face_roi)
     pixels = shadow.cast(
         be, face_image, placed_alpha, region, box, h.shadow, size, params.blend.opacity
     )
-    return Pasted(prem, _overlay(xp, face_roi, region, pixels, box), box, pixels)
+    return Pasted(premultiplied, _overlay(xp, face_roi, region, pixels, box), box, pixels)
 
 
 def _overlay(xp, roi: Array, region: Region, pixels: Array, box: Region) -> Array:

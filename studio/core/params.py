@@ -98,7 +98,7 @@ class HarmonizeParams:
     or ``enabled`` False renders exactly what no harmonisation renders)."""
 
     enabled: bool = False
-    ring: float = 0.25  #: width of the skin ring around the occluder, fraction of its size.
+    ring: float = 0.15  #: width of the skin ring around the occluder, fraction of its size.
     color_target: ColorTarget = "face"  #: colour transfer towards the face's or ring's skin.
     shading: float = 0.0  #: strength of the face's shading field on the occluder.
     shading_smooth: float = 0.12  #: sigma of the shading base layer, fraction of face size.

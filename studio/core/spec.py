@@ -311,7 +311,7 @@ class HarmonizeSpec(_Model):
     face's statistics are measured."""
 
     enabled: bool = False
-    ring: Num = 0.25
+    ring: Num = 0.15
     color: HarmonizeColorSpec = HarmonizeColorSpec()
     shading: ShadingSpec = ShadingSpec()
     focus: FocusSpec = FocusSpec()

@@ -118,7 +118,13 @@ IMMERKAER = np.outer([1.0, -2.0, 1.0], [1.0, -2.0, 1.0])  #: the noise estimator
 
 def residual_ratio(sigma: float, sharpen: float = 0.0) -> float:
     """Factor by which a Gaussian blur of ``sigma`` (or, with ``sharpen`` = k > 0, an unsharp
-    mask ``(1 + k) x - k blur(x)``) scales the noise that the estimators read in white noise."""
+    mask ``(1 + k) x - k blur(x)``) scales the noise that the estimators read in white noise
+    (to 3 decimals of sigma and k, tabulated as used)."""
+    return _residual_ratio(round(sigma, 3), round(sharpen, 3))
+
+
+@functools.lru_cache(maxsize=4096)
+def _residual_ratio(sigma: float, sharpen: float) -> float:
     if sigma <= 0:
         return 1.0
     g = cv2.getGaussianKernel(2 * blur_radius(sigma) + 1, sigma)[:, 0]
@@ -172,53 +178,54 @@ def shading_gain(
     be: Backend,
     face_rgb: Array,
     face_mask: Array,
+    label: Array,
     sigma: float,
     window: tuple[int, int, int, int],
-    label: Array,
+    strength: float,
 ) -> Array | None:
-    """Light falling on each pixel of ``window`` relative to its mean over ``label``.
+    """The factor ``1 + strength * (gain - 1)`` by which the light on each pixel of ``window``
+    differs from its mean over ``label``.
 
-    ``face_rgb`` (uint8) and ``face_mask`` (bool) cover a work region; ``window`` =
-    (x0, y0, x1, y1) is the occluder's region inside it and ``label`` its occluded pixels.
-    The base layer is the skin-weighted Gaussian (``sigma`` pixels) of the face's luminance:
-    the face is averaged over cells of ``sigma / SHADING_GRID`` pixels, each cell weighted by
-    its share of skin, blurred there and interpolated back onto the window only. Where there
-    is little skin nearby the gain fades to 1. Returns the window's HxW float32 gain, or None
-    when the occluder sees no skin.
+    ``face_rgb`` (uint8), ``face_mask`` and ``label`` (bool) cover a work region; ``window`` =
+    (x0, y0, x1, y1) is the occluder's region inside it. The base layer is the skin-weighted
+    Gaussian (``sigma`` pixels) of the face's luminance: the face is averaged over cells of
+    ``sigma / SHADING_GRID`` pixels, each cell weighted by its share of skin, blurred there,
+    normalised by its mean over the occluder there, and only then interpolated onto the
+    window. Where there is little skin nearby the gain fades to 1. Returns the window's HxW
+    float32 factor, or None when the occluder sees no skin.
     """
     xp = be.xp
     f = max(1, int(sigma / SHADING_GRID))
     h, w = face_mask.shape
     ch, cw = max(1, h // f), max(1, w // f)
     cells = (slice(0, ch * f), slice(0, cw * f))  # whole cells only: an integer reduction
-    small_rgb = be.resize(face_rgb[cells], (cw, ch), mode="area")
-    skin = face_mask[cells].astype(xp.uint8) * np.uint8(255)
-    small_w = be.resize(skin, (cw, ch), mode="area").astype(xp.float32) * np.float32(1 / 255)
+
+    def shrink(a: Array) -> Array:
+        return be.resize(a[cells], (cw, ch), mode="area")
+
+    small_w = shrink(face_mask.astype(xp.uint8) * np.uint8(255)).astype(xp.float32) / 255
+    small_label = shrink(label.astype(xp.uint8) * np.uint8(255)).astype(xp.float32) / 255
     s = sigma / f
-    num = be.gaussian_blur(luminance(be, small_rgb) * small_w, s)
+    num = be.gaussian_blur(luminance(be, shrink(face_rgb)) * small_w, s)
     den = be.gaussian_blur(small_w, s)
     field = num / xp.maximum(den, np.float32(1e-4))
     conf = xp.clip(den * np.float32(4.0), 0.0, 1.0)  # full confidence from 25 % skin
+    weights = small_label * conf
+    total = float(weights.sum())
+    if total <= 1e-6:
+        return None
+    ref = float((field * weights).sum()) / total
+    if ref <= 1.0:
+        return None
+    gain = xp.clip(field * np.float32(1.0 / ref), *GAIN_RANGE)
+    factor = np.float32(1.0) + (conf * np.float32(strength)) * (gain - np.float32(1.0))
     x0, y0, x1, y1 = window
     to_window = geometry.compose(
         geometry.translate(-x0, -y0), geometry.resize_matrix((cw * f, ch * f), (cw, ch))
     )
-    both = be.warp_affine(
-        xp.stack([field, conf], axis=-1), to_window, (x1 - x0, y1 - y0), replicate=True
-    )
-    field, conf = both[..., 0], both[..., 1]
-    weights = conf[label]
-    total = float(weights.sum())
-    if total <= 1e-6:
-        return None
-    ref = float((field[label] * weights).sum()) / total
-    if ref <= 1.0:
-        return None
-    gain = xp.clip(field * np.float32(1.0 / ref), *GAIN_RANGE)
-    return np.float32(1.0) + conf * (gain - np.float32(1.0))
+    return be.warp_affine(factor.astype(xp.float32), to_window, (x1 - x0, y1 - y0), replicate=True)
 
 
-def apply_gain(premultiplied: Array, gain: Array, strength: float) -> Array:
-    """Scale the colours by ``1 + strength * (gain - 1)``."""
-    g = 1.0 + np.float32(strength) * (gain - 1.0)
-    return premultiplied * g[..., None]
+def apply_gain(premultiplied: Array, factor: Array) -> Array:
+    """Scale the colours by a per-pixel ``factor`` (HxW)."""
+    return premultiplied * factor[..., None]
