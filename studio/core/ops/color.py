@@ -12,10 +12,11 @@ SOT (sliced optimal transport), done on the occluder's own pixels only:
 
 Reinhard is the cheap alternative: match mean and standard deviation in Lab.
 
-``lighting`` changes the light, not the object: it moves the occluder's luminance level and
-(half-way, in log) its contrast to the target's, takes on a share (``white_balance``) of the
-target's colour cast, and keeps each pixel's hue (colours scale with the luminance). It is an
-affine-like per-pixel map from two sets of summary statistics, so it runs on the placed
+``lighting`` changes the light, not the object: it maps the occluder's luminance towards the
+target's level and (half-way, in log) contrast, takes on a share (``white_balance``) of the
+target's colour cast, and keeps each pixel's hue and saturation: colours are scaled, never
+mixed with grey, and never past white (a saturated red stays red, it just cannot get as bright
+as skin). It is a per-pixel map from two sets of summary statistics, so it runs on the placed
 occluder in face pixels (the target may be the skin ring where the occluder sits).
 """
 
@@ -146,7 +147,7 @@ def reinhard_transfer(
 LUMA = (0.299, 0.587, 0.114)
 CONTRAST_RANGE = (0.5, 2.0)  #: lighting changes the occluder's contrast at most this much
 GAIN_RANGE = (0.5, 2.0)  #: white-balance gains per channel stay within these factors
-HUE_FLOOR = 24.0  #: luminance offset (0..255) of the colour scaling: dark pixels stay neutral
+HUE_FLOOR = 24.0  #: luminance offset (0..255) of the colour scaling: dark pixels stay dark
 
 
 @dataclass(frozen=True)
@@ -206,8 +207,9 @@ def lighting(
     y = c @ xp.asarray(np.array(LUMA, np.float32))
     y_new = xp.clip(f32(target.mean_y) + f32(k) * (y - f32(source.mean_y)), 0.0, 255.0)
     ratio = (y_new + f32(HUE_FLOOR)) / (y + f32(HUE_FLOOR))
-    lit = c * ratio[..., None] + (y_new - y * ratio)[..., None]
-    lit = lit * gains
+    # colours scale with the light, never past white: a saturated colour stays saturated
+    headroom = f32(255.0) / xp.maximum(c.max(axis=-1), f32(1.0))
+    lit = c * (xp.minimum(ratio, headroom)[..., None] * gains)
     out = c + f32(params.strength) * (lit - c)
     out = xp.clip(out, 0.0, 255.0) * a
     return xp.where(inside[..., None], out, 0.0).astype(xp.float32)
