@@ -18,7 +18,7 @@ from studio.core.backend import Array, Backend, blur_radius
 from studio.core.ops import geometry
 from studio.core.ops.estimate import LUMA, luminance, planes
 
-SHARPEN_MAX = 2.0  #: most unsharp-mask amount of the focus step: it sharpens lightly
+SHARPEN_MAX = 1.0  #: most unsharp-mask amount of the focus step: it sharpens lightly
 SHADING_GRID = 6.0  #: the shading base layer is blurred with this sigma on its reduced grid
 GAIN_RANGE = (0.25, 2.5)  #: the shading gain is kept within these factors
 
