@@ -8,7 +8,7 @@ These models are the engine part of a preset; :func:`studio.core.sample.sample` 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -246,82 +246,118 @@ class ImageAugmentSpec(_Model):
     contrast: Num = Range(min=0.95, max=1.05)
 
 
-class HarmonizeColorSpec(_Model):
+def bounded(default: Num, lo: float, hi: float, doc: str) -> Any:
+    """A number field (fixed, range or choices) whose every value must lie in [lo, hi]; the
+    bounds and ``doc`` are kept on the field (the studio builds its rows from them)."""
+    return Field(default, description=doc, json_schema_extra={"bounds": [lo, hi]})
+
+
+def field_bounds(model: type[BaseModel], name: str) -> tuple[float, float] | None:
+    """The [lo, hi] of a :func:`bounded` field, or None."""
+    extra = model.model_fields[name].json_schema_extra
+    if isinstance(extra, dict) and isinstance(extra.get("bounds"), list):
+        lo, hi = extra["bounds"]
+        return float(lo), float(hi)
+    return None
+
+
+class _Bounded(_Model):
+    """Checks every :func:`bounded` field against its bounds."""
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> _Bounded:
+        for name in type(self).model_fields:
+            limits = field_bounds(type(self), name)
+            if limits is not None:
+                _bounded(getattr(self, name), *limits, name)
+        return self
+
+
+class HarmonizeColorSpec(_Bounded):
     """Step 1: the colour transfer's target, the whole face's skin or the skin ring."""
 
-    target: Literal["face", "ring"] = "ring"
+    target: Literal["face", "ring"] = Field(
+        "ring",
+        description="Colour transfer towards the whole face's skin, or towards the skin ring "
+        "around the placed occluder (the light where it sits).",
+    )
 
 
-class ShadingSpec(_Model):
+class ShadingSpec(_Bounded):
     """Step 2: the face's low-frequency luminance where the occluder sits modulates it."""
 
-    strength: Num = Range(min=0.5, max=1.0)
-    smooth: Num = 0.12  #: sigma of the base layer, as a fraction of the face size
+    strength: Num = bounded(
+        Range(min=0.5, max=1.0), 0.0, 1.0,
+        "How much the face's light field (bright and dark sides) modulates the occluder.",
+    )  # fmt: skip
+    smooth: Num = bounded(
+        0.12, 0.02, 1.0,
+        "Sigma of the light field's base layer, as a fraction of the face size.",
+    )  # fmt: skip
 
-    @model_validator(mode="after")
-    def _check(self) -> ShadingSpec:
-        _bounded(self.strength, 0.0, 1.0, "strength")
-        _bounded(self.smooth, 0.02, 1.0, "smooth")
-        return self
 
-
-class FocusSpec(_Model):
+class FocusSpec(_Bounded):
     """Step 3: blur (or lightly sharpen) the occluder to the skin ring's sharpness."""
 
-    strength: Num = 1.0
-
-    @model_validator(mode="after")
-    def _check(self) -> FocusSpec:
-        _bounded(self.strength, 0.0, 1.0, "strength")
-        return self
+    strength: Num = bounded(
+        1.0, 0.0, 1.0,
+        "Blur (or lightly sharpen) the occluder to the sharpness of the skin around it.",
+    )  # fmt: skip
 
 
-class NoiseSpec(_Model):
+class NoiseSpec(_Bounded):
     """Step 4: seeded noise so the occluder's noise (luminance and chroma) matches the ring's."""
 
-    strength: Num = 1.0
+    strength: Num = bounded(
+        1.0, 0.0, 1.0,
+        "Add seeded noise (and smooth excess chroma noise) so the occluder's luminance and "
+        "chroma noise match the skin around it.",
+    )  # fmt: skip
 
-    @model_validator(mode="after")
-    def _check(self) -> NoiseSpec:
-        _bounded(self.strength, 0.0, 1.0, "strength")
-        return self
 
-
-class ShadowSpec(_Model):
+class ShadowSpec(_Bounded):
     """Step 5: a soft shadow of the occluder's shape beside it (never a label)."""
 
-    probability: Probability = 0.5
-    angle: Num = Range(min=-180.0, max=180.0)  #: direction of the offset, degrees ccw, 0 = right
-    distance: Num = Range(min=0.02, max=0.08)  #: offset, fraction of the occluder size
-    softness: Num = Range(min=0.02, max=0.08)  #: blur sigma, fraction of the occluder size
-    opacity: Num = Range(min=0.15, max=0.4)  #: darkening at the shadow's core
+    probability: Probability = Field(
+        0.5, description="Chance that the occluder casts a shadow (never a label)."
+    )
+    angle: Num = bounded(
+        Range(min=-180.0, max=180.0), -360.0, 360.0,
+        "Direction the shadow falls, degrees counter-clockwise, 0 = to the right.",
+    )  # fmt: skip
+    distance: Num = bounded(
+        Range(min=0.02, max=0.08), 0.0, 0.5,
+        "Offset of the shadow, as a fraction of the occluder size.",
+    )  # fmt: skip
+    softness: Num = bounded(
+        Range(min=0.02, max=0.08), 0.0, 0.5,
+        "Blur of the shadow's edge, as a fraction of the occluder size.",
+    )  # fmt: skip
+    opacity: Num = bounded(
+        Range(min=0.15, max=0.4), 0.0, 1.0,
+        "Darkening at the shadow's core (a see-through occluder casts a lighter one).",
+    )  # fmt: skip
 
-    @model_validator(mode="after")
-    def _check(self) -> ShadowSpec:
-        _bounded(self.angle, -360.0, 360.0, "angle")
-        _bounded(self.distance, 0.0, 0.5, "distance")
-        _bounded(self.softness, 0.0, 0.5, "softness")
-        _bounded(self.opacity, 0.0, 1.0, "opacity")
-        return self
 
+class HarmonizeSpec(_Bounded):
+    """Harmonise the pasted occluder with the face (off by default): statistics of the skin
+    ring around the placed occluder (its colour, light, sharpness and noise) carried over."""
 
-class HarmonizeSpec(_Model):
-    """Harmonise the pasted occluder with the face (off by default). ``ring`` is the width of
-    the skin ring around the placed occluder, as a fraction of the occluder size, on which the
-    face's statistics are measured."""
-
-    enabled: bool = False
-    ring: Num = 0.15
+    enabled: bool = Field(
+        False,
+        description="Harmonise the pasted occluder with the face (off: the plain paste, byte "
+        "for byte).",
+    )
+    ring: Num = bounded(
+        0.15, 0.05, 1.0,
+        "Width of the skin ring around the occluder on which the face is measured, as a "
+        "fraction of the occluder size.",
+    )  # fmt: skip
     color: HarmonizeColorSpec = HarmonizeColorSpec()
     shading: ShadingSpec = ShadingSpec()
     focus: FocusSpec = FocusSpec()
     noise: NoiseSpec = NoiseSpec()
     shadow: ShadowSpec = ShadowSpec()
-
-    @model_validator(mode="after")
-    def _check(self) -> HarmonizeSpec:
-        _bounded(self.ring, 0.05, 1.0, "ring")
-        return self
 
 
 class EngineSpec(_Model):
