@@ -37,6 +37,7 @@ from studio.core.params import RenderParams
 Region = tuple[int, int, int, int]
 RING_GRID = 6  #: the ring's dilation runs on a grid where it is at most this many cells wide
 MIN_RING_PIXELS = 64  #: a ring with fewer skin pixels gives no statistics (steps skipped)
+CHROMA_PASSES = 2  #: smoothing passes of the occluder's excess chroma noise
 
 
 def needs_stage(params: RenderParams) -> bool:
@@ -286,11 +287,16 @@ def _focus_and_noise(
             luma = est.rounded(est.unrounded(luma, 0) * ratio, 0)
             chroma = est.rounded(est.unrounded(chroma, 1) * ratio, 1)
     if h.noise > 0:
+        # chroma noise above the ring's is smoothed away (the luminance keeps its detail); the
+        # occluder's noise is not white, so a second pass corrects what the first one missed
+        for _ in range(CHROMA_PASSES):
+            sigma = hz.chroma_sigma(chroma, target.chroma, h.noise)
+            if sigma <= 0:
+                break
+            prem = hz.smooth_chroma(be, prem, alpha, sigma)
+            chroma = est.measure(be, prem, inside, blur=False).chroma
         add_l = _missing(target.luma, luma, h.noise)
         add_c = _missing(target.chroma, chroma, h.noise)
-        # chroma noise above the ring's is smoothed away (the luminance keeps its detail)
-        sigma = hz.chroma_sigma(chroma, target.chroma, h.noise)
-        prem = hz.smooth_chroma(be, prem, alpha, sigma)
         prem = hz.add_noise(be, prem, alpha, add_l, add_c, h.noise_seed)
     return prem
 
