@@ -212,7 +212,7 @@ def lighting(
     lit = c * (xp.minimum(ratio, headroom)[..., None] * gains)
     out = c + f32(params.strength) * (lit - c)
     out = xp.clip(out, 0.0, 255.0) * a
-    return xp.where(inside[..., None], out, 0.0).astype(xp.float32)
+    return xp.where(inside[..., None], out, 0.0).astype(xp.float32, copy=False)
 
 
 def transfer(be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams) -> Array:

@@ -72,7 +72,7 @@ def unrounded(sigma: float, plane: int) -> float:
 
 def planes(be: Backend, rgb: Array) -> tuple[Array, Array, Array]:
     """Luminance and two colour differences (R - Y, B - Y), float32 in 0..255 units."""
-    f = rgb.astype(be.xp.float32)
+    f = rgb.astype(be.xp.float32, copy=False)
     y = f[..., 0] * np.float32(LUMA[0]) + f[..., 1] * np.float32(LUMA[1])
     y += f[..., 2] * np.float32(LUMA[2])
     return y, f[..., 0] - y, f[..., 2] - y

@@ -223,7 +223,9 @@ def shading_gain(
     to_window = geometry.compose(
         geometry.translate(-x0, -y0), geometry.resize_matrix((cw * f, ch * f), (cw, ch))
     )
-    return be.warp_affine(factor.astype(xp.float32), to_window, (x1 - x0, y1 - y0), replicate=True)
+    return be.warp_affine(
+        factor.astype(xp.float32, copy=False), to_window, (x1 - x0, y1 - y0), replicate=True
+    )
 
 
 def apply_gain(premultiplied: Array, factor: Array) -> Array:
