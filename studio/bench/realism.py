@@ -249,7 +249,7 @@ def _bench_inputs() -> tuple[Face, Occluder]:
 
 
 def _variants(params: RenderParams) -> dict[str, RenderParams]:
-    """The sampled params with no step, each step alone, and all steps."""
+    """The sampled params with no step, each step alone, all steps, and the colour targets."""
     h = params.harmonize
     none = replace(h, shading=0.0, focus=0.0, noise=0.0, shadow=replace(h.shadow, opacity=0.0))
     out = {"off": params.replace(harmonize=HarmonizeParams())}
@@ -257,6 +257,10 @@ def _variants(params: RenderParams) -> dict[str, RenderParams]:
         out[step] = params.replace(harmonize=replace(none, **{step: getattr(h, step)}))
     out["shadow"] = params.replace(harmonize=replace(none, shadow=h.shadow))
     out["all"] = params
+    ring = replace(none, color_target="ring")
+    out["SOT, ring target"] = params.replace(harmonize=ring)
+    lighting = replace(params.color, method="lighting")
+    out["lighting, ring target"] = params.replace(color=lighting, harmonize=ring)
     return out
 
 
@@ -296,6 +300,13 @@ def time_rows(quick: bool) -> list[BenchRow]:
         rows.append(
             BenchRow(SUITE, f"step cost: {n}", (times[n] - base) * 1e3, "ms", note="1024 px")
         )
+    for n in ("SOT, ring target", "lighting, ring target"):
+        rows.append(
+            BenchRow(
+                SUITE, f"colour {n}, vs SOT to the face", (times[n] - base) * 1e3, "ms",
+                note="1024 px, no step",
+            )
+        )  # fmt: skip
     overhead = times["all"] / base - 1.0
     rows.append(
         BenchRow(

@@ -4,19 +4,24 @@ Between warping the occluder onto the face and compositing it, the placed occlud
 premultiplied, in face pixels) goes through, in order:
 
 1. ``lighting`` colour (when it is the colour method), towards the whole face's skin or, with
-   ``harmonize.color_target: ring``, towards the skin ring around the occluder;
+   ``harmonize.color_target: ring``, towards the skin ring around the occluder (SOT and
+   Reinhard with the ring target run before the warp, in render, on the ring's colours);
 2. shading: the face's low-frequency luminance field where the occluder sits modulates it;
 3. focus: blurred (or lightly sharpened) to the ring's sharpness;
-4. noise: seeded noise brings its noise (luminance and chroma) up to the ring's;
+4. noise: its excess chroma noise smoothed, then seeded noise brings its noise (luminance and
+   chroma) up to the ring's;
 5. cast shadow: the face beside the occluder is darkened by a soft offset copy of its shape.
 
 Everything is computed near the occluder, never on the whole image: ring statistics on a work
 region (the occluder's region grown by the ring), the shadow on the box it can reach. The ring
 is the face-mask pixels within ``ring`` (times the occluder size) of the occluder's label,
-outside its label and edge band; ring
-statistics depend on the placement and are computed per render on these pixels only. A step
-whose strength is 0 is skipped, and with no step active the stage is not entered: the render
-is then byte-identical to one without harmonisation. Labels never change.
+outside its label and edge band. Its statistics depend on the placement, so they are computed
+per render, from a sampled grid of its pixels (:mod:`studio.core.ops.estimate`). The
+occluder's own statistics are measured on it as placed (in face pixels, after the warp's
+resampling), since scaling and interpolation change its blur and noise in ways a cached
+estimate in its own pixels cannot predict. A step whose strength is 0 is skipped, and with no
+step active the stage is not entered: the render is then byte-identical to one without
+harmonisation. Labels never change.
 """
 
 from __future__ import annotations
