@@ -276,7 +276,7 @@ def time_rows(quick: bool) -> list[BenchRow]:
             shadow = ShadowParams(opacity=0.3, angle=-60.0, distance=0.05, softness=0.04)
             params.append(p.replace(harmonize=replace(p.harmonize, shadow=shadow)))
         variants = [_variants(p) for p in params]
-        reps = 3 if quick else 7
+        reps = 3 if quick else 9
 
         def timer(name: str) -> Callable[[], None]:
             def run() -> None:
@@ -286,11 +286,13 @@ def time_rows(quick: bool) -> list[BenchRow]:
             return run
 
         names = list(variants[0])
-        times = {n: 0.0 for n in names}
+        samples: dict[str, list[float]] = {n: [] for n in names}
+        for n in names:
+            timer(n)()  # warm-up: tables, caches of the process, not of the renders
         for _ in range(reps):  # interleaved, so that machine noise hits every variant alike
             for n in names:
-                times[n] += time_call(timer(n), repeat=1, warmup=0) / len(variants)
-        times = {n: t / reps for n, t in times.items()}
+                samples[n].append(time_call(timer(n), repeat=1, warmup=0) / len(variants))
+        times = {n: statistics.median(t) for n, t in samples.items()}
         preview = _preview_ms(face, occ, params[0], reps)
     finally:
         cv2.setNumThreads(threads)

@@ -137,7 +137,7 @@ class Ring:
 
     @cached_property
     def colour(self) -> color.ColourStats:
-        return color.colour_stats(self.be, self.image, self.mask)
+        return color.colour_stats(self.be, self.image, self.mask, est.sample_step(self.mask.shape))
 
     @cached_property
     def stats(self) -> est.Measured:

@@ -160,9 +160,13 @@ class ColourStats:
     count: int
 
 
-def colour_stats(be: Backend, rgb: Array, mask: Array | None = None) -> ColourStats:
-    """Luminance mean and std and mean colour of ``rgb`` (HxWx3, or Nx3 pixels) over ``mask``."""
+def colour_stats(be: Backend, rgb: Array, mask: Array | None = None, step: int = 1) -> ColourStats:
+    """Luminance mean and std and mean colour of ``rgb`` (HxWx3, or Nx3 pixels) over ``mask``,
+    from the pixels on a grid of ``step`` (statistics need no more than a sample)."""
     xp = be.xp
+    if step > 1:
+        rgb = rgb[::step, ::step]
+        mask = None if mask is None else mask[::step, ::step]
     px = rgb if mask is None else rgb[mask]
     px = px.reshape(-1, 3).astype(xp.float32)
     n = int(px.shape[0])
@@ -194,25 +198,25 @@ def lighting(
     params: ColorParams,
 ) -> Array:
     """Relight a placed occluder (float32 premultiplied HxWx3, float32 alpha 0..255) from its
-    own statistics ``source`` to the target's (see the module docstring)."""
+    own statistics ``source`` to the target's (see the module docstring). Works on the
+    premultiplied colours directly; values may exceed alpha, which the caller clips."""
     xp = be.xp
     if params.strength <= 0 or source.count == 0 or target.count == 0:
         return premultiplied
     f32 = np.float32
     k = float(np.clip(np.sqrt((target.std_y + 1.0) / (source.std_y + 1.0)), *CONTRAST_RANGE))
     gains = xp.asarray(lighting_gains(source, target, params.white_balance).astype(np.float32))
-    inside = alpha > 0
-    a = xp.maximum(alpha * f32(1 / 255), 1e-6)[..., None]
-    c = premultiplied / a
-    y = c @ xp.asarray(np.array(LUMA, np.float32))
+    # per pixel: the luminance ratio and the headroom to white, from the premultiplied colours
+    a = alpha * f32(1 / 255)
+    y_p = premultiplied @ xp.asarray(np.array(LUMA, np.float32))
+    y = y_p / xp.maximum(a, f32(1e-6))
     y_new = xp.clip(f32(target.mean_y) + f32(k) * (y - f32(source.mean_y)), 0.0, 255.0)
     ratio = (y_new + f32(HUE_FLOOR)) / (y + f32(HUE_FLOOR))
     # colours scale with the light, never past white: a saturated colour stays saturated
-    headroom = f32(255.0) / xp.maximum(c.max(axis=-1), f32(1.0))
-    lit = c * (xp.minimum(ratio, headroom)[..., None] * gains)
-    out = c + f32(params.strength) * (lit - c)
-    out = xp.clip(out, 0.0, 255.0) * a
-    return xp.where(inside[..., None], out, 0.0).astype(xp.float32, copy=False)
+    headroom = (f32(255.0) * a) / xp.maximum(premultiplied.max(axis=-1), f32(1e-3))
+    scale = xp.minimum(ratio, headroom)[..., None] * gains
+    factor = f32(1.0) + f32(params.strength) * (scale - f32(1.0))
+    return premultiplied * factor  # the caller clips to [0, alpha]
 
 
 def transfer(be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams) -> Array:
