@@ -213,7 +213,10 @@ def lighting(
     y_new = xp.clip(f32(target.mean_y) + f32(k) * (y - f32(source.mean_y)), 0.0, 255.0)
     ratio = (y_new + f32(HUE_FLOOR)) / (y + f32(HUE_FLOOR))
     # colours scale with the light, never past white: a saturated colour stays saturated
-    headroom = (f32(255.0) * a) / xp.maximum(premultiplied.max(axis=-1), f32(1e-3))
+    brightest = xp.maximum(
+        xp.maximum(premultiplied[..., 0], premultiplied[..., 1]), premultiplied[..., 2]
+    )
+    headroom = (f32(255.0) * a) / xp.maximum(brightest, f32(1e-3))
     scale = xp.minimum(ratio, headroom)[..., None] * gains
     factor = f32(1.0) + f32(params.strength) * (scale - f32(1.0))
     return premultiplied * factor  # the caller clips to [0, alpha]
