@@ -57,10 +57,17 @@ def run(args: argparse.Namespace) -> int:
     cache = RenderCache()
     tiles = []
     for mode in ("natocc", "randocc"):
-        spec = EngineSpec(
+        natocc = mode == "natocc"
+        spec = EngineSpec(  # as presets/demo.yaml and randocc.yaml: objects relit, not SOT
             mode=mode,
-            color={"method": "sot" if mode == "natocc" else "none"},
-            blend={"opacity_probability": 0.3 if mode == "randocc" else 0.0},
+            color={"method": "lighting" if natocc else "none"},
+            blend={"opacity_probability": 0.0 if natocc else 0.3},
+            harmonize={
+                "enabled": True,
+                "color": {"target": "ring" if natocc else "face"},
+                "shading": {"strength": 1.0 if natocc else 0.0},
+                "shadow": {"probability": 0.6 if natocc else 0.0},
+            },
         )
         pool = occluders if mode == "natocc" else textures
         for _ in range(args.count):

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Mode = Literal["natocc", "randocc"]
-ColorMethod = Literal["none", "sot", "reinhard"]
+ColorMethod = Literal["none", "sot", "reinhard", "lighting"]
+ColorTarget = Literal["face", "ring"]
 UpDirection = Literal["up", "down", "left", "right"]
 
 
@@ -57,6 +58,7 @@ class ColorParams:
     samples: int = 2048  #: pixels sorted per projection (subsample of both sides).
     smooth: float = 0.075  #: sigma of the colour-change smoothing, fraction of occluder size.
     seed: int = 0  #: seed of the SOT directions and subsamples.
+    white_balance: float = 0.3  #: ``lighting``: share of the target's colour cast taken on.
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,43 @@ class ImageAugment:
     blur_sigma: float = 0.0
     brightness: float = 0.0
     contrast: float = 1.0
+
+
+@dataclass(frozen=True)
+class ShadowParams:
+    """A soft cast shadow of the occluder's shape; sizes are fractions of the occluder size."""
+
+    opacity: float = 0.0  #: darkening at the core; 0 = no shadow.
+    angle: float = -60.0  #: direction of the offset, degrees counter-clockwise, 0 = right.
+    distance: float = 0.05  #: offset of the shadow from the occluder.
+    softness: float = 0.04  #: sigma of the shadow's blur.
+
+
+@dataclass(frozen=True)
+class HarmonizeParams:
+    """Harmonisation of the placed occluder with the face (off by default; every strength 0
+    or ``enabled`` False renders exactly what no harmonisation renders)."""
+
+    enabled: bool = False
+    ring: float = 0.15  #: width of the skin ring around the occluder, fraction of its size.
+    color_target: ColorTarget = "face"  #: colour transfer towards the face's or ring's skin.
+    shading: float = 0.0  #: strength of the face's shading field on the occluder.
+    shading_smooth: float = 0.12  #: sigma of the shading base layer, fraction of face size.
+    focus: float = 0.0  #: strength of the sharpness match.
+    noise: float = 0.0  #: strength of the noise match.
+    noise_seed: int = 0  #: seed of the added noise.
+    shadow: ShadowParams = field(default_factory=ShadowParams)
+
+    @property
+    def active(self) -> bool:
+        """True when some step changes pixels."""
+        return self.enabled and (
+            self.color_target == "ring"
+            or self.shading > 0
+            or self.focus > 0
+            or self.noise > 0
+            or self.shadow.opacity > 0
+        )
 
 
 @dataclass(frozen=True)
@@ -104,6 +143,7 @@ class RenderParams:
     color: ColorParams = field(default_factory=ColorParams)
     blend: BlendParams = field(default_factory=BlendParams)
     image_augment: ImageAugment = field(default_factory=ImageAugment)
+    harmonize: HarmonizeParams = field(default_factory=HarmonizeParams)
     mask_max: Literal[1, 255] = 255  #: value of "on" in the written masks.
     occluder_class: int = 255  #: class id of the occluder in multi-class label maps.
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from studio.core import harmonize as stage
 from studio.core.backend import Array, Backend, get_backend
 from studio.core.errors import RenderError
-from studio.core.inputs import Face, Occluder, Texture
+from studio.core.inputs import Face, Occluder, Texture, content_key
 from studio.core.ops import augment, blend, color, geometry, shapes
 from studio.core.params import RenderParams
 
@@ -261,33 +262,40 @@ def _prepared(
     occluder: Occluder | Texture | None,
     params: RenderParams,
     cache: RenderCache,
+    ring_skin: np.ndarray | None = None,
 ) -> tuple[Array, Array, str, Occluder]:
     """(rgb, alpha) of the prepared occluder on ``be``, its content key, and the base occluder.
 
+    ``ring_skin`` replaces the face's skin pixels as the colour target (the skin ring).
     When the occluder is JPEG re-compressed, everything that feeds the JPEG encoder (colour
     transfer, blur) runs on the host: JPEG turns 1-level float differences between backends
     into blocks of larger ones, so the host result is computed once and uploaded.
     """
     if not be.on_host and params.augment.jpeg_quality is not None:
         host = get_backend("cpu")
-        rgb, alpha, key, occ = _prepared(host, face, occluder, params, cache)
+        rgb, alpha, key, occ = _prepared(host, face, occluder, params, cache, ring_skin)
         return (*on_device(be, cache, key, rgb, alpha), key, occ)
     occ = base_occluder(be, params, occluder, cache)
     image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
+    method = params.color.method  # "lighting" runs on the placed occluder (harmonize.paste)
+    transfers = method in ("sot", "reinhard")
 
     def colored() -> Array:
-        if params.color.method == "none" or params.color.strength <= 0:
+        if not transfers or params.color.strength <= 0:
             return image
-        skin = cache.get(
-            ("skin", face.key, face.bbox),
-            lambda: color.skin_pixels(face.image, face.mask, face.bbox),
-        )
+        skin = ring_skin
+        if skin is None:
+            skin = cache.get(
+                ("skin", face.key, face.bbox),
+                lambda: color.skin_pixels(face.image, face.mask, face.bbox),
+            )
         return color.transfer(be, image, alpha, skin, params.color)
 
+    target = face.key if ring_skin is None else ("ring", content_key(ring_skin))
     color_key = (
         "color",
         occ.key,
-        face.key if params.color.method != "none" else None,
+        target if transfers else None,
         params.color,
     )
     rgb = cache.get((*color_key, be.name), colored)
@@ -356,10 +364,13 @@ def render_on_backend(
     be = get_backend(backend)
     xp = be.xp
     cache = cache or _NoCache()
-    occ_rgb, occ_alpha, occ_key, _ = _prepared(be, face, occluder, params, cache)
     face_image, face_mask, face_labels = on_device(
         be, cache, face.key, face.image, face.mask, face.labels
     )
+    ring_skin = None
+    if stage.ring_target(params) and params.color.method in ("sot", "reinhard"):
+        ring_skin = _ring_skin(be, face, occluder, params, cache, face_image, face_mask)
+    occ_rgb, occ_alpha, occ_key, base = _prepared(be, face, occluder, params, cache, ring_skin)
     placed = _placement(be, face, occ_rgb, occ_alpha, occ_key, params, cache)
     if placed is None:
         raise RenderError("the occluder lies entirely outside the face image", params.face_id)
@@ -374,10 +385,18 @@ def render_on_backend(
     )
     prem = geometry.warp_region(be, prem_src, full, region)
     band = blend.edge_band(be, label, band_radius(face, params))
+    pasted = None
+    face_roi = face_image[y0:y1, x0:x1]
+    if stage.needs_stage(params):
+        pasted = stage.paste(
+            be, face, face_image, face_mask, region, placed_alpha, label, band, prem, params,
+            base, cache,
+        )  # fmt: skip
+        prem, face_roi = pasted.premultiplied, pasted.face_roi
     b = params.blend
     roi, roi_alpha = blend.composite(
         be,
-        face_image[y0:y1, x0:x1],
+        face_roi,
         prem,
         placed_alpha,
         label,
@@ -388,6 +407,9 @@ def render_on_backend(
     )
     h, w = face.image.shape[:2]
     image = face_image.copy()
+    if pasted is not None and pasted.shadow_box is not None:  # the cast shadow
+        sx0, sy0, sx1, sy1 = pasted.shadow_box
+        image[sy0:sy1, sx0:sx1] = pasted.shadow_pixels
     image[y0:y1, x0:x1] = roi
     occluded = xp.zeros((h, w), bool)
     occluded[y0:y1, x0:x1] = label
@@ -415,7 +437,7 @@ def render_on_backend(
         "region": list(region),
         "scale_px": scale,
     }
-    image, visible_face, occluded, full_alpha, labels = _image_augment(
+    image, visible_face, occluded, full_alpha, labels = augment.augment_image(
         be, params, image, visible_face, occluded, full_alpha, labels
     )
     on = np.uint8(params.mask_max)
@@ -429,27 +451,25 @@ def render_on_backend(
     )
 
 
-def _image_augment(
+def _ring_skin(
     be: Backend,
+    face: Face,
+    occluder: Occluder | Texture | None,
     params: RenderParams,
-    image: Array,
+    cache: RenderCache,
+    face_image: Array,
     face_mask: Array,
-    occluded: Array,
-    alpha: Array,
-    labels: Array | None,
-) -> tuple[Array, ...]:
-    """Whole-image augmentation: geometry moves image and masks together; colours move the
-    image only. Off unless ``params.image_augment.enabled``."""
-    aug = params.image_augment
-    if not aug.enabled:
-        return image, face_mask, occluded, alpha, labels
-    if aug.flip:
-        xp = be.xp
-        image, face_mask, occluded, alpha = (
-            xp.ascontiguousarray(a[:, ::-1]) for a in (image, face_mask, occluded, alpha)
-        )
-        labels = None if labels is None else xp.ascontiguousarray(labels[:, ::-1])
-    if aug.blur_sigma > 0:
-        image = be.gaussian_blur(image, aug.blur_sigma)
-    image = augment.brightness_contrast(be, image, aug.brightness, aug.contrast)
-    return image, face_mask, occluded, alpha, labels
+) -> np.ndarray | None:
+    """The skin ring's colours as the SOT / Reinhard target (host), from the placement of the
+    base occluder (colour transfer does not move the shape); None when the ring is too small."""
+    occ = base_occluder(be, params, occluder, cache)
+    image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
+    placed = _placement(be, face, image, alpha, occ.key, params, cache)
+    if placed is None:
+        return None
+    region, placed_alpha = placed[0], placed[1]
+    label = placed_alpha >= 128
+    band = blend.edge_band(be, label, band_radius(face, params))
+    size = stage.occluder_size(be, label)
+    ring, _ = stage.ring_of(be, params, face_image, face_mask, region, label, band, size)
+    return ring.skin_pixels() if ring.usable else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from studio.core.backend import get_backend
@@ -11,9 +13,11 @@ from studio.core.ops import geometry, shapes
 from studio.core.params import (
     BlendParams,
     ColorParams,
+    HarmonizeParams,
     ImageAugment,
     OccluderAugment,
     RenderParams,
+    ShadowParams,
     ShapeParams,
 )
 from studio.core.render import RenderCache, base_occluder, coverage_of, place
@@ -84,6 +88,43 @@ def _image_augment(rng: np.random.Generator, spec: EngineSpec) -> ImageAugment:
         brightness=brightness,
         contrast=contrast,
     )
+
+
+def _late_draws(rng: np.random.Generator, spec: EngineSpec, params: RenderParams) -> RenderParams:
+    """The numbers added after the first release (harmonisation, the lighting white balance).
+
+    They are drawn after every other draw, and only when used (harmonize enabled, lighting
+    chosen), so presets without them consume exactly the numbers they always did.
+    """
+    if spec.color.method == "lighting":
+        wb = draw(rng, spec.color.white_balance)
+        params = params.replace(color=dataclasses.replace(params.color, white_balance=wb))
+    h = spec.harmonize
+    if not h.enabled:
+        return params
+    ring = draw(rng, h.ring)
+    shading, smooth = draw(rng, h.shading.strength), draw(rng, h.shading.smooth)
+    focus, noise = draw(rng, h.focus.strength), draw(rng, h.noise.strength)
+    noise_seed = int(rng.integers(0, 2**31 - 1))
+    s = h.shadow
+    shadow_on = happens(rng, s.probability)
+    angle, distance = draw(rng, s.angle), draw(rng, s.distance)
+    softness, opacity = draw(rng, s.softness), draw(rng, s.opacity)
+    shadow = ShadowParams(
+        opacity=opacity if shadow_on else 0.0, angle=angle, distance=distance, softness=softness
+    )
+    harmonize = HarmonizeParams(
+        enabled=True,
+        ring=ring,
+        color_target=h.color.target,
+        shading=shading,
+        shading_smooth=smooth,
+        focus=focus,
+        noise=noise,
+        noise_seed=noise_seed,
+        shadow=shadow,
+    )
+    return params.replace(harmonize=harmonize)
 
 
 def sample_shape(rng: np.random.Generator, spec: EngineSpec) -> ShapeParams:
@@ -197,7 +238,7 @@ def sample(
             continue
         coverage = coverage_of(face, placed)
         if pl.min_coverage <= coverage <= pl.max_coverage:
-            return candidate
+            return _late_draws(rng, spec, candidate)
     raise PlacementError(
         f"no placement with face coverage in [{pl.min_coverage:g}, {pl.max_coverage:g}] "
         f"after {pl.max_tries} tries (occluder {occluder_id})",

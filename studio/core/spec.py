@@ -133,11 +133,10 @@ class Bounds:
         return {**handler(schema), "minimum": self.lo, "maximum": self.hi}
 
 
-def bounds_of(model: type[BaseModel], name: str) -> Bounds | None:
-    """The :class:`Bounds` of field ``name`` of ``model`` (None for fields without)."""
-    info = model.model_fields[name]
-    found = [m for m in info.metadata if isinstance(m, Bounds)]
-    return found[0] if found else None
+def field_bounds(model: type[BaseModel], name: str) -> tuple[float, float] | None:
+    """The ``(lo, hi)`` of the :class:`Bounds` of field ``name`` of ``model``, or None."""
+    found = [m for m in model.model_fields[name].metadata if isinstance(m, Bounds)]
+    return (found[0].lo, found[0].hi) if found else None
 
 
 def draw(rng: np.random.Generator, value: Num) -> float:
@@ -166,12 +165,6 @@ def happens(rng: np.random.Generator, probability: float) -> bool:
     """A Bernoulli draw; one number consumed."""
     return float(rng.random()) < probability
 
-
-def _bounded(value: Num, lo: float, hi: float, name: str) -> Num:
-    try:
-        return Bounds(lo, hi).check(value)
-    except ValueError as err:
-        raise ValueError(f"{name} {err}") from err
 
 
 class PlacementSpec(_Model):
@@ -238,15 +231,20 @@ class OccluderAugmentSpec(_Model):
 
 
 class ColorSpec(_Model):
-    """Colour transfer towards the face's skin colours."""
+    """Colour transfer towards the face's skin colours (or the skin ring around the occluder:
+    ``harmonize.color.target``). ``lighting`` matches luminance level/contrast and part of the
+    white balance but keeps the occluder's own hues."""
 
-    method: Literal["none", "sot", "reinhard"] = "sot"
+    method: Literal["none", "sot", "reinhard", "lighting"] = "sot"
     probability: Probability = 1.0
     strength: Annotated[Num, Bounds(0.0, 1.0)] = 1.0
     steps: Annotated[StrictInt, Field(ge=1, le=200)] = 15
     directions: Annotated[StrictInt, Field(ge=1, le=64)] = 5
     samples: Annotated[StrictInt, Field(ge=64, le=1_000_000)] = 2048
     smooth: Probability = 0.075
+    #: ``lighting`` only: 0 keeps the occluder's white balance, 1 takes the target's mean
+    #: chromaticity (a red object would turn skin-coloured); in between, part of the cast.
+    white_balance: Annotated[Num, Bounds(0.0, 1.0)] = 0.3
 
 
 class BlendSpec(_Model):
@@ -278,6 +276,95 @@ class ImageAugmentSpec(_Model):
     contrast: Annotated[Num, Bounds(0.0, 4.0)] = Range(min=0.95, max=1.05)
 
 
+class HarmonizeColorSpec(_Model):
+    """Step 1: the colour transfer's target, the whole face's skin or the skin ring."""
+
+    target: Literal["face", "ring"] = Field(
+        "ring",
+        description="Colour transfer towards the whole face's skin, or towards the skin ring "
+        "around the placed occluder (the light where it sits).",
+    )
+
+
+class ShadingSpec(_Model):
+    """Step 2: the face's low-frequency luminance where the occluder sits modulates it."""
+
+    strength: Annotated[Num, Bounds(0.0, 1.0)] = Field(
+        Range(min=0.5, max=1.0),
+        description="How much the face's light field (bright and dark sides) modulates the "
+        "occluder.",
+    )
+    smooth: Annotated[Num, Bounds(0.02, 1.0)] = Field(
+        0.12,
+        description="Sigma of the light field's base layer, as a fraction of the face size.",
+    )
+
+
+class FocusSpec(_Model):
+    """Step 3: blur (or lightly sharpen) the occluder to the skin ring's sharpness."""
+
+    strength: Annotated[Num, Bounds(0.0, 1.0)] = Field(
+        1.0,
+        description="Blur (or lightly sharpen) the occluder to the sharpness of the skin "
+        "around it.",
+    )
+
+
+class NoiseSpec(_Model):
+    """Step 4: seeded noise so the occluder's noise (luminance and chroma) matches the ring's."""
+
+    strength: Annotated[Num, Bounds(0.0, 1.0)] = Field(
+        1.0,
+        description="Add seeded noise (and smooth excess chroma noise) so the occluder's "
+        "luminance and chroma noise match the skin around it.",
+    )
+
+
+class ShadowSpec(_Model):
+    """Step 5: a soft shadow of the occluder's shape beside it (never a label)."""
+
+    probability: Probability = Field(
+        0.5, description="Chance that the occluder casts a shadow (never a label)."
+    )
+    angle: Annotated[Num, Bounds(-360.0, 360.0)] = Field(
+        Range(min=-180.0, max=180.0),
+        description="Direction the shadow falls, degrees counter-clockwise, 0 = to the right.",
+    )
+    distance: Annotated[Num, Bounds(0.0, 0.5)] = Field(
+        Range(min=0.02, max=0.08),
+        description="Offset of the shadow, as a fraction of the occluder size.",
+    )
+    softness: Annotated[Num, Bounds(0.0, 0.5)] = Field(
+        Range(min=0.02, max=0.08),
+        description="Blur of the shadow's edge, as a fraction of the occluder size.",
+    )
+    opacity: Annotated[Num, Bounds(0.0, 1.0)] = Field(
+        Range(min=0.15, max=0.4),
+        description="Darkening at the shadow's core (a see-through occluder casts a lighter one).",
+    )
+
+
+class HarmonizeSpec(_Model):
+    """Harmonise the pasted occluder with the face (off by default): statistics of the skin
+    ring around the placed occluder (its colour, light, sharpness and noise) carried over."""
+
+    enabled: bool = Field(
+        False,
+        description="Harmonise the pasted occluder with the face (off: the plain paste, byte "
+        "for byte).",
+    )
+    ring: Annotated[Num, Bounds(0.05, 1.0)] = Field(
+        0.15,
+        description="Width of the skin ring around the occluder on which the face is "
+        "measured, as a fraction of the occluder size.",
+    )
+    color: HarmonizeColorSpec = HarmonizeColorSpec()
+    shading: ShadingSpec = ShadingSpec()
+    focus: FocusSpec = FocusSpec()
+    noise: NoiseSpec = NoiseSpec()
+    shadow: ShadowSpec = ShadowSpec()
+
+
 class EngineSpec(_Model):
     """All engine parameters of a preset, as fixed values, ranges and probabilities."""
 
@@ -291,5 +378,6 @@ class EngineSpec(_Model):
     blend: BlendSpec = BlendSpec()
     shape: ShapeSpec = ShapeSpec()
     image_augment: ImageAugmentSpec = ImageAugmentSpec()
+    harmonize: HarmonizeSpec = HarmonizeSpec()
     mask_max: Literal[1, 255] = 255
     occluder_class: Annotated[StrictInt, Field(ge=1, le=255)] = 255

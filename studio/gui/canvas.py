@@ -30,7 +30,8 @@ from studio.core.params import RenderParams
 from studio.core.render import center_pixels, relative_center
 from studio.gui.preview import PreviewFrame
 
-VIEW_MODES = ("Composite", "Before / after", "Face mask", "Occlusion mask", "Alpha")
+RAW_PASTE = "Raw paste"  #: the same sample without harmonisation (flip with Composite)
+VIEW_MODES = ("Composite", "Before / after", "Face mask", "Occlusion mask", "Alpha", RAW_PASTE)
 HANDLE_PX = 9  # handle size on screen
 ROTATE_OFFSET_PX = 28
 ACCENT = QColor(64, 196, 255)
@@ -53,7 +54,8 @@ def _tint(image: np.ndarray, mask: np.ndarray, rgb: tuple[int, int, int]) -> np.
 
 
 def compose_view(frame: PreviewFrame, mode: str) -> np.ndarray:
-    """The picture shown for ``frame`` in view ``mode`` (masks are the engine's labels)."""
+    """The picture shown for ``frame`` in view ``mode`` (masks are the engine's labels). In
+    :data:`RAW_PASTE` the frame itself was rendered without harmonisation."""
     before = frame.request.face.image
     result = frame.result
     if result is None:

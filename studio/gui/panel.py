@@ -28,7 +28,9 @@ from studio.core.errors import StudioError
 from studio.gui import parameters as P
 from studio.gui.document import StudioDocument
 
-OPEN_GROUPS = ("Mode", "Placement", "Scale", "Rotation", "Colour transfer (SOT)", "Blend")
+OPEN_GROUPS = (
+    "Mode", "Placement", "Scale", "Rotation", "Colour transfer", "Blend", P.HARMONIZE
+)  # fmt: skip
 
 
 class ParamRow:

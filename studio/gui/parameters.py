@@ -9,18 +9,20 @@ preset's ``Num``, what the export draws from). A ``value`` row is a fixed preset
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import BaseModel
 
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.ops.geometry import aim_angle
-from studio.core.params import RenderParams
+from studio.core.params import HarmonizeParams, RenderParams
 from studio.core.preset import Preset, preset_from_dict
 from studio.core.render import center_pixels
 from studio.core.sample import sample_shape
-from studio.core.spec import Range
+from studio.core.spec import EngineSpec, Range, field_bounds
 
 Kind = Literal["num", "prob", "int", "float", "bool", "choice"]
 Path = tuple[str | int, ...]
@@ -51,8 +53,59 @@ def _p(key: str, group: str, label: str, tooltip: str, kind: Kind, **kw: Any) ->
 
 
 PLACEMENT, SCALE, ROTATION = "Placement", "Scale", "Rotation"
-AUGMENT, COLOR, BLEND = "Occluder augmentation", "Colour transfer (SOT)", "Blend"
+AUGMENT, COLOR, BLEND = "Occluder augmentation", "Colour transfer", "Blend"
 SHAPE, IMAGE, OUTPUTS = "RandOcc shape", "Whole-image augmentation", "Outputs"
+
+HARMONIZE = "Harmonize"
+
+#: the Harmonize group: preset key, label and the RenderParams path the preview pins; kind,
+#: bounds and tooltip come from the spec's fields (studio.core.spec)
+HARMONIZE_ROWS: tuple[tuple[str, str, Path | None], ...] = (
+    ("harmonize.enabled", "Enabled", ("harmonize", "enabled")),
+    ("harmonize.ring", "Ring width", ("harmonize", "ring")),
+    ("harmonize.color.target", "Colour target", ("harmonize", "color_target")),
+    ("harmonize.shading.strength", "Shading", ("harmonize", "shading")),
+    ("harmonize.shading.smooth", "Shading smooth", ("harmonize", "shading_smooth")),
+    ("harmonize.focus.strength", "Focus", ("harmonize", "focus")),
+    ("harmonize.noise.strength", "Noise", ("harmonize", "noise")),
+    ("harmonize.shadow.probability", "Shadow prob.", None),
+    ("harmonize.shadow.angle", "Shadow angle", ("harmonize", "shadow", "angle")),
+    ("harmonize.shadow.distance", "Shadow distance", ("harmonize", "shadow", "distance")),
+    ("harmonize.shadow.softness", "Shadow softness", ("harmonize", "shadow", "softness")),
+    ("harmonize.shadow.opacity", "Shadow opacity", ("harmonize", "shadow", "opacity")),
+)
+
+
+def _spec_field(key: str) -> tuple[type[BaseModel], str]:
+    """The model class and field name of a dotted preset key."""
+    model: type[BaseModel] = EngineSpec
+    *parents, name = key.split(".")
+    for part in parents:
+        model = model.model_fields[part].annotation
+    return model, name
+
+
+def spec_row(key: str, group: str, label: str, pinned: Path | None) -> Param:
+    """A row built from the spec's field: kind from its type, bounds and tooltip from it."""
+    model, name = _spec_field(key)
+    info = model.model_fields[name]
+    tooltip = info.description or label
+    if info.annotation is bool:
+        return _p(key, group, label, tooltip, "bool", pinned=pinned)
+    if typing.get_origin(info.annotation) is Literal:
+        choices = typing.get_args(info.annotation)
+        return _p(key, group, label, tooltip, "choice", choices=choices, pinned=pinned)
+    limits = field_bounds(model, name)
+    if limits is None:  # a probability (a float with bounds of its own)
+        return _p(key, group, label, tooltip, "prob")
+    lo, hi = limits
+    decimals = 1 if hi - lo >= 100 else 2
+    return _p(key, group, label, tooltip, "num", lo=lo, hi=hi, decimals=decimals, pinned=pinned)
+
+
+def harmonize_rows() -> tuple[Param, ...]:
+    return tuple(spec_row(key, HARMONIZE, label, pinned) for key, label, pinned in HARMONIZE_ROWS)
+
 
 PARAMS: tuple[Param, ...] = (
     _p("mode", "Mode", "Mode",
@@ -116,7 +169,9 @@ PARAMS: tuple[Param, ...] = (
        "num", lo=0.5, hi=1.5, pinned=("augment", "contrast")),
     _p("color.method", COLOR, "Method",
        "Colour transfer towards the face's skin: sliced optimal transport (SOT), Reinhard, "
-       "or none.", "choice", choices=("sot", "reinhard", "none"), pinned=("color", "method")),
+       "lighting (the skin's light and part of its white balance; the object keeps its "
+       "colours), or none.", "choice", choices=("sot", "reinhard", "lighting", "none"),
+       pinned=("color", "method")),
     _p("color.probability", COLOR, "Probability",
        "Chance that the colour transfer is applied.", "prob"),
     _p("color.strength", COLOR, "Strength",
@@ -131,6 +186,10 @@ PARAMS: tuple[Param, ...] = (
     _p("color.smooth", COLOR, "Smoothing",
        "Smoothing of the colour change, as a fraction of the occluder size.",
        "float", lo=0.0, hi=1.0, decimals=3, pinned=("color", "smooth")),
+    _p("color.white_balance", COLOR, "White balance",
+       "Lighting only: share of the target's colour cast the occluder takes on (0 keeps its "
+       "own white balance, 1 takes the skin's mean colour).",
+       "num", lo=0.0, hi=1.0, pinned=("color", "white_balance")),
     _p("blend.feather", BLEND, "Feather",
        "Sigma of the alpha feather inside the edge band (native pixels).",
        "num", lo=0.0, hi=8.0, pinned=("blend", "feather")),
@@ -143,6 +202,7 @@ PARAMS: tuple[Param, ...] = (
        "Chance of a see-through occluder (labels are unaffected).", "prob"),
     _p("blend.opacity", BLEND, "Opacity", "Opacity of a see-through occluder.",
        "num", lo=0.0, hi=1.0, pinned=("blend", "opacity")),
+    *harmonize_rows(),
     _p("shape.points", SHAPE, "Points", "Control points of a RandOcc Bezier shape.",
        "num", lo=3, hi=64, decimals=0),
     _p("shape.roundness", SHAPE, "Roundness", "0 = straight segments, 1 = round.",
@@ -295,6 +355,9 @@ def preview_params(
     rot = preset.rotation
     aim_up = (rot.up or own_up) if rot.point_at_face else None
     changes["aim_up"] = aim_up
+    if preset.harmonize.shadow.probability <= 0:  # the preset never casts a shadow
+        shadow = dataclasses.replace(params.harmonize.shadow, opacity=0.0)
+        changes["harmonize"] = dataclasses.replace(params.harmonize, shadow=shadow)
     if aim_up is not None:
         center = center_pixels(face, params.center_rel)
         changes["rotation"] = (
@@ -324,3 +387,8 @@ def initial_params(preset: Preset, base: RenderParams | None = None) -> RenderPa
     if preset.mode == "randocc" and params.shape is None:
         params = params.replace(shape=new_shape(preset, 0))
     return params
+
+
+def raw_params(params: RenderParams) -> RenderParams:
+    """The same sample pasted without harmonisation (what the "Raw paste" view shows)."""
+    return params.replace(harmonize=HarmonizeParams())

@@ -25,6 +25,7 @@ from studio.core.errors import StudioError
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.params import RenderParams
 from studio.core.render import RenderCache, Result, base_occluder, place, render
+from studio.gui.parameters import raw_params
 
 PREVIEW_MAX_SIDE = 512
 
@@ -168,6 +169,7 @@ class PreviewController(QObject):
         self.dropped = 0
         self.shown = 0
         self.last_frame: PreviewFrame | None = None
+        self.raw = False  #: render without harmonisation (the "Raw paste" view)
         self._preview_faces: dict[tuple[str, float], Face] = {}
 
     def preview_face(self, face: Face) -> Face:
@@ -182,6 +184,8 @@ class PreviewController(QObject):
 
     def request(self, face: Face, occluder: Occluder | Texture | None, params: RenderParams) -> int:
         """Ask for a frame; returns its generation."""
+        if self.raw:
+            params = raw_params(params)
         self.generation += 1
         req = PreviewRequest(
             self.generation, self.preview_face(face), occluder, params, self.backend

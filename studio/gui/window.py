@@ -25,7 +25,7 @@ from studio.core.paths import shipped_presets
 from studio.core.sources import ROLES, SourceRef
 from studio.gui import parameters as P
 from studio.gui.browsers import Browser
-from studio.gui.canvas import VIEW_MODES, Canvas
+from studio.gui.canvas import RAW_PASTE, VIEW_MODES, Canvas
 from studio.gui.document import StudioDocument
 from studio.gui.export_panel import ExportPanel
 from studio.gui.library import Library, header
@@ -214,7 +214,10 @@ class MainWindow(PresetFileActions, QMainWindow):
         bar = self.view_bar
         self.view_combo = QComboBox()
         self.view_combo.addItems(VIEW_MODES)
-        self.view_combo.setToolTip("View mode (Alt+1…5): the masks shown are the engine's labels")
+        self.view_combo.setToolTip(
+            "View mode (Alt+1…6): the masks shown are the engine's labels; Raw paste is the "
+            "same sample without harmonisation"
+        )
         self.view_combo.currentTextChanged.connect(self.set_view_mode)
         bar.addWidget(QLabel(" View "))
         bar.addWidget(self.view_combo)
@@ -384,6 +387,9 @@ class MainWindow(PresetFileActions, QMainWindow):
 
     def set_view_mode(self, mode: str) -> None:
         self.canvas.set_view_mode(mode)
+        if self.preview.raw != (mode == RAW_PASTE):  # raw paste is a render of its own
+            self.preview.raw = mode == RAW_PASTE
+            self.request_preview()
         self.view_actions[mode].setChecked(True)
         if self.view_combo.currentText() != mode:
             self.view_combo.setCurrentText(mode)

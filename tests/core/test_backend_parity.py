@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from render_cases import cases, parity_problems
+from render_cases import cases, parity_problems, tolerance
 
 from studio.core.backend import cuda_available, get_backend
 from studio.core.render import RenderCache, render
@@ -32,7 +32,7 @@ def test_cuda_matches_cpu_on_every_case(size):
     for name, face, occluder, params in cases(size):
         cpu = render(face, occluder, params, backend="cpu")
         gpu = render(face, occluder, params, backend="cuda")
-        problems = parity_problems(cpu, gpu)
+        problems = parity_problems(cpu, gpu, tolerance(params))
         if gpu.stats["coverage"] != pytest.approx(cpu.stats["coverage"], abs=1e-3):
             problems.append(f"coverage {gpu.stats['coverage']} != {cpu.stats['coverage']}")
         if problems:

@@ -1,4 +1,5 @@
-"""render(): determinism, the label rule, untouched pixels and the result's contents."""
+"""render(): determinism, the label rule, untouched pixels (outside the occluder's edge band
+and its shadow) and the result's contents."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import numpy as np
 import pytest
 
 from studio.core import EngineSpec, Face, Occluder, RenderCache, render, sample
+from studio.core import harmonize as stage
+from studio.core.backend import get_backend
 from studio.core.errors import RenderError
+from studio.core.ops import shadow
 from studio.core.params import BlendParams, ColorParams, ImageAugment, RenderParams
 from studio.core.render import band_radius, place
 
@@ -93,15 +97,47 @@ def test_opacity_and_feathering_change_pixels_not_labels(face, occluder):
     assert not np.array_equal(a.image, b.image)
 
 
-def test_pixels_outside_the_edge_band_are_untouched(face, occluder):
+HARMONIZE_ALL = {
+    "enabled": True,
+    "shading": {"strength": 1.0},
+    "shadow": {"probability": 1.0, "opacity": 0.6, "distance": 0.1},
+}
+
+
+def _shadow_zone(r, params) -> np.ndarray:
+    """Where the cast shadow may fall: the label moved by the shadow's offset, grown by its
+    blur reach (all False without a shadow)."""
+    s = params.harmonize.shadow
+    label = r.occlusion_mask > 0
+    if not params.harmonize.enabled or s.opacity <= 0:
+        return np.zeros(label.shape, bool)
+    size = stage.occluder_size(get_backend("cpu"), label)
+    dx, dy = shadow.offset(s, size)
+    h, w = label.shape
+    moved = np.zeros((h, w), np.uint8)
+    ys, xs = np.nonzero(label)
+    keep = (ys + dy >= 0) & (ys + dy < h) & (xs + dx >= 0) & (xs + dx < w)
+    moved[ys[keep] + dy, xs[keep] + dx] = 1
+    grow = shadow.reach(s, size) - max(abs(dx), abs(dy))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
+    return cv2.dilate(moved, kernel) > 0
+
+
+@pytest.mark.parametrize("harmonize", [{}, HARMONIZE_ALL], ids=["plain", "harmonized"])
+def test_pixels_outside_the_edge_band_and_shadow_are_untouched(face, occluder, harmonize):
     for seed in range(6):
-        params = _sampled(face, occluder, seed=seed)
+        params = _sampled(face, occluder, seed=seed, harmonize=harmonize)
         r = render(face, occluder, params)
         radius = band_radius(face, params)
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)
-        zone = cv2.dilate(r.occlusion_mask, kernel) > 0
+        band = cv2.dilate(r.occlusion_mask, kernel) > 0
+        shade = _shadow_zone(r, params) & ~band
+        zone = band | shade
         assert np.array_equal(r.image[~zone], face.image[~zone])
-        assert (r.alpha[~zone] == 0).all()
+        assert (r.alpha[~band] == 0).all()
+        assert (r.image[shade] <= face.image[shade]).all()  # a shadow only darkens
+        if harmonize:
+            assert (r.image[shade] < face.image[shade]).any()
 
 
 def test_soft_alpha_below_half_far_from_the_shape_changes_nothing(face):

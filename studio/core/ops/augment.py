@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from studio.core.backend import Array, Backend, get_backend
-from studio.core.params import OccluderAugment
+from studio.core.params import OccluderAugment, RenderParams
 
 
 def brightness_contrast(be: Backend, rgb: Array, brightness: float, contrast: float) -> Array:
@@ -37,3 +37,29 @@ def augment_occluder(be: Backend, rgb: Array, aug: OccluderAugment) -> Array:
     if aug.jpeg_quality is not None:
         rgb = be.jpeg_roundtrip(rgb, aug.jpeg_quality)
     return brightness_contrast(be, rgb, aug.brightness, aug.contrast)
+
+
+def augment_image(
+    be: Backend,
+    params: RenderParams,
+    image: Array,
+    face_mask: Array,
+    occluded: Array,
+    alpha: Array,
+    labels: Array | None,
+) -> tuple[Array, ...]:
+    """Whole-image augmentation: geometry moves image and masks together; colours move the
+    image only. Off unless ``params.image_augment.enabled``."""
+    aug = params.image_augment
+    if not aug.enabled:
+        return image, face_mask, occluded, alpha, labels
+    if aug.flip:
+        xp = be.xp
+        image, face_mask, occluded, alpha = (
+            xp.ascontiguousarray(a[:, ::-1]) for a in (image, face_mask, occluded, alpha)
+        )
+        labels = None if labels is None else xp.ascontiguousarray(labels[:, ::-1])
+    if aug.blur_sigma > 0:
+        image = be.gaussian_blur(image, aug.blur_sigma)
+    image = brightness_contrast(be, image, aug.brightness, aug.contrast)
+    return image, face_mask, occluded, alpha, labels

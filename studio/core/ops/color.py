@@ -11,10 +11,18 @@ SOT (sliced optimal transport), done on the occluder's own pixels only:
    background, no wrap-around), resized to the occluder's size and added with ``strength``.
 
 Reinhard is the cheap alternative: match mean and standard deviation in Lab.
+
+``lighting`` changes the light, not the object: it maps the occluder's luminance towards the
+target's level and (half-way, in log) contrast, takes on a share (``white_balance``) of the
+target's colour cast, and keeps each pixel's hue and saturation: colours are scaled, never
+mixed with grey, and never past white (a saturated red stays red, it just cannot get as bright
+as skin). It is a per-pixel map from two sets of summary statistics, so it runs on the placed
+occluder in face pixels (the target may be the skin ring where the occluder sits).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -134,6 +142,84 @@ def reinhard_transfer(
     lab = lab + np.float32(params.strength) * (moved - lab)
     out = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_LAB2RGB) * 255.0
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+LUMA = (0.299, 0.587, 0.114)
+CONTRAST_RANGE = (0.5, 2.0)  #: lighting changes the occluder's contrast at most this much
+GAIN_RANGE = (0.5, 2.0)  #: white-balance gains per channel stay within these factors
+HUE_FLOOR = 24.0  #: luminance offset (0..255) of the colour scaling: dark pixels stay dark
+
+
+@dataclass(frozen=True)
+class ColourStats:
+    """Summary statistics of a set of pixels (0..255 units)."""
+
+    mean_y: float
+    std_y: float
+    mean_rgb: tuple[float, float, float]
+    count: int
+
+
+def colour_stats(be: Backend, rgb: Array, mask: Array | None = None, step: int = 1) -> ColourStats:
+    """Luminance mean and std and mean colour of ``rgb`` (HxWx3, or Nx3 pixels) over ``mask``,
+    from the pixels on a grid of ``step`` (statistics need no more than a sample)."""
+    xp = be.xp
+    if step > 1:
+        rgb = rgb[::step, ::step]
+        mask = None if mask is None else mask[::step, ::step]
+    px = rgb if mask is None else rgb[mask]
+    px = px.reshape(-1, 3).astype(xp.float32)
+    n = int(px.shape[0])
+    if n == 0:
+        return ColourStats(0.0, 0.0, (0.0, 0.0, 0.0), 0)
+    y = px @ xp.asarray(np.array(LUMA, np.float32))
+    mean = [float(v) for v in px.mean(axis=0)]
+    return ColourStats(float(y.mean()), float(y.std()), (mean[0], mean[1], mean[2]), n)
+
+
+def lighting_gains(source: ColourStats, target: ColourStats, white_balance: float) -> np.ndarray:
+    """Per-channel white-balance gains: the source's mean chromaticity moved ``white_balance``
+    of the way (in log) to the target's, normalised to keep the source's mean luminance."""
+    eps = 1.0
+    src = np.array(source.mean_rgb) + eps
+    tgt = np.array(target.mean_rgb) + eps
+    chroma = (tgt / (target.mean_y + eps)) / (src / (source.mean_y + eps))
+    gains = np.clip(chroma**white_balance, *GAIN_RANGE)
+    luma = np.array(LUMA)
+    return gains * (luma @ src) / (luma @ (gains * src))
+
+
+def lighting(
+    be: Backend,
+    premultiplied: Array,
+    alpha: Array,
+    source: ColourStats,
+    target: ColourStats,
+    params: ColorParams,
+) -> Array:
+    """Relight a placed occluder (float32 premultiplied HxWx3, float32 alpha 0..255) from its
+    own statistics ``source`` to the target's (see the module docstring). Works on the
+    premultiplied colours directly; values may exceed alpha, which the caller clips."""
+    xp = be.xp
+    if params.strength <= 0 or source.count == 0 or target.count == 0:
+        return premultiplied
+    f32 = np.float32
+    k = float(np.clip(np.sqrt((target.std_y + 1.0) / (source.std_y + 1.0)), *CONTRAST_RANGE))
+    gains = xp.asarray(lighting_gains(source, target, params.white_balance).astype(np.float32))
+    # per pixel: the luminance ratio and the headroom to white, from the premultiplied colours
+    a = alpha * f32(1 / 255)
+    y_p = premultiplied @ xp.asarray(np.array(LUMA, np.float32))
+    y = y_p / xp.maximum(a, f32(1e-6))
+    y_new = xp.clip(f32(target.mean_y) + f32(k) * (y - f32(source.mean_y)), 0.0, 255.0)
+    ratio = (y_new + f32(HUE_FLOOR)) / (y + f32(HUE_FLOOR))
+    # colours scale with the light, never past white: a saturated colour stays saturated
+    brightest = xp.maximum(
+        xp.maximum(premultiplied[..., 0], premultiplied[..., 1]), premultiplied[..., 2]
+    )
+    headroom = (f32(255.0) * a) / xp.maximum(brightest, f32(1e-3))
+    scale = xp.minimum(ratio, headroom)[..., None] * gains
+    factor = f32(1.0) + f32(params.strength) * (scale - f32(1.0))
+    return premultiplied * factor  # the caller clips to [0, alpha]
 
 
 def transfer(be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams) -> Array:

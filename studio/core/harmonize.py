@@ -1,0 +1,313 @@
+"""The paste stage of ``render()``: the lighting colour method and the harmonize steps.
+
+Between warping the occluder onto the face and compositing it, the placed occluder (float32,
+premultiplied, in face pixels) goes through, in order:
+
+1. ``lighting`` colour (when it is the colour method), towards the whole face's skin or, with
+   ``harmonize.color_target: ring``, towards the skin ring around the occluder (SOT and
+   Reinhard with the ring target run before the warp, in render, on the ring's colours);
+2. shading: the face's low-frequency luminance field where the occluder sits modulates it;
+3. focus: blurred (or lightly sharpened) to the ring's sharpness;
+4. noise: its excess chroma noise smoothed, then seeded noise brings its noise (luminance and
+   chroma) up to the ring's;
+5. cast shadow: the face beside the occluder is darkened by a soft offset copy of its shape.
+
+Everything is computed near the occluder, never on the whole image: ring statistics on a work
+region (the occluder's region grown by the ring), the shadow on the box it can reach. The ring
+is the face-mask pixels within ``ring`` (times the occluder size) of the occluder's label,
+outside its label and edge band. Its statistics depend on the placement, so they are computed
+per render, from a sampled grid of its pixels (:mod:`studio.core.ops.estimate`). The
+occluder's own statistics are measured on it as placed (in face pixels, after the warp's
+resampling), since scaling and interpolation change its blur and noise in ways a cached
+estimate in its own pixels cannot predict. A step whose strength is 0 is skipped, and with no
+step active the stage is not entered: the render is then byte-identical to one without
+harmonisation. Labels never change.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from studio.core.backend import Array, Backend, get_backend
+from studio.core.inputs import Face, Occluder
+from studio.core.ops import color, shadow
+from studio.core.ops import estimate as est
+from studio.core.ops import harmonize as hz
+from studio.core.params import RenderParams
+
+Region = tuple[int, int, int, int]
+RING_GRID = 6  #: the ring's dilation runs on a grid where it is at most this many cells wide
+MIN_RING_PIXELS = 64  #: a ring with fewer skin pixels gives no statistics (steps skipped)
+CHROMA_PASSES = 2  #: smoothing passes of the occluder's excess chroma noise
+
+
+def needs_stage(params: RenderParams) -> bool:
+    """True when the paste stage changes anything (else render skips it entirely)."""
+    c = params.color
+    lighting = c.method == "lighting" and c.strength > 0
+    h = params.harmonize
+    steps = h.enabled and (h.shading > 0 or h.focus > 0 or h.noise > 0 or h.shadow.opacity > 0)
+    return lighting or steps
+
+
+def ring_target(params: RenderParams) -> bool:
+    """True when colour transfer targets the skin ring instead of the whole face."""
+    h = params.harmonize
+    return h.enabled and h.color_target == "ring" and params.color.method != "none"
+
+
+def occluder_size(be: Backend, label: Array) -> float:
+    """Size in pixels of a placed occluder: the geometric mean of its label's bbox sides."""
+    xp = be.xp
+    rows = xp.flatnonzero(label.any(axis=1))
+    cols = xp.flatnonzero(label.any(axis=0))
+    if rows.size == 0:
+        return 1.0
+    h = int(rows[-1]) - int(rows[0]) + 1
+    w = int(cols[-1]) - int(cols[0]) + 1
+    return math.sqrt(h * w)
+
+
+def ring_radius(params: RenderParams, size: float) -> int:
+    return max(2, math.ceil(params.harmonize.ring * size))
+
+
+def work_region(
+    params: RenderParams, region: Region, size: float, image_size: tuple[int, int]
+) -> Region:
+    """The occluder's region grown by the skin ring (clipped to the image)."""
+    grow = ring_radius(params, size) + 2
+    x0, y0, x1, y1 = region
+    w, h = image_size
+    return max(0, x0 - grow), max(0, y0 - grow), min(w, x1 + grow), min(h, y1 + grow)
+
+
+def _embed(xp, inner: Array, region: Region, work: Region) -> Array:
+    """``inner`` (laid out on ``region``) on a zero canvas laid out on ``work``."""
+    x0, y0, x1, y1 = region
+    wx0, wy0, wx1, wy1 = work
+    out = xp.zeros((wy1 - wy0, wx1 - wx0), inner.dtype)
+    out[y0 - wy0 : y1 - wy0, x0 - wx0 : x1 - wx0] = inner
+    return out
+
+
+def ring_mask(be: Backend, label: Array, exclude: Array, skin: Array, radius: int) -> Array:
+    """Skin pixels within about ``radius`` of ``label``, outside ``exclude`` (one grid).
+
+    The dilation runs on a grid reduced so that the radius is :data:`RING_GRID` cells, so its
+    edge is blocky at the reduction's scale (it is a statistics region, not a label)."""
+    xp = be.xp
+    h, w = label.shape
+    f = max(1.0, radius / RING_GRID)
+    size = (max(1, round(w / f)), max(1, round(h / f)))
+    small = be.resize(label.astype(xp.uint8) * np.uint8(255), size, mode="area") > 0
+    grown = be.morph(small.astype(xp.uint8), max(1, round(radius / f)), dilate=True)
+    near = be.resize(grown, (w, h), mode="nearest") > 0
+    return near & ~exclude & skin
+
+
+@dataclass
+class Ring:
+    """The face around a placed occluder, on the work region; the ring's pixels and their
+    statistics are computed when first asked for."""
+
+    be: Backend
+    image: Array  #: face colours on the work region, uint8
+    skin: Array  #: face mask on the work region
+    label: Array  #: the occluder's label on the work region
+    band: Array  #: its edge band on the work region
+    radius: int  #: ring width in pixels
+
+    @cached_property
+    def mask(self) -> Array:
+        """The ring's pixels (bool)."""
+        return ring_mask(self.be, self.label, self.label | self.band, self.skin, self.radius)
+
+    @cached_property
+    def count(self) -> int:
+        return int(self.be.xp.count_nonzero(self.mask))
+
+    @property
+    def usable(self) -> bool:
+        return self.count >= MIN_RING_PIXELS
+
+    @cached_property
+    def colour(self) -> color.ColourStats:
+        return color.colour_stats(self.be, self.image, self.mask, est.sample_step(self.mask.shape))
+
+    @cached_property
+    def stats(self) -> est.Measured:
+        return est.measure(self.be, self.image, self.mask)
+
+    def skin_pixels(self, max_count: int = 16384) -> np.ndarray:
+        """The ring's colours (N x 3 float32 in [0, 1], host), at most ``max_count`` of them
+        on a regular stride (the target of SOT / Reinhard with the ring target)."""
+        px = self.be.to_numpy(self.image[self.mask])
+        step = max(1, -(-px.shape[0] // max_count))
+        return px[::step].astype(np.float32) / np.float32(255.0)
+
+
+def ring_of(
+    be: Backend,
+    params: RenderParams,
+    face_image: Array,
+    face_mask: Array,
+    region: Region,
+    label: Array,
+    band: Array,
+    size: float,
+) -> tuple[Ring, Region]:
+    """The skin ring of a placed occluder, and the work region it lies on."""
+    xp = be.xp
+    work = work_region(params, region, size, (face_image.shape[1], face_image.shape[0]))
+    wx0, wy0, wx1, wy1 = work
+    ring = Ring(
+        be,
+        face_image[wy0:wy1, wx0:wx1],
+        face_mask[wy0:wy1, wx0:wx1],
+        _embed(xp, label, region, work),
+        _embed(xp, band, region, work),
+        ring_radius(params, size),
+    )
+    return ring, work
+
+
+@dataclass
+class Pasted:
+    """What the stage hands to the compositor."""
+
+    premultiplied: Array  #: uint8 placed occluder colours (premultiplied), on the region
+    face_roi: Array  #: uint8 face under the region (shadowed where a shadow is cast)
+    shadow_box: Region | None = None  #: the pixels the shadow darkened, or None
+    shadow_pixels: Array | None = None  #: their new values (uint8)
+
+
+def source_stats(occluder: Occluder, cache) -> color.ColourStats:
+    """Colour statistics of an occluder's own pixels (host, cached by content)."""
+    cpu = get_backend("cpu")
+    return cache.get(
+        ("colour-stats", occluder.key),
+        lambda: color.colour_stats(cpu, occluder.image, occluder.alpha >= 128),
+    )
+
+
+def face_stats(face: Face, cache) -> color.ColourStats:
+    """Colour statistics of the whole face's skin pixels (host, cached by content)."""
+    cpu = get_backend("cpu")
+    skin = cache.get(
+        ("skin", face.key, face.bbox),
+        lambda: color.skin_pixels(face.image, face.mask, face.bbox),
+    )
+    return cache.get(
+        ("skin-stats", face.key, face.bbox),
+        lambda: color.colour_stats(cpu, skin * np.float32(255.0)),
+    )
+
+
+def paste(
+    be: Backend,
+    face: Face,
+    face_image: Array,
+    face_mask: Array,
+    region: Region,
+    placed_alpha: Array,
+    label: Array,
+    band: Array,
+    premultiplied: Array,
+    params: RenderParams,
+    occluder: Occluder,
+    cache,
+) -> Pasted:
+    """Run the steps on the placed occluder (see the module docstring)."""
+    xp = be.xp
+    h = params.harmonize
+    c = params.color
+    x0, y0, x1, y1 = region
+    size = occluder_size(be, label)
+    lighting = c.method == "lighting" and c.strength > 0
+    steps = h.enabled and (h.shading > 0 or h.focus > 0 or h.noise > 0)
+    if lighting or steps:
+        ring, work = ring_of(be, params, face_image, face_mask, region, label, band, size)
+        alpha = placed_alpha.astype(xp.float32)
+        prem = premultiplied.astype(xp.float32)
+        if lighting:
+            use_ring = ring_target(params) and ring.usable
+            target = ring.colour if use_ring else face_stats(face, cache)
+            prem = color.lighting(be, prem, alpha, source_stats(occluder, cache), target, c)
+        if h.enabled and h.shading > 0:
+            wx0, wy0 = work[:2]
+            inner = (x0 - wx0, y0 - wy0, x1 - wx0, y1 - wy0)
+            sigma = h.shading_smooth * math.sqrt(face.bbox_area)
+            factor = hz.shading_gain(be, ring.image, ring.skin, ring.label, sigma, inner, h.shading)
+            if factor is not None:
+                prem = hz.apply_gain(prem, factor)
+        if h.enabled and (h.focus > 0 or h.noise > 0) and ring.usable:
+            prem = _focus_and_noise(be, prem, alpha, label, ring, params)
+        premultiplied = xp.minimum(xp.clip(xp.rint(prem), 0, 255), alpha[..., None])
+        premultiplied = premultiplied.astype(xp.uint8)
+    face_roi = face_image[y0:y1, x0:x1]
+    if not (h.enabled and h.shadow.opacity > 0):
+        return Pasted(premultiplied, face_roi)
+    box = shadow.window(h.shadow, size, region, face.size)
+    if box is None:
+        return Pasted(premultiplied, face_roi)
+    pixels = shadow.cast(
+        be, face_image, placed_alpha, region, box, h.shadow, size, params.blend.opacity
+    )
+    return Pasted(premultiplied, _overlay(xp, face_roi, region, pixels, box), box, pixels)
+
+
+def _overlay(xp, roi: Array, region: Region, pixels: Array, box: Region) -> Array:
+    """``roi`` (the face on ``region``) with ``pixels`` (on ``box``) written over it."""
+    x0, y0, x1, y1 = region
+    bx0, by0, bx1, by1 = box
+    ix0, iy0, ix1, iy1 = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
+    if ix1 <= ix0 or iy1 <= iy0:
+        return roi
+    out = roi.copy()
+    part = pixels[iy0 - by0 : iy1 - by0, ix0 - bx0 : ix1 - bx0]
+    out[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = part
+    return out
+
+
+def _focus_and_noise(
+    be: Backend, prem: Array, alpha: Array, label: Array, ring: Ring, params: RenderParams
+) -> Array:
+    """Focus, then noise, matched on the occluder's interior in face pixels. The noise the
+    focus filter leaves is predicted from the filter (white-noise model), not re-measured."""
+    h = params.harmonize
+    inside = est.interior(be, label, est.MARGIN)
+    target = ring.stats
+    own = est.measure(be, prem, inside, blur=h.focus > 0)
+    luma, chroma = own.luma, own.chroma
+    if h.focus > 0:
+        blur, sharpen = hz.focus_plan(target.blur, own.blur, h.focus)
+        if blur > 0 or sharpen > 0:
+            prem = hz.refocus(be, prem, alpha, blur, sharpen, own.blur)
+            ratio = hz.residual_ratio(blur if blur > 0 else own.blur, sharpen)
+            luma = est.rounded(est.unrounded(luma, 0) * ratio, 0)
+            chroma = est.rounded(est.unrounded(chroma, 1) * ratio, 1)
+    if h.noise > 0:
+        # chroma noise above the ring's is smoothed away (the luminance keeps its detail); the
+        # occluder's noise is not white, so a second pass corrects what the first one missed
+        for _ in range(CHROMA_PASSES):
+            sigma = hz.chroma_sigma(chroma, target.chroma, h.noise)
+            if sigma <= 0:
+                break
+            prem = hz.smooth_chroma(be, prem, alpha, sigma)
+            chroma = est.measure(be, prem, inside, blur=False).chroma
+        add_l = _missing(target.luma, luma, h.noise)
+        add_c = _missing(target.chroma, chroma, h.noise)
+        prem = hz.add_noise(be, prem, alpha, add_l, add_c, h.noise_seed)
+    return prem
+
+
+def _missing(target: float, current: float, strength: float) -> float:
+    """Std of the noise to add so that ``current`` moves towards ``target`` (in variance)."""
+    if not (math.isfinite(target) and math.isfinite(current)):
+        return 0.0
+    return math.sqrt(max(0.0, strength * (target * target - current * current)))

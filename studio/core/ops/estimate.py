@@ -1,0 +1,319 @@
+"""Estimators of the image statistics that harmonisation matches: noise and sharpness.
+
+Every function runs on a backend's arrays (``be.xp``, ``be.gaussian_blur``, ``be.resize``), so
+the CUDA path runs this very code; estimates come back as host floats (NaN: cannot tell).
+
+- Noise (:func:`noise_sigma`): the standard deviation of white noise from the median absolute
+  value of Immerkaer's residual (``[1, -2, 1]`` in x times the same in y), which cancels ramps
+  and most edges; the median makes it robust to the rest. Luminance and chroma (R - Y, B - Y).
+- Sharpness (:func:`sharpness`, :func:`blur_sigma`): the equivalent Gaussian blur of image
+  content. An edge blurred
+  by ``s`` and re-blurred by a known ``b`` has a gradient energy ``K / sqrt(s^2 + b^2)``,
+  whatever the edges' heights and directions; natural images (1/f^2 spectra) behave like
+  edges. Smooth shading adds the same energy ``L`` at every small ``b``, so three energies
+  (``b`` = 0, 2, 4 px) fix ``K``, ``L`` and ``s``: ``q = (E0 - E2) / (E2 - E4)`` depends on
+  ``s`` alone. ``q(s)`` is tabulated once by running the very same discrete filters on
+  blurred step edges, so sampling, reductions and differences cancel out; content finer
+  than any blurred edge (textures, aliasing) continues the model's own curve. Energies are
+  corrected for the noise's own; the estimate is robust to noise and lighting.
+  :func:`sharpness` reports ``sqrt(s^2 + 1/3)``, the blur as the central differences see it
+  (never 0, so ratios stay finite); :func:`blur_sigma` reports ``s`` itself.
+
+Regions are sampled, not swept: the residual and the gradients are evaluated at pixels on a
+regular grid (every pixel of small regions, about :data:`SAMPLES` pixels of large ones) from
+strided views of their 3x3 neighbourhoods, and the re-blur runs on a 2x area-reduced copy. A
+1024 px face's skin ring costs a few small array passes instead of full-resolution filters.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from studio.core.backend import Array, Backend, blur_radius
+
+LUMA = (0.299, 0.587, 0.114)  #: Rec. 601 luminance weights
+REBLUR = (2.0, 4.0)  #: sigmas (full pixels) of the known re-blurs of :func:`blur_sigma`
+MAX_SIGMA = 12.0  #: blur estimates are capped here (content too flat to tell)
+MIN_PIXELS = 64  #: fewer usable sampled pixels than this give no estimate (NaN)
+SAMPLES = 8_000  #: the estimators sample about this many pixels of a region
+MAD_TO_SIGMA = 1.4826 / 6.0  #: Immerkaer's residual of white noise has std 6 sigma
+DIFF_VAR = 1.0 / 3.0  #: a central difference of spacing d smooths like a variance d^2 / 3
+MIN_SIGMA = 0.05  #: the sharpest blur estimate (aliased, point-sampled edges)
+MIN_ENERGY = 1e-3  #: content with less gradient energy (grey levels^2) is too flat to tell
+RELIABLE = 0.02  #: ... and so is content whose energy is below this share of the noise's
+MARGIN = blur_radius(REBLUR[0]) + 2  #: estimates on a cut-out keep this far inside its edge
+#: noise std that rounding float colours to whole levels adds to the luminance and (on
+#: average over R - Y and B - Y) the chroma: uniform errors of variance 1/12 per channel,
+#: mixed by the planes' weights
+ROUNDING = (
+    math.sqrt(float(np.sum(np.square(LUMA))) / 12.0),
+    0.5
+    * sum(
+        math.sqrt(float(np.sum(np.square(np.eye(3)[c] - np.array(LUMA)))) / 12.0) for c in (0, 2)
+    ),
+)
+
+
+def rounded(sigma: float, plane: int) -> float:
+    """``sigma`` of float colours once rounded to whole levels (plane 0 luma, 1 chroma)."""
+    return math.hypot(sigma, ROUNDING[plane])
+
+
+def unrounded(sigma: float, plane: int) -> float:
+    """Inverse of :func:`rounded` (0 when the rounding explains it all)."""
+    return math.sqrt(max(0.0, sigma * sigma - ROUNDING[plane] ** 2))
+
+
+def planes(be: Backend, rgb: Array) -> tuple[Array, Array, Array]:
+    """Luminance and two colour differences (R - Y, B - Y), float32 in 0..255 units."""
+    f = rgb.astype(be.xp.float32, copy=False)
+    y = f[..., 0] * np.float32(LUMA[0]) + f[..., 1] * np.float32(LUMA[1])
+    y += f[..., 2] * np.float32(LUMA[2])
+    return y, f[..., 0] - y, f[..., 2] - y
+
+
+def luminance(be: Backend, rgb: Array) -> Array:
+    """Rec. 601 luminance (float32, 0..255 units)."""
+    return planes(be, rgb)[0]
+
+
+def sample_step(shape: tuple[int, ...]) -> int:
+    """Grid step of the estimators on a region of ``shape``: 1 up to about :data:`SAMPLES`
+    pixels, then sparser."""
+    return max(1, math.isqrt(max(1, shape[0] * shape[1]) // SAMPLES))
+
+
+def _grid(a: Array, step: int) -> list[list[Array]]:
+    """Strided views of the 3x3 neighbours of the interior pixels on a grid of ``step``:
+    ``g[i][j]`` holds pixel ``(r + i - 1, c + j - 1)`` of each sampled pixel ``(r, c)``."""
+    h, w = a.shape[:2]
+    return [[a[i : h - 2 + i : step, j : w - 2 + j : step] for j in range(3)] for i in range(3)]
+
+
+def _mask_at(mask: Array, step: int) -> Array:
+    """``mask`` at the sampled pixels of :func:`_grid`."""
+    h, w = mask.shape[:2]
+    return mask[1 : h - 1 : step, 1 : w - 1 : step]
+
+
+def _residual(g: list[list[Array]]) -> Array:
+    rows = [r[0] - 2.0 * r[1] + r[2] for r in g]
+    return rows[0] - 2.0 * rows[1] + rows[2]
+
+
+def _energy(g: list[list[Array]]) -> Array:
+    """Squared central-difference gradient at the sampled pixels."""
+    gx = g[1][2] - g[1][0]
+    gy = g[2][1] - g[0][1]
+    return (gx * gx + gy * gy) * np.float32(0.25)
+
+
+def _mad_sigma(xp: Any, residual: Array, mask: Array) -> float:
+    values = xp.abs(residual[mask])
+    if values.size < MIN_PIXELS:
+        return math.nan
+    return float(xp.median(values)) * MAD_TO_SIGMA
+
+
+def _mean(values: Array) -> tuple[float, int]:
+    n = int(values.size)
+    return (float(values.sum()) / n if n else 0.0), n
+
+
+def noise_sigma(be: Backend, plane: Array, mask: Array) -> float:
+    """Std of white noise in ``plane`` (HxW float32) over ``mask`` (HxW bool)."""
+    if min(plane.shape) < 3:
+        return math.nan
+    step = sample_step(plane.shape)
+    return _mad_sigma(be.xp, _residual(_grid(plane, step)), _mask_at(mask, step))
+
+
+@functools.cache
+def _noise_gain(sigma: float) -> float:
+    """Mean squared central-difference gradient of unit white noise after a Gaussian blur of
+    ``sigma`` (0: none)."""
+    diff = np.array([0.5, 0.0, -0.5])
+    if sigma <= 0:
+        return 2.0 * float(np.sum(diff**2))
+    g = cv2.getGaussianKernel(2 * blur_radius(sigma) + 1, sigma)[:, 0]
+    return 2.0 * float(np.sum(np.convolve(g, diff) ** 2) * np.sum(g**2))
+
+
+def _half_sigma(sigma: float) -> float:
+    """Sigma on a 2x area-reduced grid such that the reduction (a 2-tap box, variance 1/4),
+    this blur and the wider central differences there (smoothing 4 DIFF_VAR instead of
+    DIFF_VAR) blur like ``sigma`` full pixels in all."""
+    return math.sqrt(sigma * sigma - 0.25 - 3.0 * DIFF_VAR) / 2.0
+
+
+def _reblurred_energies(be: Backend, half_lum: Array, mask: Array) -> tuple[list[float], int]:
+    """Mean gradient energies (per full pixel) of the 2x-reduced luminance ``half_lum`` after
+    each re-blur of :data:`REBLUR`, over the full-resolution ``mask``."""
+    step = max(1, sample_step(half_lum.shape))
+    hh, hw = half_lum.shape
+    m = mask[2 : 2 * hh - 2 : 2 * step, 2 : 2 * hw - 2 : 2 * step]
+    out, n = [], 0
+    for b in REBLUR:
+        blurred = be.gaussian_blur(half_lum, _half_sigma(b))
+        e, n = _mean(_energy(_grid(blurred, step))[m])
+        out.append(e * 0.25)  # gradients per half pixel -> per full pixel
+    return out, n
+
+
+def _energies(be: Backend, lum: Array, mask: Array) -> tuple[float, int, list[float], int]:
+    """E0 at the sampled pixels of ``lum`` and the re-blurred energies of its 2x reduction."""
+    step = sample_step(lum.shape)
+    e0, n0 = _mean(_energy(_grid(lum, step))[_mask_at(mask, step)])
+    eb, nb = _reblurred_energies(be, _half(be, lum), mask)
+    return e0, n0, eb, nb
+
+
+def _edge(sigma: float, phase: float, width: int = 192, rows: int = 24) -> np.ndarray:
+    """A vertical step edge blurred by ``sigma``, sampled at the pixel centres ``phase`` pixels
+    off the grid (float32, 0..100). A pixel's own aperture is a blur of about 0.29 px, so
+    photos read from there up; point-sampled (aliased) edges read lower."""
+    x = np.arange(width) + 0.5 - (width / 2 + phase)
+    erf = np.frompyfunc(math.erf, 1, 1)
+    row = 0.5 * (1.0 + erf(x / (math.sqrt(2.0) * sigma)).astype(np.float64)) * 100.0
+    return np.repeat(row[None, :].astype(np.float32), rows, axis=0)
+
+
+@functools.cache
+def _q_table() -> tuple[np.ndarray, np.ndarray]:
+    """Blur variances ``v = s^2 + DIFF_VAR`` (increasing) and their ``q`` (decreasing), through
+    the estimator's own filters on blurred step edges."""
+    from studio.core.backend import get_backend
+
+    be = get_backend("cpu")
+    sigmas = np.geomspace(MIN_SIGMA, MAX_SIGMA, 96)
+    qs = []
+    for sigma in sigmas:
+        vals = []
+        for phase in (0.0, 0.25, 0.5, 0.75):
+            img = _edge(float(sigma), phase)
+            e0, _, (e1, e2), _ = _energies(be, img, np.ones(img.shape, bool))
+            vals.append((e0 - e1) / (e1 - e2))
+        qs.append(float(np.mean(vals)))
+    return sigmas**2 + DIFF_VAR, np.minimum.accumulate(np.array(qs))
+
+
+def _model_q(v: float) -> float:
+    """``q`` of the continuous model ``E(b) = (v + b^2)^(-1/2)`` (decreasing in ``v``)."""
+    b1, b2 = REBLUR[0] ** 2, REBLUR[1] ** 2
+    e0, e1, e2 = v**-0.5, (v + b1) ** -0.5, (v + b2) ** -0.5
+    return (e0 - e1) / (e1 - e2)
+
+
+def _model_v(q: float) -> float:
+    """Inverse of :func:`_model_q` (bisection in log v)."""
+    lo, hi = 1e-6, 1e6
+    for _ in range(60):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if _model_q(mid) > q else (lo, mid)
+    return lo
+
+
+def _variance(q: float) -> float:
+    """Blur variance ``v`` for a measured ``q``: the table, continued past its sharpest entry
+    by the model's curve scaled to meet it."""
+    vs, qs = _q_table()
+    if q <= qs[0]:
+        return float(np.interp(-q, -qs, vs))
+    return _model_v(q) * float(vs[0]) / _model_v(float(qs[0]))
+
+
+def _variance_from(e0: float, n0: int, eb: list[float], nb: int, noise: float) -> float:
+    """Blur variance ``v`` from the three gradient energies, the noise's removed (NaN: cannot
+    tell)."""
+    if n0 < MIN_PIXELS or nb < MIN_PIXELS // 4:
+        return math.nan
+    var = noise * noise if math.isfinite(noise) else 0.0
+    e0 -= var * _noise_gain(0.0)
+    # a 2x2 mean has a quarter of the variance; per full pixel the energy is a quarter
+    e1, e2 = (
+        e - var * 0.25 * _noise_gain(_half_sigma(b)) * 0.25 for e, b in zip(eb, REBLUR, strict=True)
+    )
+    fine, coarse = e0 - e1, e1 - e2
+    if coarse <= max(MIN_ENERGY, RELIABLE * var) or fine <= 0:
+        return math.nan  # too flat to tell: the content's energy is within the noise's
+    return min(_variance(fine / coarse), MAX_SIGMA**2 + DIFF_VAR)
+
+
+def _half(be: Backend, image: Array) -> Array:
+    """``image`` reduced 2x by averaging 2x2 blocks (odd last rows/columns dropped)."""
+    h, w = image.shape[:2]
+    hh, hw = h // 2, w // 2
+    return be.resize(image[: 2 * hh, : 2 * hw], (hw, hh), mode="area")
+
+
+def sharpness(be: Backend, lum: Array, mask: Array, noise: float = 0.0) -> float:
+    """Effective blur ``sqrt(s^2 + 1/3)`` (pixels) of ``lum`` (HxW float32) over ``mask``;
+    ``noise`` is its white-noise std (from :func:`noise_sigma`). NaN when the mask is too
+    small or the content too flat to tell."""
+    if min(lum.shape) < 8:
+        return math.nan
+    return math.sqrt(_variance_from(*_energies(be, lum, mask), noise))
+
+
+def blur_sigma(be: Backend, lum: Array, mask: Array, noise: float = 0.0) -> float:
+    """Equivalent Gaussian blur ``s`` (pixels) of ``lum`` over ``mask`` (0 for content sharper
+    than a blurred edge); see :func:`sharpness`."""
+    return as_blur(sharpness(be, lum, mask, noise))
+
+
+def as_blur(effective: float) -> float:
+    """Blur sigma ``s`` of an effective blur ``sqrt(s^2 + 1/3)`` (NaN stays NaN)."""
+    if not math.isfinite(effective):
+        return effective
+    return math.sqrt(max(effective * effective - DIFF_VAR, 0.0))
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Statistics of a region: effective blur (:func:`sharpness`), luminance and chroma noise
+    std (NaN: unknown)."""
+
+    blur: float
+    luma: float
+    chroma: float
+
+
+def measure(be: Backend, rgb: Array, mask: Array, *, blur: bool = True) -> Measured:
+    """Noise (and blur) of an RGB region (HxWx3, uint8 or float32) over ``mask`` (HxW bool);
+    the noise of float colours includes what rounding them to whole levels will add.
+
+    The residual and the gradients are linear, so they are computed on the RGB neighbourhoods
+    of the sampled pixels and turned into luminance and colour differences afterwards; the
+    re-blur runs on a 2x reduced copy. The cost grows with the samples, not the region."""
+    xp = be.xp
+    if min(rgb.shape[:2]) < 8:
+        return Measured(math.nan, math.nan, math.nan)
+    step = sample_step(rgb.shape)
+    g = [[v.astype(xp.float32) for v in row] for row in _grid(rgb, step)]
+    m = _mask_at(mask, step)
+    ry, rcr, rcb = planes(be, _residual(g))
+    luma = _mad_sigma(xp, ry, m)
+    cr, cb = _mad_sigma(xp, rcr, m), _mad_sigma(xp, rcb, m)
+    chroma = 0.5 * (cr + cb)
+    if rgb.dtype != np.uint8:  # the 8-bit result will also hold the rounding's noise
+        luma, chroma = rounded(luma, 0), rounded(chroma, 1)
+    sigma = math.nan
+    if blur:
+        gx = luminance(be, g[1][2] - g[1][0])
+        gy = luminance(be, g[2][1] - g[0][1])
+        e0, n0 = _mean(((gx * gx + gy * gy) * np.float32(0.25))[m])
+        eb, nb = _reblurred_energies(be, luminance(be, _half(be, rgb)), mask)
+        raw = unrounded(luma, 0) if rgb.dtype != np.uint8 else luma  # what lum holds now
+        sigma = math.sqrt(_variance_from(e0, n0, eb, nb, raw))
+    return Measured(sigma, luma, chroma)
+
+
+def interior(be: Backend, label: Array, radius: int) -> Array:
+    """Pixels of a label (bool) at least ``radius`` pixels inside its edge."""
+    return be.morph(label.astype(be.xp.uint8), radius, dilate=False) > 0

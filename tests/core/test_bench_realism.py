@@ -1,0 +1,51 @@
+"""The realism suite's inputs are degraded as it says, and its statistics see a mismatch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from studio.bench import SUITES, realism
+from studio.core.backend import get_backend
+from studio.core.ops import estimate as est
+
+CPU = get_backend("cpu")
+
+
+@pytest.fixture(scope="module")
+def photo():
+    faces, _ = realism._inputs()
+    return next(f for f in faces if f.id.startswith("grace_hopper"))
+
+
+def _skin_stats(face):
+    return est.measure(CPU, face.image, face.mask)
+
+
+def test_degraded_copies_are_blurred_noisy_or_lit_from_one_side(photo):
+    assert "realism" in SUITES
+    plain = _skin_stats(realism.degraded(photo, "original"))
+    blurred = _skin_stats(realism.degraded(photo, "blurred"))
+    noisy = _skin_stats(realism.degraded(photo, "noisy"))
+    assert blurred.blur > plain.blur + 1.0
+    assert noisy.luma == pytest.approx(realism.NOISE_SIGMA, rel=0.25)
+    lit = realism.degraded(photo, "gradient")
+    x0, _, x1, _ = (int(v) for v in photo.bbox)
+    left = lit.image[:, x0 : x0 + 10].mean() / photo.image[:, x0 : x0 + 10].mean()
+    right = lit.image[:, x1 - 10 : x1].mean() / photo.image[:, x1 - 10 : x1].mean()
+    assert left < 0.6 and right > 1.1
+    assert np.array_equal(lit.mask, photo.mask)
+
+
+def test_mismatch_of_a_step_drops_when_it_is_on(photo):
+    face = realism.degraded(photo, "noisy")
+    _, occluders = realism._inputs()
+    occ = next(o for o in occluders if o.id == "cup.png")
+    spec = realism.EngineSpec.model_validate(realism.SPEC)
+    params = realism.sample(spec, np.random.default_rng(0), face, occ)
+    regions = realism.regions(face, occ, params)
+    on = realism.render(face, occ, params).image
+    off = realism.render(face, occ, realism._without(params, "noise")).image
+    m_on = realism.mismatches(face, on, regions, params)
+    m_off = realism.mismatches(face, off, regions, params)
+    assert m_off["noise luma"] > 0.5 and m_on["noise luma"] < 0.5 * m_off["noise luma"]
