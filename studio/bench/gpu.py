@@ -15,10 +15,11 @@ import numpy as np
 
 from studio.bench.common import BenchRow, time_call
 from studio.core.backend import cuda_available, get_backend
+from studio.core.cache import RenderCache
 from studio.core.errors import BackendError
 from studio.core.inputs import Face, Occluder
 from studio.core.params import RenderParams
-from studio.core.render import RenderCache, render
+from studio.core.render import render
 from studio.core.sample import sample
 from studio.core.spec import EngineSpec
 from studio.core.synthetic import synthetic_face, synthetic_occluder

@@ -30,13 +30,16 @@ import numpy as np
 from studio.bench.common import BenchRow, time_call
 from studio.core import harmonize as stage
 from studio.core.backend import get_backend
+from studio.core.cache import RenderCache
+from studio.core.coords import band_radius
 from studio.core.errors import StudioError
 from studio.core.inputs import Face, Occluder
 from studio.core.ops import blend
 from studio.core.ops import estimate as est
 from studio.core.params import HarmonizeParams, RenderParams, ShadowParams
 from studio.core.paths import samples
-from studio.core.render import RenderCache, band_radius, place, render
+from studio.core.placement import place
+from studio.core.render import render
 from studio.core.sample import sample
 from studio.core.sources import open_source
 from studio.core.spec import EngineSpec

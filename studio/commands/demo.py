@@ -6,11 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from studio.core.cache import RenderCache
 from studio.core.contact_sheet import contact_sheet, fit_tile, overlay
 from studio.core.draw import draw_sample, sample_rng
 from studio.core.errors import StudioError
 from studio.core.paths import samples
-from studio.core.render import RenderCache, render
+from studio.core.render import render
 from studio.core.sources import ItemPool, open_source
 from studio.core.spec import EngineSpec
 from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from studio.core.backend import get_backend
+from studio.core.cache import RenderCache
 from studio.core.errors import InputError
 from studio.core.paths import preset_path
 from studio.core.preset import Preset, load_preset
-from studio.core.render import RenderCache, render
+from studio.core.render import render
 from studio.core.sample import sample
 from studio.core.sources import face_from_files, occluder_from_files, texture_from_file
 from studio.core.writers import write_image, write_json

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from studio.core.cache import RenderCache
 from studio.core.errors import InputError, PlacementError
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.params import RenderParams
-from studio.core.render import RenderCache
 from studio.core.sample import sample
 from studio.core.sources.pool import ItemPool
 from studio.core.spec import EngineSpec

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 
 from studio.core.backend import get_backend
+from studio.core.cache import RenderCache
 from studio.core.errors import InputError, PlacementError
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.ops import geometry, shapes
@@ -20,7 +21,8 @@ from studio.core.params import (
     ShadowParams,
     ShapeParams,
 )
-from studio.core.render import RenderCache, base_occluder, coverage_of, place
+from studio.core.placement import coverage_of, place
+from studio.core.prepare import base_occluder
 from studio.core.spec import EngineSpec, draw, draw_int, happens
 
 SHAPE_TRIES = 20
@@ -175,7 +177,7 @@ def sample(
     """
     if spec.mode == "natocc" and not isinstance(occluder, Occluder):
         raise InputError("natocc sampling needs an occluder with a mask", face.id)
-    cache = cache or RenderCache(max_items=4)
+    cache = cache or RenderCache(32 * 2**20)
     flip = happens(rng, spec.flip.probability)
     augment = _occluder_augment(rng, spec)
     color = _color(rng, spec)

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
+from studio.core.coords import center_pixels, relative_center
 from studio.core.inputs import Face
 from studio.core.ops.geometry import aim_angle, screen_angle
 from studio.core.params import RenderParams
-from studio.core.render import center_pixels, relative_center
 from studio.gui.preview import PreviewFrame
 
 RAW_PASTE = "Raw paste"  #: the same sample without harmonisation (flip with Composite)

@@ -16,11 +16,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel
 
+from studio.core.coords import center_pixels
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.ops.geometry import aim_angle
 from studio.core.params import HarmonizeParams, RenderParams
 from studio.core.preset import Preset, preset_from_dict
-from studio.core.render import center_pixels
 from studio.core.sample import sample_shape
 from studio.core.spec import EngineSpec, Range, field_bounds
 

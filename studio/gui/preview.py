@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.core.backend import get_backend
+from studio.core.cache import RenderCache
 from studio.core.errors import StudioError
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.params import RenderParams
-from studio.core.render import RenderCache, Result, base_occluder, place, render
+from studio.core.render import Result, render
 from studio.gui.parameters import raw_params
 
 PREVIEW_MAX_SIDE = 512
@@ -63,31 +63,12 @@ def render_request(request: PreviewRequest, cache: RenderCache) -> PreviewFrame:
     t0 = time.perf_counter()
     try:
         result = render(request.face, request.occluder, request.params, request.backend, cache)
-        corners = occluder_corners(request, cache)
+        corners = result.placement.corners() if result.placement else []
         error = None
     except StudioError as err:
         result, corners, error = None, None, err.reason
     ms = (time.perf_counter() - t0) * 1000.0
     return PreviewFrame(request.generation, request, result, error, ms, corners)
-
-
-def occluder_corners(request: PreviewRequest, cache: RenderCache) -> list[tuple[float, float]]:
-    """Corners of the placed occluder (exactly the engine's geometry)."""
-    be = get_backend(request.backend)
-    base = base_occluder(be, request.params, request.occluder, cache)
-    placed = place(request.face, base, request.params, request.backend, cache)
-    w, h = placed.source_size if placed else base.size
-    matrix = placed.matrix if placed else None
-    if matrix is None:
-        return []
-    pts = [(-0.5, -0.5), (w - 0.5, -0.5), (w - 0.5, h - 0.5), (-0.5, h - 0.5)]
-    return [
-        (
-            float(matrix[0, 0] * x + matrix[0, 1] * y + matrix[0, 2]),
-            float(matrix[1, 0] * x + matrix[1, 1] * y + matrix[1, 2]),
-        )
-        for x, y in pts
-    ]
 
 
 class PreviewWorker(QObject):
@@ -98,7 +79,7 @@ class PreviewWorker(QObject):
     def __init__(self, synchronous: bool = False, cache: RenderCache | None = None) -> None:
         super().__init__()
         self.synchronous = synchronous
-        self.cache = cache or RenderCache(max_items=64)
+        self.cache = cache or RenderCache(256 * 2**20)
         self.rendered: list[int] = []  #: generations rendered, in order (for tests and stats)
         self._slot: PreviewRequest | None = None
         self._cond = threading.Condition()

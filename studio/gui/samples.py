@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.cache import RenderCache
 from studio.core.draw import draw_sample, face_index, sample_rng
 from studio.core.errors import StudioError
 from studio.core.params import RenderParams
 from studio.core.preset import Preset
-from studio.core.render import RenderCache, render
+from studio.core.render import render
 from studio.core.sources import ItemPool
 from studio.gui.canvas import to_qimage
 from studio.gui.library import Library
@@ -85,7 +86,7 @@ class SampleGrid(QWidget):
         self._pending = 0
         self._stale = True
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samples")
-        self._cache = RenderCache(max_items=64)
+        self._cache = RenderCache(128 * 2**20)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(

@@ -30,11 +30,12 @@ import numpy as np
 import torch
 
 from studio.core.backend import get_backend
+from studio.core.cache import RenderCache, preload_face
 from studio.core.draw import draw_sample, sample_rng
 from studio.core.errors import InputError, PlacementError, RenderError
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.preset import Preset, load_preset
-from studio.core.render import RenderCache, Result, preload_face, render_on_backend
+from studio.core.render import Result, render_on_backend
 from studio.core.sources import FaceSource, ItemPool, OccluderSource, TextureSource, open_source
 from studio.core.spec import EngineSpec
 
@@ -42,6 +43,7 @@ MaskType = Literal["auto", "face", "labels"]
 #: What occluders (NatOcc) or textures (RandOcc) may be given as: a source, a list, a path.
 Occluders = OccluderSource | TextureSource | Sequence[Occluder | Texture] | str | Path | None
 LOADED_BYTES = 128 * 2**20  # occluders/textures kept decoded per worker
+RENDER_CACHE_BYTES = 64 * 2**20  # colour transfers, uploads, shapes per worker
 
 
 def _as_spec(preset: Preset | EngineSpec | str | Path) -> EngineSpec:
@@ -123,16 +125,12 @@ class RandomOcclusion:
         get_backend(backend)  # fail now, in the main process, if it is unusable
         self.mask_type = mask_type
         self.face_classes = None if face_classes is None else tuple(int(c) for c in face_classes)
-        self._cache = RenderCache(max_items=32)
+        self._cache = RenderCache(RENDER_CACHE_BYTES)
 
     def set_epoch(self, epoch: int) -> None:
         """Samples of epoch ``epoch`` (call before iterating, in the main process)."""
         self.epoch = int(epoch)
 
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_cache"] = RenderCache(max_items=32)  # never ship cached arrays to workers
-        return state
 
     def rng_for(self, index: int | None) -> np.random.Generator:
         """The generator of one sample: from (seed, epoch, index), or torch's RNG without index."""

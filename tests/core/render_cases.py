@@ -9,9 +9,10 @@ import hashlib
 import cv2
 import numpy as np
 
+from studio.core.cache import RenderCache
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.params import RenderParams
-from studio.core.render import RenderCache, Result
+from studio.core.render import Result
 from studio.core.sample import sample
 from studio.core.spec import EngineSpec
 from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture

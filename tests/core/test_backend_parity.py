@@ -13,7 +13,8 @@ import pytest
 from render_cases import cases, parity_problems, tolerance
 
 from studio.core.backend import cuda_available, get_backend
-from studio.core.render import RenderCache, render
+from studio.core.cache import RenderCache
+from studio.core.render import render
 from studio.core.sample import sample
 from studio.core.spec import EngineSpec
 from studio.core.synthetic import synthetic_face, synthetic_occluder

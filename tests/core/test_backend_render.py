@@ -11,7 +11,10 @@ import pytest
 from fake_device import NumpyAsDevice
 from render_cases import cases, parity_problems, result_digest, tolerance
 
-from studio.core.render import RenderCache, prepared_occluder, render
+from studio.core.backend import get_backend
+from studio.core.cache import RenderCache
+from studio.core.prepare import prepare
+from studio.core.render import render
 
 CASES = cases()
 
@@ -61,10 +64,12 @@ def test_device_path_downloads_the_result_once(case):
     assert be.uploads == uploads, "face and occluder uploads are cached by content"
 
 
-def test_prepared_occluder_comes_back_as_host_arrays():
+def test_the_prepared_occluder_matches_on_the_device():
     _name, face, occluder, params = CASES[0]
-    cpu = prepared_occluder(face, occluder, params)
-    dev = prepared_occluder(face, occluder, params, backend=NumpyAsDevice())
-    assert type(dev.image) is np.ndarray and dev.image.dtype == np.uint8
-    assert np.array_equal(dev.alpha, cpu.alpha)
-    assert np.abs(dev.image.astype(int) - cpu.image.astype(int)).max() <= 2
+    cpu = prepare(get_backend("cpu"), face, occluder, params, RenderCache())
+    be = NumpyAsDevice()
+    dev = prepare(be, face, occluder, params, RenderCache())
+    image, alpha = be.to_numpy(dev.rgb), be.to_numpy(dev.alpha)
+    assert image.dtype == np.uint8 and dev.key == cpu.key
+    assert np.array_equal(alpha, cpu.alpha)
+    assert np.abs(image.astype(int) - cpu.rgb.astype(int)).max() <= 2

@@ -10,10 +10,11 @@ import pytest
 from studio.core import EngineSpec, Face, Occluder, RenderCache, render, sample
 from studio.core import harmonize as stage
 from studio.core.backend import get_backend
+from studio.core.coords import band_radius
 from studio.core.errors import RenderError
 from studio.core.ops import shadow
 from studio.core.params import BlendParams, ColorParams, ImageAugment, RenderParams
-from studio.core.render import band_radius, place
+from studio.core.placement import place
 
 
 def _sampled(face, occluder, seed=0, **spec):

@@ -5,7 +5,7 @@ import pytest
 from gui_helpers import render
 from PySide6.QtCore import QPointF
 
-from studio.core.render import center_pixels
+from studio.core.coords import center_pixels
 from studio.core.synthetic import synthetic_face, synthetic_occluder
 from studio.gui.preview import PreviewController
 

@@ -11,14 +11,15 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.core.cache import RenderCache
 from studio.core.draw import draw_sample, sample_rng
 from studio.core.errors import InputError, PlacementError, RenderError, StudioError, WriteError
 from studio.core.export.inputs import open_job_sources
 from studio.core.export.plan import JobPlan
 from studio.core.export.records import file_hash
 from studio.core.inputs import Face
-from studio.core.render import RenderCache, render
-from studio.core.sources.pool import ByteLRU, ItemPool
+from studio.core.render import render
+from studio.core.sources.pool import ItemPool
 from studio.core.writers import encode_image, write_bytes_atomic
 
 DEFAULT_CACHE_MB = 256  #: per-worker bound of the decoded-input cache
@@ -57,13 +58,13 @@ class SampleMaker:
         self.pool = (
             None
             if opened.pool is None
-            else ItemPool(opened.pool, ids=plan.pool_ids, cache_bytes=budget * 3 // 4)
+            else ItemPool(opened.pool, ids=plan.pool_ids, cache_bytes=budget // 4)
         )
-        self.face_cache = ByteLRU(budget // 4)
-        self.render_cache = RenderCache(max_items=16)
+        self.face_cache = RenderCache(budget // 4, errors=(InputError,))
+        self.render_cache = RenderCache(budget // 2)
 
     def _face(self, face_id: str) -> Face:
-        return self.face_cache.get(face_id, lambda: self.faces.load(face_id))
+        return self.face_cache.get(("face", face_id), lambda: self.faces.load(face_id))
 
     def make(self, index: int) -> Outcome:
         """Render sample ``index`` and write its files; the manifest row is returned."""

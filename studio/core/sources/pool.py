@@ -8,50 +8,16 @@ gets depend only on its generator, never on which items this process met before.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from studio.core.cache import RenderCache
 from studio.core.errors import InputError
 
 MAX_DRAWS = 100  #: draws tried before a pool of mostly unusable items gives up
 DEFAULT_CACHE_BYTES = 192 * 2**20
-
-
-class ByteLRU:
-    """An LRU cache of decoded inputs bounded by their array bytes (errors are cached too)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self._items: OrderedDict[str, tuple[Any, int]] = OrderedDict()
-
-    def get(self, key: str, make: Callable[[], Any]) -> Any:
-        if key in self._items:
-            self._items.move_to_end(key)
-            value = self._items[key][0]
-        else:
-            try:
-                value = make()
-            except InputError as err:
-                value = err
-            size = nbytes(value)
-            self._items[key] = (value, size)
-            self.bytes += size
-            while self.bytes > self.max_bytes and len(self._items) > 1:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self.bytes -= dropped
-        if isinstance(value, InputError):
-            raise value
-        return value
-
-
-def nbytes(value: Any) -> int:
-    """Approximate memory of a decoded input (its arrays)."""
-    arrays = [getattr(value, name, None) for name in ("image", "alpha", "mask", "labels")]
-    return 256 + sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
 
 
 class ItemPool:
@@ -81,21 +47,16 @@ class ItemPool:
         else:
             raise TypeError("a pool takes a source (ids/load) or a list of items")
         self.unusable: set[str] = set()
-        self._cache = ByteLRU(cache_bytes)
+        self._cache = RenderCache(cache_bytes, errors=(InputError,))
 
     def __len__(self) -> int:
         return len(self.ids)
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_cache"] = ByteLRU(self._cache.max_bytes)  # each process decodes its own
-        return state
 
     def load(self, item_id: str) -> Any:
         """The item ``item_id`` (decoded once, then cached)."""
         if self.source is None:
             return self._listed[item_id]
-        return self._cache.get(item_id, lambda: self.source.load(item_id))
+        return self._cache.get(("item", item_id), lambda: self.source.load(item_id))
 
     def draw(self, rng: np.random.Generator) -> tuple[str, Any, list[InputError]]:
         """One item, chosen uniformly with ``rng`` among the usable ones.

@@ -1,0 +1,151 @@
+"""The occluder as it will be pasted, before placement: built (RandOcc shape and texture),
+colour-transferred towards the skin, photometrically augmented, premultiplied.
+
+None of it depends on where the occluder goes, so all of it is cached (by the occluder's
+content key, the colour target and the parameters): dragging an occluder recomputes nothing
+here. Keys are tuples of what made the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import numpy as np
+
+from studio.core import harmonize as stage
+from studio.core.backend import Array, Backend, get_backend
+from studio.core.cache import RenderCache, on_device
+from studio.core.coords import band_radius
+from studio.core.errors import RenderError
+from studio.core.inputs import Face, Occluder, Texture, content_key
+from studio.core.ops import augment, blend, color, shapes
+from studio.core.params import RenderParams
+from studio.core.placement import Placement, placement, reduced
+
+NO_PHOTOMETRIC = (0.0, None, 0.0, 1.0)  #: blur, JPEG, brightness, contrast that change nothing
+
+
+def base_occluder(
+    be: Backend, params: RenderParams, occluder: Occluder | Texture | None, cache: RenderCache
+) -> Occluder:
+    """The occluder to paste: as given (NatOcc) or built from the shape and texture (RandOcc).
+
+    RandOcc shapes are always built on the host (CPU backend), whatever ``be`` is: sampling
+    checks coverage on exactly this rasterisation, so every backend pastes the same shape.
+    """
+    host = get_backend("cpu")
+    if params.mode == "randocc":
+        shape = params.shape
+        if shape is None:
+            raise RenderError("randocc parameters carry no shape")
+        texture = occluder if isinstance(occluder, Texture) else None
+        # the alpha is rasterised once per shape: sampling (no texture) and rendering share it
+        alpha = cache.get(("shape-alpha", shape), lambda: shapes.shape_alpha(host, shape))
+        key = ("shape", shape, None if texture is None else texture.key)
+        return cache.get(
+            key, lambda: shapes.shape_occluder(host, shape, texture, params.occluder_id, alpha)
+        )
+    if not isinstance(occluder, Occluder):
+        raise RenderError("natocc rendering needs an Occluder")
+    return occluder
+
+
+@dataclass
+class Prepared:
+    """The prepared occluder on a backend: colours, shape alpha, the key they are cached
+    under, and the base occluder they came from."""
+
+    rgb: Array
+    alpha: Array
+    key: Hashable
+    base: Occluder
+
+
+def prepare(
+    be: Backend,
+    face: Face,
+    occluder: Occluder | Texture | None,
+    params: RenderParams,
+    cache: RenderCache,
+    ring_skin: np.ndarray | None = None,
+) -> Prepared:
+    """The occluder after colour transfer (SOT or Reinhard; ``lighting`` runs on the placed
+    occluder) and photometric augmentation, on ``be``.
+
+    ``ring_skin`` replaces the face's skin pixels as the colour target (the skin ring).
+    When the occluder is JPEG re-compressed, everything that feeds the JPEG encoder (colour
+    transfer, blur) runs on the host: JPEG turns 1-level float differences between backends
+    into blocks of larger ones, so the host result is computed once and uploaded.
+    """
+    if not be.on_host and params.augment.jpeg_quality is not None:
+        host = prepare(get_backend("cpu"), face, occluder, params, cache, ring_skin)
+        rgb, alpha = on_device(be, cache, host.key, host.rgb, host.alpha)
+        return Prepared(rgb, alpha, host.key, host.base)
+    occ = base_occluder(be, params, occluder, cache)
+    image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
+    transfers = params.color.method in ("sot", "reinhard")
+
+    def colored() -> Array:
+        if not transfers or params.color.strength <= 0:
+            return image
+        skin = ring_skin
+        if skin is None:
+            skin = cache.get(
+                ("skin", face.key, face.bbox),
+                lambda: color.skin_pixels(face.image, face.mask, face.bbox),
+            )
+        return color.transfer(be, image, alpha, skin, params.color)
+
+    target = face.key if ring_skin is None else ("ring", content_key(ring_skin))
+    color_key = ("color", occ.key, target if transfers else None, params.color)
+    rgb = cache.get((*color_key, be.name), colored)
+    photometric = params.augment.photometric
+    if photometric == NO_PHOTOMETRIC:
+        return Prepared(rgb, alpha, color_key, occ)
+    rgb = cache.get(
+        ("augment", color_key, photometric, be.name),
+        lambda: augment.augment_occluder(be, rgb, params.augment),
+    )
+    return Prepared(rgb, alpha, (color_key, photometric), occ)
+
+
+def premultiplied(
+    be: Backend, prepared: Prepared, where: Placement, cache: RenderCache
+) -> Array:
+    """The prepared colours premultiplied by alpha (uint8), at the placement's reduced size:
+    cached by that size, so every scale that reduces to it shares one copy."""
+
+    def make() -> Array:
+        rgb, alpha = reduced(
+            be, prepared.rgb, prepared.alpha, where.reduced_size, cache, prepared.key
+        )
+        xp = be.xp
+        a = alpha.astype(xp.float32) * np.float32(1 / 255)
+        return (rgb.astype(xp.float32) * a[..., None] + np.float32(0.5)).astype(xp.uint8)
+
+    return cache.get(("premultiplied", be.name, prepared.key, where.reduced_size), make)
+
+
+def ring_skin(
+    be: Backend,
+    face: Face,
+    occluder: Occluder | Texture | None,
+    params: RenderParams,
+    cache: RenderCache,
+    face_image: Array,
+    face_mask: Array,
+) -> np.ndarray | None:
+    """The skin ring's colours as the SOT / Reinhard target (host), from the placement of the
+    base occluder (colour transfer does not move the shape); None when the ring is too small."""
+    occ = base_occluder(be, params, occluder, cache)
+    image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
+    found = placement(be, face, image, alpha, occ.key, params, cache)
+    if found is None:
+        return None
+    where, placed_alpha = found
+    label = placed_alpha >= 128
+    band = blend.edge_band(be, label, band_radius(face, params))
+    size = stage.occluder_size(be, label)
+    ring, _ = stage.ring_of(be, params, face_image, face_mask, where.region, label, band, size)
+    return ring.skin_pixels() if ring.usable else None
