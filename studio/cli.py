@@ -21,6 +21,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "validate",
     "export",
     "sheet",
+    "train",
+    "evaluate",
+    "compare",
 )
 
 
