@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--workers", type=int, help="export worker processes (default: all cores)")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--occluders", help="occluder folder for every preset (overrides them)")
     p.add_argument("--textures", help="texture folder for every preset (overrides them)")
     p.add_argument(
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         workers=args.workers,
+        threads=args.threads,
         occluders=args.occluders,
         textures=args.textures,
         val_limit=args.val_limit,

@@ -40,6 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=0, help="DataLoader workers (default 0)")
     p.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads (default: torch's, the core count); CPU results depend on it",
+    )
+    p.add_argument(
         "--length", type=int, help="items per data set per epoch (cycles or cuts each set)"
     )
     p.add_argument("--no-flip", action="store_true", help="no random left-right flips")
@@ -81,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         workers=args.workers,
+        threads=args.threads,
         length=args.length,
         flip=not args.no_flip,
         occlude=args.occlude,

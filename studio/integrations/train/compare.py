@@ -62,6 +62,7 @@ class CompareConfig:
     seed: int = 0
     device: str = "auto"
     workers: int | None = None  #: export worker processes (default: all cores)
+    threads: int | None = None  #: torch CPU threads of the training
     occluders: str | None = None  #: overrides every preset's occluders
     textures: str | None = None  #: overrides every preset's textures
     val_limit: int = 100
@@ -180,6 +181,7 @@ class _Compare:
             width=c.width,
             seed=c.seed,
             device=c.device,
+            threads=c.threads,
             length=c.count,
             val=c.test,
             val_limit=c.val_limit,

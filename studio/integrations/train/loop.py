@@ -1,12 +1,12 @@
 """The training loop of ``studio train``: budget, schedule, checkpoints, resume, outputs.
 
 Determinism: the weights start from ``torch.manual_seed(seed)``, the order of epoch ``e`` is a
-permutation drawn from ``(seed, e)``, augmentations from ``(seed, e, index)`` and torch runs
-with deterministic algorithms; so on the CPU the same data, config and seed give the same
-weights and the same ``metrics.jsonl``, whatever ``--workers`` and however often the run was
-resumed (a resumed epoch restarts at its last checkpoint and replays exactly). A ``--minutes``
-budget ends where the clock says, so its length is not reproducible; ``--epochs`` and
-``--steps`` are.
+permutation drawn from ``(seed, e)``, augmentations from ``(seed, e, index)``, and on CUDA
+torch runs with deterministic algorithms (the CPU kernels used here are); so on the CPU the
+same data, config, seed and thread count give the same weights and the same
+``metrics.jsonl``, whatever ``--workers`` and however often the run was resumed (a resumed
+epoch restarts at its last checkpoint and replays exactly). A ``--minutes`` budget ends where
+the clock says, so its length is not reproducible; ``--epochs`` and ``--steps`` are.
 
 Checkpoints (``checkpoint.pt``: weights, optimizer, position, history) are written at the end
 of every epoch, every :data:`CHECKPOINT_SECONDS` of training inside long epochs, and when the
@@ -76,6 +76,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     workers: int = 0
+    threads: int | None = None  #: torch CPU threads (None: torch's default); results depend on it
     length: int | None = None  #: items per data set per epoch (cycles or cuts each set)
     flip: bool = True
     occlude: str | None = None  #: preset of the on-line RandomOcclusion
@@ -108,13 +109,14 @@ class TrainConfig:
     def record(self, device: str) -> dict[str, Any]:
         """What determines the weights (compared on --resume): paths resolved, no out/workers."""
         rec = asdict(self)
-        for key in ("out", "workers", "extra", "device"):
+        for key in ("out", "workers", "extra", "device", "threads"):
             rec.pop(key)
         rec["data"] = [str(Path(p).resolve()) for p in self.data]
         for key in ("occlude", "occluders", "textures", "val"):
             if rec[key] is not None:
                 rec[key] = str(Path(rec[key]).resolve())
         rec["device"] = device
+        rec["threads"] = torch.get_num_threads()  # CPU results differ with the thread count
         return rec
 
 
@@ -155,6 +157,8 @@ class _Run:
         config.check()
         self.config, self.emit = config, emit
         self.out = Path(config.out)
+        if config.threads:
+            torch.set_num_threads(config.threads)
         self.device = resolve_device(config.device)
         self.target = Target.of(config.target)
         self.record = config.record(self.device.type)
@@ -162,7 +166,11 @@ class _Run:
         self.batches = math.ceil(len(self.data) / config.batch)
         self.total = config.steps or (config.epochs * self.batches if config.epochs else None)
         torch.manual_seed(config.seed)
-        torch.use_deterministic_algorithms(True, warn_only=True)
+        if self.device.type == "cuda":
+            # the CPU kernels this network uses are deterministic already; the switch costs
+            # 1.5 s of imports (torch._dynamo), so it is thrown only where it matters
+            torch.use_deterministic_algorithms(True, warn_only=True)
+            torch.backends.cudnn.benchmark = False
         self.net = UNet(ModelConfig(self.target.classes, config.width, config.depth))
         self.net.to(self.device)
         self.optim = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=1e-4)
