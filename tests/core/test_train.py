@@ -299,3 +299,67 @@ def test_compare_writes_its_table(data, tmp_path):
     assert {e["model"] for e in events if e["event"] == "epoch"} == {"baseline", "natocc"}
     with pytest.raises(InputError, match="--resume"):
         compare(config)
+
+
+def celebamask_folder(root: Path, count: int = 4) -> Path:
+    """A tiny CelebAMask-HQ layout from procedural faces: skin, both eyes, hair."""
+    from studio.core.synthetic import synthetic_face
+
+    for n in range(count):
+        face = synthetic_face(SIDE, n)
+        write_image(root / "CelebA-HQ-img" / f"{n}.jpg", face.image)
+        anno = root / "CelebAMask-HQ-mask-anno" / "0"
+        parts = {"skin": face.mask, "hair": np.zeros_like(face.mask)}
+        parts["hair"][:8] = True
+        for side, x0 in (("l_eye", 18), ("r_eye", 38)):
+            eye = np.zeros_like(face.mask)
+            eye[26:32, x0 : x0 + 8] = True
+            parts[side] = eye
+        for part, mask in parts.items():
+            write_image(anno / f"{n:05d}_{part}.png", mask.astype(np.uint8) * 255)
+    return root
+
+
+def test_a_mirrored_item_swaps_left_and_right_classes():
+    from studio.integrations.train.data import Item, mirror
+
+    labels = np.array([[4, 5, 1, 0], [6, 7, 8, 9]], np.uint8)
+    image = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
+    item = Item("x", image, labels > 0, labels)
+    flipped = mirror(item, Target.of("classes"))
+    assert flipped.target.tolist() == [[0, 1, 4, 5], [8, 9, 6, 7]]
+    assert np.array_equal(flipped.image, image[:, ::-1])
+    assert mirror(item, Target.of("face")).target.tolist() == [[0, 1, 5, 4], [9, 8, 7, 6]]
+
+
+def test_classes_target_with_online_occlusion_trains_and_evaluates(data, tmp_path):
+    celeba = celebamask_folder(tmp_path / "celeba")
+    target = Target.of("classes")
+    occlusion = make_occlusion(data / "natocc.yaml", target, p=1.0, occluders=data / "occluders")
+    ds = TrainSet([LabelledSource(celeba, target)], SIDE, occlusion=occlusion, flip=False)
+    _, labels = ds[0]
+    assert {0, 1, 13, 19} <= set(labels.unique().tolist())  # background, skin, hair, occluder
+    cfg = TrainConfig([str(celeba)], str(tmp_path / "run"), target="classes", steps=2, **TINY)
+    cfg.occlude, cfg.occluders = str(data / "natocc.yaml"), str(data / "occluders")
+    train(cfg)
+    record = load_torch(tmp_path / "run/model.pt")
+    assert record["classes"] == 20 and record["target"] == "classes"
+    assert record["state_dict"]["head.weight"].shape[0] == 20
+    report = evaluate(tmp_path / "run", data / "test", tmp_path / "rep").report
+    assert report["count"] == 4 and report["positive"] == "face"  # scored on face classes
+
+
+def test_dataloader_workers_give_the_same_batches(data):
+    target = Target.of("face")
+    occlusion = make_occlusion(data / "natocc.yaml", target, p=1.0, seed=2)
+    ds = TrainSet([LabelledSource(data / "faces", target)], SIDE, seed=2, occlusion=occlusion)
+    ds.set_epoch(3)
+    batches = [[0, 5, 7], [2, 11]]
+
+    def load(workers: int) -> list:
+        loader = torch.utils.data.DataLoader(ds, batch_sampler=batches, num_workers=workers)
+        return [(x.clone(), y.clone()) for x, y in loader]
+
+    inline, forked = load(0), load(2)
+    for (xa, ya), (xb, yb) in zip(inline, forked, strict=True):
+        assert torch.equal(xa, xb) and torch.equal(ya, yb)
