@@ -2,4 +2,4 @@
 ``run(quick: bool, backend: str) -> list[BenchRow]``. Ratios are measured side by side in one
 run; absolute figures depend on the machine (reported with it)."""
 
-SUITES: tuple[str, ...] = ("engine", "inputs", "export", "gui", "gpu")
+SUITES: tuple[str, ...] = ("engine", "inputs", "export", "gui", "gpu", "train")

@@ -16,6 +16,8 @@ missing install into one line that says how to get it.
 
 from __future__ import annotations
 
+import os
+
 from studio.core.errors import StudioError
 
 INSTALL_HINT = "pip install -e '.[torch]' (or: pip install torch)"
@@ -25,8 +27,17 @@ class TorchMissing(StudioError):
     """torch is not installed (the ``torch`` extra)."""
 
 
+def prepare_torch_env() -> None:
+    """Let torch's OpenMP threads sleep, not spin, while they wait (``OMP_WAIT_POLICY=PASSIVE``
+    unless set). Read when torch is first imported, so call this before. On a busy machine
+    (the studio's preview, an export, other users) spinning threads steal each other's cores:
+    on a loaded 2-core machine, 2-thread training ran 3-4x faster with it."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def require_torch(command: str) -> None:
     """Raise :class:`TorchMissing` with an install hint when torch cannot be imported."""
+    prepare_torch_env()
     try:
         import torch  # noqa: F401
     except ImportError:
