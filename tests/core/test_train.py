@@ -363,3 +363,16 @@ def test_dataloader_workers_give_the_same_batches(data):
     inline, forked = load(0), load(2)
     for (xa, ya), (xb, yb) in zip(inline, forked, strict=True):
         assert torch.equal(xa, xb) and torch.equal(ya, yb)
+
+
+def test_loss_weighs_a_small_face_like_a_large_one():
+    from studio.integrations.train.loop import segmentation_loss
+
+    targets = torch.zeros(1, 8, 8, dtype=torch.long)
+    targets[0, :2, :2] = 1  # a face of 4 pixels out of 64
+    right = torch.stack([(targets[0] == 0).float(), (targets[0] == 1).float()])[None] * 40 - 20
+    assert segmentation_loss(right, targets).item() == pytest.approx(0.0, abs=1e-6)
+    all_background = torch.zeros(1, 2, 8, 8)
+    all_background[:, 0] = 20  # cross-entropy alone: 4/64 of the pixels wrong
+    loss = segmentation_loss(all_background, targets).item()
+    assert loss > 0.9 + 20 * 4 / 64  # the Dice term of the missed face is ~1

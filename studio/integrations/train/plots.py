@@ -35,7 +35,7 @@ def training_curve(history: Sequence[dict[str, Any]], path: Path) -> None:
     axes = fig.subplots(1, 2 if has_val else 1, squeeze=False)[0]
     steps = [row["steps"] for row in history]
     axes[0].plot(steps, [row["loss"] for row in history], marker="o", ms=3)
-    axes[0].set(xlabel="steps", ylabel="training loss (cross-entropy)", yscale="log")
+    axes[0].set(xlabel="steps", ylabel="training loss (cross-entropy + Dice)", yscale="log")
     axes[0].grid(alpha=0.3)
     if has_val:
         for key, label in VAL_KEYS:
