@@ -71,6 +71,7 @@ def test_loss_falls_and_cpu_runs_are_deterministic(data, tmp_path):
         tmp_path / "b/metrics.jsonl"
     ).read_bytes()
     assert same_weights(weights(tmp_path / "a"), weights(tmp_path / "b"))
+    assert (tmp_path / "a/model.pt").read_bytes() == (tmp_path / "b/model.pt").read_bytes()
     assert not same_weights(weights(tmp_path / "a"), weights(tmp_path / "c"))
     rows = [json.loads(x) for x in (tmp_path / "a/metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [0, 1, 2, 3] and rows[-1]["steps"] == 12
@@ -138,6 +139,9 @@ def test_evaluate_lists_unusable_test_images(tmp_path):
     assert result.report["failures"][0]["reason"].startswith("face mask is empty")
     with pytest.raises(InputError, match=r"no model\.pt"):
         evaluate(tmp_path / "test", tmp_path / "test")
+    write_image(tmp_path / "photos/a.png", np.zeros((20, 20, 3), np.uint8))
+    with pytest.raises(InputError, match="needs its own masks"):  # photos only: no truth
+        evaluate(tmp_path / "run", tmp_path / "photos")
 
 
 def test_resume_after_kill_9_continues_from_the_checkpoint(data, tmp_path):

@@ -33,6 +33,7 @@ from studio.core.export import make_engine, make_plan, run_export
 from studio.core.preset import load_preset, resolve_sources
 from studio.core.sources import FolderFaceSource, open_source
 from studio.core.writers import write_json
+from studio.integrations.train.data import Target, open_test_set
 from studio.integrations.train.evaluate import evaluate
 from studio.integrations.train.loop import TrainConfig, train
 
@@ -134,7 +135,7 @@ class _Compare:
         self.names = _names(config.presets)
         for p in config.presets:
             load_preset(p)  # a bad preset fails now, not after the baseline's training
-        if not open_source(config.test, "faces").ids():
+        if not open_test_set(config.test, Target.of("face")).ids():
             raise InputError("no usable test images found", config.test)
 
     def stopped(self) -> None:

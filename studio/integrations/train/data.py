@@ -31,7 +31,7 @@ from studio.core.errors import InputError
 from studio.core.export.plan import LAYOUTS
 from studio.core.imageio import resize_nearest
 from studio.core.preset import load_preset, resolve_sources
-from studio.core.sources import open_source
+from studio.core.sources import AutoMaskFaceSource, open_source
 from studio.core.sources.celebamask import CLASSES, FACE_PARTS
 
 TARGETS = ("face", "occlusion", "classes")
@@ -140,6 +140,19 @@ class LabelledSource:
                 self.path,
             )
         return labels
+
+
+def open_test_set(path: str | Path, model_target: Target) -> LabelledSource:
+    """A test set: its own masks are the truth. Photos without masks are refused (the input
+    layer would give them automatic face masks, which are not ground truth)."""
+    source = LabelledSource(path, scoring_target(model_target))
+    if isinstance(source.faces, AutoMaskFaceSource):
+        raise InputError(
+            "a test set needs its own masks (images/ + masks/ with the visible face); "
+            "automatic face masks are no ground truth",
+            path,
+        )
+    return source
 
 
 def open_sets(paths: Sequence[str | Path], target: Target) -> list[LabelledSource]:

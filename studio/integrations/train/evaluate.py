@@ -26,8 +26,8 @@ from studio.core.errors import InputError, StudioError
 from studio.core.writers import encode_image, write_bytes_atomic, write_json
 from studio.integrations.train.data import (
     Item,
-    LabelledSource,
     face_prediction,
+    open_test_set,
     resize_item,
     scoring_target,
 )
@@ -80,7 +80,7 @@ def score_items(model: LoadedModel, items: Sequence[Item], batch: int = 8) -> di
 
 def load_val_items(path: str | Path, model_target: Any, size: int, limit: int) -> list[Item]:
     """The first ``limit`` usable items of a validation set, resized to ``size``."""
-    source = LabelledSource(path, scoring_target(model_target))
+    source = open_test_set(path, model_target)
     items = []
     for item_id in source.ids():
         if len(items) >= limit:
@@ -157,7 +157,7 @@ def evaluate(
     model = load_model(run, device)
     out = Path(out) if out is not None else model.path.parent / "evaluate"
     target = scoring_target(model.target)
-    source = LabelledSource(test, target)
+    source = open_test_set(test, model.target)
     ids = source.ids()[:limit] if limit else source.ids()
     if not ids:
         raise InputError(f"no usable test images found ({source.layout})", test)

@@ -352,6 +352,8 @@ def train(
         }
     )
     if s["finished"]:
+        if not (run.out / MODEL_FILE).exists():  # killed between the last checkpoint and model.pt
+            run.finish()
         return _result(run, True)
     run.net.train()
     t_session = time.perf_counter()
