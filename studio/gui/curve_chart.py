@@ -48,7 +48,7 @@ class CurveChart(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor(30, 33, 38))
-        plot = QRectF(46, 10, max(10, self.width() - 150), max(10, self.height() - 40))
+        plot = QRectF(46, 10, max(10, self.width() - 210), max(10, self.height() - 40))
         x0, x1, y0, y1 = self._range()
 
         def at(x: float, y: float) -> QPointF:
@@ -71,7 +71,7 @@ class CurveChart(QWidget):
         p.drawText(
             QRectF(plot.left(), plot.bottom() + 4, plot.width(), 16),
             Qt.AlignmentFlag.AlignCenter,
-            f"steps (0 – {x1:.0f}) · {self.y_label}",
+            f"steps 0 – {x1:.0f} · {self.y_label}",
         )
         for i, (name, points) in enumerate(self.series.items()):
             color = QColor(PALETTE[i % len(PALETTE)])

@@ -171,8 +171,8 @@ class EvaluatePanel(QWidget):
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
 
-        results = QSplitter()
-        self.chart = CurveChart("test mIoU during training (training size)")
+        results = QSplitter(Qt.Orientation.Vertical)
+        self.chart = CurveChart("test mIoU after each epoch, at the training size")
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
@@ -183,7 +183,7 @@ class EvaluatePanel(QWidget):
         self.table.itemSelectionChanged.connect(self._update_buttons)
         results.addWidget(self.chart)
         results.addWidget(self.table)
-        results.setSizes([500, 400])
+        results.setSizes([260, 160])
         layout.addWidget(results, 1)
 
     def _compare_form(self) -> QWidget:

@@ -301,6 +301,9 @@ def test_compare_writes_its_table(data, tmp_path):
     kinds = [e["event"] for e in events]
     assert kinds[0] == "plan" and kinds[-1] == "done" and kinds.count("result") == 2
     assert {e["model"] for e in events if e["event"] == "epoch"} == {"baseline", "natocc"}
+    results = {e["model"]: e for e in events if e["event"] == "result"}  # what the studio reads
+    assert results["natocc"]["miou"] == saved["models"][1]["miou"]
+    assert results["natocc"]["gallery"] == saved["models"][1]["gallery"]
     with pytest.raises(InputError, match="--resume"):
         compare(config)
 

@@ -228,7 +228,8 @@ class _Compare:
             "gallery": str(self.out / "eval" / name / "gallery.png"),
             "history": result.history,
         }
-        self.emit({"event": "result", **{k: v for k, v in row.items() if k != "history"}})
+        scores = {k: v for k, v in row.items() if k != "history"}
+        self.emit({"event": "result", "model": name, **scores})
         return row
 
     def run(self) -> dict[str, Any]:
