@@ -38,4 +38,4 @@ cp "$S"/occluders/{navy_cap,rocket,shuttle_model}.png "$W/occ-test/"
   --progress none
 "$STUDIO" compare presets/demo.yaml presets/randocc.yaml --faces "$W/train" --test "$W/test" \
   --occluders "$W/occ-train" --textures "$S/textures" --count 300 --minutes "$MINUTES" \
-  --size 128 --seed 0 --out "$OUT/compare" --progress none
+  --size 128 --seed "${SEED:-0}" --out "$OUT/compare" --progress none

@@ -61,10 +61,10 @@ def same_weights(a: dict, b: dict) -> bool:
 
 
 def test_loss_falls_and_cpu_runs_are_deterministic(data, tmp_path):
-    runs = {}
+    runs, notes = {}, []
     for name, seed in (("a", 0), ("b", 0), ("c", 1)):
         cfg = TrainConfig([str(data / "faces")], str(tmp_path / name), epochs=4, seed=seed, **TINY)
-        runs[name] = train(cfg)
+        runs[name] = train(cfg, on_event=lambda e: e["event"] == "note" and notes.append(e))
     losses = [row["loss"] for row in runs["a"].history]
     assert len(losses) == 4 and losses[-1] < 0.8 * losses[0]
     assert (tmp_path / "a/metrics.jsonl").read_bytes() == (
@@ -78,6 +78,13 @@ def test_loss_falls_and_cpu_runs_are_deterministic(data, tmp_path):
     config = json.loads((tmp_path / "a/config.json").read_text())
     assert config["sources"][0]["layout"] == "faces+masks" and config["sources"][0]["images"] == 12
     assert (tmp_path / "a/curve.png").stat().st_size > 0
+    try:
+        import onnx  # noqa: F401
+
+        assert (tmp_path / "a/model.onnx").exists() or notes
+    except ImportError:  # no model.onnx, and a note that says why
+        assert not (tmp_path / "a/model.onnx").exists()
+        assert any("onnx package is not installed" in n["message"] for n in notes)
 
 
 def constant_run(run: Path, face_everywhere: bool, size: int = 32) -> Path:

@@ -9,6 +9,8 @@
 - :mod:`.loop`: the training loop (checkpoint per epoch, ``--resume`` after ``kill -9``).
 - :mod:`.evaluate`: predictions on a test set, report.json and the gallery of the worst images.
 - :mod:`.compare`: the paper's experiment: a no-occlusion baseline against each preset.
+- :mod:`.weights` (model.pt and checkpoints), :mod:`.outputs` and :mod:`.plots` (curves,
+  figures, model.onnx: optional extras).
 
 Everything but :mod:`.metrics` imports torch; call :func:`require_torch` first to turn a
 missing install into one line that says how to get it.

@@ -36,6 +36,7 @@ from studio.core.writers import write_json
 from studio.integrations.train.data import Target, open_test_set
 from studio.integrations.train.evaluate import evaluate
 from studio.integrations.train.loop import TrainConfig, train
+from studio.integrations.train.outputs import write_compare_figure
 
 COMPARE_FILE = "compare.json"
 FIGURE_FILE = "compare.png"
@@ -257,7 +258,7 @@ class _Compare:
             "models": rows,
         }
         write_json(self.out / COMPARE_FILE, summary)
-        note = write_figure(self.out, rows)
+        note = write_compare_figure(self.out / FIGURE_FILE, rows)
         if note:
             self.emit({"event": "note", "message": note})
         table = [{k: v for k, v in r.items() if k != "history"} for r in rows]
@@ -273,16 +274,6 @@ class _Compare:
             }
         )
         return summary
-
-
-def write_figure(out: Path, rows: list[dict[str, Any]]) -> str | None:
-    """compare.png; a note instead when matplotlib is missing."""
-    try:
-        from studio.integrations.train.plots import compare_figure
-    except ImportError:
-        return "compare.png skipped: matplotlib is not installed (pip install -e '.[report]')"
-    compare_figure(rows, out / FIGURE_FILE)
-    return None
 
 
 def compare(

@@ -33,6 +33,7 @@ from studio.core.writers import write_bytes_atomic, write_json
 from studio.integrations.train.data import Target, TrainSet, make_occlusion, open_sets
 from studio.integrations.train.evaluate import load_val_items, score_items
 from studio.integrations.train.model import ModelConfig, UNet, parameter_count
+from studio.integrations.train.outputs import write_curve, write_onnx
 from studio.integrations.train.weights import (
     CHECKPOINT_FILE,
     MODEL_FILE,
@@ -294,7 +295,10 @@ class _Run:
     def finish(self) -> None:
         save_torch(self.out / MODEL_FILE, model_record(self.net, self.target, self.config.size))
         self.write_metrics()
-        notes = [write_curve(self.out, self.state["history"]), write_onnx(self)]
+        notes = [
+            write_curve(self.out / CURVE_FILE, self.state["history"]),
+            write_onnx(self.net, self.config.size, self.out / ONNX_FILE, self.device),
+        ]
         for note in notes:
             if note:
                 self.emit({"event": "note", "message": note})
@@ -455,31 +459,3 @@ def _result(run: _Run, finished: bool) -> TrainResult:
         }
     )
     return result
-
-
-def write_curve(out: Path, history: list[dict[str, Any]]) -> str | None:
-    """curve.png (loss and validation scores per epoch); a note instead without matplotlib."""
-    try:
-        from studio.integrations.train.plots import training_curve
-    except ImportError:
-        return "curve.png skipped: matplotlib is not installed (pip install -e '.[report]')"
-    training_curve(history, out / CURVE_FILE)
-    return None
-
-
-def write_onnx(run: _Run) -> str | None:
-    """model.onnx where the onnx package is installed (else a note)."""
-    try:
-        import onnx  # noqa: F401
-    except ImportError:
-        return "model.onnx skipped: the onnx package is not installed"
-    side = run.config.size
-    net = run.net.to("cpu").eval()
-    try:
-        dummy = torch.zeros(1, 3, side, side)
-        torch.onnx.export(net, (dummy,), str(run.out / ONNX_FILE), dynamo=False)
-    except Exception as err:  # the exporter's failures are many; the run itself is done
-        return f"model.onnx skipped: the ONNX export failed ({type(err).__name__}: {err})"
-    finally:
-        run.net.to(run.device).train()
-    return None
