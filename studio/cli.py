@@ -24,6 +24,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "verify",
     "sheet",
     "report",
+    "train",
+    "evaluate",
+    "compare",
 )
 
 

@@ -3,10 +3,13 @@ benchmarks when no photos are at hand. Not meant to look real."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
 from studio.core.inputs import Face, Occluder, Texture
+from studio.core.writers import write_bytes_atomic, write_image
 
 
 def synthetic_face(size: int = 512, seed: int = 0) -> Face:
@@ -60,3 +63,26 @@ def synthetic_texture(size: int = 256, seed: int = 0) -> Texture:
     t = (a[..., None] + 1) / 2
     img = colors[0] * t + colors[1] * (1 - t) + rng.normal(0, 10, (size, size, 3))
     return Texture(np.clip(img, 0, 255).astype(np.uint8), id=f"synthetic-texture-{seed}")
+
+
+def write_face_folder(root: Path, count: int, size: int = 128, first_seed: int = 0) -> Path:
+    """``count`` procedural faces as an images + masks folder (``root/images/face_<seed>.jpg``,
+    ``root/masks/face_<seed>.png``, 0/255), the layout every face source reads."""
+    root = Path(root)
+    for seed in range(first_seed, first_seed + count):
+        face = synthetic_face(size, seed)
+        write_image(root / "images" / f"face_{seed:05d}.jpg", face.image)
+        write_image(root / "masks" / f"face_{seed:05d}.png", face.mask.astype(np.uint8) * 255)
+    return root
+
+
+def write_occluder_folder(root: Path, count: int, size: int = 64, first_seed: int = 0) -> Path:
+    """``count`` procedural hand-like occluders as RGBA PNGs in ``root``."""
+    root = Path(root)
+    for seed in range(first_seed, first_seed + count):
+        o = synthetic_occluder(size, seed)
+        rgba = np.dstack([o.image[:, :, ::-1], o.alpha])  # OpenCV writes BGRA
+        ok, buf = cv2.imencode(".png", rgba)
+        if ok:
+            write_bytes_atomic(root / f"hand_{seed:05d}.png", buf.tobytes())
+    return root

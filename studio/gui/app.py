@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="OUT.png", help="save a grab of the window and exit")
     p.add_argument(
         "--tab",
-        choices=("preview", "samples", "export"),
+        choices=("preview", "samples", "export", "evaluate"),
         default="preview",
         help="which tab to show first (for screenshots)",
     )

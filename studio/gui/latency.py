@@ -71,7 +71,7 @@ def measure(steps: int, load: bool, face_size: int = 0) -> dict:
     export_out = ""
     if load:
         from studio.core.paths import presets_dir
-        from studio.gui.export_runner import lower_priority
+        from studio.gui.process_runner import lower_priority
 
         export_out = tempfile.mkdtemp(prefix="studio-latency-")
         burner = subprocess.Popen(
@@ -90,7 +90,7 @@ def measure(steps: int, load: bool, face_size: int = 0) -> dict:
             ],
             stdout=subprocess.DEVNULL,
         )
-        lower_priority(burner.pid)  # as ExportRunner does for the real export
+        lower_priority(burner.pid)  # as the studio does for its background jobs
         time.sleep(3.0)  # past the exporter's start-up: its workers are rendering
 
     requested: dict[int, float] = {}

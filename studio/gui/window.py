@@ -27,6 +27,7 @@ from studio.gui import parameters as P
 from studio.gui.browsers import Browser
 from studio.gui.canvas import RAW_PASTE, VIEW_MODES, Canvas
 from studio.gui.document import StudioDocument
+from studio.gui.evaluate_panel import EvaluatePanel
 from studio.gui.export_panel import ExportPanel
 from studio.gui.library import Library, header
 from studio.gui.panel import ParameterPanel
@@ -74,6 +75,7 @@ class MainWindow(PresetFileActions, QMainWindow):
         self.textures = Browser("Textures")
         self.samples = SampleGrid(self.library)
         self.export_panel = ExportPanel(self.export_preset)
+        self.evaluate_panel = EvaluatePanel(self.export_preset)
         self._build_layout()
         self._build_actions()
         self._build_status()
@@ -107,6 +109,7 @@ class MainWindow(PresetFileActions, QMainWindow):
         self.center_tabs = QTabWidget()
         self.center_tabs.addTab(center, "Preview")
         self.center_tabs.addTab(self.samples, "Samples")
+        self.center_tabs.addTab(self.evaluate_panel, "Evaluate")
         self.center_tabs.setDocumentMode(True)
 
         self.right_tabs = QTabWidget()

@@ -98,11 +98,13 @@ def wait_for_progress(proc: subprocess.Popen[str], done: int) -> list[dict]:
     raise AssertionError(f"job ended before {done} samples: {events}")
 
 
-def plan_for(preset_path: Path, out: Path, **kw):
-    """The export plan of a preset file whose sources are relative to its own folder."""
+def plan_for(preset_path: Path, out: Path, overrides: dict | None = None, **kw):
+    """The export plan of a preset file whose sources are relative to its own folder (with
+    the command line's ``--faces``-like ``overrides``)."""
     from studio.core.export import make_plan
     from studio.core.preset import load_preset
     from studio.core.sources import refs_from_preset
 
     preset = load_preset(preset_path)
-    return make_plan(preset, refs_from_preset(preset.sources, preset_path.parent), out, **kw)
+    refs = refs_from_preset(preset.sources, preset_path.parent, overrides)
+    return make_plan(preset, refs, out, **kw)

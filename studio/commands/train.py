@@ -1,0 +1,118 @@
+"""``studio train``: train a compact segmentation network from scratch (the torch extra)."""
+
+from __future__ import annotations
+
+import argparse
+
+from studio.commands._events import EventPrinter, add_progress_argument, cancel_on_signals
+from studio.integrations.train import require_torch
+
+TARGETS = ("face", "occlusion", "classes")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a face-segmentation model on exports or face folders (needs torch)",
+        description="Train a small U-Net from scratch on one or more data sets the input layer "
+        "reads (exports, CelebAMask-HQ, images + masks). Writes RUN/model.pt, metrics.jsonl, "
+        "curve.png, config.json (and model.onnx where onnx is installed), a checkpoint per "
+        "epoch; --resume continues after a crash or kill -9. Exit 130 when stopped.",
+    )
+    p.add_argument("data", nargs="+", metavar="DATA", help="data set folders")
+    p.add_argument("--out", required=True, metavar="RUN", help="run folder")
+    p.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="face",
+        help="face: visible face mask (default, the paper's); occlusion: occluder "
+        "mask; classes: face-parsing classes + occluder (CelebAMask-HQ)",
+    )
+    p.add_argument("--size", type=int, default=256, help="training side in pixels (default 256)")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--epochs", type=int, help="passes over the data (default 10)")
+    budget.add_argument("--minutes", type=float, help="training time budget")
+    budget.add_argument("--steps", type=int, help="optimizer steps")
+    p.add_argument("--batch", type=int, default=8, help="batch size (default 8)")
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (AdamW, cosine)")
+    p.add_argument("--width", type=int, default=16, help="U-Net channels at full resolution")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=0, help="DataLoader workers (default 0)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads (default: torch's, the core count); CPU results depend on it",
+    )
+    p.add_argument(
+        "--length", type=int, help="items per data set per epoch (cycles or cuts each set)"
+    )
+    p.add_argument("--no-flip", action="store_true", help="no random left-right flips")
+    p.add_argument("--val", metavar="DIR", help="test set scored after every epoch")
+    p.add_argument("--val-limit", type=int, default=100, help="images of --val used (100)")
+    p.add_argument(
+        "--occlude",
+        metavar="PRESET",
+        help="occlude training faces on the fly with RandomOcclusion and this preset",
+    )
+    p.add_argument("--occluders", help="occluder folder for --occlude (overrides the preset)")
+    p.add_argument("--textures", help="texture folder for --occlude (overrides the preset)")
+    p.add_argument(
+        "--occlude-p",
+        type=float,
+        default=0.5,
+        help="probability of occluding a sample (default 0.5)",
+    )
+    p.add_argument("--resume", action="store_true", help="continue the run in RUN")
+    add_progress_argument(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    require_torch("train")
+    from studio.integrations.train.loop import TrainConfig, train
+
+    config = TrainConfig(
+        data=list(args.data),
+        out=args.out,
+        target=args.target,
+        size=args.size,
+        epochs=args.epochs,
+        steps=args.steps,
+        minutes=args.minutes,
+        batch=args.batch,
+        lr=args.lr,
+        width=args.width,
+        seed=args.seed,
+        device=args.device,
+        workers=args.workers,
+        threads=args.threads,
+        length=args.length,
+        flip=not args.no_flip,
+        occlude=args.occlude,
+        occluders=args.occluders,
+        textures=args.textures,
+        occlude_p=args.occlude_p,
+        val=args.val,
+        val_limit=args.val_limit,
+    )
+    printer = EventPrinter(args.progress)
+    with cancel_on_signals() as cancel:
+        try:
+            result = train(config, resume=args.resume, cancel=cancel, on_event=printer)
+        finally:
+            printer.close()
+    if not result.finished:
+        print(
+            f"stopped after {result.steps} steps; continue with --resume ({result.out})",
+            file=printer.log,
+        )
+        return 130
+    last = result.history[-1] if result.history else {}
+    scores = f", val mIoU {last['val_miou']:.4f}" if "val_miou" in last else ""
+    loss = f", loss {last['loss']:.4f}" if "loss" in last else ""
+    print(
+        f"trained {result.steps} steps ({result.epochs} epochs{loss}{scores}) -> {result.model}",
+        file=printer.log,
+    )
+    return 0
