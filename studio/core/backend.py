@@ -33,6 +33,7 @@ up to 2x, so it can turn a 1-level warp difference into 2 levels: with it the te
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import cv2
@@ -52,9 +53,13 @@ class Backend(Protocol):
     """What the ops need from a backend."""
 
     name: str
-    on_host: bool
+    device: str  #: what it runs on, for people ("cpu", a GPU's name)
+    on_host: bool  #: arrays are host NumPy arrays (nothing to upload or download)
     xp: Any
 
+    @property
+    def host(self) -> Backend: ...
+    def host_only(self, fn: Callable[..., Any], *arrays: Array | None) -> Any: ...
     def asarray(self, a: Array) -> Array: ...
     def to_numpy(self, a: Array) -> np.ndarray: ...
     def gaussian_blur(self, image: Array, sigma: float) -> Array: ...
@@ -69,11 +74,9 @@ class Backend(Protocol):
     ) -> Array: ...
     def resize(self, image: Array, size: tuple[int, int], *, mode: str = "area") -> Array: ...
     def morph(self, mask: Array, radius: int, *, dilate: bool) -> Array: ...
-    def fill_polygon(self, size: tuple[int, int], polygon: np.ndarray) -> Array: ...
     def over(self, face: Array, premultiplied: Array, alpha: Array) -> Array: ...
     def add_u8(self, image: Array, delta: Array) -> Array: ...
     def scale_u8(self, image: Array, factor: float) -> Array: ...
-    def jpeg_roundtrip(self, image: Array, quality: int) -> Array: ...
 
 
 def blur_radius(sigma: float) -> int:
@@ -112,6 +115,15 @@ class CpuBackend:
     device = "cpu"
     on_host = True  #: arrays are host NumPy arrays: nothing to upload or download
     xp = np
+
+    @property
+    def host(self) -> CpuBackend:
+        """The backend of the host-only steps: this one."""
+        return self
+
+    def host_only(self, fn: Callable[..., Any], *arrays: Array | None) -> Any:
+        """Run ``fn(host backend, *arrays)``: here, as it is."""
+        return fn(self, *arrays)
 
     def asarray(self, a: Array) -> np.ndarray:
         """Move ``a`` onto this backend."""
@@ -174,13 +186,6 @@ class CpuBackend:
         """``image * factor``, rounded and saturated to uint8."""
         return cv2.convertScaleAbs(image, alpha=float(factor))
 
-    def fill_polygon(self, size: tuple[int, int], polygon: np.ndarray) -> Array:
-        """Anti-aliased coverage (float32 in [0, 1]) of a closed polygon on a (w, h) canvas."""
-        return polygon_coverage(size, polygon)
-
-    def jpeg_roundtrip(self, image: Array, quality: int) -> Array:
-        """Encode as JPEG at ``quality`` and decode again (RGB uint8 in and out)."""
-        return jpeg_roundtrip_host(image, quality)
 
 
 def _area_weights(n_src: int, n_dst: int) -> np.ndarray:
@@ -240,6 +245,20 @@ class NdimageBackend:
     on_host = False  #: arrays are treated as device arrays (uploaded, downloaded)
     xp: Any = np
     ndi: Any = None
+
+    @property
+    def host(self) -> CpuBackend:
+        """The backend of the host-only steps (JPEG, Lab conversion, polygon fill)."""
+        return _BACKENDS["cpu"]
+
+    def host_only(self, fn: Callable[..., Any], *arrays: Array | None) -> Any:
+        """Run ``fn(host backend, *arrays)`` on the host: the arrays are downloaded, and the
+        array (or each array of a tuple) it returns is uploaded. The one way a host-only step
+        (OpenCV's JPEG codec and Lab conversion) runs inside a device render."""
+        out = fn(self.host, *(None if a is None else self.to_numpy(a) for a in arrays))
+        if isinstance(out, tuple):
+            return tuple(self.asarray(o) if isinstance(o, np.ndarray) else o for o in out)
+        return self.asarray(out) if isinstance(out, np.ndarray) else out
 
     def asarray(self, a: Array) -> Array:
         return self.xp.asarray(a)
@@ -356,10 +375,6 @@ class NdimageBackend:
         op = self.ndi.grey_dilation if dilate else self.ndi.grey_erosion
         return op(mask, footprint=footprints[radius], mode="constant", cval=0)
 
-    def fill_polygon(self, size: tuple[int, int], polygon: np.ndarray) -> Array:
-        """Rasterised on the host with OpenCV (identical labels to the CPU), then uploaded."""
-        return self.asarray(polygon_coverage(size, polygon))
-
     def over(self, face: Array, premultiplied: Array, alpha: Array) -> Array:
         """As :meth:`CpuBackend.over`: each term rounded half to even, then saturated."""
         xp = self.xp
@@ -373,10 +388,6 @@ class NdimageBackend:
     def scale_u8(self, image: Array, factor: float) -> Array:
         xp = self.xp
         return xp.clip(xp.rint(image * np.float32(factor)), 0, 255).astype(xp.uint8)
-
-    def jpeg_roundtrip(self, image: Array, quality: int) -> Array:
-        """Downloads, encodes and decodes on the host (libjpeg), uploads again."""
-        return self.asarray(jpeg_roundtrip_host(self.to_numpy(image), quality))
 
 
 class CudaBackend(NdimageBackend):

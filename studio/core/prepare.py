@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from studio.core import harmonize as stage
-from studio.core.backend import Array, Backend, get_backend
+from studio.core.backend import Array, Backend
 from studio.core.cache import RenderCache, on_device
 from studio.core.coords import band_radius
 from studio.core.errors import RenderError
@@ -27,24 +27,23 @@ NO_PHOTOMETRIC = (0.0, None, 0.0, 1.0)  #: blur, JPEG, brightness, contrast that
 
 
 def base_occluder(
-    be: Backend, params: RenderParams, occluder: Occluder | Texture | None, cache: RenderCache
+    params: RenderParams, occluder: Occluder | Texture | None, cache: RenderCache
 ) -> Occluder:
     """The occluder to paste: as given (NatOcc) or built from the shape and texture (RandOcc).
 
     RandOcc shapes are always built on the host (CPU backend), whatever ``be`` is: sampling
     checks coverage on exactly this rasterisation, so every backend pastes the same shape.
     """
-    host = get_backend("cpu")
     if params.mode == "randocc":
         shape = params.shape
         if shape is None:
             raise RenderError("randocc parameters carry no shape")
         texture = occluder if isinstance(occluder, Texture) else None
         # the alpha is rasterised once per shape: sampling (no texture) and rendering share it
-        alpha = cache.get(("shape-alpha", shape), lambda: shapes.shape_alpha(host, shape))
+        alpha = cache.get(("shape-alpha", shape), lambda: shapes.shape_alpha(shape))
         key = ("shape", shape, None if texture is None else texture.key)
         return cache.get(
-            key, lambda: shapes.shape_occluder(host, shape, texture, params.occluder_id, alpha)
+            key, lambda: shapes.shape_occluder(shape, texture, params.occluder_id, alpha)
         )
     if not isinstance(occluder, Occluder):
         raise RenderError("natocc rendering needs an Occluder")
@@ -79,10 +78,10 @@ def prepare(
     into blocks of larger ones, so the host result is computed once and uploaded.
     """
     if not be.on_host and params.augment.jpeg_quality is not None:
-        host = prepare(get_backend("cpu"), face, occluder, params, cache, ring_skin)
+        host = prepare(be.host, face, occluder, params, cache, ring_skin)
         rgb, alpha = on_device(be, cache, host.key, host.rgb, host.alpha)
         return Prepared(rgb, alpha, host.key, host.base)
-    occ = base_occluder(be, params, occluder, cache)
+    occ = base_occluder(params, occluder, cache)
     image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
     transfers = params.color.method in ("sot", "reinhard")
 
@@ -110,9 +109,7 @@ def prepare(
     return Prepared(rgb, alpha, (color_key, photometric), occ)
 
 
-def premultiplied(
-    be: Backend, prepared: Prepared, where: Placement, cache: RenderCache
-) -> Array:
+def premultiplied(be: Backend, prepared: Prepared, where: Placement, cache: RenderCache) -> Array:
     """The prepared colours premultiplied by alpha (uint8), at the placement's reduced size:
     cached by that size, so every scale that reduces to it shares one copy."""
 
@@ -138,7 +135,7 @@ def ring_skin(
 ) -> np.ndarray | None:
     """The skin ring's colours as the SOT / Reinhard target (host), from the placement of the
     base occluder (colour transfer does not move the shape); None when the ring is too small."""
-    occ = base_occluder(be, params, occluder, cache)
+    occ = base_occluder(params, occluder, cache)
     image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
     found = placement(be, face, image, alpha, occ.key, params, cache)
     if found is None:

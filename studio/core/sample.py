@@ -6,7 +6,6 @@ import dataclasses
 
 import numpy as np
 
-from studio.core.backend import get_backend
 from studio.core.cache import RenderCache
 from studio.core.errors import InputError, PlacementError
 from studio.core.inputs import Face, Occluder, Texture
@@ -212,9 +211,7 @@ def sample(
         occluder_class=spec.occluder_class,
     )
     # only the shape matters for placement, so the texture is left out here
-    base = base_occluder(
-        get_backend("cpu"), params, occluder if spec.mode == "natocc" else None, cache
-    )
+    base = base_occluder(params, occluder if spec.mode == "natocc" else None, cache)
 
     pl = spec.placement
     for _ in range(pl.max_tries):

@@ -236,13 +236,21 @@ def test_morph_is_exact(images, radius):
     assert np.count_nonzero(dev.morph(mask, radius, dilate=False)) < np.count_nonzero(mask)
 
 
-def test_fill_polygon_and_jpeg_are_the_host_results():
+def test_host_only_steps_give_the_host_results_on_a_device():
+    from studio.core.backend import jpeg_roundtrip_host
+
     cpu, dev = CpuBackend(), NumpyAsDevice()
-    poly = np.array([[3.2, 4.0], [40.5, 8.0], [20.0, 30.7], [3.2, 4.0]])
-    assert np.array_equal(cpu.fill_polygon((48, 36), poly), dev.fill_polygon((48, 36), poly))
     image = synthetic_face(64, 5).image
-    assert np.array_equal(cpu.jpeg_roundtrip(image, 80), dev.jpeg_roundtrip(image, 80))
-    assert dev.downloads >= 1 and dev.uploads >= 2
+    on_device = dev.asarray(image)
+    uploads = dev.uploads
+    out = dev.host_only(lambda host, a: jpeg_roundtrip_host(a, 80), on_device)
+    assert np.array_equal(
+        dev.to_numpy(out), cpu.host_only(lambda h, a: jpeg_roundtrip_host(a, 80), image)
+    )
+    assert dev.downloads >= 1 and dev.uploads == uploads + 1  # down once, the result up once
+    pair = dev.host_only(lambda host, a: (a, None, 3), on_device)
+    assert pair[1] is None and pair[2] == 3  # only arrays travel
+    assert cpu.host is cpu and dev.host.name == "cpu"
 
 
 def test_cuda_backend_class_runs_the_render_with_a_stand_in_cupy(monkeypatch, fresh_cuda_probe):

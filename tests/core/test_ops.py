@@ -81,11 +81,11 @@ def test_shapes_are_closed_non_empty_and_inside_their_canvas(pts, roundness, edg
     poly = shapes.shape_polygon(shape)
     assert poly.min() >= 0 and poly.max() <= canvas - 1
     if _polygon_area(poly) >= MIN_SHAPE_FILL * canvas**2:  # what the sampler accepts
-        occ = shapes.shape_occluder(be, shape, None)
+        occ = shapes.shape_occluder(shape, None)
         assert (occ.alpha >= 128).sum() >= 0.5 * _polygon_area(poly)
     else:  # slivers: a clear error, never a blank occluder
         try:
-            occ = shapes.shape_occluder(be, shape, None)
+            occ = shapes.shape_occluder(shape, None)
         except InputError as err:
             assert "occluder" in err.reason
         else:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from studio.core.backend import Array, Backend, get_backend
+from studio.core.backend import Array, Backend, jpeg_roundtrip_host
 from studio.core.params import OccluderAugment, RenderParams
 
 
@@ -28,14 +26,17 @@ def augment_occluder(be: Backend, rgb: Array, aug: OccluderAugment) -> Array:
     of its input into differences of several levels, so on a device the blur that feeds it runs
     on the host too (the JPEG downloads the image anyway): the JPEG sees the CPU's exact input.
     """
-    if aug.jpeg_quality is not None and not be.on_host:
-        colours_only = dataclasses.replace(aug, brightness=0.0, contrast=1.0)
-        host = augment_occluder(get_backend("cpu"), be.to_numpy(rgb), colours_only)
-        return brightness_contrast(be, be.asarray(host), aug.brightness, aug.contrast)
-    if aug.blur_sigma > 0:
+    quality = aug.jpeg_quality
+    if quality is not None:
+
+        def blur_and_jpeg(host: Backend, image: Array) -> Array:
+            if aug.blur_sigma > 0:
+                image = host.gaussian_blur(image, aug.blur_sigma)
+            return jpeg_roundtrip_host(image, quality)
+
+        rgb = be.host_only(blur_and_jpeg, rgb)
+    elif aug.blur_sigma > 0:
         rgb = be.gaussian_blur(rgb, aug.blur_sigma)
-    if aug.jpeg_quality is not None:
-        rgb = be.jpeg_roundtrip(rgb, aug.jpeg_quality)
     return brightness_contrast(be, rgb, aug.brightness, aug.contrast)
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from studio.core.backend import Array, Backend, get_backend
+from studio.core.backend import Array, Backend
 from studio.core.params import ColorParams
 
 TARGET_GRID = 128  # the face crop is reduced to at most this side before sampling skin pixels
@@ -125,10 +125,9 @@ def reinhard_transfer(
     uploaded again; it is cached per occluder and face like every colour transfer.
     """
     if not be.on_host:
-        host = reinhard_transfer(
-            get_backend("cpu"), be.to_numpy(rgb), be.to_numpy(alpha), skin, params
+        return be.host_only(
+            lambda host, r, a: reinhard_transfer(host, r, a, skin, params), rgb, alpha
         )
-        return be.asarray(host)
     mask = alpha >= 128
     if params.strength <= 0 or skin.shape[0] < 2 or np.count_nonzero(mask) < 2:
         return rgb

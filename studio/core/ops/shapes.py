@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from studio.core.backend import Backend
+from studio.core.backend import polygon_coverage
 from studio.core.inputs import Occluder, Texture
 from studio.core.params import ShapeParams
 
@@ -75,14 +75,14 @@ def _cover(image: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(crop, (side, side), interpolation=interp)
 
 
-def shape_alpha(be: Backend, shape: ShapeParams) -> np.ndarray:
-    """The shape's anti-aliased alpha (uint8, ``shape.canvas`` square, on the host)."""
-    coverage = be.to_numpy(be.fill_polygon((shape.canvas, shape.canvas), shape_polygon(shape)))
+def shape_alpha(shape: ShapeParams) -> np.ndarray:
+    """The shape's anti-aliased alpha (uint8, ``shape.canvas`` square), rasterised on the host
+    with OpenCV for every backend (sampling checks coverage on exactly this raster)."""
+    coverage = polygon_coverage((shape.canvas, shape.canvas), shape_polygon(shape))
     return np.clip(np.rint(coverage * 255.0), 0, 255).astype(np.uint8)
 
 
 def shape_occluder(
-    be: Backend,
     shape: ShapeParams,
     texture: Texture | None,
     occluder_id: str = "shape",
@@ -91,7 +91,7 @@ def shape_occluder(
     """Build the RandOcc occluder: the shape's alpha (``alpha`` when already rasterised)
     filled with the texture or a flat colour."""
     if alpha is None:
-        alpha = shape_alpha(be, shape)
+        alpha = shape_alpha(shape)
     if texture is not None:
         rgb = _cover(texture.image, shape.canvas)
     else:
