@@ -10,6 +10,7 @@ from studio.bench import BACKEND_SUITES, SUITES
 from studio.bench.common import BenchRow, machine
 from studio.core.backend import get_backend
 from studio.core.errors import BackendError
+from studio.core.vocab import BackendName, values
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--backend",
         default="cpu",
-        choices=["cpu", "cuda", "auto"],
+        choices=values(BackendName),
         help="cuda: run the suites that measure the CUDA backend (refused without a usable GPU)",
     )
     p.set_defaults(func=run)

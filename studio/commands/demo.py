@@ -15,6 +15,7 @@ from studio.core.render import render
 from studio.core.sources import ItemPool, open_source
 from studio.core.spec import EngineSpec
 from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
+from studio.core.vocab import Mode, values
 from studio.core.writers import write_image
 
 TILE = 256
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     faces, occluders, textures, origin = _load_inputs()
     cache = RenderCache()
     tiles = []
-    for mode in ("natocc", "randocc"):
+    for mode in values(Mode):
         natocc = mode == "natocc"
         spec = EngineSpec(  # as presets/demo.yaml and randocc.yaml: objects relit, not SOT
             mode=mode,

@@ -17,6 +17,7 @@ from studio.core.export.inputs import POOL_ROLE
 from studio.core.export.job import FAILURES
 from studio.core.preset import Preset, load_preset
 from studio.core.sources import SourceRef, refs_from_preset
+from studio.core.vocab import BackendName, EngineName, OutputLayout, values
 from studio.report import require_matplotlib, write_report
 
 
@@ -64,11 +65,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--occluder-masks", help="mask folder of --occluders (matched by file stem)")
     p.add_argument("--textures", help="texture folder tree for randocc (replaces the preset's)")
-    p.add_argument("--layout", choices=["studio", "seed"], help="output folder names")
-    p.add_argument("--engine", choices=["local", "ray"], default="local")
+    p.add_argument("--layout", choices=values(OutputLayout), help="output folder names")
+    p.add_argument("--engine", choices=values(EngineName), default="local")
     p.add_argument(
         "--backend",
-        choices=["cpu", "cuda", "auto"],
+        choices=values(BackendName),
         default="cpu",
         help="compute backend of the renders (auto: CUDA when usable, else CPU)",
     )

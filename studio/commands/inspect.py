@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from studio.core.sources import dataset_refs, open_ref, open_source
+from studio.core.vocab import OccluderKind, Role, UpSide, values
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,11 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "names only; --check also loads every item.",
     )
     p.add_argument("source", metavar="SOURCE", help="folder or COCO .json")
-    p.add_argument("--as", dest="role", choices=["faces", "occluders", "textures"])
+    p.add_argument("--as", dest="role", choices=values(Role))
     p.add_argument("--masks", help="mask folder matched by full stem")
     p.add_argument("--images", help="image folder of a COCO .json")
-    p.add_argument("--kind", default="object", choices=["hand", "object", "other"])
-    p.add_argument("--up", default="up", choices=["up", "down", "left", "right"])
+    p.add_argument("--kind", default="object", choices=values(OccluderKind))
+    p.add_argument("--up", default="up", choices=values(UpSide))
     p.add_argument("--min-area", type=float, default=1024.0, help="COCO: min instance area")
     p.add_argument("--categories", help="COCO: comma-separated category names or ids")
     p.add_argument("--every-face", action="store_true", help="photos: each face is an item")

@@ -15,6 +15,7 @@ from studio.core.preset import Preset, load_preset
 from studio.core.render import render
 from studio.core.sample import sample
 from studio.core.sources import face_from_files, occluder_from_files, texture_from_file
+from studio.core.vocab import BackendName, UpSide, values
 from studio.core.writers import write_image, write_json
 
 
@@ -34,14 +35,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--occluder-mask", help="mask of the occluder image")
     p.add_argument(
         "--occluder-up",
-        choices=["up", "down", "left", "right"],
+        choices=values(UpSide),
         default=None,
         help="which side of the occluder is its top (for point-at-face)",
     )
     p.add_argument("--texture", help="texture image for randocc shapes")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--backend", default="cpu", choices=["cpu", "cuda", "auto"])
+    p.add_argument("--backend", default="cpu", choices=values(BackendName))
     p.set_defaults(func=run)
 
 

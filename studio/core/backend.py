@@ -40,10 +40,10 @@ import cv2
 import numpy as np
 
 from studio.core.errors import BackendError
+from studio.core.vocab import BackendName, values
 
 Array = Any  # numpy.ndarray or cupy.ndarray
 
-BACKEND_NAMES = ("auto", "cpu", "cuda")
 
 AB_SCALE = 1024  # OpenCV warpAffine: source coordinates in fixed point with 10 fractional bits
 TAB_SIZE = 32  # ... and bilinear weights tabulated at 1/32 pixel
@@ -467,4 +467,4 @@ def get_backend(name: str | Backend = "cpu") -> Backend:
             cuda_device_name()  # raises BackendError with the reason
             _BACKENDS["cuda"] = CudaBackend()
         return _BACKENDS["cuda"]
-    raise BackendError(f"unknown backend {name!r} (choose {', '.join(BACKEND_NAMES)})")
+    raise BackendError(f"unknown backend {name!r} (choose {', '.join(values(BackendName))})")

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from studio.core.errors import InputError
+from studio.core.vocab import UpSide, values
 
 MIN_FACE_SIDE = 16
 MIN_OCCLUDER_SIDE = 4
@@ -175,7 +176,7 @@ class Occluder:
             alpha = alpha.astype(np.uint8) * 255
         elif alpha.dtype != np.uint8:
             alpha = np.clip(np.asarray(alpha, np.float64) * 255.0, 0, 255).astype(np.uint8)
-        if self.up not in ("up", "down", "left", "right"):
+        if self.up not in values(UpSide):
             raise InputError(f"occluder 'up' must be up/down/left/right, got {self.up!r}", self.id)
         box = mask_bbox(alpha >= 128)
         if box is None:

@@ -7,16 +7,14 @@ through JSON (``to_dict`` / ``from_dict``), so a sample can be recorded and re-r
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
-import types
-import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Mode = Literal["natocc", "randocc"]
-ColorMethod = Literal["none", "sot", "reinhard", "lighting"]
-ColorTarget = Literal["face", "ring"]
-UpDirection = Literal["up", "down", "left", "right"]
+from pydantic import ConfigDict, TypeAdapter
+
+from studio.core.vocab import ColorMethod, ColorTarget, MaskMax, Mode, UpSide
 
 
 @dataclass(frozen=True)
@@ -136,7 +134,7 @@ class RenderParams:
     area_ratio: float = 0.5
     rotation: float = 0.0  #: degrees counter-clockwise (on screen).
     #: point-at-face: the occluder's up side, or None when the rotation is free.
-    aim_up: UpDirection | None = None
+    aim_up: UpSide | None = None
     aim_jitter: float = 0.0  #: degrees added to the aimed angle (part of ``rotation``).
     flip: bool = False  #: horizontal flip of the occluder.
     augment: OccluderAugment = field(default_factory=OccluderAugment)
@@ -144,7 +142,7 @@ class RenderParams:
     blend: BlendParams = field(default_factory=BlendParams)
     image_augment: ImageAugment = field(default_factory=ImageAugment)
     harmonize: HarmonizeParams = field(default_factory=HarmonizeParams)
-    mask_max: Literal[1, 255] = 255  #: value of "on" in the written masks.
+    mask_max: MaskMax = 255  #: value of "on" in the written masks.
     occluder_class: int = 255  #: class id of the occluder in multi-class label maps.
 
     def to_dict(self) -> dict[str, Any]:
@@ -156,36 +154,29 @@ class RenderParams:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RenderParams:
-        """Inverse of :meth:`to_dict` (lists become tuples, nested dicts dataclasses)."""
-        return _build(cls, data)
+        """Inverse of :meth:`to_dict`, validated by the same schema system as presets
+        (pydantic): lists become tuples, nested dicts dataclasses; unknown keys, wrong types
+        and words outside the vocabulary are refused (``pydantic.ValidationError``)."""
+        return _ADAPTER().validate_python(data)
 
     def replace(self, **changes: Any) -> RenderParams:
         return dataclasses.replace(self, **changes)
 
 
-def _convert(tp: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        for arg in typing.get_args(tp):
-            if arg is type(None):
-                continue
-            return _convert(arg, value)
-    if dataclasses.is_dataclass(tp):
-        return _build(tp, value)
-    if origin is tuple:
-        args = typing.get_args(tp)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v) for v in value)
-        return tuple(_convert(a, v) for a, v in zip(args, value, strict=True))
-    return value
+#: every parameter dataclass refuses keys it does not know
+for _cls in (
+    OccluderAugment,
+    ShapeParams,
+    ColorParams,
+    BlendParams,
+    ImageAugment,
+    ShadowParams,
+    HarmonizeParams,
+    RenderParams,
+):
+    _cls.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
 
 
-def _build(cls: type, data: dict[str, Any]) -> Any:
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(data) - known
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} fields: {sorted(unknown)}")
-    return cls(**{k: _convert(hints[k], v) for k, v in data.items()})
+@functools.cache
+def _ADAPTER() -> TypeAdapter[RenderParams]:
+    return TypeAdapter(RenderParams)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from studio.core.errors import InputError
 from studio.core.safe_yaml import parse_yaml, read_text
 from studio.core.spec import NUM_TAGS, EngineSpec, StrictInt
+from studio.core.vocab import ImageFormat, OccluderKind, OutputLayout, UpSide
 from studio.core.writers import replace_file
 
 SCHEMA_VERSION = 1
@@ -47,19 +48,19 @@ class SourcesSpec(BaseModel):
     occluder_images: str | None = None  #: image folder of a COCO .json (default: found)
     occluder_categories: tuple[str, ...] | None = None  #: COCO category names or ids
     occluder_min_area: Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)] = 1024.0
-    occluder_up: Literal["up", "down", "left", "right"] = "up"
-    occluder_kind: Literal["hand", "object", "other"] = "object"
+    occluder_up: UpSide = "up"
+    occluder_kind: OccluderKind = "object"
     textures: str | None = None
 
 
 class OutputSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    image_format: Literal["jpg", "png"] = "jpg"
+    image_format: ImageFormat = "jpg"
     jpeg_quality: Annotated[StrictInt, Field(ge=1, le=100)] = 95
     occlusion_mask: bool = True
     labels: bool = False
-    layout: Literal["studio", "seed"] = "studio"
+    layout: OutputLayout = "studio"
     count_per_face: Annotated[StrictInt, Field(ge=1, le=10_000)] = 1
     seed: Annotated[StrictInt, Field(ge=0, le=2**63 - 1)] = 0  #: job seed (``--seed`` overrides)
 

@@ -9,7 +9,7 @@ These models are the engine part of a preset; :func:`studio.core.sample.sample` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import (
@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import core_schema
+
+from studio.core.vocab import ColorMethod, ColorTarget, MaskMax, Mode, UpSide
 
 
 class _Model(BaseModel):
@@ -198,7 +200,7 @@ class RotationSpec(_Model):
     point_at_face: bool = False
     angle: Annotated[Num, Bounds(-360.0, 360.0)] = 0.0
     jitter: Annotated[Num, Bounds(-180.0, 180.0)] = Range(min=-15.0, max=15.0)
-    up: Literal["up", "down", "left", "right"] | None = None  #: overrides the occluder's own
+    up: UpSide | None = None  #: overrides the occluder's own
 
 
 class FlipSpec(_Model):
@@ -235,7 +237,7 @@ class ColorSpec(_Model):
     ``harmonize.color.target``). ``lighting`` matches luminance level/contrast and part of the
     white balance but keeps the occluder's own hues."""
 
-    method: Literal["none", "sot", "reinhard", "lighting"] = "sot"
+    method: ColorMethod = "sot"
     probability: Probability = 1.0
     strength: Annotated[Num, Bounds(0.0, 1.0)] = 1.0
     steps: Annotated[StrictInt, Field(ge=1, le=200)] = 15
@@ -279,7 +281,7 @@ class ImageAugmentSpec(_Model):
 class HarmonizeColorSpec(_Model):
     """Step 1: the colour transfer's target, the whole face's skin or the skin ring."""
 
-    target: Literal["face", "ring"] = Field(
+    target: ColorTarget = Field(
         "ring",
         description="Colour transfer towards the whole face's skin, or towards the skin ring "
         "around the placed occluder (the light where it sits).",
@@ -368,7 +370,7 @@ class HarmonizeSpec(_Model):
 class EngineSpec(_Model):
     """All engine parameters of a preset, as fixed values, ranges and probabilities."""
 
-    mode: Literal["natocc", "randocc"] = "natocc"
+    mode: Mode = "natocc"
     placement: PlacementSpec = PlacementSpec()
     scale: ScaleSpec = ScaleSpec()
     rotation: RotationSpec = RotationSpec()
@@ -379,5 +381,5 @@ class EngineSpec(_Model):
     shape: ShapeSpec = ShapeSpec()
     image_augment: ImageAugmentSpec = ImageAugmentSpec()
     harmonize: HarmonizeSpec = HarmonizeSpec()
-    mask_max: Literal[1, 255] = 255
+    mask_max: MaskMax = 255
     occluder_class: Annotated[StrictInt, Field(ge=1, le=255)] = 255

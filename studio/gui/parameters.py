@@ -22,7 +22,7 @@ from studio.core.ops.geometry import aim_angle
 from studio.core.params import HarmonizeParams, RenderParams
 from studio.core.preset import Preset, preset_from_dict
 from studio.core.sample import sample_shape
-from studio.core.spec import EngineSpec, Range, field_bounds
+from studio.core.spec import Range, field_bounds
 
 Kind = Literal["num", "prob", "int", "float", "bool", "choice"]
 Path = tuple[str | int, ...]
@@ -48,201 +48,213 @@ class Param:
         return tuple(self.key.split("."))
 
 
-def _p(key: str, group: str, label: str, tooltip: str, kind: Kind, **kw: Any) -> Param:
-    return Param(key, group, label, tooltip, kind, **kw)
-
-
 PLACEMENT, SCALE, ROTATION = "Placement", "Scale", "Rotation"
 AUGMENT, COLOR, BLEND = "Occluder augmentation", "Colour transfer", "Blend"
 SHAPE, IMAGE, OUTPUTS = "RandOcc shape", "Whole-image augmentation", "Outputs"
-
 HARMONIZE = "Harmonize"
-
-#: the Harmonize group: preset key, label and the RenderParams path the preview pins; kind,
-#: bounds and tooltip come from the spec's fields (studio.core.spec)
-HARMONIZE_ROWS: tuple[tuple[str, str, Path | None], ...] = (
-    ("harmonize.enabled", "Enabled", ("harmonize", "enabled")),
-    ("harmonize.ring", "Ring width", ("harmonize", "ring")),
-    ("harmonize.color.target", "Colour target", ("harmonize", "color_target")),
-    ("harmonize.shading.strength", "Shading", ("harmonize", "shading")),
-    ("harmonize.shading.smooth", "Shading smooth", ("harmonize", "shading_smooth")),
-    ("harmonize.focus.strength", "Focus", ("harmonize", "focus")),
-    ("harmonize.noise.strength", "Noise", ("harmonize", "noise")),
-    ("harmonize.shadow.probability", "Shadow prob.", None),
-    ("harmonize.shadow.angle", "Shadow angle", ("harmonize", "shadow", "angle")),
-    ("harmonize.shadow.distance", "Shadow distance", ("harmonize", "shadow", "distance")),
-    ("harmonize.shadow.softness", "Shadow softness", ("harmonize", "shadow", "softness")),
-    ("harmonize.shadow.opacity", "Shadow opacity", ("harmonize", "shadow", "opacity")),
-)
 
 
 def _spec_field(key: str) -> tuple[type[BaseModel], str]:
     """The model class and field name of a dotted preset key."""
-    model: type[BaseModel] = EngineSpec
+    model: type[BaseModel] = Preset
     *parents, name = key.split(".")
     for part in parents:
         model = model.model_fields[part].annotation
     return model, name
 
 
-def spec_row(key: str, group: str, label: str, pinned: Path | None) -> Param:
-    """A row built from the spec's field: kind from its type, bounds and tooltip from it."""
+def _literal_choices(annotation: Any) -> tuple[Any, ...] | None:
+    """The values of a Literal annotation (None first for an optional one), or None."""
+    if typing.get_origin(annotation) is Literal:
+        return typing.get_args(annotation)
+    args = typing.get_args(annotation)
+    literals = [a for a in args if typing.get_origin(a) is Literal]
+    if literals and type(None) in args:
+        return (None, *typing.get_args(literals[0]))
+    return None
+
+
+def _int_bounds(info: Any) -> tuple[float, float]:
+    lo, hi = 0.0, 1.0
+    for meta in info.metadata:
+        lo = float(getattr(meta, "ge", lo))
+        hi = float(getattr(meta, "le", hi))
+    return lo, hi
+
+
+def row(
+    key: str,
+    group: str,
+    label: str,
+    tooltip: str | None = None,
+    pinned: Path | None = None,
+    decimals: int = 2,
+    choices: tuple[Any, ...] | None = None,
+) -> Param:
+    """A row built from the preset's field: its kind from the field's type, its bounds from
+    its :class:`~studio.core.spec.Bounds` (or integer limits), its choices from its Literal,
+    its tooltip from its description unless one is given."""
     model, name = _spec_field(key)
     info = model.model_fields[name]
-    tooltip = info.description or label
-    if info.annotation is bool:
-        return _p(key, group, label, tooltip, "bool", pinned=pinned)
-    if typing.get_origin(info.annotation) is Literal:
-        choices = typing.get_args(info.annotation)
-        return _p(key, group, label, tooltip, "choice", choices=choices, pinned=pinned)
+    tooltip = tooltip or info.description or label
+    annotation = info.annotation
+    literal = _literal_choices(annotation)
+    if annotation is bool:
+        return Param(key, group, label, tooltip, "bool", pinned=pinned)
+    if literal is not None:
+        ordered = choices if choices is not None else literal
+        assert set(ordered) == set(literal), key  # an order, never another vocabulary
+        return Param(key, group, label, tooltip, "choice", choices=ordered, pinned=pinned)
     limits = field_bounds(model, name)
-    if limits is None:  # a probability (a float with bounds of its own)
-        return _p(key, group, label, tooltip, "prob")
-    lo, hi = limits
-    decimals = 1 if hi - lo >= 100 else 2
-    return _p(key, group, label, tooltip, "num", lo=lo, hi=hi, decimals=decimals, pinned=pinned)
-
-
-def harmonize_rows() -> tuple[Param, ...]:
-    return tuple(spec_row(key, HARMONIZE, label, pinned) for key, label, pinned in HARMONIZE_ROWS)
+    if limits is not None:
+        lo, hi = limits
+        return Param(key, group, label, tooltip, "num", lo, hi, decimals, pinned=pinned)
+    if annotation is int:
+        lo, hi = _int_bounds(info)
+        return Param(key, group, label, tooltip, "int", lo, hi, 0, pinned=pinned)
+    lo, hi = _int_bounds(info)
+    if (lo, hi) == (0.0, 1.0) and decimals == 2:
+        return Param(key, group, label, tooltip, "prob", pinned=pinned)
+    return Param(key, group, label, tooltip, "float", lo, hi, decimals, pinned=pinned)
 
 
 PARAMS: tuple[Param, ...] = (
-    _p("mode", "Mode", "Mode",
-       "NatOcc pastes real hands and objects; RandOcc pastes random textured Bezier shapes.",
-       "choice", choices=("natocc", "randocc"), pinned=("mode",)),
-    _p("placement.center_x", PLACEMENT, "Centre x",
-       "Occluder centre across the face box: 0 = left edge, 1 = right edge.",
-       "num", lo=-0.5, hi=1.5, pinned=("center_rel", 0)),
-    _p("placement.center_y", PLACEMENT, "Centre y",
-       "Occluder centre down the face box: 0 = top edge, 1 = bottom edge.",
-       "num", lo=-0.5, hi=1.5, pinned=("center_rel", 1)),
-    _p("placement.min_coverage", PLACEMENT, "Min coverage",
-       "Export rejects placements hiding less than this fraction of the face mask.", "prob"),
-    _p("placement.max_coverage", PLACEMENT, "Max coverage",
-       "Export rejects placements hiding more than this fraction of the face mask.", "prob"),
-    _p("placement.max_tries", PLACEMENT, "Max tries",
-       "Placements tried per sample before giving up on the coverage bounds.",
-       "int", lo=1, hi=10000, decimals=0),
-    _p("scale.area_ratio", SCALE, "Area ratio",
-       "Occluder box area as a fraction of the face box area (before augmentation scale).",
-       "num", lo=0.02, hi=3.0, pinned=("area_ratio",)),
-    _p("rotation.point_at_face", ROTATION, "Point at face",
-       "Turn the occluder's up side (fingers of a hand) towards the face centre; the rotation "
-       "then follows the position, plus the jitter.", "bool"),
-    _p("rotation.angle", ROTATION, "Angle",
-       "Free rotation in degrees, counter-clockwise (ignored with point-at-face).",
-       "num", lo=-180, hi=180, decimals=1, pinned=("rotation",)),
-    _p("rotation.jitter", ROTATION, "Aim jitter",
-       "Degrees added to the point-at-face angle.",
-       "num", lo=-90, hi=90, decimals=1, pinned=("aim_jitter",)),
-    _p("rotation.up", ROTATION, "Up side",
-       "Which side of the occluder is its up side (overrides the source's setting).",
-       "choice", choices=(None, "up", "down", "left", "right")),
-    _p("flip.probability", ROTATION, "Flip probability",
-       "Chance of a horizontal flip of the occluder (the preview uses the Flip button).", "prob"),
-    _p("occluder_augment.blur.probability", AUGMENT, "Blur probability",
-       "Chance that the occluder is blurred.", "prob"),
-    _p("occluder_augment.blur.sigma", AUGMENT, "Blur sigma",
-       "Gaussian blur of the occluder, in occluder pixels.",
-       "num", lo=0.0, hi=5.0, pinned=("augment", "blur_sigma")),
-    _p("occluder_augment.jpeg.probability", AUGMENT, "JPEG probability",
-       "Chance that the occluder is JPEG re-compressed.", "prob"),
-    _p("occluder_augment.jpeg.quality", AUGMENT, "JPEG quality",
-       "JPEG re-compression quality (the preview treats 100 as no re-compression).",
-       "num", lo=1, hi=100, decimals=0, pinned=("augment", "jpeg_quality")),
-    _p("occluder_augment.affine.probability", AUGMENT, "Affine probability",
-       "Chance of the extra scale / rotation / shear below.", "prob"),
-    _p("occluder_augment.affine.scale", AUGMENT, "Affine scale",
-       "Extra scale of the occluder.", "num", lo=0.5, hi=2.0, pinned=("augment", "affine_scale")),
-    _p("occluder_augment.affine.rotation", AUGMENT, "Affine rotation",
-       "Extra rotation in degrees.", "num", lo=-90, hi=90, decimals=1,
-       pinned=("augment", "affine_rotation")),
-    _p("occluder_augment.affine.shear", AUGMENT, "Affine shear",
-       "Horizontal shear in degrees.", "num", lo=-30, hi=30, decimals=1,
-       pinned=("augment", "affine_shear")),
-    _p("occluder_augment.brightness", AUGMENT, "Brightness",
-       "Added to the occluder's colours, as a fraction of 255.",
-       "num", lo=-0.5, hi=0.5, pinned=("augment", "brightness")),
-    _p("occluder_augment.contrast", AUGMENT, "Contrast",
-       "Occluder colours scaled about mid-grey.",
-       "num", lo=0.5, hi=1.5, pinned=("augment", "contrast")),
-    _p("color.method", COLOR, "Method",
-       "Colour transfer towards the face's skin: sliced optimal transport (SOT), Reinhard, "
-       "lighting (the skin's light and part of its white balance; the object keeps its "
-       "colours), or none.", "choice", choices=("sot", "reinhard", "lighting", "none"),
-       pinned=("color", "method")),
-    _p("color.probability", COLOR, "Probability",
-       "Chance that the colour transfer is applied.", "prob"),
-    _p("color.strength", COLOR, "Strength",
-       "0 keeps the occluder's colours, 1 transfers them fully.",
-       "num", lo=0.0, hi=1.0, pinned=("color", "strength")),
-    _p("color.steps", COLOR, "SOT steps", "SOT iterations.", "int", lo=1, hi=200, decimals=0,
-       pinned=("color", "steps")),
-    _p("color.directions", COLOR, "Directions", "Random projections per SOT iteration.",
-       "int", lo=1, hi=64, decimals=0, pinned=("color", "directions")),
-    _p("color.samples", COLOR, "Samples", "Pixels sorted per projection.",
-       "int", lo=64, hi=1_000_000, decimals=0, pinned=("color", "samples")),
-    _p("color.smooth", COLOR, "Smoothing",
-       "Smoothing of the colour change, as a fraction of the occluder size.",
-       "float", lo=0.0, hi=1.0, decimals=3, pinned=("color", "smooth")),
-    _p("color.white_balance", COLOR, "White balance",
-       "Lighting only: share of the target's colour cast the occluder takes on (0 keeps its "
-       "own white balance, 1 takes the skin's mean colour).",
-       "num", lo=0.0, hi=1.0, pinned=("color", "white_balance")),
-    _p("blend.feather", BLEND, "Feather",
-       "Sigma of the alpha feather inside the edge band (native pixels).",
-       "num", lo=0.0, hi=8.0, pinned=("blend", "feather")),
-    _p("blend.edge_blur", BLEND, "Edge blur",
-       "Sigma of the blur of the composite inside the edge band (native pixels).",
-       "num", lo=0.0, hi=8.0, pinned=("blend", "edge_blur")),
-    _p("blend.band", BLEND, "Edge band", "Half-width of the edge band, in native pixels.",
-       "int", lo=1, hi=64, decimals=0, pinned=("blend", "band")),
-    _p("blend.opacity_probability", BLEND, "See-through prob.",
-       "Chance of a see-through occluder (labels are unaffected).", "prob"),
-    _p("blend.opacity", BLEND, "Opacity", "Opacity of a see-through occluder.",
-       "num", lo=0.0, hi=1.0, pinned=("blend", "opacity")),
-    *harmonize_rows(),
-    _p("shape.points", SHAPE, "Points", "Control points of a RandOcc Bezier shape.",
-       "num", lo=3, hi=64, decimals=0),
-    _p("shape.roundness", SHAPE, "Roundness", "0 = straight segments, 1 = round.",
-       "num", lo=0.0, hi=1.0, pinned=("shape", "roundness")),
-    _p("shape.edginess", SHAPE, "Edginess", "0 = smooth tangents, 1 = sharp corners.",
-       "num", lo=0.0, hi=1.0, pinned=("shape", "edginess")),
-    _p("shape.canvas", SHAPE, "Canvas", "Side in pixels of the canvas a shape is drawn on.",
-       "int", lo=32, hi=4096, decimals=0),
-    _p("shape.texture_probability", SHAPE, "Texture prob.",
-       "Chance that a shape is filled with a texture (else a flat colour).", "prob"),
-    _p("image_augment.enabled", IMAGE, "Enabled",
-       "Augment the whole result image (changes unoccluded pixels; masks follow geometry).",
-       "bool", pinned=("image_augment", "enabled")),
-    _p("image_augment.flip_probability", IMAGE, "Flip probability",
-       "Chance of a horizontal flip of the whole image.", "prob"),
-    _p("image_augment.blur_probability", IMAGE, "Blur probability",
-       "Chance of a blur of the whole image.", "prob"),
-    _p("image_augment.blur_sigma", IMAGE, "Blur sigma", "Blur of the whole image.",
-       "num", lo=0.0, hi=3.0, pinned=("image_augment", "blur_sigma")),
-    _p("image_augment.brightness", IMAGE, "Brightness", "Brightness change of the image.",
-       "num", lo=-0.3, hi=0.3, pinned=("image_augment", "brightness")),
-    _p("image_augment.contrast", IMAGE, "Contrast", "Contrast change of the image.",
-       "num", lo=0.5, hi=1.5, pinned=("image_augment", "contrast")),
-    _p("mask_max", OUTPUTS, "Mask value", "Value of 'on' in the written masks.",
-       "choice", choices=(255, 1), pinned=("mask_max",)),
-    _p("occluder_class", OUTPUTS, "Occluder class", "Class id of the occluder in label maps.",
-       "int", lo=1, hi=255, decimals=0, pinned=("occluder_class",)),
-    _p("output.image_format", OUTPUTS, "Image format", "Format of the written images.",
-       "choice", choices=("jpg", "png")),
-    _p("output.jpeg_quality", OUTPUTS, "JPEG quality", "Quality of written JPEG images.",
-       "int", lo=1, hi=100, decimals=0),
-    _p("output.occlusion_mask", OUTPUTS, "Occlusion mask", "Write the occlusion mask.", "bool"),
-    _p("output.labels", OUTPUTS, "Label maps", "Write multi-class label maps.", "bool"),
-    _p("output.layout", OUTPUTS, "Layout", "Output folder layout.",
-       "choice", choices=("studio", "seed")),
-    _p("output.count_per_face", OUTPUTS, "Per face", "Samples written per face.",
-       "int", lo=1, hi=10000, decimals=0),
+    row("mode", "Mode", "Mode",
+        "NatOcc pastes real hands and objects; RandOcc pastes random textured Bezier shapes.",
+        pinned=("mode",)),
+    row("placement.center_x", PLACEMENT, "Centre x",
+        "Occluder centre across the face box: 0 = left edge, 1 = right edge.",
+        pinned=("center_rel", 0)),
+    row("placement.center_y", PLACEMENT, "Centre y",
+        "Occluder centre down the face box: 0 = top edge, 1 = bottom edge.",
+        pinned=("center_rel", 1)),
+    row("placement.min_coverage", PLACEMENT, "Min coverage",
+        "Export rejects placements hiding less than this fraction of the face mask."),
+    row("placement.max_coverage", PLACEMENT, "Max coverage",
+        "Export rejects placements hiding more than this fraction of the face mask."),
+    row("placement.max_tries", PLACEMENT, "Max tries",
+        "Placements tried per sample before giving up on the coverage bounds."),
+    row("scale.area_ratio", SCALE, "Area ratio",
+        "Occluder box area as a fraction of the face box area (before augmentation scale).",
+        pinned=("area_ratio",)),
+    row("rotation.point_at_face", ROTATION, "Point at face",
+        "Turn the occluder's up side (fingers of a hand) towards the face centre; the rotation "
+        "then follows the position, plus the jitter."),
+    row("rotation.angle", ROTATION, "Angle",
+        "Free rotation in degrees, counter-clockwise (ignored with point-at-face).",
+        pinned=("rotation",), decimals=1),
+    row("rotation.jitter", ROTATION, "Aim jitter",
+        "Degrees added to the point-at-face angle.", pinned=("aim_jitter",), decimals=1),
+    row("rotation.up", ROTATION, "Up side",
+        "Which side of the occluder is its up side (overrides the source's setting)."),
+    row("flip.probability", ROTATION, "Flip probability",
+        "Chance of a horizontal flip of the occluder (the preview uses the Flip button)."),
+    row("occluder_augment.blur.probability", AUGMENT, "Blur probability",
+        "Chance that the occluder is blurred."),
+    row("occluder_augment.blur.sigma", AUGMENT, "Blur sigma",
+        "Gaussian blur of the occluder, in occluder pixels.", pinned=("augment", "blur_sigma")),
+    row("occluder_augment.jpeg.probability", AUGMENT, "JPEG probability",
+        "Chance that the occluder is JPEG re-compressed."),
+    row("occluder_augment.jpeg.quality", AUGMENT, "JPEG quality",
+        "JPEG re-compression quality (the preview treats 100 as no re-compression).",
+        pinned=("augment", "jpeg_quality"), decimals=0),
+    row("occluder_augment.affine.probability", AUGMENT, "Affine probability",
+        "Chance of the extra scale / rotation / shear below."),
+    row("occluder_augment.affine.scale", AUGMENT, "Affine scale",
+        "Extra scale of the occluder.", pinned=("augment", "affine_scale")),
+    row("occluder_augment.affine.rotation", AUGMENT, "Affine rotation",
+        "Extra rotation in degrees.", pinned=("augment", "affine_rotation"), decimals=1),
+    row("occluder_augment.affine.shear", AUGMENT, "Affine shear",
+        "Horizontal shear in degrees.", pinned=("augment", "affine_shear"), decimals=1),
+    row("occluder_augment.brightness", AUGMENT, "Brightness",
+        "Added to the occluder's colours, as a fraction of 255.",
+        pinned=("augment", "brightness")),
+    row("occluder_augment.contrast", AUGMENT, "Contrast",
+        "Occluder colours scaled about mid-grey.", pinned=("augment", "contrast")),
+    row("color.method", COLOR, "Method",
+        "Colour transfer towards the face's skin: sliced optimal transport (SOT), Reinhard, "
+        "lighting (the skin's light and part of its white balance; the object keeps its "
+        "colours), or none.", pinned=("color", "method"),
+        choices=("sot", "reinhard", "lighting", "none")),
+    row("color.probability", COLOR, "Probability",
+        "Chance that the colour transfer is applied."),
+    row("color.strength", COLOR, "Strength",
+        "0 keeps the occluder's colours, 1 transfers them fully.", pinned=("color", "strength")),
+    row("color.steps", COLOR, "SOT steps", "SOT iterations.", pinned=("color", "steps")),
+    row("color.directions", COLOR, "Directions", "Random projections per SOT iteration.",
+        pinned=("color", "directions")),
+    row("color.samples", COLOR, "Samples", "Pixels sorted per projection.",
+        pinned=("color", "samples")),
+    row("color.smooth", COLOR, "Smoothing",
+        "Smoothing of the colour change, as a fraction of the occluder size.",
+        pinned=("color", "smooth"), decimals=3),
+    row("color.white_balance", COLOR, "White balance",
+        "Lighting only: share of the target's colour cast the occluder takes on (0 keeps its "
+        "own white balance, 1 takes the skin's mean colour).", pinned=("color", "white_balance")),
+    row("blend.feather", BLEND, "Feather",
+        "Sigma of the alpha feather inside the edge band (native pixels).",
+        pinned=("blend", "feather")),
+    row("blend.edge_blur", BLEND, "Edge blur",
+        "Sigma of the blur of the composite inside the edge band (native pixels).",
+        pinned=("blend", "edge_blur")),
+    row("blend.band", BLEND, "Edge band", "Half-width of the edge band, in native pixels.",
+        pinned=("blend", "band")),
+    row("blend.opacity_probability", BLEND, "See-through prob.",
+        "Chance of a see-through occluder (labels are unaffected)."),
+    row("blend.opacity", BLEND, "Opacity", "Opacity of a see-through occluder.",
+        pinned=("blend", "opacity")),
+    row("harmonize.enabled", HARMONIZE, "Enabled", pinned=("harmonize", "enabled")),
+    row("harmonize.ring", HARMONIZE, "Ring width", pinned=("harmonize", "ring")),
+    row("harmonize.color.target", HARMONIZE, "Colour target",
+        pinned=("harmonize", "color_target")),
+    row("harmonize.shading.strength", HARMONIZE, "Shading", pinned=("harmonize", "shading")),
+    row("harmonize.shading.smooth", HARMONIZE, "Shading smooth",
+        pinned=("harmonize", "shading_smooth")),
+    row("harmonize.focus.strength", HARMONIZE, "Focus", pinned=("harmonize", "focus")),
+    row("harmonize.noise.strength", HARMONIZE, "Noise", pinned=("harmonize", "noise")),
+    row("harmonize.shadow.probability", HARMONIZE, "Shadow prob."),
+    row("harmonize.shadow.angle", HARMONIZE, "Shadow angle",
+        pinned=("harmonize", "shadow", "angle"), decimals=1),
+    row("harmonize.shadow.distance", HARMONIZE, "Shadow distance",
+        pinned=("harmonize", "shadow", "distance")),
+    row("harmonize.shadow.softness", HARMONIZE, "Shadow softness",
+        pinned=("harmonize", "shadow", "softness")),
+    row("harmonize.shadow.opacity", HARMONIZE, "Shadow opacity",
+        pinned=("harmonize", "shadow", "opacity")),
+    row("shape.points", SHAPE, "Points", "Control points of a RandOcc Bezier shape.",
+        decimals=0),
+    row("shape.roundness", SHAPE, "Roundness", "0 = straight segments, 1 = round.",
+        pinned=("shape", "roundness")),
+    row("shape.edginess", SHAPE, "Edginess", "0 = smooth tangents, 1 = sharp corners.",
+        pinned=("shape", "edginess")),
+    row("shape.canvas", SHAPE, "Canvas", "Side in pixels of the canvas a shape is drawn on."),
+    row("shape.texture_probability", SHAPE, "Texture prob.",
+        "Chance that a shape is filled with a texture (else a flat colour)."),
+    row("image_augment.enabled", IMAGE, "Enabled",
+        "Augment the whole result image (changes unoccluded pixels; masks follow geometry).",
+        pinned=("image_augment", "enabled")),
+    row("image_augment.flip_probability", IMAGE, "Flip probability",
+        "Chance of a horizontal flip of the whole image."),
+    row("image_augment.blur_probability", IMAGE, "Blur probability",
+        "Chance of a blur of the whole image."),
+    row("image_augment.blur_sigma", IMAGE, "Blur sigma", "Blur of the whole image.",
+        pinned=("image_augment", "blur_sigma")),
+    row("image_augment.brightness", IMAGE, "Brightness", "Brightness change of the image.",
+        pinned=("image_augment", "brightness")),
+    row("image_augment.contrast", IMAGE, "Contrast", "Contrast change of the image.",
+        pinned=("image_augment", "contrast")),
+    row("mask_max", OUTPUTS, "Mask value", "Value of 'on' in the written masks.",
+        pinned=("mask_max",), choices=(255, 1)),
+    row("occluder_class", OUTPUTS, "Occluder class", "Class id of the occluder in label maps.",
+        pinned=("occluder_class",)),
+    row("output.image_format", OUTPUTS, "Image format", "Format of the written images."),
+    row("output.jpeg_quality", OUTPUTS, "JPEG quality", "Quality of written JPEG images."),
+    row("output.occlusion_mask", OUTPUTS, "Occlusion mask", "Write the occlusion mask."),
+    row("output.labels", OUTPUTS, "Label maps", "Write multi-class label maps."),
+    row("output.layout", OUTPUTS, "Layout", "Output folder layout."),
+    row("output.count_per_face", OUTPUTS, "Per face", "Samples written per face."),
 )  # fmt: skip
 
-BY_KEY: dict[str, Param] = {p.key: p for p in PARAMS}
 
 
 def groups() -> list[tuple[str, list[Param]]]:

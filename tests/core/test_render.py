@@ -47,6 +47,21 @@ def test_params_round_trip_through_json_and_rerender_identically(face, occluder)
     )
 
 
+def test_recorded_params_are_validated_on_the_way_back(face, occluder):
+    from pydantic import ValidationError
+
+    data = __import__("json").loads(_sampled(face, occluder, seed=9).to_json())
+    for bad in (
+        {**data, "colour": {}},  # an unknown key
+        {**data, "mode": "paint"},  # a word outside the vocabulary
+        {**data, "color": {**data["color"], "method": "magic"}},
+        {**data, "center_rel": "middle"},  # a wrong type
+        {**data, "blend": {**data["blend"], "feathr": 1.0}},  # an unknown nested key
+    ):
+        with pytest.raises(ValidationError):
+            RenderParams.from_dict(bad)
+
+
 def test_axis_aligned_square_lands_exactly_where_expected():
     size = 64
     face = Face(np.full((size, size, 3), 90, np.uint8), np.ones((size, size), bool))

@@ -20,6 +20,7 @@ from studio.core import imageio
 from studio.core.errors import InputError, StudioError
 from studio.core.imageio import IMAGE_EXTENSIONS, is_image_name
 from studio.core.inputs import Face, Occluder, Texture
+from studio.core.vocab import OccluderKind, UpSide, values
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -37,8 +38,8 @@ __all__ = [
     "scan_images",
 ]
 
-OCCLUDER_KINDS = ("hand", "object", "other")
-UP_DIRECTIONS = ("up", "down", "left", "right")
+OCCLUDER_KINDS = values(OccluderKind)
+UP_DIRECTIONS = values(UpSide)
 
 
 @runtime_checkable

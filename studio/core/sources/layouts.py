@@ -24,14 +24,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from studio.core import imageio
 from studio.core.errors import InputError, StudioError
 from studio.core.sources.celebamask import ANNO_DIR, IMAGES_DIR, is_celebamask
+from studio.core.vocab import Role, values
 
-Role = Literal["faces", "occluders", "textures"]
-ROLES: tuple[Role, ...] = ("faces", "occluders", "textures")
+ROLES: tuple[Role, ...] = values(Role)  # type: ignore[assignment]
 
 #: Layout names (recorded in job.json; a resumed job must see the same).
 IMAGES_MASKS = "images+masks"

@@ -1,0 +1,23 @@
+"""The words of the engine, declared once: every model, command-line choice and studio list
+derives from these (``typing.get_args`` gives the values)."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Mode = Literal["natocc", "randocc"]
+ColorMethod = Literal["none", "sot", "reinhard", "lighting"]
+ColorTarget = Literal["face", "ring"]
+UpSide = Literal["up", "down", "left", "right"]  #: which side of a cut-out is its top
+OccluderKind = Literal["hand", "object", "other"]
+Role = Literal["faces", "occluders", "textures"]  #: what a source gives
+ImageFormat = Literal["jpg", "png"]
+OutputLayout = Literal["studio", "seed"]  #: output folder names (ours, or the reference's)
+BackendName = Literal["auto", "cpu", "cuda"]
+MaskMax = Literal[1, 255]  #: the value of "on" in written masks (0/1 class ids, or 0/255)
+EngineName = Literal["local", "ray"]
+
+
+def values(words: object) -> tuple[str, ...]:
+    """The values of one of the Literal types above, in order."""
+    return tuple(get_args(words))
