@@ -7,9 +7,10 @@ import dataclasses
 import numpy as np
 
 from studio.core.cache import RenderCache
+from studio.core.coords import center_pixels
 from studio.core.errors import InputError, PlacementError
 from studio.core.inputs import Face, Occluder, Texture
-from studio.core.ops import geometry, shapes
+from studio.core.ops import shapes
 from studio.core.params import (
     BlendParams,
     ColorParams,
@@ -22,6 +23,7 @@ from studio.core.params import (
 )
 from studio.core.placement import coverage_of, place
 from studio.core.prepare import base_occluder
+from studio.core.resolve import aimed, identities, new_shape
 from studio.core.spec import EngineSpec, draw, draw_int, happens
 
 SHAPE_TRIES = 20
@@ -184,24 +186,14 @@ def sample(
     shape_seed = int(rng.integers(0, 2**63 - 1))
     image_aug = _image_augment(rng, spec)
 
-    shape = None
-    if spec.mode == "randocc":
-        shape = sample_shape(np.random.default_rng(shape_seed), spec)
-        texture = occluder if isinstance(occluder, Texture) else None
-        occluder_id = f"shape:{shape_seed}"
-        texture_id = texture.id if (texture is not None and shape.fill_rgb is None) else None
-        up = "up"
-    else:
-        occluder_id, texture_id, up = occluder.id, None, occluder.up
-    rot = spec.rotation
-    aim_up = (rot.up or up) if rot.point_at_face else None
+    shape, name = new_shape(spec, shape_seed) if spec.mode == "randocc" else (None, "")
+    ids = identities(spec, occluder, shape, name)
+    occluder_id, aim_up = ids["occluder_id"], ids["aim_up"]
 
     params = RenderParams(
-        mode=spec.mode,
         face_id=face.id,
-        occluder_id=occluder_id,
-        texture_id=texture_id,
         shape=shape,
+        **ids,  # type: ignore[arg-type]
         flip=flip,
         augment=augment,
         color=color,
@@ -213,24 +205,21 @@ def sample(
     # only the shape matters for placement, so the texture is left out here
     base = base_occluder(params, occluder if spec.mode == "natocc" else None, cache)
 
-    pl = spec.placement
+    pl, rot = spec.placement, spec.rotation
     for _ in range(pl.max_tries):
         cx, cy = draw(rng, pl.center_x), draw(rng, pl.center_y)
         area = draw(rng, spec.scale.area_ratio)
         angle, jitter = draw(rng, rot.angle), draw(rng, rot.jitter)
-        x0, y0, x1, y1 = face.bbox
-        center = (x0 + cx * (x1 - x0), y0 + cy * (y1 - y0))
-        if aim_up is not None:
-            angle = geometry.aim_angle(center, face.center, aim_up, flip) + jitter
-        else:
-            jitter = 0.0
-        candidate = params.replace(
-            center_rel=(cx, cy),
-            center_px=(center[0] / face.scale, center[1] / face.scale),
-            area_ratio=area,
-            rotation=angle,
-            aim_up=aim_up,
-            aim_jitter=jitter,
+        center = center_pixels(face, (cx, cy))
+        candidate = aimed(
+            params.replace(
+                center_rel=(cx, cy),
+                center_px=(center[0] / face.scale, center[1] / face.scale),
+                area_ratio=area,
+                rotation=angle,
+                aim_jitter=jitter if aim_up is not None else 0.0,
+            ),
+            face,
         )
         placed = place(face, base, candidate, cache=cache)
         if placed is None or not placed.label.any():

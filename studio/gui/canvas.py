@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
 
 from studio.core.coords import center_pixels, relative_center
 from studio.core.inputs import Face
-from studio.core.ops.geometry import aim_angle, screen_angle
+from studio.core.ops.geometry import screen_angle
 from studio.core.params import RenderParams
+from studio.core.resolve import aimed
 from studio.gui.preview import PreviewFrame
 
 RAW_PASTE = "Raw paste"  #: the same sample without harmonisation (flip with Composite)
@@ -298,10 +299,9 @@ class Canvas(QGraphicsView):
             cx, cy = center_pixels(self.face, start.center_rel)
             center = (cx + delta.x(), cy + delta.y())
             rel = relative_center(self.face, center)
-            new = start.replace(center_rel=rel, center_px=_native(self.face, center))
-            if start.aim_up is not None:
-                angle = aim_angle(center, self.face.center, start.aim_up, start.flip)
-                new = new.replace(rotation=angle + start.aim_jitter)
+            new = aimed(
+                start.replace(center_rel=rel, center_px=_native(self.face, center)), self.face
+            )
             corners = [p + delta for p in drag["corners"]]
             corners = _rotate_pts(corners, c0 + delta, new.rotation - start.rotation)
             text = "Move occluder"

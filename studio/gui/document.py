@@ -113,7 +113,7 @@ class StudioDocument(QObject):
         if param.kind != "num" and param.pinned is not None:
             params = P.with_pinned_value(params, param, value)
         if param.key == "mode" and value == "randocc" and params.shape is None:
-            params = params.replace(shape=P.new_shape(preset, 0))
+            params = P.with_new_shape(preset, params, 0)
         self.edit(f"Set {param.label} range", preset, params, merge_key=("spec", param.key))
 
     # ---- files ----------------------------------------------------------------------------

@@ -13,15 +13,12 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel
 
-from studio.core.coords import center_pixels
 from studio.core.inputs import Face, Occluder, Texture
-from studio.core.ops.geometry import aim_angle
 from studio.core.params import HarmonizeParams, RenderParams
 from studio.core.preset import Preset, preset_from_dict
-from studio.core.sample import sample_shape
+from studio.core.resolve import new_shape, resolve
 from studio.core.spec import Range, field_bounds
 
 Kind = Literal["num", "prob", "int", "float", "bool", "choice"]
@@ -338,9 +335,10 @@ def _replace_path(obj: Any, path: Path, value: Any) -> Any:
     return dataclasses.replace(obj, **{head: new})
 
 
-def new_shape(preset: Preset, seed: int) -> Any:
-    """A RandOcc shape drawn from the preset's shape spec with ``seed``."""
-    return sample_shape(np.random.default_rng(seed), preset)
+def with_new_shape(preset: Preset, params: RenderParams, seed: int) -> RenderParams:
+    """``params`` with the RandOcc shape the preset's shape ranges give for ``seed``."""
+    shape, name = new_shape(preset, seed)
+    return params.replace(shape=shape, occluder_id=name)
 
 
 def preview_params(
@@ -349,33 +347,8 @@ def preview_params(
     face: Face,
     occluder: Occluder | Texture | None,
 ) -> RenderParams:
-    """The parameters the preview renders: the pinned ones made consistent with the preset
-    (mode, point-at-face aiming, ids, a shape in RandOcc mode)."""
-    changes: dict[str, Any] = {"mode": preset.mode, "face_id": face.id}
-    if preset.mode == "randocc":
-        shape = params.shape or new_shape(preset, 0)
-        texture = occluder if isinstance(occluder, Texture) and shape.fill_rgb is None else None
-        changes.update(
-            shape=shape,
-            occluder_id=params.occluder_id or "shape",
-            texture_id=None if texture is None else texture.id,
-        )
-        own_up = "up"
-    else:
-        changes.update(occluder_id=getattr(occluder, "id", ""), texture_id=None)
-        own_up = occluder.up if isinstance(occluder, Occluder) else "up"
-    rot = preset.rotation
-    aim_up = (rot.up or own_up) if rot.point_at_face else None
-    changes["aim_up"] = aim_up
-    if preset.harmonize.shadow.probability <= 0:  # the preset never casts a shadow
-        shadow = dataclasses.replace(params.harmonize.shadow, opacity=0.0)
-        changes["harmonize"] = dataclasses.replace(params.harmonize, shadow=shadow)
-    if aim_up is not None:
-        center = center_pixels(face, params.center_rel)
-        changes["rotation"] = (
-            aim_angle(center, face.center, aim_up, params.flip) + params.aim_jitter
-        )
-    return params.replace(**changes)
+    """The parameters the preview renders (see :func:`studio.core.resolve.resolve`)."""
+    return resolve(preset, params, face, occluder)
 
 
 NEUTRAL_PREFIXES = ("occluder_augment.", "image_augment.", "blend.opacity")
@@ -397,7 +370,7 @@ def initial_params(preset: Preset, base: RenderParams | None = None) -> RenderPa
         else:
             params = with_pinned_value(params, param, spec_value(preset, param))
     if preset.mode == "randocc" and params.shape is None:
-        params = params.replace(shape=new_shape(preset, 0))
+        params = with_new_shape(preset, params, 0)
     return params
 
 

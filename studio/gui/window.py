@@ -409,8 +409,8 @@ class MainWindow(PresetFileActions, QMainWindow):
 
     def new_shape(self) -> None:
         self._shape_seed += 1
-        shape = P.new_shape(self.doc.preset, self._shape_seed)
-        self.doc.set_params(self.doc.params.replace(shape=shape), "New shape")
+        params = P.with_new_shape(self.doc.preset, self.doc.params, self._shape_seed)
+        self.doc.set_params(params, "New shape")
 
     def _preset_changed(self) -> None:
         self.samples.set_preset(self.doc.preset)

@@ -139,3 +139,26 @@ def test_see_through_probability_for_randocc(face):
     )
     params = sample(spec, np.random.default_rng(2), face, Texture(np.zeros((8, 8, 3), np.uint8)))
     assert 0.4 <= params.blend.opacity <= 0.7
+
+
+@pytest.mark.parametrize("mode", ["natocc", "randocc"])
+def test_resolving_sampled_params_changes_nothing(face, occluder, texture, mode):
+    """The studio resolves pinned values with the same function sampling uses: ids of the
+    occluder, texture and shape, the aim side and the aimed rotation all agree."""
+    from studio.core.resolve import new_shape, resolve
+
+    spec = EngineSpec(
+        mode=mode,
+        rotation={"point_at_face": True, "jitter": {"min": -20, "max": 20}},
+        placement={"min_coverage": 0.0, "max_coverage": 1.0},
+    )
+    item = occluder if mode == "natocc" else texture
+    for seed in range(4):
+        params = sample(spec, np.random.default_rng(seed), face, item)
+        assert resolve(spec, params, face, item) == params
+        moved = params.replace(center_rel=(0.2, 0.8))  # a drag: the rotation follows
+        assert resolve(spec, moved, face, item).rotation != params.rotation
+    if mode == "randocc":
+        shape, name = new_shape(spec, 7)
+        assert name == "shape:7" and shape == new_shape(spec, 7)[0]
+        assert resolve(spec, params.replace(shape=None), face, item).occluder_id == "shape:0"
