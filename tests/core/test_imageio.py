@@ -270,3 +270,26 @@ def test_truncated_jpeg_leaves_the_fast_path_and_is_named(tmp_path: Path) -> Non
     assert imageio._jpeg_is_complete(data)
     with pytest.raises(InputError, match="truncated"):
         imageio.read_image(path)
+
+
+def test_the_fast_png_mask_path_gives_pillows_mask(tmp_path: Path) -> None:
+    """Greyscale PNG masks (8 and 16 bit, 0/255, 0/1, anti-aliased) decode with OpenCV, to
+    exactly the mask Pillow's path gives."""
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    grey = (rng.random((37, 53)) * 255).astype(np.uint8)
+    cases = {
+        "u8.png": Image.fromarray(grey),
+        "binary01.png": Image.fromarray((grey > 128).astype(np.uint8)),
+        "u16.png": Image.fromarray(grey.astype(np.uint16) * 257),
+    }
+    for name, picture in cases.items():
+        path = tmp_path / name
+        picture.save(path)
+        header = imageio._open(path, None)
+        fast = imageio._fast_grey_png(path, header)
+        header.close()
+        assert fast is not None, name  # the fast path is taken
+        slow = imageio.threshold_mask(imageio._grey_of(imageio._decode(path, None)))
+        assert np.array_equal(imageio.read_mask(path), slow), name
