@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,17 @@ def resources_dir() -> Path:
 
 def presets_dir() -> Path:
     return REPO_ROOT / "presets"
+
+
+def cache_root() -> Path:
+    """The user cache folder of the project (automatic face masks, thumbnails):
+    ``platformdirs.user_cache_dir("occlusion-studio")``, or ``STUDIO_CACHE_DIR`` when set."""
+    override = os.environ.get("STUDIO_CACHE_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("occlusion-studio"))
 
 
 @dataclass(frozen=True)
