@@ -9,7 +9,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QSettings, QUrl
 from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -34,6 +34,7 @@ from studio.gui.export_runner import ExportJob, ExportRunner
 
 SHEET_TILE = 88
 SHEET_COUNT = 12
+OUT_KEY = "export/out"  #: QSettings key of the last output folder
 
 
 def contact_sheet(out: str | Path, count: int = SHEET_COUNT, tile: int = SHEET_TILE):
@@ -79,9 +80,11 @@ class ExportPanel(QWidget):
         snapshot: Callable[[], Preset],
         runner: ExportRunner | None = None,
         parent: QWidget | None = None,
+        settings: QSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.snapshot = snapshot
+        self.settings = settings
         self.runner = runner or ExportRunner(parent=self)
         self._tmp = tempfile.TemporaryDirectory(prefix="studio-export-")
         self.out_dir: str | None = None
@@ -96,9 +99,13 @@ class ExportPanel(QWidget):
         self.seed.setToolTip("Same preset, seed and inputs give byte-identical outputs")
         self.workers = QSpinBox()
         self.workers.setRange(1, 256)
-        self.workers.setValue(max(1, (os.cpu_count() or 2) - 1))
-        self.workers.setToolTip("Worker processes (the preview keeps one core)")
-        self.out = QLineEdit(str(Path.cwd() / "out" / "export"))
+        self.workers.setValue(os.cpu_count() or 1)
+        self.workers.setToolTip(
+            "Worker processes (default: all cores, as the CLI; they run at a lower priority, "
+            "so the preview stays fluid)"
+        )
+        remembered = settings.value(OUT_KEY) if settings is not None else None
+        self.out = QLineEdit(str(remembered or Path.cwd() / "out" / "export"))
         browse = QToolButton()
         browse.setText("…")
         browse.clicked.connect(self._browse)
@@ -160,6 +167,12 @@ class ExportPanel(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Output folder", self.out.text())
         if folder:
             self.out.setText(folder)
+            self._remember_out()
+
+    def _remember_out(self) -> None:
+        """The output folder is offered again next time (QSettings)."""
+        if self.settings is not None and self.out.text().strip():
+            self.settings.setValue(OUT_KEY, self.out.text().strip())
 
     def job(self) -> ExportJob:
         """Write the preset snapshot and describe the job."""
@@ -190,6 +203,7 @@ class ExportPanel(QWidget):
             self._on_failed(err.line())
             return
         self.out_dir = job.out
+        self._remember_out()
         self.sheet.clear()
         self.bar.setRange(0, job.count)
         self.bar.setValue(0)

@@ -84,7 +84,7 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         self.occluders = Browser("Occluders", store, busy)
         self.textures = Browser("Textures", store, busy)
         self.samples = SampleGrid(self.library)
-        self.export_panel = ExportPanel(self.export_preset)
+        self.export_panel = ExportPanel(self.export_preset, settings=self.settings)
         self._build_layout()
         self._build_actions()
         self._build_status()

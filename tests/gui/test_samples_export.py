@@ -79,6 +79,24 @@ def test_export_panel_runs_a_job_with_a_snapshot_of_the_preset(window, qtbot, tm
     assert snapshot.sources.occluders == str((tmp_path / "occ").resolve())
 
 
+def test_export_panel_defaults_to_every_core_and_remembers_the_folder(window, qtbot, tmp_path):
+    import os
+
+    from studio.gui.export_panel import ExportPanel
+
+    panel = window.export_panel
+    assert panel.workers.value() == os.cpu_count()  # as `studio export` without --workers
+    panel.runner.command = [sys.executable, FAKE, "--delay", "0"]
+    open_folders(window, tmp_path)
+    panel.count.setValue(2)
+    panel.out.setText(str(tmp_path / "somewhere"))
+    panel.start()
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30_000)
+    later = ExportPanel(window.export_preset, settings=window.settings)  # the next session
+    qtbot.addWidget(later)
+    assert later.out.text() == str(tmp_path / "somewhere")
+
+
 def test_export_panel_cancel_offers_resume(window, qtbot, tmp_path):
     panel = window.export_panel
     panel.runner.command = [sys.executable, FAKE, "--delay", "0.05"]
@@ -121,5 +139,14 @@ def test_export_panel_runs_the_real_exporter(window, qtbot, tmp_path):
     assert all(f["path"] == str(tmp_path / "faces" / "broken.png") for f in failures)
     job = json.loads((out / "job.json").read_text())
     assert job["count"] == 6
+    # the sample grid draws exactly what the export made, for the same seed
+    window.samples.seed.setValue(job["seed"])
+    window.show_tab("samples")
+    qtbot.waitUntil(lambda: not window.samples.busy(), timeout=60_000)
+    for row in rows:
+        tile = window.samples.samples[row["index"]]
+        assert (tile.face_id, tile.occluder_id) == (row["face_id"], row["occluder_id"])
+        assert json.loads(json.dumps(tile.params.to_dict())) == row["params"]
+    assert all(window.samples.samples[f["index"]].params is None for f in failures)
     assert job["sources"]["faces"]["path"] == str(tmp_path / "faces")
     assert job["sources"]["occluders"]["layout"] == "rgba"
