@@ -170,6 +170,7 @@ class Browser(QWidget):
         self._generation = self.thumbs.set_source(source, round(THUMB * self.model.dpr))
         self._current_id = None
         self.model.set_ids(ids)
+        self.list.scrollToTop()
         self._update_count()
         self._schedule()
 

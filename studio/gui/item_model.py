@@ -10,8 +10,10 @@ made again (from the disk cache) when they come back into view.
 
 from __future__ import annotations
 
+import bisect
 from collections import OrderedDict
 from collections.abc import Sequence
+from itertools import pairwise
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QStringListModel, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
@@ -46,8 +48,8 @@ class ItemModel(QStringListModel):
         self.rows: list[str] = []
         self.needle = ""
         self.errors: dict[str, str] = {}
-        self._lower: list[str] = []
-        self._row_of: dict[str, int] | None = None
+        self._sorted = True  #: rows can be found by bisection (sources list ids sorted)
+        self._row_of: dict[str, int] | None = None  #: else an index, made when needed
         self._icons: OrderedDict[str, tuple[QIcon, int]] = OrderedDict()
         self._icon_bytes = 0
         self._placeholder = placeholder(side, dpr)
@@ -57,7 +59,7 @@ class ItemModel(QStringListModel):
     def set_ids(self, ids: Sequence[str]) -> None:
         """Show ``ids`` (thumbnails and errors of the previous source are forgotten)."""
         self.all_ids = list(ids)
-        self._lower = [i.lower() for i in self.all_ids]
+        self._sorted = all(a < b for a, b in pairwise(self.all_ids))
         self.errors.clear()
         self._icons.clear()
         self._icon_bytes = 0
@@ -72,8 +74,7 @@ class ItemModel(QStringListModel):
             return False
         self.needle = needle
         if needle:
-            pairs = zip(self.all_ids, self._lower, strict=True)
-            self.rows = [item_id for item_id, low in pairs if needle in low]
+            self.rows = [i for i in self.all_ids if needle in i.lower()]
         else:
             self.rows = self.all_ids
         self._row_of = None
@@ -85,6 +86,9 @@ class ItemModel(QStringListModel):
 
     def row_of(self, item_id: str) -> int | None:
         """The row showing ``item_id`` (None when filtered out or unknown)."""
+        if self._sorted:
+            row = bisect.bisect_left(self.rows, item_id)
+            return row if row < len(self.rows) and self.rows[row] == item_id else None
         if self._row_of is None:
             self._row_of = {item_id: row for row, item_id in enumerate(self.rows)}
         return self._row_of.get(item_id)

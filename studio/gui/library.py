@@ -96,6 +96,7 @@ def scanned(role: str, source: object) -> Scanned:
     return Scanned(role, source, text, tooltip)
 
 
+
 @dataclass
 class Library:
     """The current sources of the studio, opened through the input layer."""

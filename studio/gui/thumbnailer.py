@@ -52,8 +52,8 @@ class Thumbnailer(QObject):
         self.yield_to = yield_to
         self.generation = 0
         self.side = 84
-        self.made = 0  #: thumbnails decoded from a source
-        self.hits = 0  #: thumbnails read back from the cache
+        self.made = 0  #: thumbnails decoded from a source (for the source shown then)
+        self.hits = 0  #: thumbnails read back from the cache (idem)
         self.cancelled = 0  #: wanted, then dropped from the queue before being made
         self.started: list[str] = []  #: ids taken up, in order (the newest 4,096; for tests)
         self._source: Any = None
@@ -111,19 +111,19 @@ class Thumbnailer(QObject):
             if job is None:
                 return
             generation, source, item_id, side = job
+            hit = None
             try:
                 image, hit = cached_thumbnail(source, self.role, item_id, side, self.store)
                 result: object = to_qimage(image)
-                if hit:
-                    self.hits += 1
-                else:
-                    self.made += 1
             except StudioError as err:
                 result = err.reason
             except Exception as err:  # a broken file must not stop the other thumbnails
                 result = f"{type(err).__name__}: {err}"
             with self._cond:
                 self._working = None
+                if hit is not None and generation == self.generation:  # not a stale one
+                    self.hits += hit
+                    self.made += not hit
             self.ready.emit(generation, item_id, result)
 
     def shutdown(self) -> None:
