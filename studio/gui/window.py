@@ -227,7 +227,6 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         self.view_combo.addItems(VIEW_MODES)
         self.view_combo.setToolTip("View mode (Alt+1…5): the masks shown are the engine's labels")
         self.view_combo.currentTextChanged.connect(self.set_view_mode)
-        bar.addWidget(QLabel(" View "))
         bar.addWidget(self.view_combo)
         bar.addSeparator()
         for act in (self.act_fit, self.act_one, self.act_zoom_in, self.act_zoom_out):
@@ -239,14 +238,21 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         self.act_handles.setIconText("Handles")
         # fixed toolbar texts: the undo stack renames its actions after each command
         # ("Undo Move occluder"), which would push the toolbar past its width
-        self.act_undo.setIconText("Undo")
-        self.act_redo.setIconText("Redo")
+        self.act_undo.setIconText("↶")
+        self.act_redo.setIconText("↷")
+        self.act_undo.setToolTip("Undo (Ctrl+Z)")
+        self.act_redo.setToolTip("Redo (Ctrl+Shift+Z)")
         bar.addSeparator()
         for act in (self.act_flip, self.act_center, self.act_shape, self.act_handles):
             bar.addAction(act)
         bar.addSeparator()
         bar.addAction(self.act_undo)
         bar.addAction(self.act_redo)
+        for act in (self.act_undo, self.act_redo):  # arrow glyphs: a size up to read well
+            button = bar.widgetForAction(act)
+            font = button.font()
+            font.setPointSizeF(font.pointSizeF() * 1.45)
+            button.setFont(font)
 
     def _build_status(self) -> None:
         status = self.statusBar()
