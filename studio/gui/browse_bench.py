@@ -61,7 +61,9 @@ def measure(folder: str, watch_s: float = 10.0, steps: int = 200) -> dict:
     pump(app, lambda: False, max(0.0, watch_s - (time.perf_counter() - t0)))
     ticker.stop()
     out["watch_s"] = watch_s
-    out["ui_block_ms_max"] = ticker.max_block_ms(t0, t0 + watch_s)
+    worst = ticker.worst_block(t0, t0 + watch_s)
+    out["ui_block_ms_max"] = None if worst is None else worst[0]
+    out["ui_block_at_s"] = None if worst is None else worst[1] - t0  # after the open
     out["thumbs_decoded"] = faces.thumbs.made - made0
     out["rss_watched_mib"] = _status_mib("VmRSS")
 

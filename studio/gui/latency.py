@@ -112,8 +112,15 @@ class Ticker:
 
     def max_block_ms(self, since: float = 0.0, until: float = math.inf) -> float | None:
         """The longest gap between ticks (minus the tick period) within [since, until]."""
+        worst = self.worst_block(since, until)
+        return None if worst is None else worst[0]
+
+    def worst_block(
+        self, since: float = 0.0, until: float = math.inf
+    ) -> tuple[float, float] | None:
+        """(the longest block in ms, when it began) within [since, until]."""
         ticks = [t for t in self.ticks if since <= t <= until]
-        gaps = [(b - a) * 1000.0 - TICK_MS for a, b in itertools.pairwise(ticks)]
+        gaps = [((b - a) * 1000.0 - TICK_MS, a) for a, b in itertools.pairwise(ticks)]
         return max(gaps) if gaps else None
 
 

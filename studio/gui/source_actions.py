@@ -140,17 +140,17 @@ class SourceActions:
         ids = self._browsers()[role].ids()
         candidates = ([prefer] if prefer else []) + ids[:FIRST_TRIES]
 
-        def work() -> Any:
+        def work() -> tuple[str, Any] | None:
             for item_id in candidates:
                 try:
-                    return self._load(role, source, item_id)
+                    return item_id, self._load(role, source, item_id)
                 except StudioError:
                     continue
             return None
 
-        def done(item: Any) -> None:
-            if item is not None:
-                self._use(role, item, preview=True)
+        def done(found: tuple[str, Any] | None) -> None:
+            if found is not None:
+                self._use(role, *found, preview=True)
 
         self.jobs.submit(("choose", role), work, done, lambda e: self.show_message(error_line(e)))
 
@@ -182,15 +182,15 @@ class SourceActions:
         self.jobs.submit(
             ("choose", role),
             lambda: self._load(role, source, item_id),
-            lambda item: self._use(role, item, preview),
+            lambda item: self._use(role, item_id, item, preview),
             failed,
         )
         return outcome["ok"]
 
-    def _use(self, role: str, item: Any, preview: bool) -> None:
+    def _use(self, role: str, item_id: str, item: Any, preview: bool) -> None:
         kind = KINDS[role]
         setattr(self, kind, item)
-        self._browsers()[role].select(item.id)
+        self._browsers()[role].select(item_id)
         if kind == "face":
             self.canvas._fitted = False
         if preview:
@@ -216,7 +216,7 @@ class SourceActions:
         waiting = set(roles)
 
         def arrived(role: str, item: Any) -> None:
-            self._use(role, item, preview=False)
+            self._use(role, roles[role], item, preview=False)
             waiting.discard(role)
             if not waiting:
                 self.doc.set_params(info.params, "Load sample")
