@@ -190,6 +190,12 @@ class Canvas(QGraphicsView):
             return
         image = compose_view(frame, self.view_mode, self.split)
         self.region.show(frame, QPixmap.fromImage(to_qimage(image)), self.face.size)
+        self._magnification()
+
+    def _magnification(self) -> None:
+        if self.face is not None:
+            native = self.transform().m11() * self.devicePixelRatioF() * self.face.scale
+            self.region.set_magnification(native)
 
     def hide_region(self) -> None:
         self.region.hide()
@@ -285,6 +291,7 @@ class Canvas(QGraphicsView):
 
     def _after_zoom(self) -> None:
         self._settle.start()
+        self._magnification()
         if self.corners:
             self._set_corners(self.corners)
         self.zoomChanged.emit(self.transform().m11())

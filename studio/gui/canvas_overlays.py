@@ -2,7 +2,8 @@
 
 - :class:`RegionOverlay`: zoomed in past the preview's resolution (the 512 px preview would be
   magnified), the visible region rendered at full resolution with the same params lies over
-  the preview, pixel for pixel (nearest neighbour beyond 1:1, so native pixels stay sharp).
+  the preview, pixel for pixel (smoothly magnified up to 2 device pixels per pixel, as blocks
+  beyond, so native pixels can be inspected).
 - :class:`SplitHandle`: the before/after divider, a line with a knob that can be dragged.
 - :class:`RegionRefiner`: asks the preview worker for that region when the view settles
   (after a zoom, a pan or a new frame) and hands the result to the canvas.
@@ -28,6 +29,7 @@ from studio.gui.preview import PreviewController, PreviewFrame
 
 #: refine when a preview pixel covers more than this many device pixels
 REFINE_ABOVE = 1.25
+BLOCKS_FROM = 2.0  #: device pixels per native pixel from which pixels are drawn as blocks
 REGION_MARGIN = 16  #: native pixels rendered around the visible region (small pans stay sharp)
 KNOB_PX = 14
 
@@ -57,6 +59,16 @@ class RegionOverlay:
     def hide(self) -> None:
         self.frame = None
         self.item.hide()
+
+    def set_magnification(self, device_px: float) -> None:
+        """How many device pixels a native pixel covers on screen now."""
+        mode = (
+            Qt.TransformationMode.FastTransformation
+            if device_px >= BLOCKS_FROM - 1e-6
+            else Qt.TransformationMode.SmoothTransformation
+        )
+        if self.item.transformationMode() != mode:
+            self.item.setTransformationMode(mode)
 
     def covers(self, region: tuple[int, int, int, int]) -> bool:
         """Whether the region on screen holds ``region`` (native pixels)."""

@@ -74,6 +74,11 @@ def test_one_to_one_shows_a_full_resolution_render_of_the_visible_region(big_win
     # the region already covers the view: a second refine asks for nothing
     win.refiner.refine()
     assert preview.worker.pending is None
+    assert item.transformationMode() == Qt.TransformationMode.SmoothTransformation
+    canvas.zoom_by(2.0)  # 2 screen pixels per native pixel: drawn as blocks
+    assert item.transformationMode() == Qt.TransformationMode.FastTransformation
+    win.refiner.refine()
+    assert preview.worker.pending is None  # a zoom in needs no new render
     move(win)  # an edit: the region of the old frame goes
     render(win)
     assert not item.isVisible()
