@@ -154,9 +154,6 @@ class Library:
             setattr(self, r, source)
         return list(opened)
 
-    def set_ref(self, ref: SourceRef) -> None:
-        setattr(self, ref.role, open_ref(ref))
-
     def refs(self) -> dict[str, SourceRef]:
         """The refs of the open sources (the synthetic ones left out), for the exporter."""
         out = {}
