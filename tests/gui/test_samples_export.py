@@ -135,7 +135,7 @@ def test_export_panel_runs_the_real_exporter(window, qtbot, tmp_path):
         for rel in row["files"].values():
             assert (out / rel).is_file()
     failures = [json.loads(x) for x in (out / "failures.jsonl").read_text().splitlines()]
-    assert [f["index"] for f in failures] == [0, 1]
+    assert sorted(f["index"] for f in failures) == [0, 1]  # in any order with 2+ workers
     assert all(f["path"] == str(tmp_path / "faces" / "broken.png") for f in failures)
     job = json.loads((out / "job.json").read_text())
     assert job["count"] == 6
