@@ -151,6 +151,8 @@ class SourceActions:
         def done(found: tuple[str, Any] | None) -> None:
             if found is not None:
                 self._use(role, *found, preview=True)
+            else:  # nothing loadable: the preview says what is missing
+                self.request_preview()
 
         self.jobs.submit(("choose", role), work, done, lambda e: self.show_message(error_line(e)))
 

@@ -292,6 +292,8 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         """Send the current state to the preview worker (never renders here)."""
         if self.face is None:
             return None
+        if self.doc.preset.mode == "natocc" and self.occluder is None and self.jobs.pending():
+            return None  # the occluder is being loaded: its arrival asks for the frame
         params = self.effective_params()
         self.canvas.set_context(self.preview.preview_face(self.face), params)
         self.act_flip.setChecked(params.flip)
@@ -361,9 +363,11 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
                     tabs.setCurrentIndex(i)
 
     def busy(self) -> bool:
-        """Whether sources, items, the thumbnails in view or samples are still loading (for
-        screenshots)."""
-        if self.jobs.pending() or any(b.pending for b in self._browsers().values()):
+        """Whether sources, items, the preview, the thumbnails in view or samples are still
+        loading (for screenshots)."""
+        if self.jobs.pending() or self.preview.worker.busy():
+            return True
+        if any(b.pending for b in self._browsers().values()):
             return True
         grid = getattr(self, "samples", None)
         return bool(grid is not None and grid.busy())

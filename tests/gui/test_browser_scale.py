@@ -173,7 +173,7 @@ def test_choosing_decodes_on_a_worker_thread(qtbot, settings, tmp_path):
 
         def spy(item_id):
             threads.append(threading.current_thread())
-            time.sleep(0.05)  # a slow disk
+            time.sleep(0.2)  # a slow disk: the burst is submitted long before one ends
             return load(item_id)
 
         source.load = spy
