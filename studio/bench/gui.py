@@ -1,7 +1,14 @@
-"""`studio bench` suite "gui": drag-to-frame latency and event-loop blocking of the studio.
+"""`studio bench` suite "gui": the studio's responsiveness.
 
-Runs ``python -m studio.gui.latency`` in a subprocess (offscreen Qt), once idle and once while
-a real `studio export` of the demo preset runs (every core, at the studio's lower priority).
+- Drag-to-frame latency and event-loop blocking: ``python -m studio.gui.latency`` in a
+  subprocess (offscreen Qt), once idle and once while a real `studio export` of the demo
+  preset runs (every core, at the studio's lower priority).
+- Browsers at data-set scale: ``python -m studio.gui.browse_bench`` on generated face folders
+  of 5,000 and 30,000 items (images/ + masks/; one real 256 px JPEG and its mask written under
+  every name, once per run), with an empty thumbnail cache: open to the first visible
+  thumbnails, the longest UI-thread block, thumbnails decoded in the first 10 s, memory, the
+  drag-to-frame latency while the browser fills, and a second opening (cache).
+
 Skipped with a note when PySide6 is not installed.
 """
 
@@ -12,26 +19,121 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
 
 from studio.bench.common import BenchRow
 
 SUITE = "gui"
 LATENCY_TARGET_MS = 30.0
 BLOCK_TARGET_MS = 50.0
+OPEN_TARGET_S = 1.0
+FACE_SIDE = 256
+
+
+def _run_json(cmd: list[str], env: dict[str, str], what: str) -> dict:
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"{what} failed: {tail}")
+    return json.loads(lines[-1])
 
 
 def _measure(steps: int, load: bool) -> dict:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     # 1024 px faces: previews at the 512 px cap, like real photos
     cmd = [sys.executable, "-m", "studio.gui.latency", "--steps", str(steps), "--face-size", "1024"]
-    proc = subprocess.run(
-        [*cmd, "--load"] if load else cmd, env=env, capture_output=True, text=True, timeout=600
-    )
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"latency run failed: {tail}")
-    return json.loads(lines[-1])
+    return _run_json([*cmd, "--load"] if load else cmd, env, "latency run")
+
+
+def face_files() -> tuple[bytes, bytes]:
+    """One real face photo (the bundled astronaut, else a synthetic face) at 256 px as JPEG,
+    and its mask as PNG."""
+    from studio.core.paths import samples
+    from studio.core.sources import open_source
+    from studio.core.synthetic import synthetic_face
+
+    try:
+        source = open_source(samples().faces.parent, "faces")
+        face = source.load(source.ids()[0])
+    except Exception:  # no bundled samples: any decodable face will do
+        face = synthetic_face(FACE_SIDE, seed=1)
+    image = cv2.resize(face.image, (FACE_SIDE, FACE_SIDE), interpolation=cv2.INTER_AREA)
+    mask = cv2.resize(face.mask.astype(np.uint8) * 255, (FACE_SIDE, FACE_SIDE))
+    jpeg = cv2.imencode(".jpg", image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
+    return jpeg.tobytes(), cv2.imencode(".png", mask)[1].tobytes()
+
+
+def write_face_folder(root: Path, count: int, jpeg: bytes, mask: bytes) -> Path:
+    """``root/images`` + ``root/masks`` with ``count`` faces; returns the images folder."""
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for i in range(count):
+        (root / "images" / f"{i:06d}.jpg").write_bytes(jpeg)
+        (root / "masks" / f"{i:06d}.png").write_bytes(mask)
+    return root / "images"
+
+
+def browse_rows(quick: bool) -> list[BenchRow]:
+    sizes = (5_000,) if quick else (5_000, 30_000)
+    watch, steps = (5, 60) if quick else (10, 200)
+    jpeg, mask = face_files()
+    rows: list[BenchRow] = []
+    growth: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="studio-browse-") as tmp:
+        for count in sizes:
+            images = write_face_folder(Path(tmp) / f"faces{count}", count, jpeg, mask)
+            env = dict(
+                os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CACHE_DIR=f"{tmp}/cache{count}"
+            )
+            cmd = [sys.executable, "-m", "studio.gui.browse_bench", str(images)]
+            m = _run_json([*cmd, "--watch", str(watch), "--steps", str(steps)], env, "browse run")
+            rows.extend(_rows_of(m, count, watch))
+            growth[count] = m["rss_open_mib"] - m["rss_before_mib"]
+    if len(growth) == 2:
+        small, big = sorted(growth)
+        per_k = (growth[big] - growth[small]) / ((big - small) / 1000)
+        rows.append(
+            BenchRow(SUITE, "browse_memory_per_1000_items", per_k, "MiB",
+                     note=f"RSS growth on opening {small:,} vs {big:,} faces "
+                     f"({growth[small]:.1f} / {growth[big]:.1f} MiB): the names; "
+                     "decoded images and thumbnails are bounded")
+        )  # fmt: skip
+    return rows
+
+
+def _rows_of(m: dict, count: int, watch: float) -> list[BenchRow]:
+    k = f"{count // 1000}k"
+    opened, block = m["open_to_thumbs_s"], m["ui_block_ms_max"]
+    drag = m["drag"]
+    median = drag["latency_ms_median"]
+    note = f"{count:,} faces, {m['rows_in_view']} rows in view, empty thumbnail cache"
+    return [
+        BenchRow(SUITE, f"browse_open_to_list_{k}", m["open_to_list_s"], "s", note=note),
+        BenchRow(SUITE, f"browse_open_to_thumbs_{k}", opened, "s", f"< {OPEN_TARGET_S:g}",
+                 opened is not None and opened < OPEN_TARGET_S, note),
+        BenchRow(SUITE, f"browse_ui_block_max_{k}", block, "ms", f"< {BLOCK_TARGET_MS:g}",
+                 block is not None and block < BLOCK_TARGET_MS, f"{note}, first {watch:g} s"),
+        BenchRow(SUITE, f"browse_thumbs_decoded_{k}", m["thumbs_decoded"], "thumbnails",
+                 "about a screenful", m["thumbs_decoded"] <= 4 * max(1, m["rows_in_view"]),
+                 f"in the first {watch:g} s after the open"),
+        BenchRow(SUITE, f"browse_rss_growth_{k}", m["rss_open_mib"] - m["rss_before_mib"],
+                 "MiB", note=f"peak {m['rss_peak_mib'] - m['rss_before_mib']:.1f} MiB over "
+                 "the run (thumbnails in memory are bounded by 24 MiB)"),
+        BenchRow(SUITE, f"browse_reopen_to_thumbs_{k}", m["reopen_to_thumbs_s"], "s",
+                 note=f"second opening: {m['reopen_hits']} thumbnails from the cache, "
+                 f"{m['reopen_decoded']} decoded"),
+        BenchRow(SUITE, f"drag_to_frame_median_while_filling_{k}", median, "ms",
+                 f"< {LATENCY_TARGET_MS:g}", median is not None and median < LATENCY_TARGET_MS,
+                 f"{drag['steps']} drag steps while the browser scrolls a page of new rows "
+                 f"every 100 ms ({drag['thumbs_made_meanwhile']} thumbnails made meanwhile; "
+                 f"p95 {drag['latency_ms_p95'] or 0:.1f} ms, longest block "
+                 f"{drag['event_loop_block_ms_max'] or 0:.1f} ms)"),
+    ]  # fmt: skip
 
 
 def run(quick: bool, backend: str) -> list[BenchRow]:
@@ -56,4 +158,5 @@ def run(quick: bool, backend: str) -> list[BenchRow]:
             BenchRow(SUITE, f"event_loop_block_max{suffix}", block, "ms",
                      f"< {BLOCK_TARGET_MS:g}", block < BLOCK_TARGET_MS, note)
         )  # fmt: skip
+    rows.extend(browse_rows(quick))
     return rows

@@ -3,6 +3,7 @@ layout of the bundled samples, and the shipped presets by name."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,17 @@ def preset_path(name_or_path: str | Path) -> Path:
         return shipped[str(name_or_path)]
     names = ", ".join(shipped)
     raise InputError(f"no such preset file, nor a shipped preset (those are: {names})", path)
+
+
+def cache_root() -> Path:
+    """The user cache folder of the project (automatic face masks, thumbnails):
+    ``platformdirs.user_cache_dir("occlusion-studio")``, or ``STUDIO_CACHE_DIR`` when set."""
+    override = os.environ.get("STUDIO_CACHE_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("occlusion-studio"))
 
 
 @dataclass(frozen=True)

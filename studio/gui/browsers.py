@@ -1,83 +1,135 @@
-"""Thumbnail browsers over the face, occluder and texture sources.
+"""Thumbnail browsers over the face, occluder and texture sources, at any size.
 
-Thumbnails load on a background thread (the list shows names at once); a filter box narrows
-the list; "Open folder…" or dropping a folder or file switches the source.
+A browser is a virtualised list (:class:`~studio.gui.item_model.ItemModel` in a
+:class:`QListView`): opening a source of 30,000 items costs the UI thread a list copy, and
+thumbnails are made only for the rows in view plus one row above and below, by a
+:class:`~studio.gui.thumbnailer.Thumbnailer` that drops the rows scrolled away. A filter box
+narrows the list (the selected item stays selected, at its place on screen) and a count
+says how many rows match; arrow keys, Page Up/Down, Home and End choose items. "Open…" or
+dropping a folder or file opens another source.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 
-import cv2
-import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
-    QListWidget,
-    QListWidgetItem,
     QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.core.errors import StudioError
-from studio.core.inputs import Face, Occluder, Texture
-from studio.gui.canvas import to_qimage
+from studio.core.thumbnails import ThumbnailStore
+from studio.gui.item_model import ItemModel
+from studio.gui.thumbnailer import Thumbnailer
 
-THUMB = 84
+THUMB = 84  #: thumbnail side in logical pixels (made at this times the device pixel ratio)
+MARGIN_ROWS = 1  #: rows above and below the view whose thumbnails are made too
 
 
-def thumbnail(item: Face | Occluder | Texture, side: int = THUMB) -> np.ndarray:
-    """A small RGB picture of an input (occluders over a checkerboard)."""
-    image = item.image
-    if isinstance(item, Occluder):
-        h, w = image.shape[:2]
-        yy, xx = np.mgrid[0:h, 0:w]
-        checker = np.where(((yy // 12 + xx // 12) % 2)[..., None] == 0, 70, 100).astype(np.float32)
-        a = item.alpha.astype(np.float32)[..., None] / 255.0
-        image = (image * a + checker * (1 - a)).astype(np.uint8)
-    h, w = image.shape[:2]
-    f = side / max(h, w)
-    return cv2.resize(
-        image, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA
-    )
+class TileDelegate(QStyledItemDelegate):
+    """Draws an item as a tile: the thumbnail above its name (elided to the tile's width)."""
+
+    def __init__(self, size: QSize, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.size = size
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:
+        super().initStyleOption(option, index)
+        option.decorationPosition = QStyleOptionViewItem.Position.Top
+        option.decorationAlignment = Qt.AlignmentFlag.AlignHCenter
+        option.displayAlignment = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
+        return self.size
+
+
+class TileView(QListView):
+    """A wrapping list of tiles with per-pixel scrolling.
+
+    List mode with wrapping lays out uniform items much faster than icon mode; the tile look
+    comes from :class:`TileDelegate`."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.ListMode)
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(True)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setUniformItemSizes(True)
+        self.setIconSize(QSize(THUMB, THUMB))
+        self.setGridSize(QSize(THUMB + 12, THUMB + 22))
+        self.setWordWrap(False)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setItemDelegate(TileDelegate(QSize(THUMB + 8, THUMB + 20), self))
+        self.setObjectName("tiles")
 
 
 class Browser(QWidget):
     """A thumbnail grid over one source."""
 
-    chosen = Signal(str)  #: an item id was clicked
-    folderChosen = Signal(str)
-    thumbReady = Signal(int, str, object)
+    chosen = Signal(str)  #: the user chose an item id (click or keys)
+    #: a folder or file to open in this browser, and the item to choose in it ("": the first)
+    folderChosen = Signal(str, str)
 
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        store: ThumbnailStore | None = None,
+        yield_to: Callable[[], bool] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.title = title
+        self.role = title.lower()
         self.source = None
         self._generation = 0
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"thumbs-{title}")
-        self._items: dict[str, QListWidgetItem] = {}
-        self.pending = 0  #: thumbnails not loaded yet
+        self._current_id: str | None = None
+        self._quiet = False
+        dpr = self.devicePixelRatioF()
+        self.model = ItemModel(THUMB, dpr)
+        self.thumbs = Thumbnailer(
+            self.role, store if store is not None else ThumbnailStore(), yield_to,
+            name=f"thumbs-{self.role}",
+        )  # fmt: skip
+        self.thumbs.ready.connect(self._thumb_ready)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(3)
         top = QHBoxLayout()
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText(f"Filter {title.lower()}…")
+        self.filter.setPlaceholderText(f"Filter {self.role}…")
         self.filter.setClearButtonEnabled(True)
+        self.filter.setToolTip("Show the items whose path contains this text (Enter: to the list)")
         self.filter.textChanged.connect(self._apply_filter)
+        self.filter.returnPressed.connect(self._focus_list)
         top.addWidget(self.filter, 1)
+        self.count = QLabel()
+        self.count.setObjectName("hint")
+        self.count.setToolTip("Items matching the filter, of all the items of the source")
+        self.count.hide()
+        top.addWidget(self.count)
         self.open_button = QToolButton()
         self.open_button.setText("Open…")
         self.open_button.setToolTip(
-            f"Open {title.lower()}: a folder in any layout the studio reads (or drop one here)"
+            f"Open {self.role}: a folder in any layout the studio reads (or drop one here)"
         )
         self.open_button.clicked.connect(self._open_folder)
         if title == "Occluders":  # COCO instances are a file, not a folder
@@ -91,97 +143,174 @@ class Browser(QWidget):
         self.where = QLabel()
         self.where.setObjectName("hint")
         layout.addWidget(self.where)
-        self.list = QListWidget()
-        self.list.setViewMode(QListView.ViewMode.IconMode)
-        self.list.setIconSize(QSize(THUMB, THUMB))
-        self.list.setGridSize(QSize(THUMB + 12, THUMB + 22))
-        self.list.setResizeMode(QListView.ResizeMode.Adjust)
-        self.list.setMovement(QListView.Movement.Static)
-        self.list.setUniformItemSizes(True)
-        self.list.setWordWrap(False)
-        self.list.itemClicked.connect(
-            lambda item: self.chosen.emit(item.data(Qt.ItemDataRole.UserRole))
-        )
+        self.list = TileView()
+        self.list.setModel(self.model)
+        self.list.selectionModel().currentChanged.connect(self._current_changed)
+        self.list.verticalScrollBar().valueChanged.connect(self._schedule)
         layout.addWidget(self.list, 1)
+        self._want_timer = QTimer(self)
+        self._want_timer.setSingleShot(True)
+        self._want_timer.setInterval(0)
+        self._want_timer.timeout.connect(self._want_visible)
         self.setAcceptDrops(True)
-        self.thumbReady.connect(self._set_thumb)
 
+    # ---- the source ---------------------------------------------------------------------------
     def set_source(self, source, label: str, tooltip: str | None = None) -> None:
-        """Show ``source``'s items under ``label`` (its layout and counts); thumbnails follow
-        in the background."""
+        """Show ``source``'s items under ``label`` (its layout and counts). Its ids come from
+        its scan (names only; already done by whoever opened it); thumbnails follow for the
+        rows in view."""
         self.source = source
-        self._generation += 1
-        self.list.clear()
-        self._items.clear()
-        self.pending = 0
         self.where.setText(label)
         self.where.setToolTip(tooltip or label)
         try:
             ids = source.ids()
         except StudioError as err:
             self.where.setText(f"⚠ {err.line()}")
-            return
-        placeholder = QPixmap(THUMB, THUMB)
-        placeholder.fill(Qt.GlobalColor.darkGray)
-        for item_id in ids:
-            item = QListWidgetItem(QIcon(placeholder), Path(item_id).name)
-            item.setData(Qt.ItemDataRole.UserRole, item_id)
-            item.setToolTip(item_id)
-            self.list.addItem(item)
-            self._items[item_id] = item
-            self.pending += 1
-            self._pool.submit(self._load_thumb, self._generation, source, item_id)
-        self._apply_filter(self.filter.text())
-
-    def _load_thumb(self, generation: int, source, item_id: str) -> None:
-        if generation != self._generation:
-            return
-        try:
-            self.thumbReady.emit(generation, item_id, to_qimage(thumbnail(source.load(item_id))))
-        except StudioError as err:
-            self.thumbReady.emit(generation, item_id, err.reason)
-        except Exception as err:  # a broken file must not stop the other thumbnails
-            self.thumbReady.emit(generation, item_id, f"{type(err).__name__}: {err}")
-
-    def _set_thumb(self, generation: int, item_id: str, image) -> None:
-        item = self._items.get(item_id)
-        if generation != self._generation or item is None:
-            return
-        self.pending = max(0, self.pending - 1)
-        if isinstance(image, str):
-            item.setToolTip(f"{item_id}: {image}")
-            item.setText(f"⚠ {item.text()}")
-            return
-        item.setIcon(QIcon(QPixmap.fromImage(image)))
-
-    def select(self, item_id: str) -> None:
-        item = self._items.get(item_id)
-        if item is not None:
-            self.list.setCurrentItem(item)
+            ids = []
+        self._generation = self.thumbs.set_source(source, round(THUMB * self.model.dpr))
+        self._current_id = None
+        self.model.set_ids(ids)
+        self.list.scrollToTop()
+        self._update_count()
+        self._schedule()
 
     def ids(self) -> list[str]:
-        return list(self._items)
+        """Every id of the source (filtered or not)."""
+        return self.model.all_ids
 
+    def current_id(self) -> str | None:
+        return self._current_id
+
+    def select(self, item_id: str) -> None:
+        """Make ``item_id`` the selected item (without emitting ``chosen``) and show it."""
+        self._current_id = item_id
+        row = self.model.row_of(item_id)
+        if row is None:
+            self.list.clearSelection()
+            return
+        index = self.model.index(row)
+        self._set_current(index)
+        self.list.scrollTo(index)
+
+    def _set_current(self, index: QModelIndex) -> None:
+        self._quiet = True
+        try:
+            self.list.setCurrentIndex(index)
+        finally:
+            self._quiet = False
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._quiet or not current.isValid():
+            return
+        item_id = self.model.id_at(current.row())
+        if item_id is not None and item_id != self._current_id:
+            self._current_id = item_id
+            self.chosen.emit(item_id)
+
+    # ---- filter -------------------------------------------------------------------------------
     def _apply_filter(self, text: str) -> None:
-        needle = text.strip().lower()
-        for item_id, item in self._items.items():
-            item.setHidden(bool(needle) and needle not in item_id.lower())
+        current = self._current_id
+        old_top = self._row_top(current)
+        if not self.model.set_filter(text):
+            return
+        row = None if current is None else self.model.row_of(current)
+        if row is not None:
+            index = self.model.index(row)
+            self._set_current(index)
+            if old_top is None:
+                self.list.scrollTo(index)
+            else:  # the selected item keeps its place on screen
+                bar = self.list.verticalScrollBar()
+                bar.setValue(bar.value() + self.list.visualRect(index).top() - old_top)
+        self._update_count()
+        self._schedule()
 
+    def _row_top(self, item_id: str | None) -> int | None:
+        """Where ``item_id``'s tile is in the viewport (its top), None when not in view."""
+        row = None if item_id is None else self.model.row_of(item_id)
+        if row is None:
+            return None
+        rect = self.list.visualRect(self.model.index(row))
+        return rect.top() if rect.intersects(self.list.viewport().rect()) else None
+
+    def _update_count(self) -> None:
+        shown, total = len(self.model.rows), len(self.model.all_ids)
+        self.count.setText(f"{shown:,} of {total:,}")
+        self.count.setVisible(bool(self.model.needle))  # the header has the total
+
+    def _focus_list(self) -> None:
+        self.list.setFocus()
+        if not self.list.currentIndex().isValid() and self.model.rows:
+            self.list.setCurrentIndex(self.model.index(0))
+
+    # ---- thumbnails of the rows in view -------------------------------------------------------
+    def visible_ids(self, margin_rows: int = MARGIN_ROWS) -> list[str]:
+        """Ids of the rows in view (and ``margin_rows`` rows above and below), those in view
+        first, each group in list order."""
+        if not self.list.isVisible() or not self.model.rows:
+            return []
+        view = self.list.viewport().rect()
+        grid = self.list.gridSize()
+        cols = max(1, view.width() // max(1, grid.width()))
+        top = self.list.verticalScrollBar().value()
+        first = max(0, top // grid.height() - margin_rows - 1) * cols
+        lines = (top + view.height()) // grid.height() + margin_rows + 2
+        last = min(len(self.model.rows), lines * cols)
+        near = view.adjusted(0, -margin_rows * grid.height(), 0, margin_rows * grid.height())
+        inside: list[str] = []
+        around: list[str] = []
+        for row in range(first, last):
+            rect: QRect = self.list.visualRect(self.model.index(row))
+            if rect.intersects(view):
+                inside.append(self.model.rows[row])
+            elif rect.intersects(near):
+                around.append(self.model.rows[row])
+        return inside + around
+
+    @property
+    def pending(self) -> int:
+        """Thumbnails of the rows in view not shown yet (0 while the browser is hidden)."""
+        return sum(1 for i in self.visible_ids(0) if not self.model.has_thumbnail(i))
+
+    def _schedule(self, *_args) -> None:
+        self._want_timer.start()
+
+    def _want_visible(self) -> None:
+        wanted = [i for i in self.visible_ids() if not self.model.has_thumbnail(i)]
+        self.thumbs.want(wanted)
+
+    def _thumb_ready(self, generation: int, item_id: str, image) -> None:
+        if generation == self._generation:
+            self.model.set_thumbnail(item_id, image)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._schedule()
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.thumbs.want([])  # a hidden browser makes no thumbnails
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._schedule()
+
+    # ---- opening ------------------------------------------------------------------------------
     def _open_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
             self,
-            f"Open {self.title.lower()}: a folder in any layout (images + masks, X_img + X_mask, "
+            f"Open {self.role}: a folder in any layout (images + masks, X_img + X_mask, "
             "CelebAMask-HQ, photos, RGBA cut-outs, the reference dataset/ folder)",
         )
         if folder:
-            self.folderChosen.emit(folder)
+            self.folderChosen.emit(folder, "")
 
     def _open_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Open COCO instances annotations", "", "COCO annotations (*.json)"
         )
         if path:
-            self.folderChosen.emit(path)
+            self.folderChosen.emit(path, "")
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
@@ -191,13 +320,12 @@ class Browser(QWidget):
         for url in event.mimeData().urls():
             path = Path(url.toLocalFile())
             if path.is_dir() or path.suffix.lower() == ".json":
-                self.folderChosen.emit(str(path))
+                self.folderChosen.emit(str(path), "")
                 return
             if path.is_file():
-                self.folderChosen.emit(str(path.parent))
-                self.chosen.emit(path.name)
+                self.folderChosen.emit(str(path.parent), path.name)
                 return
 
     def shutdown(self) -> None:
-        self._generation += 1
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._want_timer.stop()
+        self.thumbs.shutdown()

@@ -2,8 +2,10 @@
 
 Drag inside the occluder to move it, drag a corner to scale it, drag the round handle to
 rotate it; the wheel over the occluder scales it, elsewhere it zooms; drag the background
-(or middle-drag) to pan. Edits become new :class:`RenderParams`; the canvas moves its outline
-at once and the image follows when the worker's frame arrives.
+(or middle-drag) to pan; in the before/after view drag the divider. Edits become new
+:class:`RenderParams`; the canvas moves its outline at once and the image follows when the
+worker's frame arrives. Zoomed in, the visible region is shown at full resolution
+(:mod:`studio.gui.canvas_overlays`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
@@ -29,6 +31,7 @@ from studio.core.inputs import Face
 from studio.core.ops.geometry import screen_angle
 from studio.core.params import RenderParams
 from studio.core.resolve import aimed
+from studio.gui.canvas_overlays import REFINE_ABOVE, RegionOverlay, SplitHandle
 from studio.gui.preview import PreviewFrame
 
 RAW_PASTE = "Raw paste"  #: the same sample without harmonisation (flip with Composite)
@@ -54,18 +57,28 @@ def _tint(image: np.ndarray, mask: np.ndarray, rgb: tuple[int, int, int]) -> np.
     return out.astype(np.uint8)
 
 
-def compose_view(frame: PreviewFrame, mode: str) -> np.ndarray:
-    """The picture shown for ``frame`` in view ``mode`` (masks are the engine's labels). In
+def split_column(frame: PreviewFrame, split: float) -> int:
+    """The column of ``frame``'s image where the before/after divider at ``split`` (a
+    fraction of the whole image's width) falls (a region frame starts at its region)."""
+    full_w = frame.request.face.size[0]
+    x0 = frame.request.region[0] if frame.request.region is not None else 0
+    width = frame.result.image.shape[1] if frame.result is not None else full_w
+    return int(np.clip(round(split * full_w) - x0, 0, width))
+
+
+def compose_view(frame: PreviewFrame, mode: str, split: float = 0.5) -> np.ndarray:
+    """The picture shown for ``frame`` in view ``mode`` (masks are the engine's labels);
+    "Before / after" shows the face left of ``split`` (a fraction of the width). In
     :data:`RAW_PASTE` the frame itself was rendered without harmonisation."""
-    before = frame.request.face.image
+    before = frame.before if frame.before is not None else frame.request.face.image
     result = frame.result
     if result is None:
         return before
     if mode == "Before / after":
         out = result.image.copy()
-        half = out.shape[1] // 2
-        out[:, :half] = before[:, :half] if before.shape == out.shape else out[:, :half]
-        out[:, half : half + 1] = 255
+        cut = split_column(frame, split)
+        if before.shape == out.shape:
+            out[:, :cut] = before[:, :cut]
         return out
     if mode == "Face mask":
         return _tint(result.image, result.face_mask, (40, 220, 90))
@@ -95,6 +108,7 @@ class Canvas(QGraphicsView):
 
     paramsEdited = Signal(object, str, object)
     zoomChanged = Signal(float)
+    regionWanted = Signal()  #: the view settled: the full-resolution region may be needed
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -125,6 +139,14 @@ class Canvas(QGraphicsView):
         self.rotate_item = _handle(False)
         for item in [*self.corner_items, self.rotate_item]:
             self.scene().addItem(item)
+        self.region = RegionOverlay(self.scene())
+        self.split_handle = SplitHandle(self.scene(), ACCENT)
+        self.split = 0.5  #: the before/after divider, as a fraction of the width
+        self._split_drag = False
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(120)
+        self._settle.timeout.connect(self.regionWanted)
         self.view_mode = VIEW_MODES[0]
         self.show_handles = True
         self.face: Face | None = None
@@ -143,8 +165,11 @@ class Canvas(QGraphicsView):
     def show_frame(self, frame: PreviewFrame) -> None:
         self.frame = frame
         self.face = frame.request.face
-        image = compose_view(frame, self.view_mode)
+        image = compose_view(frame, self.view_mode, self.split)
         self.pixmap_item.setPixmap(QPixmap.fromImage(to_qimage(image)))
+        self.region.hide()  # of an older frame
+        self._place_split()
+        self._settle.start()
         size = frame.request.face.size
         self.scene().setSceneRect(-size[0] * 0.5, -size[1] * 0.5, size[0] * 2.0, size[1] * 2.0)
         if not self._fitted:
@@ -155,8 +180,67 @@ class Canvas(QGraphicsView):
 
     def set_view_mode(self, mode: str) -> None:
         self.view_mode = mode
+        region = self.region.frame
         if self.frame is not None:
             self.show_frame(self.frame)
+        if region is not None:
+            self.show_region(region)
+
+    # ---- full-resolution region and the before/after divider ---------------------------------
+    def show_region(self, frame: PreviewFrame) -> None:
+        """Show a full-resolution region frame over the preview."""
+        if self.face is None or frame.result is None:
+            return
+        image = compose_view(frame, self.view_mode, self.split)
+        self.region.show(frame, QPixmap.fromImage(to_qimage(image)), self.face.size)
+        self._magnification()
+
+    def _magnification(self) -> None:
+        if self.face is not None:
+            native = self.transform().m11() * self.devicePixelRatioF() * self.face.scale
+            self.region.set_magnification(native)
+
+    def hide_region(self) -> None:
+        self.region.hide()
+
+    def wanted_region(self) -> tuple[float, float, float, float] | None:
+        """The visible part of the image in native pixels (x0, y0, x1, y1) when the preview
+        is magnified on screen (a preview pixel covers more than ``REFINE_ABOVE`` device
+        pixels); None otherwise."""
+        face = self.face
+        if face is None or face.scale >= 1.0 or self.frame is None:
+            return None
+        if self.transform().m11() * self.devicePixelRatioF() <= REFINE_ABOVE:
+            return None
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        s = face.scale
+        return seen.left() / s, seen.top() / s, seen.right() / s, seen.bottom() / s
+
+    def set_split(self, split: float) -> None:
+        """Move the before/after divider to ``split`` (a fraction of the width)."""
+        self.split = float(np.clip(split, 0.0, 1.0))
+        region = self.region.frame
+        if self.frame is not None:
+            image = compose_view(self.frame, self.view_mode, self.split)
+            self.pixmap_item.setPixmap(QPixmap.fromImage(to_qimage(image)))
+        if region is not None:
+            self.show_region(region)
+        self._place_split()
+
+    def _place_split(self) -> None:
+        on = self.view_mode == "Before / after" and self.face is not None
+        self.split_handle.set_visible(on)
+        if on:
+            w, h = self.face.size
+            self.split_handle.place(self.split * w, h)
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self._settle.start()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._settle.start()
 
     def _set_corners(self, corners: list[QPointF]) -> None:
         self.corners = corners
@@ -209,6 +293,8 @@ class Canvas(QGraphicsView):
         self._after_zoom()
 
     def _after_zoom(self) -> None:
+        self._settle.start()
+        self._magnification()
         if self.corners:
             self._set_corners(self.corners)
         self.zoomChanged.emit(self.transform().m11())
@@ -229,9 +315,18 @@ class Canvas(QGraphicsView):
         return None
 
     # ---- mouse ------------------------------------------------------------------------------
+    def _on_split(self, pos: QPointF) -> bool:
+        tol = (HANDLE_PX + 2) * self._scene_per_px()
+        return self.face is not None and self.split_handle.hit(pos, tol, self.face.size[1])
+
     def mousePressEvent(self, event) -> None:
         pos = self.mapToScene(event.position().toPoint())
-        hit = self._hit(pos) if event.button() == Qt.MouseButton.LeftButton else None
+        left = event.button() == Qt.MouseButton.LeftButton
+        if left and self._hit(pos) not in ("scale", "rotate") and self._on_split(pos):
+            self._split_drag = True
+            event.accept()
+            return
+        hit = self._hit(pos) if left else None
         if hit is None:
             self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
             super().mousePressEvent(event)
@@ -247,8 +342,17 @@ class Canvas(QGraphicsView):
         event.accept()
 
     def mouseMoveEvent(self, event) -> None:
+        if self._split_drag and self.face is not None:
+            pos = self.mapToScene(event.position().toPoint())
+            self.set_split(pos.x() / self.face.size[0])
+            event.accept()
+            return
         if self._drag is None:
             pos = self.mapToScene(event.position().toPoint())
+            if self._on_split(pos) and self._hit(pos) not in ("scale", "rotate"):
+                self.viewport().setCursor(Qt.CursorShape.SplitHCursor)
+                super().mouseMoveEvent(event)
+                return
             hit = self._hit(pos)
             shapes = {
                 "move": Qt.CursorShape.SizeAllCursor,
@@ -263,6 +367,10 @@ class Canvas(QGraphicsView):
         event.accept()
 
     def mouseReleaseEvent(self, event) -> None:
+        if self._split_drag:
+            self._split_drag = False
+            event.accept()
+            return
         if self._drag is not None:
             self._drag = None
             event.accept()

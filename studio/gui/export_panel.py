@@ -7,7 +7,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+import numpy as np
+from PySide6.QtCore import QSettings, QUrl
 from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,17 +30,19 @@ from studio.core.export.sheet import contact_sheet as export_sheet
 from studio.core.preset import Preset, save_preset
 from studio.gui.canvas import to_qimage
 from studio.gui.export_runner import ExportJob, ExportRunner
+from studio.gui.jobs import Jobs
 from studio.report import INSTALL_HINT, REPORT_HTML, matplotlib_available
 
 SHEET_TILE = 88
 SHEET_COUNT = 12
+OUT_KEY = "export/out"  #: QSettings key of the last output folder
 
 
 def contact_sheet(out: str | Path, count: int = SHEET_COUNT, tile: int = SHEET_TILE):
-    """The export's contact sheet (its first samples, labels overlaid), or None when the
-    folder has no sample to show."""
+    """The export's contact sheet (the first samples written, labels overlaid; reads no more
+    of the manifest than it shows), or None when the folder has no sample to show."""
     try:
-        return export_sheet(out, count, tile, gap=4)
+        return export_sheet(out, count, tile, gap=4, by_index=False)
     except StudioError:
         return None
 
@@ -60,9 +63,13 @@ class ExportPanel(QWidget):
         runner: ExportRunner | None = None,
         parent: QWidget | None = None,
         open_url: Callable[[QUrl], object] | None = None,
+        settings: QSettings | None = None,
+        jobs: Jobs | None = None,
     ) -> None:
         super().__init__(parent)
         self.snapshot = snapshot
+        self.settings = settings
+        self.jobs = jobs or Jobs(name="export-panel")  #: the contact sheet is made there
         self.runner = runner or ExportRunner(parent=self)
         #: opens a file in the desktop's browser/file manager (tests record the calls)
         self.open_url = open_url or QDesktopServices.openUrl
@@ -81,9 +88,13 @@ class ExportPanel(QWidget):
         self.seed.setToolTip("Same preset, seed and inputs give byte-identical outputs")
         self.workers = QSpinBox()
         self.workers.setRange(1, 256)
-        self.workers.setValue(max(1, (os.cpu_count() or 2) - 1))
-        self.workers.setToolTip("Worker processes (the preview keeps one core)")
-        self.out = QLineEdit(str(Path.cwd() / "out" / "export"))
+        self.workers.setValue(os.cpu_count() or 1)
+        self.workers.setToolTip(
+            "Worker processes (default: all cores, as the CLI; they run at a lower priority, "
+            "so the preview stays fluid)"
+        )
+        remembered = settings.value(OUT_KEY) if settings is not None else None
+        self.out = QLineEdit(str(remembered or Path.cwd() / "out" / "export"))
         browse = QToolButton()
         browse.setText("…")
         browse.clicked.connect(self._browse)
@@ -151,6 +162,12 @@ class ExportPanel(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Output folder", self.out.text())
         if folder:
             self.out.setText(folder)
+            self._remember_out()
+
+    def _remember_out(self) -> None:
+        """The output folder is offered again next time (QSettings)."""
+        if self.settings is not None and self.out.text().strip():
+            self.settings.setValue(OUT_KEY, self.out.text().strip())
 
     def job(self) -> ExportJob:
         """Write the preset snapshot and describe the job."""
@@ -183,6 +200,7 @@ class ExportPanel(QWidget):
             return
         self.out_dir = job.out
         self.report_requested = job.report
+        self._remember_out()
         self.sheet.clear()
         self.bar.setRange(0, job.count)
         self.bar.setValue(0)
@@ -218,9 +236,8 @@ class ExportPanel(QWidget):
             )
         else:
             self.bar.setValue(self.bar.maximum())
-            sheet = contact_sheet(event.get("out", self.out_dir) or self.out_dir)
-            if sheet is not None:
-                self.sheet.setPixmap(QPixmap.fromImage(to_qimage(sheet)))
+            out = event.get("out", self.out_dir) or self.out_dir
+            self.jobs.submit("sheet", lambda: contact_sheet(out), self._show_sheet)
             report = self.report_path()
             if report is not None and self.report_requested:
                 self.open_report()  # written by the exporter before its "done" line
@@ -230,6 +247,11 @@ class ExportPanel(QWidget):
                 f"{event.get('out', self.out_dir)}"
                 + ("" if self.make_report else f" (no report: {INSTALL_HINT})")
             )
+
+    def _show_sheet(self, sheet: np.ndarray | None) -> None:
+        """The contact sheet made on a worker thread (nothing decodes on the UI thread)."""
+        if sheet is not None:
+            self.sheet.setPixmap(QPixmap.fromImage(to_qimage(sheet)))
 
     def _on_failed(self, line: str) -> None:
         self._set_running(False)

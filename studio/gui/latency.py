@@ -9,6 +9,9 @@ presses the mouse on the occluder and moves it N steps at 60 Hz, then prints JSO
 
 ``--load`` runs a real ``studio export`` of the demo preset while dragging (default
 workers: every core), at the lower priority the studio gives its export processes.
+
+The pieces (:func:`open_window`, :class:`Ticker`, :func:`drag`) also drive the browser
+benchmark (:mod:`studio.gui.browse_bench`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import shutil
 import statistics
@@ -23,6 +27,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from array import array
+from collections.abc import Callable
+
+TICK_MS = 2
 
 
 def send_mouse(viewport, kind, pos, buttons) -> None:
@@ -42,9 +50,22 @@ def send_mouse(viewport, kind, pos, buttons) -> None:
     QApplication.sendEvent(viewport, event)
 
 
-def measure(steps: int, load: bool, face_size: int = 0) -> dict:
+def pump(app, until: Callable[[], bool], timeout_s: float, sleep_s: float = 0.0005) -> bool:
+    """Run the event loop until ``until()`` (True) or ``timeout_s`` passed (False)."""
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        app.processEvents()
+        if until():
+            return True
+        time.sleep(sleep_s)
+    return until()
+
+
+def open_window(face_size: int = 0):
+    """The main window offscreen at 1280x800 with fresh settings, once its first frame is
+    shown and nothing loads; returns (app, window, temporary folder to keep alive)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QEvent, QPoint, QSettings, Qt, QTimer
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from studio.gui.library import Library, SyntheticFaces
@@ -60,13 +81,117 @@ def measure(steps: int, load: bool, face_size: int = 0) -> dict:
     win._confirm_discard = lambda: True
     win.resize(1280, 800)
     win.show()
-    deadline = time.perf_counter() + 60
-    while win.preview.last_frame is None and time.perf_counter() < deadline:
-        app.processEvents()
-        time.sleep(0.005)
-    while win.busy() and time.perf_counter() < deadline:  # thumbnails loaded first
-        app.processEvents()
-        time.sleep(0.005)
+    from studio.gui.app import freeze_heap
+
+    freeze_heap()  # as main.py does
+    pump(app, lambda: win.preview.last_frame is not None, 60, 0.005)
+    pump(app, lambda: not win.busy(), 60, 0.005)  # thumbnails loaded first
+    return app, win, tmp
+
+
+class Ticker:
+    """A 2 ms timer on the UI thread: gaps between its ticks are event-loop blocks.
+
+    Ticks are kept in an ``array`` (no float object survives a tick), so the measurement
+    does not pin the memory of what it measures (long-lived small objects made while a
+    worker scans would keep the scan's freed arenas alive)."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.ticks = array("d")
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    def start(self) -> None:
+        self._timer.start(TICK_MS)
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def max_block_ms(self, since: float = 0.0, until: float = math.inf) -> float | None:
+        """The longest gap between ticks (minus the tick period) within [since, until]."""
+        worst = self.worst_block(since, until)
+        return None if worst is None else worst[0]
+
+    def worst_block(
+        self, since: float = 0.0, until: float = math.inf
+    ) -> tuple[float, float] | None:
+        """(the longest block in ms, when it began) within [since, until]."""
+        ticks = [t for t in self.ticks if since <= t <= until]
+        gaps = [((b - a) * 1000.0 - TICK_MS, a) for a, b in itertools.pairwise(ticks)]
+        return max(gaps) if gaps else None
+
+
+def drag(app, win, steps: int, on_step: Callable[[int], None] | None = None) -> dict:
+    """Drag the occluder ``steps`` mouse moves at 60 Hz in a slow circle; ``on_step(i)`` runs
+    after each move. Returns the latency figures (and the tick-measured longest block)."""
+    from PySide6.QtCore import QEvent, QPoint, Qt, QTimer
+
+    requested: dict[int, float] = {}
+    event_gen: list[tuple[float, int]] = []  # (event time, generation it produced)
+    shown: list[tuple[float, int]] = []
+    win.preview.requested.connect(lambda g: requested.__setitem__(g, time.perf_counter()))
+    win.preview.frameShown.connect(lambda f: shown.append((time.perf_counter(), f.generation)))
+    ticker = Ticker()
+    ticker.start()
+    view = win.canvas
+    vp = view.viewport()
+    start = view.mapFromScene(view._center())
+
+    def pos_of(i: int) -> QPoint:  # a slow circle of 60 px radius around the start point
+        a = 2 * math.pi * i / 100.0
+        return start + QPoint(round(60 * math.sin(a)), round(60 * (1 - math.cos(a))))
+
+    send_mouse(vp, QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
+    state = {"i": 0}
+
+    def step() -> None:
+        i = state["i"]
+        if i >= steps:
+            mover.stop()
+            send_mouse(vp, QEvent.Type.MouseButtonRelease, pos_of(i), Qt.MouseButton.NoButton)
+            return
+        t = time.perf_counter()
+        before = win.preview.generation
+        send_mouse(vp, QEvent.Type.MouseMove, pos_of(i + 1), Qt.MouseButton.LeftButton)
+        if win.preview.generation > before:
+            event_gen.append((t, win.preview.generation))
+        state["i"] = i + 1
+        if on_step is not None:
+            on_step(i)
+
+    mover = QTimer()
+    mover.setTimerType(Qt.TimerType.PreciseTimer)
+    mover.timeout.connect(step)
+    mover.start(16)
+    pump(
+        app,
+        lambda: state["i"] >= steps and bool(shown) and shown[-1][1] >= win.preview.generation,
+        steps * 0.016 + 60,
+    )
+    ticker.stop()
+    latencies = []
+    for t_event, gen in event_gen:
+        first = next((ts for ts, g in shown if g >= gen and ts >= t_event), None)
+        if first is not None:
+            latencies.append((first - t_event) * 1000.0)
+    return {
+        "steps": steps,
+        "events": len(event_gen),
+        "frames_shown": len(shown),
+        "latency_ms_median": statistics.median(latencies) if latencies else None,
+        "latency_ms_p95": (
+            statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 20 else None
+        ),
+        "latency_ms_max": max(latencies) if latencies else None,
+        "event_loop_block_ms_max": ticker.max_block_ms(),
+    }
+
+
+def measure(steps: int, load: bool, face_size: int = 0) -> dict:
+    app, win, _tmp = open_window(face_size)
     burner = None
     export_out = ""
     if load:
@@ -92,84 +217,18 @@ def measure(steps: int, load: bool, face_size: int = 0) -> dict:
         )
         lower_priority(burner.pid)  # as the studio does for its background jobs
         time.sleep(3.0)  # past the exporter's start-up: its workers are rendering
-
-    requested: dict[int, float] = {}
-    event_gen: list[tuple[float, int]] = []  # (event time, generation it produced)
-    shown: list[tuple[float, int]] = []
-    win.preview.requested.connect(lambda g: requested.__setitem__(g, time.perf_counter()))
-    win.preview.frameShown.connect(lambda f: shown.append((time.perf_counter(), f.generation)))
-
-    ticks: list[float] = []
-    ticker = QTimer()
-    ticker.setTimerType(Qt.TimerType.PreciseTimer)
-    ticker.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    ticker.start(2)
-
-    view = win.canvas
-    vp = view.viewport()
-    start = view.mapFromScene(view._center())
-
-    def send(kind, pos: QPoint, buttons) -> None:
-        send_mouse(vp, kind, pos, buttons)
-
-    send(QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
-    state = {"i": 0}
-
-    def step() -> None:
-        i = state["i"]
-        if i >= steps:
-            mover.stop()
-            send(QEvent.Type.MouseButtonRelease, pos_of(i), Qt.MouseButton.NoButton)
-            return
-        t = time.perf_counter()
-        before = win.preview.generation
-        send(QEvent.Type.MouseMove, pos_of(i + 1), Qt.MouseButton.LeftButton)
-        if win.preview.generation > before:
-            event_gen.append((t, win.preview.generation))
-        state["i"] = i + 1
-
-    def pos_of(i: int) -> QPoint:
-        # a slow circle of 60 px radius around the start point
-        import math
-
-        a = 2 * math.pi * i / 100.0
-        return start + QPoint(round(60 * math.sin(a)), round(60 * (1 - math.cos(a))))
-
-    mover = QTimer()
-    mover.setTimerType(Qt.TimerType.PreciseTimer)
-    mover.timeout.connect(step)
-    mover.start(16)
-    deadline = time.perf_counter() + steps * 0.016 + 60
-    while time.perf_counter() < deadline:
-        app.processEvents()
-        time.sleep(0.0005)
-        if state["i"] >= steps and shown and shown[-1][1] >= win.preview.generation:
-            break
-    ticker.stop()
-    if burner is not None:
-        burner.terminate()
-        burner.wait()
-        shutil.rmtree(export_out, ignore_errors=True)
-
-    latencies = []
-    for t_event, gen in event_gen:
-        first = next((ts for ts, g in shown if g >= gen and ts >= t_event), None)
-        if first is not None:
-            latencies.append((first - t_event) * 1000.0)
-    gaps = [(b - a) * 1000.0 - 2.0 for a, b in itertools.pairwise(ticks)]
+    try:
+        result = drag(app, win, steps)
+    finally:
+        if burner is not None:
+            burner.terminate()
+            burner.wait()
+            shutil.rmtree(export_out, ignore_errors=True)
     win.shutdown()
     return {
-        "steps": steps,
+        **result,
         "load": load,
-        "events": len(event_gen),
-        "frames_shown": len(shown),
         "frames_dropped": win.preview.dropped,
-        "latency_ms_median": statistics.median(latencies) if latencies else None,
-        "latency_ms_p95": (
-            statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 20 else None
-        ),
-        "latency_ms_max": max(latencies) if latencies else None,
-        "event_loop_block_ms_max": max(gaps) if gaps else None,
         "render_ms_last": win.preview.last_frame.render_ms if win.preview.last_frame else None,
         "preview_size": list(win.preview.last_frame.request.face.size),
     }

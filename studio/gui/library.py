@@ -78,6 +78,25 @@ def header(source: object) -> tuple[str, str]:
     return text, summary_line(source, count, problems)
 
 
+@dataclass(frozen=True)
+class Scanned:
+    """A source whose ids have been listed (names only), with its browser header."""
+
+    role: str
+    source: object
+    text: str
+    tooltip: str
+
+
+def scanned(role: str, source: object) -> Scanned:
+    """List ``source``'s ids (its scan: the slow part of opening a big folder, done once and
+    kept by the source) and make its header; for a worker thread."""
+    source.ids()
+    text, tooltip = header(source)
+    return Scanned(role, source, text, tooltip)
+
+
+
 @dataclass
 class Library:
     """The current sources of the studio, opened through the input layer."""
@@ -108,6 +127,18 @@ class Library:
                 continue
         return cls(**found)
 
+    @staticmethod
+    def opened(path: str | Path, role: str) -> dict[str, object]:
+        """The sources opening ``path`` in the ``role`` browser gives, by role (see
+        :meth:`open`); nothing changes here.
+
+        Raises
+        ------
+        InputError
+            naming the folder and the reason when it cannot be opened.
+        """
+        return {r: open_ref(ref) for r, ref in refs_for_path(path, role).items()}
+
     def open(self, path: str | Path, role: str) -> list[str]:
         """Open ``path`` (dropped on, or chosen in, the ``role`` browser): any layout of the
         input layer; a reference dataset folder fills every role it holds, a CelebAMask-HQ
@@ -118,13 +149,10 @@ class Library:
         InputError
             naming the folder and the reason when it cannot be opened.
         """
-        opened = {r: open_ref(ref) for r, ref in refs_for_path(path, role).items()}
+        opened = self.opened(path, role)
         for r, source in opened.items():
             setattr(self, r, source)
         return list(opened)
-
-    def set_ref(self, ref: SourceRef) -> None:
-        setattr(self, ref.role, open_ref(ref))
 
     def refs(self) -> dict[str, SourceRef]:
         """The refs of the open sources (the synthetic ones left out), for the exporter."""

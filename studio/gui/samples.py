@@ -46,10 +46,16 @@ class Sample:
 
 
 def grid_sample(
-    preset: Preset, library: Library, seed: int, index: int, cache: RenderCache, inputs: dict
+    preset: Preset,
+    library: Library,
+    seed: int,
+    index: int,
+    cache: RenderCache,
+    inputs: dict,
+    side: int = TILE,
 ) -> tuple[np.ndarray | None, Sample]:
     """Sample ``index`` of an export of ``preset`` with job seed ``seed``, drawn exactly as
-    the exporter draws it (same face, occluder and parameters), rendered at tile size."""
+    the exporter draws it (same face, occluder and parameters), rendered at ``side`` px."""
     faces = inputs.setdefault("face_ids", library.faces.ids())
     if not faces:
         return None, Sample("?", None, None, "no faces to draw from")
@@ -62,7 +68,7 @@ def grid_sample(
     try:
         full = library.faces.load(face_id)
         drawn = draw_sample(preset.engine(), rng, full, pool, cache)
-        factor = min(1.0, TILE / max(full.size))
+        factor = min(1.0, side / max(full.size))
         face = full.resized(factor) if factor < 1 else full
         result = render(face, drawn.item, drawn.params, "cpu", cache)
     except StudioError as err:
@@ -86,6 +92,7 @@ class SampleGrid(QWidget):
         self._pending = 0
         self._stale = True
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samples")
+        self._dpr = self.devicePixelRatioF()
         self._cache = RenderCache(128 * 2**20)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -163,7 +170,10 @@ class SampleGrid(QWidget):
             self.tileReady.emit(generation, index, None, None)
             return
         try:
-            image, info = grid_sample(preset, self.library, seed, index, self._cache, inputs)
+            side = round(TILE * self._dpr)  # device pixels: sharp on high-DPI screens
+            image, info = grid_sample(
+                preset, self.library, seed, index, self._cache, inputs, side
+            )
         except Exception as err:  # one broken input must not stop the grid
             image, info = None, Sample("?", None, None, f"{type(err).__name__}: {err}")
         qimage = None if image is None else to_qimage(image)
@@ -180,7 +190,9 @@ class SampleGrid(QWidget):
             tile.setText(f"⚠ {info.error}")
             tile.setToolTip(info.error or "")
             return
-        tile.setIcon(QIcon(QPixmap.fromImage(image)))
+        pixmap = QPixmap.fromImage(image)
+        pixmap.setDevicePixelRatio(self._dpr)
+        tile.setIcon(QIcon(pixmap))
         p = info.params
         tile.setText(f"area {p.area_ratio:.2f} · {p.rotation:+.0f}° · {p.color.method}")
         tile.setToolTip(f"{info.face_id} + {info.occluder_id}\nclick to load these parameters")

@@ -14,7 +14,7 @@ QLabel#tileCaption { color: #aab1bd; font-size: 11px; }
 QTabWidget::pane { border: 1px solid #3a3f47; }
 QTabBar::tab { padding: 5px 12px; }
 QToolBar { spacing: 3px; border: none; }
-QListWidget { background: #24272c; border: none; }
+QListView#tiles { background: #24272c; border: none; }
 QScrollArea { border: none; }
 QProgressBar { border: 1px solid #3a3f47; border-radius: 3px; text-align: center; height: 18px; }
 QProgressBar::chunk { background: #2f8fd8; }

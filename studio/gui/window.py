@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -19,22 +18,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.errors import StudioError
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.paths import shipped_presets
-from studio.core.sources import ROLES, SourceRef
+from studio.core.thumbnails import ThumbnailStore
 from studio.gui import parameters as P
 from studio.gui.browsers import Browser
 from studio.gui.canvas import RAW_PASTE, VIEW_MODES, Canvas
+from studio.gui.canvas_overlays import RegionRefiner
 from studio.gui.document import StudioDocument
 from studio.gui.evaluate_panel import EvaluatePanel
 from studio.gui.export_panel import ExportPanel
-from studio.gui.library import Library, header
+from studio.gui.jobs import Jobs
+from studio.gui.library import Library
 from studio.gui.panel import ParameterPanel
 from studio.gui.preset_actions import PresetFileActions
 from studio.gui.presets_io import export_snapshot
 from studio.gui.preview import PreviewController, PreviewFrame
-from studio.gui.samples import Sample, SampleGrid
+from studio.gui.samples import SampleGrid
+from studio.gui.source_actions import SourceActions
 
 
 def default_preset_path() -> Path | None:
@@ -42,7 +43,7 @@ def default_preset_path() -> Path | None:
     return shipped_presets().get("demo")
 
 
-class MainWindow(PresetFileActions, QMainWindow):
+class MainWindow(PresetFileActions, SourceActions, QMainWindow):
     """Occlusion Studio's main window."""
 
     firstFrame = Signal()
@@ -59,6 +60,7 @@ class MainWindow(PresetFileActions, QMainWindow):
         self.library = library or Library.default()
         self.doc = StudioDocument()
         self.preview = PreviewController(synchronous=synchronous)
+        self.jobs = Jobs(synchronous=synchronous, threads=2, name="load")
         self.face: Face | None = None
         self.occluder: Occluder | None = None
         self.texture: Texture | None = None
@@ -70,17 +72,21 @@ class MainWindow(PresetFileActions, QMainWindow):
 
         self.canvas = Canvas()
         self.panel = ParameterPanel(self.doc)
-        self.faces = Browser("Faces")
-        self.occluders = Browser("Occluders")
-        self.textures = Browser("Textures")
+        store = ThumbnailStore()
+        busy = self.preview.worker.busy
+        self.faces = Browser("Faces", store, busy)
+        self.occluders = Browser("Occluders", store, busy)
+        self.textures = Browser("Textures", store, busy)
         self.samples = SampleGrid(self.library)
-        self.export_panel = ExportPanel(self.export_preset)
+        self.export_panel = ExportPanel(
+            self.export_preset, settings=self.settings, jobs=self.jobs
+        )
         self.evaluate_panel = EvaluatePanel(self.export_preset)
         self._build_layout()
         self._build_actions()
         self._build_status()
+        self.refiner = RegionRefiner(self.canvas, self.preview, lambda: self.face)
         self._connect()
-        self._restore_folders()
         self._load_sources()
         if preset_path is not None:
             self.open_preset(preset_path)
@@ -222,7 +228,6 @@ class MainWindow(PresetFileActions, QMainWindow):
             "same sample without harmonisation"
         )
         self.view_combo.currentTextChanged.connect(self.set_view_mode)
-        bar.addWidget(QLabel(" View "))
         bar.addWidget(self.view_combo)
         bar.addSeparator()
         for act in (self.act_fit, self.act_one, self.act_zoom_in, self.act_zoom_out):
@@ -230,12 +235,25 @@ class MainWindow(PresetFileActions, QMainWindow):
         self.act_zoom_in.setIconText("+")
         self.act_zoom_out.setIconText("−")
         self.act_center.setIconText("Centre")
+        self.act_shape.setIconText("Shape")
+        self.act_handles.setIconText("Handles")
+        # fixed toolbar texts: the undo stack renames its actions after each command
+        # ("Undo Move occluder"), which would push the toolbar past its width
+        self.act_undo.setIconText("↶")
+        self.act_redo.setIconText("↷")
+        self.act_undo.setToolTip("Undo (Ctrl+Z)")
+        self.act_redo.setToolTip("Redo (Ctrl+Shift+Z)")
         bar.addSeparator()
         for act in (self.act_flip, self.act_center, self.act_shape, self.act_handles):
             bar.addAction(act)
         bar.addSeparator()
         bar.addAction(self.act_undo)
         bar.addAction(self.act_redo)
+        for act in (self.act_undo, self.act_redo):  # arrow glyphs: a size up to read well
+            button = bar.widgetForAction(act)
+            font = button.font()
+            font.setPointSizeF(font.pointSizeF() * 1.45)
+            button.setFont(font)
 
     def _build_status(self) -> None:
         status = self.statusBar()
@@ -259,103 +277,9 @@ class MainWindow(PresetFileActions, QMainWindow):
         self.occluders.chosen.connect(self.choose_occluder)
         self.textures.chosen.connect(self.choose_texture)
         for role, browser in self._browsers().items():
-            browser.folderChosen.connect(lambda path, role=role: self.open_path(path, role))
-
-    # ---- sources ----------------------------------------------------------------------------
-    def _browsers(self) -> dict[str, Browser]:
-        return {"faces": self.faces, "occluders": self.occluders, "textures": self.textures}
-
-    def _show_source(self, role: str) -> None:
-        text, tip = header(getattr(self.library, role))
-        self._browsers()[role].set_source(getattr(self.library, role), text, tip)
-
-    def _load_sources(self) -> None:
-        for role in ROLES:
-            self._show_source(role)
-            self._choose_first(role)
-
-    def _choose_first(self, role: str) -> None:
-        """Make the first item of ``role``'s source that loads the current one."""
-        for item_id in self._browsers()[role].ids()[:50]:
-            if self._choose(role[:-1], item_id, preview=False):
-                break
-
-    def _restore_folders(self) -> None:
-        """Re-open the sources of the last session (QSettings), when they still open."""
-        for role in ROLES:
-            value = self.settings.value(f"sources/{role}")
-            if not value:
-                continue
-            try:
-                self.library.set_ref(SourceRef.from_dict(json.loads(value)))
-            except (StudioError, ValueError, TypeError):
-                continue  # moved or deleted since: the default stays
-
-    def open_path(self, path: str, role: str) -> bool:
-        """Open ``path`` in the ``role`` browser (Open…, drag and drop): any layout of the
-        input layer; a dataset folder fills every browser it has a source for."""
-        try:
-            roles = self.library.open(path, role)
-        except StudioError as err:
-            self.show_message(err.line())
-            return False
-        self._sources_changed(roles)
-        return True
-
-    def open_ref(self, ref: SourceRef) -> bool:
-        """Open the source ``ref`` names in its browser (a preset's sources)."""
-        try:
-            self.library.set_ref(ref)
-        except StudioError as err:
-            self.show_message(err.line())
-            return False
-        self._sources_changed([ref.role])
-        return True
-
-    def _sources_changed(self, roles: list[str]) -> None:
-        for changed in roles:
-            ref = getattr(self.library, changed).ref
-            self.settings.setValue(f"sources/{changed}", json.dumps(ref.to_dict()))
-            self._show_source(changed)
-            self._choose_first(changed)
-        if roles:
-            self.samples.set_library(self.library)
-            self.request_preview()
-
-    def open_face_folder(self, folder: str) -> bool:
-        return self.open_path(folder, "faces")
-
-    def open_occluder_folder(self, folder: str) -> bool:
-        return self.open_path(folder, "occluders")
-
-    def open_texture_folder(self, folder: str) -> bool:
-        return self.open_path(folder, "textures")
-
-    def _choose(self, kind: str, item_id: str, preview: bool) -> bool:
-        """Load item ``item_id`` of the ``kind`` source ("face", "occluder" or "texture"), make
-        it current and select it in its browser; False (with a message) when unusable."""
-        source = getattr(self.library, f"{kind}s")
-        try:
-            item = source.load(item_id)
-        except StudioError as err:
-            self.show_message(err.line())
-            return False
-        setattr(self, kind, item)
-        getattr(self, f"{kind}s").select(item_id)
-        if kind == "face":
-            self.canvas._fitted = False
-        if preview:
-            self.request_preview()
-        return True
-
-    def choose_face(self, item_id: str, preview: bool = True) -> bool:
-        return self._choose("face", item_id, preview)
-
-    def choose_occluder(self, item_id: str, preview: bool = True) -> bool:
-        return self._choose("occluder", item_id, preview)
-
-    def choose_texture(self, item_id: str, preview: bool = True) -> bool:
-        return self._choose("texture", item_id, preview)
+            browser.folderChosen.connect(
+                lambda path, item, role=role: self.open_path(path, role, item)
+            )
 
     # ---- preview ----------------------------------------------------------------------------
     def current_occluder(self) -> Occluder | Texture | None:
@@ -369,6 +293,8 @@ class MainWindow(PresetFileActions, QMainWindow):
         """Send the current state to the preview worker (never renders here)."""
         if self.face is None:
             return None
+        if self.doc.preset.mode == "natocc" and self.occluder is None and self.jobs.pending():
+            return None  # the occluder is being loaded: its arrival asks for the frame
         params = self.effective_params()
         self.canvas.set_context(self.preview.preview_face(self.face), params)
         self.act_flip.setChecked(params.flip)
@@ -416,18 +342,6 @@ class MainWindow(PresetFileActions, QMainWindow):
         self.samples.set_preset(self.doc.preset)
         self.export_panel.describe(self.doc.preset)
 
-    def load_sample(self, info: Sample) -> None:
-        """Load a sample's face, occluder and exact parameters into the canvas."""
-        self.choose_face(info.face_id, preview=False)
-        if info.occluder_id is not None:
-            if self.doc.preset.mode == "randocc":
-                self.choose_texture(info.occluder_id, preview=False)
-            else:
-                self.choose_occluder(info.occluder_id, preview=False)
-        self.doc.set_params(info.params, "Load sample")
-        self.show_tab("preview")
-        self.request_preview()
-
     def reseed_samples(self) -> None:
         self.show_tab("samples")
         self.samples.reseed()
@@ -453,8 +367,11 @@ class MainWindow(PresetFileActions, QMainWindow):
                     tabs.setCurrentIndex(i)
 
     def busy(self) -> bool:
-        """Whether thumbnails or samples are still loading (for screenshots)."""
-        if any(b.pending for b in (self.faces, self.occluders, self.textures)):
+        """Whether sources, items, the preview, the thumbnails in view or samples are still
+        loading (for screenshots)."""
+        if self.jobs.pending() or self.preview.worker.busy():
+            return True
+        if any(b.pending for b in self._browsers().values()):
             return True
         grid = getattr(self, "samples", None)
         return bool(grid is not None and grid.busy())
@@ -491,6 +408,7 @@ class MainWindow(PresetFileActions, QMainWindow):
         event.accept()
 
     def shutdown(self) -> None:
+        self.jobs.shutdown()
         self.preview.shutdown()
         for browser in (self.faces, self.occluders, self.textures, self.samples):
             browser.shutdown()

@@ -20,7 +20,7 @@ from export_helpers import (
 
 from studio.cli import main
 
-COUNT = 80
+COUNT = 300  # enough that a signal after the second progress event lands mid-run
 
 
 @pytest.fixture(scope="module")

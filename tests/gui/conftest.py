@@ -10,6 +10,14 @@ from gui_helpers import render
 pytest.importorskip("PySide6.QtWidgets", reason="PySide6 (the gui extra) is not installed")
 
 
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path, monkeypatch):
+    """A fresh user cache folder (thumbnails, automatic masks) for every test."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def settings(tmp_path):
     from PySide6.QtCore import QSettings

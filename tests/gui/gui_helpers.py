@@ -19,3 +19,35 @@ def drop(widget, path):
         Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
     widget.dropEvent(event)
+
+
+def many_faces(root, n, side=64, name="f{:05d}.jpg"):
+    """An images/ + masks/ pair of ``n`` faces (the same small JPEG and mask written ``n``
+    times: decodable, cheap to write). Returns the images folder."""
+    import cv2
+    import numpy as np
+
+    from studio.core.synthetic import synthetic_face
+
+    face = synthetic_face(side, seed=1)
+    jpeg = cv2.imencode(".jpg", face.image[:, :, ::-1])[1].tobytes()
+    mask = cv2.imencode(".png", face.mask.astype(np.uint8) * 255)[1].tobytes()
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for i in range(n):
+        stem = name.format(i)
+        (root / "images" / stem).write_bytes(jpeg)
+        (root / "masks" / (stem.rsplit(".", 1)[0] + ".png")).write_bytes(mask)
+    return root / "images"
+
+
+def qimage_array(image):
+    """An RGB QImage (or QPixmap) as an HxWx3 uint8 array."""
+    import numpy as np
+    from PySide6.QtGui import QImage
+
+    image = image.toImage() if hasattr(image, "toImage") else image
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    w, h = image.width(), image.height()
+    data = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * h)
+    return data.reshape(h, image.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()

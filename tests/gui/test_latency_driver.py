@@ -20,3 +20,22 @@ def test_latency_driver_drags_and_reports():
     assert result["frames_shown"] >= 1
     assert result["latency_ms_median"] > 0 and result["event_loop_block_ms_max"] >= 0
     assert "gui" in SUITES
+
+
+def test_browse_driver_opens_a_folder_and_reports(tmp_path):
+    from gui_helpers import many_faces
+
+    images = many_faces(tmp_path / "faces", 400)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CACHE_DIR=str(tmp_path / "c"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "studio.gui.browse_bench", str(images), "--watch", "1",
+         "--steps", "12"],
+        env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert m["items"] == 400 and 0 < m["open_to_list_s"] <= m["open_to_thumbs_s"]
+    assert m["rows_in_view"] <= m["thumbs_decoded"] <= 3 * m["rows_in_view"]
+    assert m["drag"]["events"] == 12 and m["drag"]["thumbs_made_meanwhile"] > 0
+    assert m["reopen_hits"] >= m["rows_in_view"] > m["reopen_decoded"]  # margin rows may differ
+    assert m["ui_block_ms_max"] >= 0 and m["rss_peak_mib"] >= m["rss_before_mib"] > 0

@@ -98,6 +98,22 @@ def test_export_panel_without_matplotlib_asks_for_no_report(window, qtbot, tmp_p
     assert "Done: 2 written" in panel.status.text() and "pip install" in panel.status.text()
     assert panel.opened == []  # an old report is not opened as if it were this job's
     assert panel.report_button.isEnabled()  # but it can be opened by hand
+def test_export_panel_defaults_to_every_core_and_remembers_the_folder(window, qtbot, tmp_path):
+    import os
+
+    from studio.gui.export_panel import ExportPanel
+
+    panel = window.export_panel
+    assert panel.workers.value() == os.cpu_count()  # as `studio export` without --workers
+    panel.runner.command = [sys.executable, FAKE, "--delay", "0"]
+    open_folders(window, tmp_path)
+    panel.count.setValue(2)
+    panel.out.setText(str(tmp_path / "somewhere"))
+    panel.start()
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30_000)
+    later = ExportPanel(window.export_preset, settings=window.settings)  # the next session
+    qtbot.addWidget(later)
+    assert later.out.text() == str(tmp_path / "somewhere")
 
 
 def test_export_panel_cancel_offers_resume(window, qtbot, tmp_path):
@@ -138,10 +154,19 @@ def test_export_panel_runs_the_real_exporter(window, qtbot, tmp_path):
         for rel in row["files"].values():
             assert (out / rel).is_file()
     failures = [json.loads(x) for x in (out / "failures.jsonl").read_text().splitlines()]
-    assert [f["index"] for f in failures] == [0, 1]
+    assert sorted(f["index"] for f in failures) == [0, 1]  # in any order with 2+ workers
     assert all(f["path"] == str(tmp_path / "faces" / "broken.png") for f in failures)
     job = json.loads((out / "job.json").read_text())
     assert job["count"] == 6
+    # the sample grid draws exactly what the export made, for the same seed
+    window.samples.seed.setValue(job["seed"])
+    window.show_tab("samples")
+    qtbot.waitUntil(lambda: not window.samples.busy(), timeout=60_000)
+    for row in rows:
+        tile = window.samples.samples[row["index"]]
+        assert (tile.face_id, tile.occluder_id) == (row["face_id"], row["occluder_id"])
+        assert json.loads(json.dumps(tile.params.to_dict())) == row["params"]
+    assert all(window.samples.samples[f["index"]].params is None for f in failures)
     assert job["sources"]["faces"]["path"] == str(tmp_path / "faces")
     assert job["sources"]["occluders"]["layout"] == "rgba"
     # the exporter wrote the report before its "done" line, and the panel opened it

@@ -65,13 +65,14 @@ def test_sources_of_the_last_session_are_reopened(qtbot, settings, tmp_path):
     first = MainWindow(library=Library.default(tmp_path / "none"), settings=settings)
     qtbot.addWidget(first)
     first._confirm_discard = lambda: True
-    assert first.open_path(str(coco), "occluders")
+    assert first.open_path(str(coco), "occluders")  # read on a worker thread
+    qtbot.waitUntil(lambda: first.occluders.where.text() == "coco · 2 items", timeout=30_000)
     first.shutdown()
     settings.sync()
     again = MainWindow(library=Library.default(tmp_path / "none"), settings=settings)
     qtbot.addWidget(again)
     again._confirm_discard = lambda: True
     try:
-        assert again.occluders.where.text() == "coco · 2 items"
+        qtbot.waitUntil(lambda: again.occluders.where.text() == "coco · 2 items", timeout=30_000)
     finally:
         again.shutdown()

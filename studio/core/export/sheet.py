@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def _thumb(out: Path, row: dict, side: int) -> np.ndarray:
 
 
 def contact_sheet(
-    out: str | Path, count: int = 16, side: int = 256, gap: int = 0
+    out: str | Path, count: int = 16, side: int = 256, gap: int = 0, by_index: bool = True
 ) -> np.ndarray:
     """The first ``count`` samples (by index) of an export, as one RGB image.
 
@@ -41,9 +42,11 @@ def contact_sheet(
     manifest = out / "manifest.jsonl"
     if not manifest.is_file():
         raise InputError("no manifest.jsonl: not an export folder", out)
-    rows = heapq.nsmallest(
-        count, (row for _, row in iter_rows(manifest)), key=lambda r: r.get("index", 0)
-    )
+    rows_in_file = (row for _, row in iter_rows(manifest))
+    if by_index:  # reads the whole manifest
+        rows = heapq.nsmallest(count, rows_in_file, key=lambda r: r.get("index", 0))
+    else:  # the first rows written: reads no further than it shows
+        rows = list(itertools.islice(rows_in_file, count))
     if not rows:
         raise InputError("the export has no samples yet", out)
     tiles = [_thumb(out, row, side) for row in rows]

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 
 from studio.core import imageio
 from studio.core.errors import InputError, StudioError
 from studio.core.inputs import Face
+from studio.core.paths import cache_root
 from studio.core.sources.base import (
     Problem,
     SourceReport,
@@ -40,9 +39,7 @@ MASK_VERSION = "mediapipe-0.10.14-oval-v1"
 
 def cache_dir() -> Path:
     """Folder of cached automatic face masks."""
-    override = os.environ.get("STUDIO_CACHE_DIR")
-    base = Path(override) if override else Path(platformdirs.user_cache_dir("occlusion-studio"))
-    return base / "facemasks"
+    return cache_root() / "facemasks"
 
 
 def face_label_map(path: Path, image: np.ndarray) -> np.ndarray:

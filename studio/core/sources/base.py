@@ -300,6 +300,10 @@ class FolderFaceSource:
     def path_of(self, item_id: str) -> str:
         return str(self.root / item_id)
 
+    def mask_path(self, item_id: str) -> Path | None:
+        """The mask file of ``item_id`` (None when it has none)."""
+        return self._index.find(item_id)
+
     def load(self, item_id: str) -> Face:
         path = self.root / item_id
         mask_path = self._index.find(item_id)
@@ -356,6 +360,10 @@ class FolderOccluderSource:
 
     def path_of(self, item_id: str) -> str:
         return str(self.root / item_id)
+
+    def mask_path(self, item_id: str) -> Path | None:
+        """The mask file of ``item_id`` (None for RGBA cut-outs)."""
+        return None if self._index is None else self._index.find(item_id)
 
     def ids(self) -> list[str]:
         if self._ids is None:
