@@ -19,6 +19,7 @@ import os
 import threading
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -258,6 +259,18 @@ def _fast_jpeg(path: Path, image: Image.Image) -> np.ndarray | None:
     return decoded if decoded.ndim == 3 else cv2.cvtColor(decoded, cv2.COLOR_GRAY2RGB)
 
 
+def _fast_path(
+    path: Path, max_pixels: int | None, decode: Callable[[Path, Image.Image], np.ndarray | None]
+) -> np.ndarray | None:
+    """The header checks (guard, sizes), then ``decode``'s OpenCV fast path, or None for
+    Pillow's careful path."""
+    header = _open(path, max_pixels)
+    try:
+        return decode(path, header)
+    finally:
+        header.close()
+
+
 def read_image(
     path: str | Path, *, keep_alpha: bool = False, max_pixels: int | None = None
 ) -> np.ndarray:
@@ -275,11 +288,7 @@ def read_image(
     InputError : with the path and a human reason.
     """
     path = Path(path)
-    header = _open(path, max_pixels)
-    try:
-        fast = _fast_jpeg(path, header)
-    finally:
-        header.close()
+    fast = _fast_path(path, max_pixels, _fast_jpeg)
     if fast is not None:
         return fast
     image = _decode(path, max_pixels)
@@ -323,15 +332,20 @@ def read_thumbnail(
     try:
         pixels = _pil_to_array(image, keep_alpha)
     except (OSError, ValueError) as err:
-        raise InputError(f"unsupported image mode {image.mode} ({err})", path) from None
+        raise InputError(f"unsupported image mode {image.mode} ({err})", path) from err
     finally:
         image.close()
-    h, w = pixels.shape[:2]
+    return shrink_to_fit(pixels, side)
+
+
+def shrink_to_fit(image: np.ndarray, side: int) -> np.ndarray:
+    """``image`` reduced (area filter) to fit in ``side`` x ``side``; never enlarged."""
+    h, w = image.shape[:2]
     f = side / max(h, w)
     if f >= 1.0:
-        return pixels
+        return image
     size = (max(1, round(w * f)), max(1, round(h * f)))
-    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def _grey_of(image: Image.Image) -> np.ndarray:
@@ -375,11 +389,7 @@ def read_mask(
         with nearest neighbour.
     """
     path = Path(path)
-    header = _open(path, max_pixels)
-    try:
-        values = _fast_grey_png(path, header)
-    finally:
-        header.close()
+    values = _fast_path(path, max_pixels, _fast_grey_png)
     if values is None:
         image = _decode(path, max_pixels)
         try:

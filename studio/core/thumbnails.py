@@ -16,7 +16,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from studio.core import imageio
@@ -36,16 +35,6 @@ def cache_dir() -> Path:
     return cache_root() / "thumbnails"
 
 
-def fit(image: np.ndarray, side: int) -> np.ndarray:
-    """``image`` reduced (area filter) to fit in ``side`` x ``side``; never enlarged."""
-    h, w = image.shape[:2]
-    f = side / max(h, w)
-    if f >= 1.0:
-        return image
-    size = (max(1, round(w * f)), max(1, round(h * f)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-
 def over_checker(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """``rgb`` composited over a grey checkerboard by ``alpha`` (uint8)."""
     h, w = alpha.shape[:2]
@@ -58,9 +47,9 @@ def over_checker(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 def thumbnail(item: Face | Occluder | Texture, side: int) -> np.ndarray:
     """A small RGB picture of a loaded item (occluders over a checkerboard)."""
     if isinstance(item, Occluder):
-        small = fit(np.dstack([item.image, item.alpha]), side)
+        small = imageio.shrink_to_fit(np.dstack([item.image, item.alpha]), side)
         return over_checker(small[:, :, :3], small[:, :, 3])
-    return fit(item.image, side)
+    return imageio.shrink_to_fit(item.image, side)
 
 
 def image_file(source: Any, item_id: str) -> Path | None:

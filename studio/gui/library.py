@@ -7,11 +7,12 @@ studio always opens with something to work on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from studio.core.errors import StudioError
-from studio.core.inputs import Face, Occluder, Texture
 from studio.core.paths import samples as samples_layout
 from studio.core.sources import (
     ROLES,
@@ -27,42 +28,35 @@ SAMPLES = samples_layout().root
 SYNTHETIC_COUNT = 6
 
 
-class SyntheticFaces:
-    """Procedural faces (``synthetic-face-N``), the fallback when no photos are at hand."""
+class SyntheticSource:
+    """Procedural items (``synthetic-<what>-N``): the fallback when no folder is at hand."""
 
     root = None
+    ref = None  #: a preview-only source: nothing the exporter can open
 
-    def __init__(self, size: int = 384) -> None:
-        self.size = size
-
-    def ids(self) -> list[str]:
-        return [f"synthetic-face-{i}" for i in range(SYNTHETIC_COUNT)]
-
-    def load(self, item_id: str) -> Face:
-        return synthetic_face(self.size, seed=int(item_id.rsplit("-", 1)[1]))
-
-
-class SyntheticOccluders:
-    root = None
+    def __init__(self, what: str, make: Callable[[int, int], Any], size: int) -> None:
+        self.what, self.make, self.size = what, make, size
 
     def ids(self) -> list[str]:
-        return [f"synthetic-hand-{i}" for i in range(SYNTHETIC_COUNT)]
+        return [f"synthetic-{self.what}-{i}" for i in range(SYNTHETIC_COUNT)]
 
-    def load(self, item_id: str) -> Occluder:
-        return synthetic_occluder(256, seed=int(item_id.rsplit("-", 1)[1]))
-
-
-class SyntheticTextures:
-    root = None
-
-    def ids(self) -> list[str]:
-        return [f"synthetic-texture-{i}" for i in range(SYNTHETIC_COUNT)]
-
-    def load(self, item_id: str) -> Texture:
-        return synthetic_texture(256, seed=int(item_id.rsplit("-", 1)[1]))
+    def load(self, item_id: str) -> Any:
+        return self.make(self.size, int(item_id.rsplit("-", 1)[1]))
 
 
-SYNTHETIC = (SyntheticFaces, SyntheticOccluders, SyntheticTextures)
+def SyntheticFaces(size: int = 384) -> SyntheticSource:
+    return SyntheticSource("face", synthetic_face, size)
+
+
+def SyntheticOccluders(size: int = 256) -> SyntheticSource:
+    return SyntheticSource("hand", synthetic_occluder, size)
+
+
+def SyntheticTextures(size: int = 256) -> SyntheticSource:
+    return SyntheticSource("texture", synthetic_texture, size)
+
+
+SYNTHETIC = (SyntheticSource,)
 
 
 def header(source: object) -> tuple[str, str]:

@@ -122,31 +122,11 @@ def facts(stats: ExportStats) -> list[str]:
             _pct(stats.coverage_mean if stats.rows else None),
             stats.coverage_mean if stats.rows else "",
         ),
-        _fact(
-            "faces",
-            "faces used",
-            _of(stats.faces.distinct, inputs.get("faces")),
-            stats.faces.distinct,
-        ),
     ]
-    if stats.occluders.distinct or inputs.get("occluders"):
-        cards.append(
-            _fact(
-                "occluders",
-                "occluders used",
-                _of(stats.occluders.distinct, inputs.get("occluders")),
-                stats.occluders.distinct,
-            )
-        )
-    if stats.textures.distinct or inputs.get("textures"):
-        cards.append(
-            _fact(
-                "textures",
-                "textures used",
-                _of(stats.textures.distinct, inputs.get("textures")),
-                stats.textures.distinct,
-            )
-        )
+    for role in ("faces", "occluders", "textures"):  # faces always; the others when used
+        used = getattr(stats, role).distinct
+        if role == "faces" or used or inputs.get(role):
+            cards.append(_fact(role, f"{role} used", _of(used, inputs.get(role)), used))
     rate, seconds = run.get("images_per_s"), run.get("seconds")
     if rate is not None:
         cards.append(

@@ -47,19 +47,9 @@ CLASSES: tuple[str, ...] = (
     "neck",
     "cloth",
 )
-#: Parts whose union is the binary face mask (forehead to chin, no hair, ears, neck, hat).
-FACE_PARTS: tuple[str, ...] = (
-    "skin",
-    "nose",
-    "eye_g",
-    "l_eye",
-    "r_eye",
-    "l_brow",
-    "r_brow",
-    "mouth",
-    "u_lip",
-    "l_lip",
-)
+#: Parts whose union is the binary face mask (forehead to chin, no hair, ears, neck, hat):
+#: skin to the brows, and mouth and lips.
+FACE_PARTS: tuple[str, ...] = CLASSES[1:8] + CLASSES[10:13]
 #: A dense id for the occluder class: one more than the last data-set class.
 OCCLUDER_CLASS = len(CLASSES)
 

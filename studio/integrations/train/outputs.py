@@ -8,25 +8,27 @@ from typing import Any
 
 import torch
 
+from studio.report import INSTALL_HINT
+
+
+def _figure(path: Path, name: str, *args: Any) -> str | None:
+    """Draw the figure ``name`` of :mod:`.plots` into ``path``; a note without matplotlib."""
+    try:
+        from studio.integrations.train import plots
+    except ImportError:
+        return f"{path.name} skipped: {INSTALL_HINT}"
+    getattr(plots, name)(*args, path)
+    return None
+
 
 def write_curve(path: Path, history: list[dict[str, Any]]) -> str | None:
     """curve.png: loss and validation scores per epoch."""
-    try:
-        from studio.integrations.train.plots import training_curve
-    except ImportError:
-        return f"{path.name} skipped: matplotlib is not installed (pip install -e '.[report]')"
-    training_curve(history, path)
-    return None
+    return _figure(path, "training_curve", history)
 
 
 def write_compare_figure(path: Path, rows: list[dict[str, Any]]) -> str | None:
     """compare.png: curves and bars of every model."""
-    try:
-        from studio.integrations.train.plots import compare_figure
-    except ImportError:
-        return f"{path.name} skipped: matplotlib is not installed (pip install -e '.[report]')"
-    compare_figure(rows, path)
-    return None
+    return _figure(path, "compare_figure", rows)
 
 
 def write_onnx(net: torch.nn.Module, size: int, path: Path, device: torch.device) -> str | None:
