@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from studio.commands._events import EventPrinter, add_progress_argument, cancel_on_signals
+from studio.core.vocab import BackendName, values
 from studio.integrations.train import require_torch
 
 
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--width", type=int, default=16, help="U-Net channels at full resolution")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--device", choices=values(BackendName), default="auto")
     p.add_argument("--workers", type=int, help="export worker processes (default: all cores)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--occluders", help="occluder folder for every preset (overrides them)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from studio.commands._events import EventPrinter, add_progress_argument, cancel_on_signals
+from studio.core.vocab import BackendName, values
 from studio.integrations.train import require_torch
 
 
@@ -19,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run", metavar="RUN", help="run folder of studio train (or its model.pt)")
     p.add_argument("--test", required=True, metavar="DIR", help="test set folder")
     p.add_argument("--out", metavar="REPORT", help="report folder (default RUN/evaluate)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--device", choices=values(BackendName), default="auto")
     p.add_argument("--limit", type=int, help="only the first N test images")
     p.add_argument("--batch", type=int, default=8, help="images per forward pass (default 8)")
     add_progress_argument(p)

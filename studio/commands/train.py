@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 
 from studio.commands._events import EventPrinter, add_progress_argument, cancel_on_signals
+from studio.core.vocab import BackendName, TrainTarget, values
 from studio.integrations.train import require_torch
 
-TARGETS = ("face", "occlusion", "classes")
+TARGETS = values(TrainTarget)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=8, help="batch size (default 8)")
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (AdamW, cosine)")
     p.add_argument("--width", type=int, default=16, help="U-Net channels at full resolution")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--device", choices=values(BackendName), default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=0, help="DataLoader workers (default 0)")
     p.add_argument(

@@ -50,6 +50,8 @@ def render(
     params: RenderParams,
     backend: str | Backend = "cpu",
     cache: RenderCache | None = None,
+    *,
+    on_device: bool = False,
 ) -> Result:
     """Render one occluded face.
 
@@ -58,9 +60,10 @@ def render(
     face : the face and its mask (at any resolution; pixel sizes scale with ``face.scale``).
     occluder : an :class:`Occluder` (natocc), or a :class:`Texture` / None (randocc).
     params : from :func:`studio.core.sample.sample` or edited by hand.
-    backend : "cpu", "cuda" or "auto"; see :mod:`studio.core.backend`. Outputs are NumPy
-        arrays whatever the backend.
+    backend : "cpu", "cuda" or "auto"; see :mod:`studio.core.backend`.
     cache : optional :class:`~studio.core.cache.RenderCache` reused across calls.
+    on_device : leave the result's arrays on the backend (CuPy arrays on CUDA); by default
+        they are NumPy arrays whatever the backend (downloaded once).
 
     Returns
     -------
@@ -68,8 +71,8 @@ def render(
     placement.
     """
     be = get_backend(backend)
-    result = render_on_backend(face, occluder, params, be, cache)
-    if be.on_host:
+    result = _render(be, face, occluder, params, cache if cache is not None else no_cache())
+    if be.on_host or on_device:
         return result
     return Result(
         image=be.to_numpy(result.image),
@@ -82,16 +85,14 @@ def render(
     )
 
 
-def render_on_backend(
+def _render(
+    be: Backend,
     face: Face,
     occluder: Occluder | Texture | None,
     params: RenderParams,
-    backend: str | Backend = "cpu",
-    cache: RenderCache | None = None,
+    cache: RenderCache,
 ) -> Result:
-    """:func:`render`, with the result's arrays left on the backend (CuPy arrays on CUDA)."""
-    be = get_backend(backend)
-    cache = cache or no_cache()
+    """The pipeline on ``be`` (arrays left there): prepare, place, harmonise, composite."""
     face_image, face_mask, face_labels = on_device(
         be, cache, face.key, face.image, face.mask, face.labels
     )

@@ -16,6 +16,7 @@ OutputLayout = Literal["studio", "seed"]  #: output folder names (ours, or the r
 BackendName = Literal["auto", "cpu", "cuda"]
 MaskMax = Literal[1, 255]  #: the value of "on" in written masks (0/1 class ids, or 0/255)
 EngineName = Literal["local", "ray"]
+TrainTarget = Literal["face", "occlusion", "classes"]  #: what a trained model predicts
 
 
 def values(words: object) -> tuple[str, ...]:

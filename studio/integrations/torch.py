@@ -35,7 +35,7 @@ from studio.core.draw import draw_sample, sample_rng
 from studio.core.errors import InputError, PlacementError, RenderError
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.preset import Preset, load_preset
-from studio.core.render import Result, render_on_backend
+from studio.core.render import Result, render
 from studio.core.sources import FaceSource, ItemPool, OccluderSource, TextureSource, open_source
 from studio.core.spec import EngineSpec
 
@@ -145,9 +145,8 @@ class RandomOcclusion:
             return None
         try:
             drawn = draw_sample(self.spec, rng, face, self.pool, self._cache)
-            return render_on_backend(
-                face, drawn.item, drawn.params, backend or self.backend, self._cache
-            )
+            be = backend or self.backend
+            return render(face, drawn.item, drawn.params, be, self._cache, on_device=True)
         except (PlacementError, RenderError):
             return None
 

@@ -34,8 +34,9 @@ from studio.core.preset import load_preset
 from studio.core.sources import open_ref, open_source, refs_from_preset
 from studio.core.sources.celebamask import CLASSES, FACE_PARTS
 from studio.core.sources.layouts import PHOTOS
+from studio.core.vocab import TrainTarget, values
 
-TARGETS = ("face", "occlusion", "classes")
+TARGETS = values(TrainTarget)
 OCCLUDER_CLASS = len(CLASSES)  #: class id of the occluder in the "classes" target (19)
 #: left/right classes swapped by a horizontal flip (CelebAMask-HQ ids)
 _MIRROR_PAIRS = ((4, 5), (6, 7), (8, 9))
