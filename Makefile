@@ -13,11 +13,13 @@ run: $(STAMP)
 test: $(STAMP) sysdeps
 	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0  # CPU build; transform tests
 	QT_QPA_PLATFORM=offscreen $(PY) -m ruff check .
+	$(PY) -m mypy studio/core  # the engine is type-checked
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 	bash scripts/wheel_check.sh $(PY)  # the built wheel, installed elsewhere, from an empty folder
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy studio/core
 
 bench: $(STAMP)
 	$(VENV)/bin/studio bench

@@ -105,7 +105,10 @@ def jpeg_roundtrip_host(image: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:  # pragma: no cover - OpenCV fails only on invalid input
         raise BackendError("JPEG re-compression failed")
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if decoded is None:  # pragma: no cover - its own encoding always decodes
+        raise BackendError("JPEG re-compression failed")
+    return decoded[:, :, ::-1].copy()
 
 
 class CpuBackend:

@@ -70,7 +70,8 @@ class Face:
     id: str = "face"
     labels: np.ndarray | None = None
     scale: float = 1.0
-    bbox: Bbox | None = None
+    #: computed from the mask when not given (never None after construction)
+    bbox: Bbox = None  # type: ignore[assignment]
     _key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -95,7 +96,8 @@ class Face:
             box = mask_bbox(self.mask)
             if box is None:
                 raise InputError("face mask is empty (no face pixels)", self.id)
-            self.bbox = tuple(float(v) for v in box)
+            x0, y0, x1, y1 = (float(v) for v in box)
+            self.bbox = (x0, y0, x1, y1)
         elif not self.mask.any():
             raise InputError("face mask is empty (no face pixels)", self.id)
 

@@ -174,7 +174,7 @@ for _cls in (
     HarmonizeParams,
     RenderParams,
 ):
-    _cls.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+    setattr(_cls, "__pydantic_config__", ConfigDict(extra="forbid"))  # noqa: B010
 
 
 @functools.cache

@@ -34,7 +34,7 @@ def aim_side(spec: EngineSpec, occluder: Occluder | Texture | None) -> UpSide | 
     """The occluder side that point-at-face turns to the face (None: free rotation)."""
     if not spec.rotation.point_at_face:
         return None
-    own: UpSide = occluder.up if isinstance(occluder, Occluder) else "up"
+    own: UpSide = occluder.up if isinstance(occluder, Occluder) else "up"  # type: ignore[assignment]
     return spec.rotation.up or own
 
 
@@ -59,7 +59,8 @@ def identities(
     if spec.mode == "randocc":
         texture = occluder if isinstance(occluder, Texture) else None
         uses_texture = texture is not None and shape is not None and shape.fill_rgb is None
-        ids = {"occluder_id": shape_name, "texture_id": texture.id if uses_texture else None}
+        texture_id = texture.id if uses_texture and texture is not None else None
+        ids = {"occluder_id": shape_name, "texture_id": texture_id}
     else:
         ids = {"occluder_id": getattr(occluder, "id", ""), "texture_id": None}
     return {"mode": spec.mode, **ids, "aim_up": aim_side(spec, occluder)}

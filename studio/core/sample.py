@@ -138,7 +138,8 @@ def sample_shape(rng: np.random.Generator, spec: EngineSpec) -> ShapeParams:
         points = tuple((float(x), float(y)) for x, y in rng.random((n, 2)))
         roundness, edginess = draw(rng, s.roundness), draw(rng, s.edginess)
         use_texture = happens(rng, s.texture_probability)
-        fill = tuple(int(v) for v in rng.integers(0, 256, 3))
+        r, g, b = (int(v) for v in rng.integers(0, 256, 3))
+        fill = (r, g, b)
         shape = ShapeParams(points, roundness, edginess, s.canvas, None if use_texture else fill)
         try:
             area = _polygon_area(shapes.shape_polygon(shape))

@@ -135,11 +135,11 @@ def cached_thumbnail(
     """The thumbnail of ``item_id``, and whether it came from ``store`` (else it was made,
     and kept there when the item has files)."""
     key = identity(source, role, item_id, side) if store is not None else None
-    if key is not None:
+    if store is not None and key is not None:
         hit = store.get(key)
         if hit is not None:
             return hit, True
     image = make(source, role, item_id, side)
-    if key is not None:
+    if store is not None and key is not None:
         store.put(key, image)
     return image, False
