@@ -105,17 +105,6 @@ class HarmonizeParams:
     noise_seed: int = 0  #: seed of the added noise.
     shadow: ShadowParams = field(default_factory=ShadowParams)
 
-    @property
-    def active(self) -> bool:
-        """True when some step changes pixels."""
-        return self.enabled and (
-            self.color_target == "ring"
-            or self.shading > 0
-            or self.focus > 0
-            or self.noise > 0
-            or self.shadow.opacity > 0
-        )
-
 
 @dataclass(frozen=True)
 class RenderParams:

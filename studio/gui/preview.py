@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -43,7 +43,6 @@ class PreviewRequest:
     occluder: Occluder | Texture | None
     params: RenderParams
     backend: str = "cpu"
-    created: float = field(default_factory=time.perf_counter)
     #: (x0, y0, x1, y1) in the pixels of ``face`` (then at full resolution): only this region
     #: of the render comes back
     region: tuple[int, int, int, int] | None = None

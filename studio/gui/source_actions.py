@@ -84,15 +84,6 @@ class SourceActions:
         """Open the source ``ref`` names in its browser (a preset's sources)."""
         return self._open_job(ref.role, lambda: {ref.role: scanned(ref.role, open_ref(ref))})
 
-    def open_face_folder(self, folder: str) -> bool:
-        return self.open_path(folder, "faces")
-
-    def open_occluder_folder(self, folder: str) -> bool:
-        return self.open_path(folder, "occluders")
-
-    def open_texture_folder(self, folder: str) -> bool:
-        return self.open_path(folder, "textures")
-
     def _open_job(
         self,
         role: str,

@@ -22,7 +22,7 @@ def write_faces(root, n=3):
 
 def test_open_face_folder_loads_thumbnails_in_the_background(window, qtbot, tmp_path):
     write_faces(tmp_path)
-    window.open_face_folder(str(tmp_path / "faces"))
+    window.open_path(str(tmp_path / "faces"), "faces")
     assert window.faces.ids() == ["broken.png", "f0.png", "f1.png", "f2.png"]
     qtbot.waitUntil(lambda: window.faces.pending == 0, timeout=30_000)
     model = window.faces.model
@@ -43,7 +43,7 @@ def test_open_occluder_folder(window, qtbot, tmp_path):
     rgba = np.dstack([occ.image, occ.alpha])
     (tmp_path / "occ").mkdir()
     cv2.imwrite(str(tmp_path / "occ" / "hand.png"), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
-    window.open_occluder_folder(str(tmp_path / "occ"))
+    window.open_path(str(tmp_path / "occ"), "occluders")
     window.choose_occluder("hand.png")
     assert render(window).request.occluder.id == "hand.png"
 
@@ -68,7 +68,7 @@ def test_last_folders_are_remembered(window, qtbot, settings, tmp_path):
     from studio.gui.window import MainWindow
 
     write_faces(tmp_path)
-    window.open_face_folder(str(tmp_path / "faces"))
+    window.open_path(str(tmp_path / "faces"), "faces")
     settings.sync()
     again = MainWindow(
         library=Library.default(tmp_path / "none"), settings=settings, synchronous=True

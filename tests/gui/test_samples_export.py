@@ -24,8 +24,8 @@ def open_folders(window, root):
     occ = synthetic_occluder(64)
     rgba = cv2.cvtColor(np.dstack([occ.image, occ.alpha]), cv2.COLOR_RGBA2BGRA)
     cv2.imwrite(str(root / "occ" / "hand.png"), rgba)
-    window.open_face_folder(str(root / "faces"))
-    window.open_occluder_folder(str(root / "occ"))
+    window.open_path(str(root / "faces"), "faces")
+    window.open_path(str(root / "occ"), "occluders")
 
 
 def test_sample_grid_fills_and_a_click_loads_the_exact_params(window, qtbot):
