@@ -139,7 +139,7 @@ def test_the_model_asks_python_only_for_the_rows_painted(qtbot):
 
 
 def test_keyboard_navigation_chooses_faces(window, qtbot, tmp_path):
-    window.open_face_folder(str(many_faces(tmp_path, 40)))
+    window.open_path(str(many_faces(tmp_path, 40)), "faces")
     assert window.face.id == "f00000.jpg"
     view = window.faces.list
     view.setFocus()
@@ -165,7 +165,7 @@ def test_choosing_decodes_on_a_worker_thread(qtbot, settings, tmp_path):
     qtbot.addWidget(win)
     try:
         write_faces(tmp_path)  # broken.png sorts first
-        win.open_face_folder(str(tmp_path / "faces"))
+        win.open_path(str(tmp_path / "faces"), "faces")
         qtbot.waitUntil(lambda: win.face is not None and win.face.id == "f0.png", timeout=30_000)
         assert win.faces.current_id() == "f0.png"  # the first loadable face
         source = win.library.faces
