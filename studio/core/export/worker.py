@@ -61,7 +61,7 @@ class SampleMaker:
             else ItemPool(opened.pool, ids=plan.pool_ids, cache_bytes=budget // 4)
         )
         self.face_cache = RenderCache(budget // 4, errors=(InputError,))
-        self.render_cache = RenderCache(budget // 2)
+        self.render_cache = RenderCache(budget // 8)  # per-sample colour work rarely repeats
 
     def _face(self, face_id: str) -> Face:
         return self.face_cache.get(("face", face_id), lambda: self.faces.load(face_id))
