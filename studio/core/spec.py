@@ -111,6 +111,8 @@ class Bounds:
 
     lo: float
     hi: float
+    #: the useful part of [lo, hi], where the studio's sliders start (None: all of it)
+    ui: tuple[float, float] | None = None
 
     def check(self, value: Num) -> Num:
         if isinstance(value, Range):
@@ -137,8 +139,21 @@ class Bounds:
 
 def field_bounds(model: type[BaseModel], name: str) -> tuple[float, float] | None:
     """The ``(lo, hi)`` of the :class:`Bounds` of field ``name`` of ``model``, or None."""
+    found = _bounds(model, name)
+    return (found.lo, found.hi) if found else None
+
+
+def field_ui_range(model: type[BaseModel], name: str) -> tuple[float, float] | None:
+    """Where the studio's slider of field ``name`` starts: its useful range, else its bounds."""
+    found = _bounds(model, name)
+    if found is None:
+        return None
+    return found.ui if found.ui is not None else (found.lo, found.hi)
+
+
+def _bounds(model: type[BaseModel], name: str) -> Bounds | None:
     found = [m for m in model.model_fields[name].metadata if isinstance(m, Bounds)]
-    return (found[0].lo, found[0].hi) if found else None
+    return found[0] if found else None
 
 
 def draw(rng: np.random.Generator, value: Num) -> float:
@@ -168,12 +183,11 @@ def happens(rng: np.random.Generator, probability: float) -> bool:
     return float(rng.random()) < probability
 
 
-
 class PlacementSpec(_Model):
     """Where the occluder centre goes, in face-bbox coordinates (0..1; may go outside)."""
 
-    center_x: Annotated[Num, Bounds(-1.0, 2.0)] = Range(min=0.0, max=1.0)
-    center_y: Annotated[Num, Bounds(-1.0, 2.0)] = Range(min=0.0, max=1.0)
+    center_x: Annotated[Num, Bounds(-1.0, 2.0, ui=(-0.5, 1.5))] = Range(min=0.0, max=1.0)
+    center_y: Annotated[Num, Bounds(-1.0, 2.0, ui=(-0.5, 1.5))] = Range(min=0.0, max=1.0)
     min_coverage: Probability = 0.05
     max_coverage: Probability = 0.6
     max_tries: Annotated[StrictInt, Field(ge=1, le=10_000)] = 100
@@ -191,15 +205,15 @@ class PlacementSpec(_Model):
 class ScaleSpec(_Model):
     """Occluder bbox area as a fraction of the face bbox area."""
 
-    area_ratio: Annotated[Num, Bounds(1e-4, 16.0)] = Range(min=0.5, max=1.0)
+    area_ratio: Annotated[Num, Bounds(1e-4, 16.0, ui=(0.02, 3.0))] = Range(min=0.5, max=1.0)
 
 
 class RotationSpec(_Model):
     """Free rotation, or point-at-face: the occluder's up side turns to the face centre."""
 
     point_at_face: bool = False
-    angle: Annotated[Num, Bounds(-360.0, 360.0)] = 0.0
-    jitter: Annotated[Num, Bounds(-180.0, 180.0)] = Range(min=-15.0, max=15.0)
+    angle: Annotated[Num, Bounds(-360.0, 360.0, ui=(-180.0, 180.0))] = 0.0
+    jitter: Annotated[Num, Bounds(-180.0, 180.0, ui=(-90.0, 90.0))] = Range(min=-15.0, max=15.0)
     up: UpSide | None = None  #: overrides the occluder's own
 
 
@@ -209,7 +223,8 @@ class FlipSpec(_Model):
 
 class BlurSpec(_Model):
     probability: Probability = 0.3
-    sigma: Annotated[Num, Bounds(0.0, 20.0)] = Range(min=0.3, max=1.5)  #: pixels of the occluder
+    #: pixels of the occluder
+    sigma: Annotated[Num, Bounds(0.0, 20.0, ui=(0.0, 5.0))] = Range(min=0.3, max=1.5)
 
 
 class JpegSpec(_Model):
@@ -219,17 +234,17 @@ class JpegSpec(_Model):
 
 class AffineSpec(_Model):
     probability: Probability = 0.7
-    scale: Annotated[Num, Bounds(0.1, 10.0)] = Range(min=0.8, max=1.2)
-    rotation: Annotated[Num, Bounds(-180.0, 180.0)] = Range(min=-15.0, max=15.0)
-    shear: Annotated[Num, Bounds(-60.0, 60.0)] = Range(min=-8.0, max=8.0)
+    scale: Annotated[Num, Bounds(0.1, 10.0, ui=(0.5, 2.0))] = Range(min=0.8, max=1.2)
+    rotation: Annotated[Num, Bounds(-180.0, 180.0, ui=(-90.0, 90.0))] = Range(min=-15.0, max=15.0)
+    shear: Annotated[Num, Bounds(-60.0, 60.0, ui=(-30.0, 30.0))] = Range(min=-8.0, max=8.0)
 
 
 class OccluderAugmentSpec(_Model):
     blur: BlurSpec = BlurSpec()
     jpeg: JpegSpec = JpegSpec()
     affine: AffineSpec = AffineSpec()
-    brightness: Annotated[Num, Bounds(-1.0, 1.0)] = Range(min=-0.08, max=0.08)
-    contrast: Annotated[Num, Bounds(0.0, 4.0)] = Range(min=0.9, max=1.1)
+    brightness: Annotated[Num, Bounds(-1.0, 1.0, ui=(-0.5, 0.5))] = Range(min=-0.08, max=0.08)
+    contrast: Annotated[Num, Bounds(0.0, 4.0, ui=(0.5, 1.5))] = Range(min=0.9, max=1.1)
 
 
 class ColorSpec(_Model):
@@ -250,8 +265,8 @@ class ColorSpec(_Model):
 
 
 class BlendSpec(_Model):
-    feather: Annotated[Num, Bounds(0.0, 32.0)] = 1.0
-    edge_blur: Annotated[Num, Bounds(0.0, 32.0)] = 1.0
+    feather: Annotated[Num, Bounds(0.0, 32.0, ui=(0.0, 8.0))] = 1.0
+    edge_blur: Annotated[Num, Bounds(0.0, 32.0, ui=(0.0, 8.0))] = 1.0
     band: Annotated[StrictInt, Field(ge=1, le=64)] = 3
     opacity_probability: Probability = 0.0
     opacity: Annotated[Num, Bounds(0.0, 1.0)] = Range(min=0.4, max=0.7)
@@ -273,9 +288,9 @@ class ImageAugmentSpec(_Model):
     enabled: bool = False
     flip_probability: Probability = 0.5
     blur_probability: Probability = 0.3
-    blur_sigma: Annotated[Num, Bounds(0.0, 20.0)] = Range(min=0.3, max=1.2)
-    brightness: Annotated[Num, Bounds(-1.0, 1.0)] = Range(min=-0.05, max=0.05)
-    contrast: Annotated[Num, Bounds(0.0, 4.0)] = Range(min=0.95, max=1.05)
+    blur_sigma: Annotated[Num, Bounds(0.0, 20.0, ui=(0.0, 3.0))] = Range(min=0.3, max=1.2)
+    brightness: Annotated[Num, Bounds(-1.0, 1.0, ui=(-0.3, 0.3))] = Range(min=-0.05, max=0.05)
+    contrast: Annotated[Num, Bounds(0.0, 4.0, ui=(0.5, 1.5))] = Range(min=0.95, max=1.05)
 
 
 class HarmonizeColorSpec(_Model):

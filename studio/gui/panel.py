@@ -146,6 +146,9 @@ class ParamRow:
         if state == self._shown and not force:
             return
         self._shown = state
+        if self.param.kind == "num":
+            extra = [] if pinned is None else [float(pinned)]
+            self._widen(*P.spec_bounds(preset, self.param), *extra)
         if self.pinned_widget is not None and pinned is not None:
             with QSignalBlocker(self.pinned_widget):
                 self.pinned_widget.setValue(float(pinned))
@@ -170,6 +173,21 @@ class ParamRow:
                 w.setValue(int(value))
             else:
                 w.setValue(float(value))
+
+
+    def _widen(self, *values: float) -> None:
+        """Sliders start on the useful part of a parameter's bounds; a value beyond it (a
+        preset's own) widens them, never past the bounds the spec accepts."""
+        limits = self.param.limits or (self.param.lo, self.param.hi)
+        for widget in (self.pinned_widget, self.range_widget):
+            if widget is None:
+                continue
+            lo, hi = widget.minimum(), widget.maximum()
+            want_lo = max(limits[0], min(lo, *values))
+            want_hi = min(limits[1], max(hi, *values))
+            if (want_lo, want_hi) != (lo, hi):
+                with QSignalBlocker(widget):
+                    widget.setRange(want_lo, want_hi)
 
 
 class ParameterPanel(QScrollArea):

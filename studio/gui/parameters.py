@@ -19,7 +19,7 @@ from studio.core.inputs import Face, Occluder, Texture
 from studio.core.params import HarmonizeParams, RenderParams
 from studio.core.preset import Preset, preset_from_dict
 from studio.core.resolve import new_shape, resolve
-from studio.core.spec import Range, field_bounds
+from studio.core.spec import Range, field_bounds, field_ui_range
 
 Kind = Literal["num", "prob", "int", "float", "bool", "choice"]
 Path = tuple[str | int, ...]
@@ -39,6 +39,8 @@ class Param:
     decimals: int = 2
     choices: tuple[Any, ...] = ()
     pinned: Path | None = None  #: path in RenderParams the preview uses
+    #: the values the spec accepts; ``lo``..``hi`` is the slider's useful part of them
+    limits: tuple[float, float] | None = None
 
     @property
     def spec_path(self) -> tuple[str, ...]:
@@ -104,8 +106,10 @@ def row(
         return Param(key, group, label, tooltip, "choice", choices=ordered, pinned=pinned)
     limits = field_bounds(model, name)
     if limits is not None:
-        lo, hi = limits
-        return Param(key, group, label, tooltip, "num", lo, hi, decimals, pinned=pinned)
+        lo, hi = field_ui_range(model, name) or limits
+        return Param(
+            key, group, label, tooltip, "num", lo, hi, decimals, pinned=pinned, limits=limits
+        )
     if annotation is int:
         lo, hi = _int_bounds(info)
         return Param(key, group, label, tooltip, "int", lo, hi, 0, pinned=pinned)

@@ -78,3 +78,19 @@ def test_raw_paste_view_flips_between_harmonised_and_raw(window):
     back = render(window)
     assert back.request.params.harmonize == harmonised.request.params.harmonize
     assert np.array_equal(back.result.image, harmonised.result.image)
+
+
+def test_sliders_start_on_the_useful_range_and_widen_for_a_presets_own_value(window, tmp_path):
+    """Bounds live in the spec: the slider starts on their useful part and a preset's value
+    beyond it widens the slider (never past what the spec accepts)."""
+    from studio.core.spec import ScaleSpec, field_bounds, field_ui_range
+
+    row = window.panel.rows["scale.area_ratio"]
+    assert (row.range_widget.minimum(), row.range_widget.maximum()) == field_ui_range(
+        ScaleSpec, "area_ratio"
+    )
+    preset = tmp_path / "big.yaml"
+    preset.write_text("name: big\nscale:\n  area_ratio: {min: 0.5, max: 5.0}\n")
+    assert window.open_preset(preset)
+    assert row.range_widget.maximum() == 5.0 and row.range_widget.value() == (0.5, 5.0)
+    assert row.range_widget.maximum() <= field_bounds(ScaleSpec, "area_ratio")[1]
