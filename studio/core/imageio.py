@@ -148,21 +148,23 @@ def _png_crc_error(path: Path) -> str | None:
     return _png_chunks(path.read_bytes())[0]
 
 
-def _png_chunks(data: bytes) -> tuple[str | None, bool]:
-    """(name of the first chunk with a wrong CRC or None, whether IEND was reached)."""
-    pos = 8
+def _png_chunks(data: bytes) -> tuple[str | None, bool, bool]:
+    """(name of the first chunk with a wrong CRC or None, whether IEND was reached, whether
+    an eXIf chunk is there)."""
+    pos, exif = 8, False
     while pos + 12 <= len(data):
         length = int.from_bytes(data[pos : pos + 4], "big")
         end = pos + 8 + length
         if end + 4 > len(data):
-            return None, False  # truncation is reported by the decoder
+            return None, False, exif  # truncation is reported by the decoder
         kind = data[pos + 4 : pos + 8]
         if zlib.crc32(data[pos + 4 : end]) != int.from_bytes(data[end : end + 4], "big"):
-            return kind.decode("latin-1"), False
+            return kind.decode("latin-1"), False, exif
         if kind == b"IEND":
-            return None, True
+            return None, True, exif
+        exif = exif or kind == b"eXIf"
         pos = end + 4
-    return None, False
+    return None, False, exif
 
 
 def probe(path: str | Path, *, max_pixels: int | None = None) -> ImageInfo:
@@ -305,15 +307,10 @@ def _fast_grey_png(path: Path, image: Image.Image) -> np.ndarray | None:
     Pillow); None when Pillow's path is needed (other modes, EXIF, damage, truncation)."""
     if image.format != "PNG" or image.mode not in ("L", "I;16", "I;16B", "I"):
         return None
-    try:
-        if image.getexif().get(EXIF_ORIENTATION, 1) not in (1, None):
-            return None
-    except Exception:  # a damaged header: Pillow's path names the fault
-        return None
     data = path.read_bytes()
-    damaged, complete = _png_chunks(data)
-    if damaged is not None or not complete:
-        return None  # Pillow names the fault
+    damaged, complete, exif = _png_chunks(data)
+    if damaged is not None or not complete or exif:
+        return None  # Pillow names the fault (or applies the EXIF orientation)
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if decoded is None or decoded.ndim != 2 or decoded.shape != (image.size[1], image.size[0]):
         return None
