@@ -74,7 +74,10 @@ class Backend(Protocol):
     ) -> Array: ...
     def resize(self, image: Array, size: tuple[int, int], *, mode: str = "area") -> Array: ...
     def morph(self, mask: Array, radius: int, *, dilate: bool) -> Array: ...
-    def over(self, face: Array, premultiplied: Array, alpha: Array) -> Array: ...
+    def mix(self, image: Array, matrix: np.ndarray) -> Array: ...
+    def gain(self, image: Array, factor: Array) -> Array: ...
+    def premultiply_u8(self, colours: Array, alpha: Array) -> Array: ...
+    def over(self, face: Array, premultiplied: Array | None, alpha: Array) -> Array: ...
     def add_u8(self, image: Array, delta: Array) -> Array: ...
     def scale_u8(self, image: Array, factor: float) -> Array: ...
 
@@ -174,12 +177,42 @@ class CpuBackend:
         op = cv2.dilate if dilate else cv2.erode
         return op(mask, disc(radius), borderType=cv2.BORDER_CONSTANT, borderValue=0)
 
-    def over(self, face: Array, premultiplied: Array, alpha: Array) -> Array:
+    def mix(self, image: Array, matrix: np.ndarray) -> Array:
+        """Per-pixel linear map of the channels, in float32: ``out[..., i] = sum_j
+        matrix[i, j] * image[..., j]`` for a (k, c) ``matrix`` on an HxWxc ``image``
+        (HxWxk; HxW when k is 1) or on N x c pixels (N x k). One pass (OpenCV's
+        ``transform``)."""
+        src = image if image.dtype == np.float32 else image.astype(np.float32)
+        if src.ndim == 2:  # pixels in rows
+            out = self.mix(src.reshape(src.shape[0], 1, src.shape[1]), matrix)
+            return out.reshape(src.shape[0], -1)
+        if src.strides[-1] != 4 or src.strides[-2] != 4 * src.shape[-1]:
+            src = np.ascontiguousarray(src)  # OpenCV wants whole pixels side by side
+        return cv2.transform(src, np.asarray(matrix, np.float32))
+
+    def gain(self, image: Array, factor: Array) -> Array:
+        """``image * factor`` for an HxWx3 image and an HxW float32 ``factor``, in the image's
+        dtype (uint8 rounded and saturated). NumPy broadcasts a trailing axis of 3 slowly;
+        OpenCV multiplies whole pixels."""
+        f3 = cv2.merge([factor, factor, factor])
+        if image.dtype == np.uint8:
+            return cv2.multiply(image, f3, dtype=cv2.CV_8U)
+        return cv2.multiply(image, f3.astype(image.dtype, copy=False))
+
+    def premultiply_u8(self, colours: Array, alpha: Array) -> Array:
+        """Straight float32 ``colours`` (HxWx3, any range) rounded to uint8 (saturated), then
+        multiplied by ``alpha / 255`` (HxW uint8) and rounded again: within [0, alpha]. Where
+        alpha is 0 or 255 (all but a shape's anti-aliased edge) that is one exact rounding."""
+        rounded = cv2.add(colours, np.zeros(4), dtype=cv2.CV_8U)  # a scalar 0: round, saturate
+        return cv2.multiply(rounded, cv2.merge([alpha, alpha, alpha]), scale=1.0 / 255.0)
+
+    def over(self, face: Array, premultiplied: Array | None, alpha: Array) -> Array:
         """``face * (1 - alpha) + premultiplied`` on uint8 images (alpha HxW uint8, 255 = 1),
-        rounded and saturated to uint8. Where alpha and premultiplied are 0 it returns face."""
+        rounded and saturated to uint8 (None: black). Where alpha and premultiplied are 0 it
+        returns face."""
         inverse = np.subtract(np.uint8(255), alpha)
         kept = cv2.multiply(face, cv2.merge([inverse, inverse, inverse]), scale=1.0 / 255.0)
-        return cv2.add(kept, premultiplied)
+        return kept if premultiplied is None else cv2.add(kept, premultiplied)
 
     def add_u8(self, image: Array, delta: Array) -> Array:
         """``image + delta`` (uint8 + float32), rounded and saturated to uint8."""
@@ -378,11 +411,32 @@ class NdimageBackend:
         op = self.ndi.grey_dilation if dilate else self.ndi.grey_erosion
         return op(mask, footprint=footprints[radius], mode="constant", cval=0)
 
-    def over(self, face: Array, premultiplied: Array, alpha: Array) -> Array:
+    def mix(self, image: Array, matrix: np.ndarray) -> Array:
+        """As :meth:`CpuBackend.mix`: a matrix product over the channel axis."""
+        xp = self.xp
+        m = self.asarray(np.ascontiguousarray(np.asarray(matrix, np.float32).T))
+        out = xp.matmul(image.astype(xp.float32, copy=False), m)
+        return out[..., 0] if out.shape[-1] == 1 else out
+
+    def gain(self, image: Array, factor: Array) -> Array:
+        """As :meth:`CpuBackend.gain`."""
+        out = image.astype(self.xp.float32) * factor[..., None]
+        return self._like(out, image.dtype)
+
+    def premultiply_u8(self, colours: Array, alpha: Array) -> Array:
+        """As :meth:`CpuBackend.premultiply_u8`."""
+        xp = self.xp
+        rounded = xp.clip(xp.rint(colours), np.float32(0.0), np.float32(255.0))
+        a = alpha.astype(xp.float32) * np.float32(1 / 255)
+        return xp.rint(rounded * a[..., None]).astype(xp.uint8)
+
+    def over(self, face: Array, premultiplied: Array | None, alpha: Array) -> Array:
         """As :meth:`CpuBackend.over`: each term rounded half to even, then saturated."""
         xp = self.xp
         kept = xp.rint(face * ((255 - alpha).astype(xp.float32) * np.float32(1 / 255))[..., None])
-        return xp.minimum(kept + premultiplied, 255).astype(xp.uint8)
+        if premultiplied is not None:
+            kept = kept + premultiplied
+        return xp.minimum(kept, 255).astype(xp.uint8)
 
     def add_u8(self, image: Array, delta: Array) -> Array:
         xp = self.xp

@@ -33,6 +33,7 @@ from functools import cached_property
 import numpy as np
 
 from studio.core.backend import Array, Backend, get_backend
+from studio.core.cache import on_device
 from studio.core.inputs import Face, Occluder
 from studio.core.ops import color, shadow
 from studio.core.ops import estimate as est
@@ -98,16 +99,22 @@ def _embed(xp, inner: Array, region: Region, work: Region) -> Array:
 def ring_mask(be: Backend, label: Array, exclude: Array, skin: Array, radius: int) -> Array:
     """Skin pixels within about ``radius`` of ``label``, outside ``exclude`` (one grid).
 
-    The dilation runs on a grid reduced so that the radius is :data:`RING_GRID` cells, so its
-    edge is blocky at the reduction's scale (it is a statistics region, not a label)."""
+    The dilation runs on a grid of whole cells, reduced so that the radius is about
+    :data:`RING_GRID` cells: a cell is in the label when any of its pixels is. The ring's
+    edge is therefore blocky at the cells' scale (it is a statistics region, not a label)."""
     xp = be.xp
     h, w = label.shape
-    f = max(1.0, radius / RING_GRID)
-    size = (max(1, round(w / f)), max(1, round(h / f)))
-    small = be.resize(label.astype(xp.uint8) * np.uint8(255), size, mode="area") > 0
-    grown = be.morph(small.astype(xp.uint8), max(1, round(radius / f)), dilate=True)
-    near = be.resize(grown, (w, h), mode="nearest") > 0
-    return near & ~exclude & skin
+    f = max(1, radius // RING_GRID)
+    ch, cw = h // f, w // f
+    if f > 1 and ch > 0 and cw > 0:
+        cells = label[: ch * f, : cw * f].astype(xp.float32)
+        small = be.resize(cells, (cw, ch), mode="area") > 0  # any pixel of the cell
+        small = be.morph(small.view(xp.uint8), max(1, round(radius / f)), dilate=True)
+        grown = xp.zeros((h, w), bool)
+        grown[: ch * f, : cw * f] = be.resize(small, (cw * f, ch * f), mode="nearest") > 0
+    else:
+        grown = be.morph(label.view(xp.uint8), radius, dilate=True) > 0
+    return grown & ~exclude & skin
 
 
 @dataclass
@@ -141,7 +148,15 @@ class Ring:
 
     @cached_property
     def stats(self) -> est.Measured:
+        """Blur and noise of the ring's skin."""
         return est.measure(self.be, self.image, self.mask)
+
+    @cached_property
+    def noise(self) -> est.Measured:
+        """Noise of the ring's skin (no blur estimate unless :attr:`stats` was asked for)."""
+        if "stats" in self.__dict__:
+            return self.stats
+        return est.measure(self.be, self.image, self.mask, blur=False)
 
     def skin_pixels(self, max_count: int = 16384) -> np.ndarray:
         """The ring's colours (N x 3 float32 in [0, 1], host), at most ``max_count`` of them
@@ -232,23 +247,10 @@ def paste(
     steps = h.enabled and (h.shading > 0 or h.focus > 0 or h.noise > 0)
     if lighting or steps:
         ring, work = ring_of(be, params, face_image, face_mask, region, label, band, size)
-        alpha = placed_alpha.astype(xp.float32)
-        prem = premultiplied.astype(xp.float32)
-        if lighting:
-            use_ring = ring_target(params) and ring.usable
-            target = ring.colour if use_ring else face_stats(face, cache)
-            prem = color.lighting(be, prem, alpha, source_stats(occluder, cache), target, c)
-        if h.enabled and h.shading > 0:
-            wx0, wy0 = work[:2]
-            inner = (x0 - wx0, y0 - wy0, x1 - wx0, y1 - wy0)
-            sigma = h.shading_smooth * math.sqrt(face.bbox_area)
-            factor = hz.shading_gain(be, ring.image, ring.skin, ring.label, sigma, inner, h.shading)
-            if factor is not None:
-                prem = hz.apply_gain(prem, factor)
-        if h.enabled and (h.focus > 0 or h.noise > 0) and ring.usable:
-            prem = _focus_and_noise(be, prem, alpha, label, ring, params)
-        premultiplied = xp.minimum(xp.clip(xp.rint(prem), 0, 255), alpha[..., None])
-        premultiplied = premultiplied.astype(xp.uint8)
+        premultiplied = _harmonised(
+            be, face, region, work, ring, placed_alpha, label, premultiplied, params, occluder,
+            cache,
+        )  # fmt: skip
     face_roi = face_image[y0:y1, x0:x1]
     if not (h.enabled and h.shadow.opacity > 0):
         return Pasted(premultiplied, face_roi)
@@ -274,36 +276,110 @@ def _overlay(xp, roi: Array, region: Region, pixels: Array, box: Region) -> Arra
     return out
 
 
-def _focus_and_noise(
-    be: Backend, prem: Array, alpha: Array, label: Array, ring: Ring, params: RenderParams
+def _harmonised(
+    be: Backend,
+    face: Face,
+    region: Region,
+    work: Region,
+    ring: Ring,
+    placed_alpha: Array,
+    label: Array,
+    premultiplied: Array,
+    params: RenderParams,
+    occluder: Occluder,
+    cache,
 ) -> Array:
-    """Focus, then noise, matched on the occluder's interior in face pixels. The noise the
-    focus filter leaves is predicted from the filter (white-noise model), not re-measured."""
+    """The placed occluder's colours after lighting, shading, focus and noise (uint8
+    premultiplied).
+
+    The occluder's statistics are measured once, as placed, before any step changes it; each
+    step's effect on its noise is then predicted (the shading factor's RMS, the focus filter's
+    white-noise gain) rather than measured again. The steps build one per-pixel gain (the
+    shading field, the focus filter's normalisation) and one noise field, applied in a single
+    pass by :func:`studio.core.ops.harmonize.compose`.
+    """
+    xp = be.xp
+    h, c = params.harmonize, params.color
+    alpha = placed_alpha.astype(xp.float32)
+    colours = None  # float32 premultiplied colours, once a step needs them
+    if c.method == "lighting" and c.strength > 0:
+        use_ring = ring_target(params) and ring.usable
+        target = ring.colour if use_ring else face_stats(face, cache)
+        colours = premultiplied.astype(xp.float32)
+        colours = color.lighting(be, colours, alpha, source_stats(occluder, cache), target, c)
+    matched = h.enabled and (h.focus > 0 or h.noise > 0) and ring.usable
+    inside = est.interior(be, label, est.MARGIN) if matched else None
+    own = None
+    if inside is not None:
+        measured = premultiplied if colours is None else colours
+        own = est.measure(be, measured, inside, blur=h.focus > 0)
+        if measured.dtype != np.uint8:  # the noise its pixels hold, not counting the rounding
+            own = est.Measured(own.blur, est.unrounded(own.luma, 0), est.unrounded(own.chroma, 1))
+    if colours is None:
+        colours = premultiplied.astype(xp.float32)
+    norm, gain, noise_gain = alpha, None, 1.0
+    if h.enabled and h.shading > 0:
+        x0, y0, x1, y1 = region
+        wx0, wy0 = work[:2]
+        inner = (x0 - wx0, y0 - wy0, x1 - wx0, y1 - wy0)
+        sigma = h.shading_smooth * math.sqrt(face.bbox_area)
+        shaded = hz.shading_gain(be, ring.image, ring.skin, ring.label, sigma, inner, h.shading)
+        if shaded is not None:
+            gain, noise_gain = shaded
+    noise = None
+    if own is not None:
+        assert inside is not None
+        colours, norm, gain, noise = _focus_and_noise(
+            be, colours, alpha, norm, gain, noise_gain, own, inside, ring, params, cache
+        )
+    return hz.compose(be, colours, placed_alpha, norm, gain, noise)
+
+
+def _focus_and_noise(
+    be: Backend,
+    colours: Array,
+    alpha: Array,
+    norm: Array,
+    gain: Array | None,
+    noise_gain: float,
+    own: est.Measured,
+    inside: Array,
+    ring: Ring,
+    params: RenderParams,
+    cache,
+) -> tuple[Array, Array, Array | None, Array | None]:
+    """Focus, then noise, matched on the occluder's interior in face pixels: the colours, their
+    normaliser and gain (as :func:`studio.core.ops.harmonize.compose` takes them) and the noise
+    to add. The noise the focus filter and the shading leave is predicted (white-noise model),
+    not re-measured."""
     h = params.harmonize
-    inside = est.interior(be, label, est.MARGIN)
-    target = ring.stats
-    own = est.measure(be, prem, inside, blur=h.focus > 0)
-    luma, chroma = own.luma, own.chroma
+    target = ring.stats if h.focus > 0 else ring.noise
+    ratio = noise_gain
     if h.focus > 0:
         blur, sharpen = hz.focus_plan(target.blur, own.blur, h.focus)
         if blur > 0 or sharpen > 0:
-            prem = hz.refocus(be, prem, alpha, blur, sharpen, own.blur)
-            ratio = hz.residual_ratio(blur if blur > 0 else own.blur, sharpen)
-            luma = est.rounded(est.unrounded(luma, 0) * ratio, 0)
-            chroma = est.rounded(est.unrounded(chroma, 1) * ratio, 1)
-    if h.noise > 0:
-        # chroma noise above the ring's is smoothed away (the luminance keeps its detail); the
-        # occluder's noise is not white, so a second pass corrects what the first one missed
-        for _ in range(CHROMA_PASSES):
-            sigma = hz.chroma_sigma(chroma, target.chroma, h.noise)
-            if sigma <= 0:
-                break
-            prem = hz.smooth_chroma(be, prem, alpha, sigma)
-            chroma = est.measure(be, prem, inside, blur=False).chroma
-        add_l = _missing(target.luma, luma, h.noise)
-        add_c = _missing(target.chroma, chroma, h.noise)
-        prem = hz.add_noise(be, prem, alpha, add_l, add_c, h.noise_seed)
-    return prem
+            colours, norm = hz.refocus(be, colours, alpha, blur, sharpen, own.blur)
+            ratio *= hz.residual_ratio(blur if blur > 0 else own.blur, sharpen)
+    # the noise its pixels hold, scaled by the steps, then rounded once more at the end
+    luma, chroma = est.rounded(own.luma * ratio, 0), est.rounded(own.chroma * ratio, 1)
+    if h.noise <= 0:
+        return colours, norm, gain, None
+    # chroma noise above the ring's is smoothed away (the luminance keeps its detail); the
+    # occluder's noise is not white, so a second pass corrects what the first one missed
+    for _ in range(CHROMA_PASSES):
+        sigma = hz.chroma_sigma(chroma, target.chroma, h.noise)
+        if sigma <= 0:
+            break
+        if gain is not None or norm is not alpha:  # the colours as they are now, premultiplied
+            colours = hz.premultiply(be, colours, alpha, norm, gain)
+            norm, gain = alpha, None
+        colours = hz.smooth_chroma(be, colours, alpha, sigma)
+        chroma = est.measure(be, colours, inside, blur=False).chroma
+    add_l = _missing(target.luma, luma, h.noise)
+    add_c = _missing(target.chroma, chroma, h.noise)
+    (tile,) = on_device(be, cache, ("noise-tile", hz.NOISE_TILE_SEED), hz.noise_tile())
+    noise = hz.noise_field(be, tile, alpha.shape, add_l, add_c, h.noise_seed)
+    return colours, norm, gain, noise
 
 
 def _missing(target: float, current: float, strength: float) -> float:

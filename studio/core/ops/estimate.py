@@ -70,17 +70,22 @@ def unrounded(sigma: float, plane: int) -> float:
     return math.sqrt(max(0.0, sigma * sigma - ROUNDING[plane] ** 2))
 
 
+#: RGB -> (Y, R - Y, B - Y)
+PLANES = np.array(
+    [LUMA, (1.0 - LUMA[0], -LUMA[1], -LUMA[2]), (-LUMA[0], -LUMA[1], 1.0 - LUMA[2])], np.float32
+)
+
+
 def planes(be: Backend, rgb: Array) -> tuple[Array, Array, Array]:
-    """Luminance and two colour differences (R - Y, B - Y), float32 in 0..255 units."""
-    f = rgb.astype(be.xp.float32, copy=False)
-    y = f[..., 0] * np.float32(LUMA[0]) + f[..., 1] * np.float32(LUMA[1])
-    y += f[..., 2] * np.float32(LUMA[2])
-    return y, f[..., 0] - y, f[..., 2] - y
+    """Luminance and two colour differences (R - Y, B - Y) of an HxWx3 image, float32 in
+    0..255 units."""
+    out = be.mix(rgb, PLANES)
+    return out[..., 0], out[..., 1], out[..., 2]
 
 
 def luminance(be: Backend, rgb: Array) -> Array:
-    """Rec. 601 luminance (float32, 0..255 units)."""
-    return planes(be, rgb)[0]
+    """Rec. 601 luminance of an HxWx3 image (float32, 0..255 units)."""
+    return be.mix(rgb, PLANES[:1])
 
 
 def sample_step(shape: tuple[int, ...]) -> int:
@@ -297,10 +302,12 @@ def measure(be: Backend, rgb: Array, mask: Array, *, blur: bool = True) -> Measu
     step = sample_step(rgb.shape)
     g = [[v.astype(xp.float32) for v in row] for row in _grid(rgb, step)]
     m = _mask_at(mask, step)
-    ry, rcr, rcb = planes(be, _residual(g))
-    luma = _mad_sigma(xp, ry, m)
-    cr, cb = _mad_sigma(xp, rcr, m), _mad_sigma(xp, rcb, m)
-    chroma = 0.5 * (cr + cb)
+    values = xp.abs(be.mix(_residual(g), PLANES)[m]).T  # 3 x N: luminance, R - Y, B - Y
+    if values.shape[1] < MIN_PIXELS:
+        luma = chroma = math.nan
+    else:
+        mad = [float(v) * MAD_TO_SIGMA for v in xp.median(xp.ascontiguousarray(values), axis=1)]
+        luma, chroma = mad[0], 0.5 * (mad[1] + mad[2])
     if rgb.dtype != np.uint8:  # the 8-bit result will also hold the rounding's noise
         luma, chroma = rounded(luma, 0), rounded(chroma, 1)
     sigma = math.nan
