@@ -107,7 +107,7 @@ def regions(face: Face, occ: Occluder, params: RenderParams) -> Regions | None:
     ring, work = stage.ring_of(
         be, params, face.image, face.mask, placed.region, placed.label, band, size
     )
-    inside = est.interior(be, placed.label, est.MARGIN)
+    inside = est.interior_cells(be, placed.label, est.MARGIN).full()
     if not ring.usable or np.count_nonzero(inside) < 4 * est.MIN_PIXELS:
         return None
     return Regions(placed.region, inside, work, ring.mask)

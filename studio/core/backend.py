@@ -62,7 +62,7 @@ class Backend(Protocol):
     def host_only(self, fn: Callable[..., Any], *arrays: Array | None) -> Any: ...
     def asarray(self, a: Array) -> Array: ...
     def to_numpy(self, a: Array) -> np.ndarray: ...
-    def gaussian_blur(self, image: Array, sigma: float) -> Array: ...
+    def gaussian_blur(self, image: Array, sigma: float, *, floats: bool = False) -> Array: ...
     def warp_affine(
         self,
         image: Array,
@@ -75,7 +75,7 @@ class Backend(Protocol):
     def resize(self, image: Array, size: tuple[int, int], *, mode: str = "area") -> Array: ...
     def morph(self, mask: Array, radius: int, *, dilate: bool) -> Array: ...
     def mix(self, image: Array, matrix: np.ndarray) -> Array: ...
-    def gain(self, image: Array, factor: Array) -> Array: ...
+    def gain(self, image: Array, factor: Array, *, out: Array | None = None) -> Array: ...
     def premultiply_u8(self, colours: Array, alpha: Array) -> Array: ...
     def over(self, face: Array, premultiplied: Array | None, alpha: Array) -> Array: ...
     def add_u8(self, image: Array, delta: Array) -> Array: ...
@@ -139,11 +139,16 @@ class CpuBackend:
         """Bring ``a`` back to host memory."""
         return np.asarray(a)
 
-    def gaussian_blur(self, image: Array, sigma: float) -> Array:
-        """Gaussian blur with reflected borders; ``sigma <= 0`` returns the input."""
+    def gaussian_blur(self, image: Array, sigma: float, *, floats: bool = False) -> Array:
+        """Gaussian blur with reflected borders; ``sigma <= 0`` returns the input. With
+        ``floats`` the result is float32 whatever the input (an 8-bit image is filtered
+        straight into floats, without rounding and without a float copy of it)."""
         if sigma <= 0:
-            return image
+            return image.astype(np.float32) if floats else image
         ksize = 2 * blur_radius(sigma) + 1
+        if floats and image.dtype != np.float32:
+            k = cv2.getGaussianKernel(ksize, sigma, cv2.CV_32F)
+            return cv2.sepFilter2D(image, cv2.CV_32F, k, k, borderType=cv2.BORDER_REFLECT_101)
         return cv2.GaussianBlur(image, (ksize, ksize), sigma, borderType=cv2.BORDER_REFLECT_101)
 
     def warp_affine(
@@ -190,14 +195,14 @@ class CpuBackend:
             src = np.ascontiguousarray(src)  # OpenCV wants whole pixels side by side
         return cv2.transform(src, np.asarray(matrix, np.float32))
 
-    def gain(self, image: Array, factor: Array) -> Array:
+    def gain(self, image: Array, factor: Array, *, out: Array | None = None) -> Array:
         """``image * factor`` for an HxWx3 image and an HxW float32 ``factor``, in the image's
-        dtype (uint8 rounded and saturated). NumPy broadcasts a trailing axis of 3 slowly;
-        OpenCV multiplies whole pixels."""
+        dtype (uint8 rounded and saturated), into ``out`` when given (it may be ``image``).
+        NumPy broadcasts a trailing axis of 3 slowly; OpenCV multiplies whole pixels."""
         f3 = cv2.merge([factor, factor, factor])
         if image.dtype == np.uint8:
-            return cv2.multiply(image, f3, dtype=cv2.CV_8U)
-        return cv2.multiply(image, f3.astype(image.dtype, copy=False))
+            return cv2.multiply(image, f3, dst=out, dtype=cv2.CV_8U)
+        return cv2.multiply(image, f3.astype(image.dtype, copy=False), dst=out)
 
     def premultiply_u8(self, colours: Array, alpha: Array) -> Array:
         """Straight float32 ``colours`` (HxWx3, any range) rounded to uint8 (saturated), then
@@ -310,18 +315,19 @@ class NdimageBackend:
             return xp.clip(xp.rint(out), info.min, info.max).astype(dtype)
         return out.astype(dtype, copy=False)
 
-    def gaussian_blur(self, image: Array, sigma: float) -> Array:
+    def gaussian_blur(self, image: Array, sigma: float, *, floats: bool = False) -> Array:
         """Gaussian blur of the two image axes, reflect-101 borders (ndimage ``mirror``),
-        truncated at OpenCV's radius; two 1-D passes (available in every CuPy version)."""
+        truncated at OpenCV's radius; two 1-D passes (available in every CuPy version).
+        ``floats``: as :meth:`CpuBackend.gaussian_blur`."""
         if sigma <= 0:
-            return image
+            return image.astype(self.xp.float32) if floats else image
         truncate = blur_radius(sigma) / sigma
         out = image.astype(self.xp.float32)
         for axis in (0, 1):
             out = self.ndi.gaussian_filter1d(
                 out, sigma, axis=axis, mode="mirror", truncate=truncate
             )
-        return self._like(out, image.dtype)
+        return out if floats else self._like(out, image.dtype)
 
     def warp_affine(
         self,
@@ -418,10 +424,13 @@ class NdimageBackend:
         out = xp.matmul(image.astype(xp.float32, copy=False), m)
         return out[..., 0] if out.shape[-1] == 1 else out
 
-    def gain(self, image: Array, factor: Array) -> Array:
+    def gain(self, image: Array, factor: Array, *, out: Array | None = None) -> Array:
         """As :meth:`CpuBackend.gain`."""
-        out = image.astype(self.xp.float32) * factor[..., None]
-        return self._like(out, image.dtype)
+        result = self._like(image.astype(self.xp.float32) * factor[..., None], image.dtype)
+        if out is None:
+            return result
+        out[...] = result
+        return out
 
     def premultiply_u8(self, colours: Array, alpha: Array) -> Array:
         """As :meth:`CpuBackend.premultiply_u8`."""

@@ -35,7 +35,7 @@ import numpy as np
 from studio.core.backend import Array, Backend, get_backend
 from studio.core.cache import on_device
 from studio.core.inputs import Face, Occluder
-from studio.core.ops import color, shadow
+from studio.core.ops import cells, color, shadow
 from studio.core.ops import estimate as est
 from studio.core.ops import harmonize as hz
 from studio.core.params import RenderParams
@@ -96,25 +96,24 @@ def _embed(xp, inner: Array, region: Region, work: Region) -> Array:
     return out
 
 
-def ring_mask(be: Backend, label: Array, exclude: Array, skin: Array, radius: int) -> Array:
-    """Skin pixels within about ``radius`` of ``label``, outside ``exclude`` (one grid).
+def ring_mask(
+    be: Backend, label: Array, band: Array, skin: Array, radius: int
+) -> cells.CellMask:
+    """Skin pixels within about ``radius`` of ``label``, outside it and its edge ``band``.
 
     The dilation runs on a grid of whole cells, reduced so that the radius is about
     :data:`RING_GRID` cells: a cell is in the label when any of its pixels is. The ring's
-    edge is therefore blocky at the cells' scale (it is a statistics region, not a label)."""
+    edge is therefore blocky at the cells' scale (it is a statistics region, not a label),
+    and it stays on its cells (a :class:`~studio.core.ops.cells.CellMask`)."""
     xp = be.xp
-    h, w = label.shape
     f = max(1, radius // RING_GRID)
-    ch, cw = h // f, w // f
+    ch, cw = cells.cell_grid(label.shape, f)
     if f > 1 and ch > 0 and cw > 0:
-        cells = label[: ch * f, : cw * f].astype(xp.float32)
-        small = be.resize(cells, (cw, ch), mode="area") > 0  # any pixel of the cell
-        small = be.morph(small.view(xp.uint8), max(1, round(radius / f)), dilate=True)
-        grown = xp.zeros((h, w), bool)
-        grown[: ch * f, : cw * f] = be.resize(small, (cw * f, ch * f), mode="nearest") > 0
+        small = cells.any_in_cells(be, label, f).view(xp.uint8)
+        grown = be.morph(small, max(1, round(radius / f)), dilate=True) > 0
     else:
-        grown = be.morph(label.view(xp.uint8), radius, dilate=True) > 0
-    return grown & ~exclude & skin
+        f, grown = 1, be.morph(label.view(xp.uint8), radius, dilate=True) > 0
+    return cells.CellMask(be, grown, f, label.shape, keep=(skin,), drop=(label, band))
 
 
 @dataclass
@@ -130,13 +129,25 @@ class Ring:
     radius: int  #: ring width in pixels
 
     @cached_property
+    def cells(self) -> cells.CellMask:
+        """The ring's pixels, as read by the estimators."""
+        return ring_mask(self.be, self.label, self.band, self.skin, self.radius)
+
+    @cached_property
     def mask(self) -> Array:
         """The ring's pixels (bool)."""
-        return ring_mask(self.be, self.label, self.label | self.band, self.skin, self.radius)
+        return self.cells.full()
+
+    @property
+    def step(self) -> int:
+        """The estimators' sampling step on the work region."""
+        return est.sample_step(self.label.shape)
 
     @cached_property
     def count(self) -> int:
-        return int(self.be.xp.count_nonzero(self.mask))
+        """About how many pixels the ring holds (counted on the estimators' grid)."""
+        s = self.step
+        return int(self.be.xp.count_nonzero(self.cells[::s, ::s])) * s * s
 
     @property
     def usable(self) -> bool:
@@ -144,19 +155,20 @@ class Ring:
 
     @cached_property
     def colour(self) -> color.ColourStats:
-        return color.colour_stats(self.be, self.image, self.mask, est.sample_step(self.mask.shape))
+        s = self.step
+        return color.colour_stats(self.be, self.image, self.cells if s > 1 else self.mask, s)
 
     @cached_property
     def stats(self) -> est.Measured:
         """Blur and noise of the ring's skin."""
-        return est.measure(self.be, self.image, self.mask)
+        return est.measure(self.be, self.image, self.cells)
 
     @cached_property
     def noise(self) -> est.Measured:
         """Noise of the ring's skin (no blur estimate unless :attr:`stats` was asked for)."""
         if "stats" in self.__dict__:
             return self.stats
-        return est.measure(self.be, self.image, self.mask, blur=False)
+        return est.measure(self.be, self.image, self.cells, blur=False)
 
     def skin_pixels(self, max_count: int = 16384) -> np.ndarray:
         """The ring's colours (N x 3 float32 in [0, 1], host), at most ``max_count`` of them
@@ -308,7 +320,7 @@ def _harmonised(
         colours = premultiplied.astype(xp.float32)
         colours = color.lighting(be, colours, alpha, source_stats(occluder, cache), target, c)
     matched = h.enabled and (h.focus > 0 or h.noise > 0) and ring.usable
-    inside = est.interior(be, label, est.MARGIN) if matched else None
+    inside = est.interior_cells(be, label, est.MARGIN) if matched else None
     own = None
     if inside is not None:
         measured = premultiplied if colours is None else colours
@@ -316,7 +328,7 @@ def _harmonised(
         if measured.dtype != np.uint8:  # the noise its pixels hold, not counting the rounding
             own = est.Measured(own.blur, est.unrounded(own.luma, 0), est.unrounded(own.chroma, 1))
     if colours is None:
-        colours = premultiplied.astype(xp.float32)
+        colours = premultiplied  # floats once a step filters them
     norm, gain, noise_gain = alpha, None, 1.0
     if h.enabled and h.shading > 0:
         x0, y0, x1, y1 = region
@@ -343,7 +355,7 @@ def _focus_and_noise(
     gain: Array | None,
     noise_gain: float,
     own: est.Measured,
-    inside: Array,
+    inside: cells.CellMask,
     ring: Ring,
     params: RenderParams,
     cache,

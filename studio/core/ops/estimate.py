@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 
 from studio.core.backend import Array, Backend, blur_radius
+from studio.core.ops.cells import CellMask, all_in_cells, cell_grid
 
 LUMA = (0.299, 0.587, 0.114)  #: Rec. 601 luminance weights
 REBLUR = (2.0, 4.0)  #: sigmas (full pixels) of the known re-blurs of :func:`blur_sigma`
@@ -48,6 +49,7 @@ MIN_SIGMA = 0.05  #: the sharpest blur estimate (aliased, point-sampled edges)
 MIN_ENERGY = 1e-3  #: content with less gradient energy (grey levels^2) is too flat to tell
 RELIABLE = 0.02  #: ... and so is content whose energy is below this share of the noise's
 MARGIN = blur_radius(REBLUR[0]) + 2  #: estimates on a cut-out keep this far inside its edge
+INTERIOR_CELL = 2  #: :func:`interior_cells` erodes on cells of this many pixels
 #: noise std that rounding float colours to whole levels adds to the luminance and (on
 #: average over R - Y and B - Y) the chroma: uniform errors of variance 1/12 per channel,
 #: mixed by the planes' weights
@@ -324,3 +326,17 @@ def measure(be: Backend, rgb: Array, mask: Array, *, blur: bool = True) -> Measu
 def interior(be: Backend, label: Array, radius: int) -> Array:
     """Pixels of a label (bool) at least ``radius`` pixels inside its edge."""
     return be.morph(label.astype(be.xp.uint8), radius, dilate=False) > 0
+
+
+def interior_cells(be: Backend, label: Array, radius: int) -> CellMask:
+    """Pixels of a label about ``radius`` pixels or more inside its edge, as the estimators
+    read them: eroded (a disc) on cells of :data:`INTERIOR_CELL` pixels, each cell in when
+    all its pixels are, so the edge is exact to a cell; only the sampled pixels are ever
+    looked up (see :mod:`studio.core.ops.cells`)."""
+    f = INTERIOR_CELL
+    ch, cw = cell_grid(label.shape, f)
+    if radius < 2 * f or min(ch, cw) < 2:
+        return CellMask(be, interior(be, label, radius), 1, label.shape)
+    inside = all_in_cells(be, label, f).view(be.xp.uint8)
+    eroded = be.morph(inside, -(-radius // f), dilate=False) > 0
+    return CellMask(be, eroded, f, label.shape, keep=(label,))

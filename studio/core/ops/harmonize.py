@@ -51,19 +51,20 @@ def refocus(
     be: Backend, colours: Array, alpha: Array, blur: float, sharpen: float, sigma: float
 ) -> tuple[Array, Array]:
     """Blur (``blur`` > 0) or unsharp-mask (``sharpen`` > 0, sigma ``sigma``) the colours of a
-    placed occluder: float32 premultiplied HxWx3 with its HxW float32 alpha (0..255).
+    placed occluder: premultiplied HxWx3 (uint8 or float32) with its HxW float32 alpha
+    (0..255).
 
-    Returns ``(colours, norm)``: the premultiplied colours are ``colours * alpha / norm``
-    (see :func:`compose`, which applies it). The colours are filtered with a mask-normalised
-    Gaussian (``norm`` is the blurred alpha: no dark fringe from outside the shape) and
-    premultiplied again by the unchanged alpha: the silhouette stays as placed. Unchanged
-    colours come back with ``norm = alpha``.
+    Returns ``(colours, norm)``, float32: the premultiplied colours are ``colours * alpha /
+    norm`` (see :func:`compose`, which applies it). The colours are filtered with a
+    mask-normalised Gaussian (``norm`` is the blurred alpha: no dark fringe from outside the
+    shape) and premultiplied again by the unchanged alpha: the silhouette stays as placed.
+    Unchanged colours come back as they are, with ``norm = alpha``.
     """
     xp = be.xp
     s = blur if blur > 0 else sigma
     if s <= 0 or (blur <= 0 and sharpen <= 0):
         return colours, alpha
-    num = be.gaussian_blur(colours, s)
+    num = be.gaussian_blur(colours, s, floats=True)
     den = be.gaussian_blur(alpha, s)
     if blur > 0:
         return num, den
@@ -137,7 +138,7 @@ def premultiply(
     :func:`compose` rounds, before its noise."""
     xp = be.xp
     scale = alpha / xp.maximum(norm, np.float32(1e-3))
-    return be.gain(colours, scale if gain is None else scale * gain)
+    return be.gain(colours.astype(xp.float32, copy=False), scale if gain is None else scale * gain)
 
 
 def compose(
@@ -151,7 +152,7 @@ def compose(
     """The harmonised occluder, uint8 premultiplied: ``colours * alpha / norm``, times the
     per-pixel ``gain`` (HxW or None), plus ``noise`` weighted by alpha (or None), rounded and
     clipped to [0, alpha] (``alpha`` the uint8 placed alpha, ``norm`` float32). One pass
-    over the occluder for everything the steps changed.
+    over the occluder for everything the steps changed; float32 ``colours`` are overwritten.
 
     It works on the straight colours ``y = colours * gain * 255 / norm (+ noise)``: clipping
     them to [0, 255] and premultiplying by ``alpha / 255`` keeps every value within
@@ -161,7 +162,9 @@ def compose(
     xp.divide(np.float32(255.0), scale, out=scale)
     if gain is not None:
         scale *= gain
-    straight = be.gain(colours, scale)
+    if colours.dtype != np.float32:
+        colours = colours.astype(xp.float32)
+    straight = be.gain(colours, scale, out=colours)
     if noise is not None:
         straight += noise
     return be.premultiply_u8(straight, alpha)
