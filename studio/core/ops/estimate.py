@@ -128,6 +128,14 @@ def _mad_sigma(xp: Any, residual: Array, mask: Array) -> float:
     return float(xp.median(values)) * MAD_TO_SIGMA
 
 
+def _medians(xp: Any, values: Array) -> list[float]:
+    """The median of each column of ``values`` (N x k), by partial sorting."""
+    n = values.shape[0]
+    lo, hi = (n - 1) // 2, n // 2
+    part = xp.partition(xp.ascontiguousarray(values.T), (lo, hi), axis=1)
+    return [0.5 * (float(a) + float(b)) for a, b in zip(part[:, lo], part[:, hi], strict=True)]
+
+
 def _mean(values: Array) -> tuple[float, int]:
     n = int(values.size)
     return (float(values.sum()) / n if n else 0.0), n
@@ -232,7 +240,14 @@ def _variance(q: float) -> float:
     vs, qs = _q_table()
     if q <= qs[0]:
         return float(np.interp(-q, -qs, vs))
-    return _model_v(q) * float(vs[0]) / _model_v(float(qs[0]))
+    return _model_v(q) * _model_scale()
+
+
+@functools.cache
+def _model_scale() -> float:
+    """The factor that makes the model's curve meet the table at its sharpest entry."""
+    vs, qs = _q_table()
+    return float(vs[0]) / _model_v(float(qs[0]))
 
 
 def _variance_from(e0: float, n0: int, eb: list[float], nb: int, noise: float) -> float:
@@ -304,11 +319,11 @@ def measure(be: Backend, rgb: Array, mask: Array, *, blur: bool = True) -> Measu
     step = sample_step(rgb.shape)
     g = [[v.astype(xp.float32) for v in row] for row in _grid(rgb, step)]
     m = _mask_at(mask, step)
-    values = xp.abs(be.mix(_residual(g), PLANES)[m]).T  # 3 x N: luminance, R - Y, B - Y
-    if values.shape[1] < MIN_PIXELS:
+    values = xp.abs(be.mix(_residual(g), PLANES)[m])  # N x 3: luminance, R - Y, B - Y
+    if values.shape[0] < MIN_PIXELS:
         luma = chroma = math.nan
     else:
-        mad = [float(v) * MAD_TO_SIGMA for v in xp.median(xp.ascontiguousarray(values), axis=1)]
+        mad = [v * MAD_TO_SIGMA for v in _medians(xp, values)]
         luma, chroma = mad[0], 0.5 * (mad[1] + mad[2])
     if rgb.dtype != np.uint8:  # the 8-bit result will also hold the rounding's noise
         luma, chroma = rounded(luma, 0), rounded(chroma, 1)
