@@ -76,7 +76,9 @@ class Backend(Protocol):
     def morph(self, mask: Array, radius: int, *, dilate: bool) -> Array: ...
     def mix(self, image: Array, matrix: np.ndarray) -> Array: ...
     def gain(self, image: Array, factor: Array, *, out: Array | None = None) -> Array: ...
-    def premultiply_u8(self, colours: Array, alpha: Array) -> Array: ...
+    def premultiply_u8(
+        self, colours: Array, alpha: Array, noise: Array | None = None
+    ) -> Array: ...
     def over(self, face: Array, premultiplied: Array | None, alpha: Array) -> Array: ...
     def add_u8(self, image: Array, delta: Array) -> Array: ...
     def scale_u8(self, image: Array, factor: float) -> Array: ...
@@ -204,11 +206,15 @@ class CpuBackend:
             return cv2.multiply(image, f3, dst=out, dtype=cv2.CV_8U)
         return cv2.multiply(image, f3.astype(image.dtype, copy=False), dst=out)
 
-    def premultiply_u8(self, colours: Array, alpha: Array) -> Array:
-        """Straight float32 ``colours`` (HxWx3, any range) rounded to uint8 (saturated), then
-        multiplied by ``alpha / 255`` (HxW uint8) and rounded again: within [0, alpha]. Where
-        alpha is 0 or 255 (all but a shape's anti-aliased edge) that is one exact rounding."""
-        rounded = cv2.add(colours, np.zeros(4), dtype=cv2.CV_8U)  # a scalar 0: round, saturate
+    def premultiply_u8(
+        self, colours: Array, alpha: Array, noise: Array | None = None
+    ) -> Array:
+        """Straight float32 ``colours`` (HxWx3, any range), plus ``noise`` (the same, or
+        None), rounded to uint8 (saturated), then multiplied by ``alpha / 255`` (HxW uint8)
+        and rounded again: within [0, alpha]. Where alpha is 0 or 255 (all but a shape's
+        anti-aliased edge) that is one exact rounding."""
+        other = np.zeros(4) if noise is None else noise  # a scalar 0: round, saturate
+        rounded = cv2.add(colours, other, dtype=cv2.CV_8U)
         return cv2.multiply(rounded, cv2.merge([alpha, alpha, alpha]), scale=1.0 / 255.0)
 
     def over(self, face: Array, premultiplied: Array | None, alpha: Array) -> Array:
@@ -432,10 +438,13 @@ class NdimageBackend:
         out[...] = result
         return out
 
-    def premultiply_u8(self, colours: Array, alpha: Array) -> Array:
+    def premultiply_u8(
+        self, colours: Array, alpha: Array, noise: Array | None = None
+    ) -> Array:
         """As :meth:`CpuBackend.premultiply_u8`."""
         xp = self.xp
-        rounded = xp.clip(xp.rint(colours), np.float32(0.0), np.float32(255.0))
+        total = colours if noise is None else colours + noise
+        rounded = xp.clip(xp.rint(total), np.float32(0.0), np.float32(255.0))
         a = alpha.astype(xp.float32) * np.float32(1 / 255)
         return xp.rint(rounded * a[..., None]).astype(xp.uint8)
 

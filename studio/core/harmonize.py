@@ -1,7 +1,7 @@
 """The paste stage of ``render()``: the lighting colour method and the harmonize steps.
 
-Between warping the occluder onto the face and compositing it, the placed occluder (float32,
-premultiplied, in face pixels) goes through, in order:
+Between warping the occluder onto the face and compositing it, the placed occluder
+(premultiplied, in face pixels) goes through, in order:
 
 1. ``lighting`` colour (when it is the colour method), towards the whole face's skin or, with
    ``harmonize.color_target: ring``, towards the skin ring around the occluder (SOT and
@@ -16,12 +16,17 @@ Everything is computed near the occluder, never on the whole image: ring statist
 region (the occluder's region grown by the ring), the shadow on the box it can reach. The ring
 is the face-mask pixels within ``ring`` (times the occluder size) of the occluder's label,
 outside its label and edge band. Its statistics depend on the placement, so they are computed
-per render, from a sampled grid of its pixels (:mod:`studio.core.ops.estimate`). The
-occluder's own statistics are measured on it as placed (in face pixels, after the warp's
-resampling), since scaling and interpolation change its blur and noise in ways a cached
-estimate in its own pixels cannot predict. A step whose strength is 0 is skipped, and with no
-step active the stage is not entered: the render is then byte-identical to one without
-harmonisation. Labels never change.
+per render, from a sampled grid of its pixels (:mod:`studio.core.ops.estimate`; the ring and
+the occluder's interior are held on cells, :mod:`studio.core.ops.cells`, and looked up only
+where the estimators sample). The occluder's own statistics are measured once, on it as
+placed (in face pixels, after the warp's resampling: scaling and interpolation change its
+blur and noise in ways a cached estimate in its own pixels cannot predict) and before any
+step changes it; what the steps do to its noise is predicted (the shading field's RMS, the
+focus filter's white-noise gain), not measured again. The steps build one per-pixel gain
+(the shading field, the focus filter's normalisation) and one noise field, applied with the
+rounding in a single pass (:func:`studio.core.ops.harmonize.compose`). A step whose strength
+is 0 is skipped, and with no step active the stage is not entered: the render is then
+byte-identical to one without harmonisation. Labels never change.
 """
 
 from __future__ import annotations

@@ -283,6 +283,8 @@ def test_gain_and_premultiply_match_numpy(images):
         inside = alpha == 255
         assert np.array_equal(out[inside], rounded[inside])
         assert not out[alpha == 0].any()
+        shift = np.full(straight.shape, 7.25, np.float32)
+        assert np.array_equal(be.premultiply_u8(straight - shift, alpha, shift), out)
 
 
 def test_over_without_a_layer_only_darkens(images):

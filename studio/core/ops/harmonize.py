@@ -2,8 +2,11 @@
 :mod:`studio.core.harmonize` for the stage that runs them, :mod:`studio.core.ops.estimate` for
 the statistics they match).
 
-Placed occluders are float32 premultiplied colours (HxWx3, 0..255) with their float32 alpha
-(HxW, 0..255); the steps may leave values outside [0, alpha], which the stage clips once.
+Placed occluders are premultiplied colours (HxWx3, 0..255; uint8 until a step filters them,
+then float32) with their HxW alpha (0..255). The steps do not apply their changes one after
+the other: focus returns filtered colours and their normaliser, shading a per-pixel factor,
+noise a noise field, and :func:`compose` applies them all with one rounding, clipped to
+[0, alpha].
 """
 
 from __future__ import annotations
@@ -165,9 +168,7 @@ def compose(
     if colours.dtype != np.float32:
         colours = colours.astype(xp.float32)
     straight = be.gain(colours, scale, out=colours)
-    if noise is not None:
-        straight += noise
-    return be.premultiply_u8(straight, alpha)
+    return be.premultiply_u8(straight, alpha, noise)
 
 
 IMMERKAER = np.outer([1.0, -2.0, 1.0], [1.0, -2.0, 1.0])  #: the noise estimators' residual
