@@ -50,6 +50,7 @@ MIN_ENERGY = 1e-3  #: content with less gradient energy (grey levels^2) is too f
 RELIABLE = 0.02  #: ... and so is content whose energy is below this share of the noise's
 MARGIN = blur_radius(REBLUR[0]) + 2  #: estimates on a cut-out keep this far inside its edge
 INTERIOR_CELL = 2  #: :func:`interior_cells` erodes on cells of this many pixels
+NOISE_FLOOR = 1e-3  #: residuals' median absolute values below this (grey levels) are none
 #: noise std that rounding float colours to whole levels adds to the luminance and (on
 #: average over R - Y and B - Y) the chroma: uniform errors of variance 1/12 per channel,
 #: mixed by the planes' weights
@@ -323,7 +324,8 @@ def measure(be: Backend, rgb: Array, mask: Array, *, blur: bool = True) -> Measu
     if values.shape[0] < MIN_PIXELS:
         luma = chroma = math.nan
     else:
-        mad = [v * MAD_TO_SIGMA for v in _medians(xp, values)]
+        # below NOISE_FLOOR it is the float rounding of the planes (a grey image's chroma)
+        mad = [v * MAD_TO_SIGMA if v >= NOISE_FLOOR else 0.0 for v in _medians(xp, values)]
         luma, chroma = mad[0], 0.5 * (mad[1] + mad[2])
     if rgb.dtype != np.uint8:  # the 8-bit result will also hold the rounding's noise
         luma, chroma = rounded(luma, 0), rounded(chroma, 1)
