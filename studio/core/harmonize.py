@@ -117,7 +117,7 @@ def ring_mask(
         small = cells.any_in_cells(be, label, f).view(xp.uint8)
         grown = be.morph(small, max(1, round(radius / f)), dilate=True) > 0
     else:
-        f, grown = 1, be.morph(label.view(xp.uint8), radius, dilate=True) > 0
+        f, grown = 1, be.morph(label.astype(xp.uint8), radius, dilate=True) > 0
     return cells.CellMask(be, grown, f, label.shape, keep=(skin,), drop=(label, band))
 
 
@@ -176,11 +176,11 @@ class Ring:
         return est.measure(self.be, self.image, self.cells, blur=False)
 
     def skin_pixels(self, max_count: int = 16384) -> np.ndarray:
-        """The ring's colours (N x 3 float32 in [0, 1], host), at most ``max_count`` of them
-        on a regular stride (the target of SOT / Reinhard with the ring target)."""
-        px = self.be.to_numpy(self.image[self.mask])
-        step = max(1, -(-px.shape[0] // max_count))
-        return px[::step].astype(np.float32) / np.float32(255.0)
+        """The ring's colours (N x 3 float32 in [0, 1], host) on a regular grid of about
+        ``max_count`` of them (the target of SOT / Reinhard with the ring target)."""
+        s = max(1, math.ceil(math.sqrt(self.count / max_count)))
+        px = self.be.to_numpy(self.image[::s, ::s][self.cells[::s, ::s]])
+        return px.astype(np.float32) / np.float32(255.0)
 
 
 def ring_of(

@@ -60,7 +60,7 @@ class CellMask:
         ch, cw = self.cells.shape
         out = xp.zeros((h, w), bool)
         if ch and cw:
-            up = be.resize(self.cells.view(xp.uint8), (cw * self.f, ch * self.f), mode="nearest")
+            up = be.resize(self.cells.astype(xp.uint8), (cw * self.f, ch * self.f), mode="nearest")
             out[: ch * self.f, : cw * self.f] = up > 0
         return self._combined(out, (slice(None), slice(None)))
 

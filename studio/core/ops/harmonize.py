@@ -269,8 +269,8 @@ def shading_gain(
         return be.resize(picked if dtype is None else picked.astype(dtype), (cw, ch), mode="area")
 
     small_rgb = shrink(face_rgb)
-    small_w = shrink(face_mask.view(xp.uint8), xp.float32)  # shares of skin, of the label
-    small_label = shrink(label.view(xp.uint8), xp.float32)
+    small_w = shrink(face_mask.astype(xp.uint8), xp.float32)  # shares of skin, of the label
+    small_label = shrink(label.astype(xp.uint8), xp.float32)
     s = sigma / f
     num = be.gaussian_blur(be.mix(small_rgb, PLANES[:1]) * small_w, s)
     den = be.gaussian_blur(small_w, s)
