@@ -24,8 +24,9 @@ pixels and mask differences only on the label boundary, on at most 0.1% of pixel
 identical; SOT draws its random numbers on the host, so the projections are the same numbers
 on every backend (sorting ties may still break differently on the GPU). Harmonisation
 (studio/core/harmonize.py) measures the placed occluder, so its estimates differ in the last
-digits between backends; its noise is drawn on the host from the seed, so it is the same
-numbers everywhere. The ``lighting`` colour method runs after the warp and scales colours by
+digits between backends; its noise is a window of a fixed table of normal numbers (made on
+the host, uploaded once) at an offset drawn from the seed, so it is the same numbers
+everywhere. The ``lighting`` colour method runs after the warp and scales colours by
 up to 2x, so it can turn a 1-level warp difference into 2 levels: with it the test accepts
 ``|cuda - cpu| <= 2`` on 99.9% of pixels.
 """
