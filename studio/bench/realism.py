@@ -4,9 +4,9 @@ with each harmonize step off and on, and what each step costs.
 Faces: the bundled photos (``resources/samples/faces``) and copies degraded in known ways
 (Gaussian blur, added noise, a lighting gradient across the face). Occluders: the bundled
 cut-outs. For every (face, occluder, seed) one sample is drawn with harmonize on (shadow off);
-the same parameters with one step's strength set to 0 give the "off" render. On the rendered
-image the occluder's interior is compared with its skin ring (exactly the pixels the engine
-measures):
+the same parameters with one step's strength set to 0 give the "off" render. The occluder's
+interior in the rendered image is compared with its skin ring (exactly the pixels the engine
+measures; the ring's pixels, unchanged by the render, measured on the face):
 
 - sharpness: ``|log(blur_occluder / blur_ring)|`` (equivalent Gaussian blur sigmas);
 - noise: ``|log(noise_occluder / noise_ring)|``, luminance and chroma;
@@ -107,7 +107,7 @@ def regions(face: Face, occ: Occluder, params: RenderParams) -> Regions | None:
     ring, work = stage.ring_of(
         be, params, face.image, face.mask, placed.region, placed.label, band, size
     )
-    inside = est.interior(be, placed.label, est.MARGIN)
+    inside = est.interior_cells(be, placed.label, est.MARGIN).full()
     if not ring.usable or np.count_nonzero(inside) < 4 * est.MIN_PIXELS:
         return None
     return Regions(placed.region, inside, work, ring.mask)
@@ -148,10 +148,15 @@ def shading_mismatch(face: Face, image: np.ndarray, r: Regions, sigma: float) ->
 
 
 def mismatches(face: Face, image: np.ndarray, r: Regions, params: RenderParams) -> dict:
-    """Every statistic's mismatch between the occluder and its ring in ``image``."""
+    """Every statistic's mismatch between the occluder in ``image`` and its ring.
+
+    The ring's pixels are the face's, unchanged in the render (no step touches them: the
+    suite casts no shadow), so they are measured on the face: measured on the render, the
+    re-blurs of the sharpness estimate (which reach 13 px) would also see the pasted
+    occluder's silhouette and pull the ring's figure towards the occluder's."""
     be = get_backend("cpu")
     occ = est.measure(be, _crop(image, r.region), r.interior)
-    ring = est.measure(be, _crop(image, r.work), r.ring)
+    ring = est.measure(be, _crop(face.image, r.work), r.ring)
     sigma = params.harmonize.shading_smooth * math.sqrt(face.bbox_area)
     return {
         "sharpness": _log_ratio(occ.blur, ring.blur),

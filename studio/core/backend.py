@@ -24,8 +24,9 @@ pixels and mask differences only on the label boundary, on at most 0.1% of pixel
 identical; SOT draws its random numbers on the host, so the projections are the same numbers
 on every backend (sorting ties may still break differently on the GPU). Harmonisation
 (studio/core/harmonize.py) measures the placed occluder, so its estimates differ in the last
-digits between backends; its noise is drawn on the host from the seed, so it is the same
-numbers everywhere. The ``lighting`` colour method runs after the warp and scales colours by
+digits between backends; its noise is a window of a fixed table of normal numbers (made on
+the host, uploaded once) at an offset drawn from the seed, so it is the same numbers
+everywhere. The ``lighting`` colour method runs after the warp and scales colours by
 up to 2x, so it can turn a 1-level warp difference into 2 levels: with it the test accepts
 ``|cuda - cpu| <= 2`` on 99.9% of pixels.
 """
@@ -40,6 +41,7 @@ import cv2
 import numpy as np
 
 from studio.core.errors import BackendError
+from studio.core.resample import area_up_weights, area_weights, linear_weights, nearest_index
 from studio.core.vocab import BackendName, values
 
 Array = Any  # numpy.ndarray or cupy.ndarray
@@ -62,7 +64,7 @@ class Backend(Protocol):
     def host_only(self, fn: Callable[..., Any], *arrays: Array | None) -> Any: ...
     def asarray(self, a: Array) -> Array: ...
     def to_numpy(self, a: Array) -> np.ndarray: ...
-    def gaussian_blur(self, image: Array, sigma: float) -> Array: ...
+    def gaussian_blur(self, image: Array, sigma: float, *, floats: bool = False) -> Array: ...
     def warp_affine(
         self,
         image: Array,
@@ -74,7 +76,12 @@ class Backend(Protocol):
     ) -> Array: ...
     def resize(self, image: Array, size: tuple[int, int], *, mode: str = "area") -> Array: ...
     def morph(self, mask: Array, radius: int, *, dilate: bool) -> Array: ...
-    def over(self, face: Array, premultiplied: Array, alpha: Array) -> Array: ...
+    def mix(self, image: Array, matrix: np.ndarray) -> Array: ...
+    def gain(self, image: Array, factor: Array, *, out: Array | None = None) -> Array: ...
+    def premultiply_u8(
+        self, colours: Array, alpha: Array, noise: Array | None = None
+    ) -> Array: ...
+    def over(self, face: Array, premultiplied: Array | None, alpha: Array) -> Array: ...
     def add_u8(self, image: Array, delta: Array) -> Array: ...
     def scale_u8(self, image: Array, factor: float) -> Array: ...
 
@@ -136,11 +143,16 @@ class CpuBackend:
         """Bring ``a`` back to host memory."""
         return np.asarray(a)
 
-    def gaussian_blur(self, image: Array, sigma: float) -> Array:
-        """Gaussian blur with reflected borders; ``sigma <= 0`` returns the input."""
+    def gaussian_blur(self, image: Array, sigma: float, *, floats: bool = False) -> Array:
+        """Gaussian blur with reflected borders; ``sigma <= 0`` returns the input. With
+        ``floats`` the result is float32 whatever the input (an 8-bit image is filtered
+        straight into floats, without rounding and without a float copy of it)."""
         if sigma <= 0:
-            return image
+            return image.astype(np.float32) if floats else image
         ksize = 2 * blur_radius(sigma) + 1
+        if floats and image.dtype != np.float32:
+            k = cv2.getGaussianKernel(ksize, sigma, cv2.CV_32F)
+            return cv2.sepFilter2D(image, cv2.CV_32F, k, k, borderType=cv2.BORDER_REFLECT_101)
         return cv2.GaussianBlur(image, (ksize, ksize), sigma, borderType=cv2.BORDER_REFLECT_101)
 
     def warp_affine(
@@ -174,12 +186,46 @@ class CpuBackend:
         op = cv2.dilate if dilate else cv2.erode
         return op(mask, disc(radius), borderType=cv2.BORDER_CONSTANT, borderValue=0)
 
-    def over(self, face: Array, premultiplied: Array, alpha: Array) -> Array:
+    def mix(self, image: Array, matrix: np.ndarray) -> Array:
+        """Per-pixel linear map of the channels, in float32: ``out[..., i] = sum_j
+        matrix[i, j] * image[..., j]`` for a (k, c) ``matrix`` on an HxWxc ``image``
+        (HxWxk; HxW when k is 1) or on N x c pixels (N x k). One pass (OpenCV's
+        ``transform``)."""
+        src = image if image.dtype == np.float32 else image.astype(np.float32)
+        if src.ndim == 2:  # pixels in rows
+            out = self.mix(src.reshape(src.shape[0], 1, src.shape[1]), matrix)
+            return out.reshape(src.shape[0], -1)
+        if src.strides[-1] != 4 or src.strides[-2] != 4 * src.shape[-1]:
+            src = np.ascontiguousarray(src)  # OpenCV wants whole pixels side by side
+        return cv2.transform(src, np.asarray(matrix, np.float32))
+
+    def gain(self, image: Array, factor: Array, *, out: Array | None = None) -> Array:
+        """``image * factor`` for an HxWx3 image and an HxW float32 ``factor``, in the image's
+        dtype (uint8 rounded and saturated), into ``out`` when given (it may be ``image``).
+        NumPy broadcasts a trailing axis of 3 slowly; OpenCV multiplies whole pixels."""
+        f3 = cv2.merge([factor, factor, factor])
+        if image.dtype == np.uint8:
+            return cv2.multiply(image, f3, dst=out, dtype=cv2.CV_8U)
+        return cv2.multiply(image, f3.astype(image.dtype, copy=False), dst=out)
+
+    def premultiply_u8(
+        self, colours: Array, alpha: Array, noise: Array | None = None
+    ) -> Array:
+        """Straight float32 ``colours`` (HxWx3, any range), plus ``noise`` (the same, or
+        None), rounded to uint8 (saturated), then multiplied by ``alpha / 255`` (HxW uint8)
+        and rounded again: within [0, alpha]. Where alpha is 0 or 255 (all but a shape's
+        anti-aliased edge) that is one exact rounding."""
+        other = np.zeros(4) if noise is None else noise  # a scalar 0: round, saturate
+        rounded = cv2.add(colours, other, dtype=cv2.CV_8U)
+        return cv2.multiply(rounded, cv2.merge([alpha, alpha, alpha]), scale=1.0 / 255.0)
+
+    def over(self, face: Array, premultiplied: Array | None, alpha: Array) -> Array:
         """``face * (1 - alpha) + premultiplied`` on uint8 images (alpha HxW uint8, 255 = 1),
-        rounded and saturated to uint8. Where alpha and premultiplied are 0 it returns face."""
+        rounded and saturated to uint8 (None: black). Where alpha and premultiplied are 0 it
+        returns face."""
         inverse = np.subtract(np.uint8(255), alpha)
         kept = cv2.multiply(face, cv2.merge([inverse, inverse, inverse]), scale=1.0 / 255.0)
-        return cv2.add(kept, premultiplied)
+        return kept if premultiplied is None else cv2.add(kept, premultiplied)
 
     def add_u8(self, image: Array, delta: Array) -> Array:
         """``image + delta`` (uint8 + float32), rounded and saturated to uint8."""
@@ -188,52 +234,6 @@ class CpuBackend:
     def scale_u8(self, image: Array, factor: float) -> Array:
         """``image * factor``, rounded and saturated to uint8."""
         return cv2.convertScaleAbs(image, alpha=float(factor))
-
-
-
-def _area_weights(n_src: int, n_dst: int) -> np.ndarray:
-    """(n_dst, n_src) weights of an area (box-overlap) reduction, rows summing to 1."""
-    scale = n_src / n_dst
-    lo = np.arange(n_dst)[:, None] * scale
-    hi = lo + scale
-    left = np.arange(n_src)[None, :].astype(np.float64)
-    overlap = np.clip(np.minimum(hi, left + 1) - np.maximum(lo, left), 0.0, None)
-    return overlap / overlap.sum(axis=1, keepdims=True)
-
-
-def _linear_weights(n_src: int, n_dst: int) -> np.ndarray:
-    """(n_dst, n_src) weights of OpenCV's half-pixel bilinear resize, edges replicated."""
-    pos = (np.arange(n_dst) + 0.5) * (n_src / n_dst) - 0.5
-    pos = np.clip(pos, 0.0, n_src - 1)
-    i0 = np.floor(pos).astype(np.int64)
-    frac = pos - i0
-    i1 = np.minimum(i0 + 1, n_src - 1)
-    w = np.zeros((n_dst, n_src))
-    rows = np.arange(n_dst)
-    np.add.at(w, (rows, i0), 1.0 - frac)
-    np.add.at(w, (rows, i1), frac)
-    return w
-
-
-def _area_up_weights(n_src: int, n_dst: int) -> np.ndarray:
-    """(n_dst, n_src) weights of OpenCV's INTER_AREA when enlarging (a sharpened bilinear)."""
-    inv_scale = n_dst / n_src
-    d = np.arange(n_dst)
-    s = np.floor(d * (n_src / n_dst)).astype(np.int64)
-    f = (d + 1) - (s + 1) * inv_scale
-    f = np.where(f <= 0, 0.0, f - np.floor(f))
-    f = np.where(s >= n_src - 1, 0.0, f)
-    s = np.minimum(s, n_src - 1)
-    w = np.zeros((n_dst, n_src))
-    np.add.at(w, (d, s), 1.0 - f)
-    np.add.at(w, (d, np.minimum(s + 1, n_src - 1)), f)
-    return w
-
-
-def _nearest_index(n_src: int, n_dst: int) -> np.ndarray:
-    """OpenCV's INTER_NEAREST source index: floor(dst / (n_dst / n_src)), clamped."""
-    step = 1.0 / (n_dst / n_src)
-    return np.minimum(np.floor(np.arange(n_dst) * step).astype(np.int64), n_src - 1)
 
 
 class NdimageBackend:
@@ -277,18 +277,19 @@ class NdimageBackend:
             return xp.clip(xp.rint(out), info.min, info.max).astype(dtype)
         return out.astype(dtype, copy=False)
 
-    def gaussian_blur(self, image: Array, sigma: float) -> Array:
+    def gaussian_blur(self, image: Array, sigma: float, *, floats: bool = False) -> Array:
         """Gaussian blur of the two image axes, reflect-101 borders (ndimage ``mirror``),
-        truncated at OpenCV's radius; two 1-D passes (available in every CuPy version)."""
+        truncated at OpenCV's radius; two 1-D passes (available in every CuPy version).
+        ``floats``: as :meth:`CpuBackend.gaussian_blur`."""
         if sigma <= 0:
-            return image
+            return image.astype(self.xp.float32) if floats else image
         truncate = blur_radius(sigma) / sigma
         out = image.astype(self.xp.float32)
         for axis in (0, 1):
             out = self.ndi.gaussian_filter1d(
                 out, sigma, axis=axis, mode="mirror", truncate=truncate
             )
-        return self._like(out, image.dtype)
+        return out if floats else self._like(out, image.dtype)
 
     def warp_affine(
         self,
@@ -348,15 +349,15 @@ class NdimageBackend:
         w, h = size
         src_h, src_w = image.shape[:2]
         if mode == "nearest":
-            rows = self.asarray(_nearest_index(src_h, h))
-            cols = self.asarray(_nearest_index(src_w, w))
+            rows = self.asarray(nearest_index(src_h, h))
+            cols = self.asarray(nearest_index(src_w, w))
             return image[rows][:, cols]
         if mode == "area" and w <= src_w and h <= src_h:
-            wy, wx = _area_weights(src_h, h), _area_weights(src_w, w)
+            wy, wx = area_weights(src_h, h), area_weights(src_w, w)
         elif mode == "area":
-            wy, wx = _area_up_weights(src_h, h), _area_up_weights(src_w, w)
+            wy, wx = area_up_weights(src_h, h), area_up_weights(src_w, w)
         elif mode == "linear":
-            wy, wx = _linear_weights(src_h, h), _linear_weights(src_w, w)
+            wy, wx = linear_weights(src_h, h), linear_weights(src_w, w)
         else:
             raise ValueError(f"unknown resize mode {mode!r}")
         wy = self.asarray(wy.astype(np.float32))
@@ -378,11 +379,38 @@ class NdimageBackend:
         op = self.ndi.grey_dilation if dilate else self.ndi.grey_erosion
         return op(mask, footprint=footprints[radius], mode="constant", cval=0)
 
-    def over(self, face: Array, premultiplied: Array, alpha: Array) -> Array:
+    def mix(self, image: Array, matrix: np.ndarray) -> Array:
+        """As :meth:`CpuBackend.mix`: a matrix product over the channel axis."""
+        xp = self.xp
+        m = self.asarray(np.ascontiguousarray(np.asarray(matrix, np.float32).T))
+        out = xp.matmul(image.astype(xp.float32, copy=False), m)
+        return out[..., 0] if out.shape[-1] == 1 else out
+
+    def gain(self, image: Array, factor: Array, *, out: Array | None = None) -> Array:
+        """As :meth:`CpuBackend.gain`."""
+        result = self._like(image.astype(self.xp.float32) * factor[..., None], image.dtype)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+
+    def premultiply_u8(
+        self, colours: Array, alpha: Array, noise: Array | None = None
+    ) -> Array:
+        """As :meth:`CpuBackend.premultiply_u8`."""
+        xp = self.xp
+        total = colours if noise is None else colours + noise
+        rounded = xp.clip(xp.rint(total), np.float32(0.0), np.float32(255.0))
+        a = alpha.astype(xp.float32) * np.float32(1 / 255)
+        return xp.rint(rounded * a[..., None]).astype(xp.uint8)
+
+    def over(self, face: Array, premultiplied: Array | None, alpha: Array) -> Array:
         """As :meth:`CpuBackend.over`: each term rounded half to even, then saturated."""
         xp = self.xp
         kept = xp.rint(face * ((255 - alpha).astype(xp.float32) * np.float32(1 / 255))[..., None])
-        return xp.minimum(kept + premultiplied, 255).astype(xp.uint8)
+        if premultiplied is not None:
+            kept = kept + premultiplied
+        return xp.minimum(kept, 255).astype(xp.uint8)
 
     def add_u8(self, image: Array, delta: Array) -> Array:
         xp = self.xp

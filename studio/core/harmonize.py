@@ -1,7 +1,7 @@
 """The paste stage of ``render()``: the lighting colour method and the harmonize steps.
 
-Between warping the occluder onto the face and compositing it, the placed occluder (float32,
-premultiplied, in face pixels) goes through, in order:
+Between warping the occluder onto the face and compositing it, the placed occluder
+(premultiplied, in face pixels) goes through, in order:
 
 1. ``lighting`` colour (when it is the colour method), towards the whole face's skin or, with
    ``harmonize.color_target: ring``, towards the skin ring around the occluder (SOT and
@@ -16,12 +16,17 @@ Everything is computed near the occluder, never on the whole image: ring statist
 region (the occluder's region grown by the ring), the shadow on the box it can reach. The ring
 is the face-mask pixels within ``ring`` (times the occluder size) of the occluder's label,
 outside its label and edge band. Its statistics depend on the placement, so they are computed
-per render, from a sampled grid of its pixels (:mod:`studio.core.ops.estimate`). The
-occluder's own statistics are measured on it as placed (in face pixels, after the warp's
-resampling), since scaling and interpolation change its blur and noise in ways a cached
-estimate in its own pixels cannot predict. A step whose strength is 0 is skipped, and with no
-step active the stage is not entered: the render is then byte-identical to one without
-harmonisation. Labels never change.
+per render, from a sampled grid of its pixels (:mod:`studio.core.ops.estimate`; the ring and
+the occluder's interior are held on cells, :mod:`studio.core.ops.cells`, and looked up only
+where the estimators sample). The occluder's own statistics are measured once, on it as
+placed (in face pixels, after the warp's resampling: scaling and interpolation change its
+blur and noise in ways a cached estimate in its own pixels cannot predict) and before any
+step changes it; what the steps do to its noise is predicted (the shading field's RMS, the
+focus filter's white-noise gain), not measured again. The steps build one per-pixel gain
+(the shading field, the focus filter's normalisation) and one noise field, applied with the
+rounding in a single pass (:func:`studio.core.ops.harmonize.compose`). A step whose strength
+is 0 is skipped, and with no step active the stage is not entered: the render is then
+byte-identical to one without harmonisation. Labels never change.
 """
 
 from __future__ import annotations
@@ -33,8 +38,9 @@ from functools import cached_property
 import numpy as np
 
 from studio.core.backend import Array, Backend, get_backend
+from studio.core.cache import on_device
 from studio.core.inputs import Face, Occluder
-from studio.core.ops import color, shadow
+from studio.core.ops import cells, color, shadow
 from studio.core.ops import estimate as est
 from studio.core.ops import harmonize as hz
 from studio.core.params import RenderParams
@@ -95,19 +101,24 @@ def _embed(xp, inner: Array, region: Region, work: Region) -> Array:
     return out
 
 
-def ring_mask(be: Backend, label: Array, exclude: Array, skin: Array, radius: int) -> Array:
-    """Skin pixels within about ``radius`` of ``label``, outside ``exclude`` (one grid).
+def ring_mask(
+    be: Backend, label: Array, band: Array, skin: Array, radius: int
+) -> cells.CellMask:
+    """Skin pixels within about ``radius`` of ``label``, outside it and its edge ``band``.
 
-    The dilation runs on a grid reduced so that the radius is :data:`RING_GRID` cells, so its
-    edge is blocky at the reduction's scale (it is a statistics region, not a label)."""
+    The dilation runs on a grid of whole cells, reduced so that the radius is about
+    :data:`RING_GRID` cells: a cell is in the label when any of its pixels is. The ring's
+    edge is therefore blocky at the cells' scale (it is a statistics region, not a label),
+    and it stays on its cells (a :class:`~studio.core.ops.cells.CellMask`)."""
     xp = be.xp
-    h, w = label.shape
-    f = max(1.0, radius / RING_GRID)
-    size = (max(1, round(w / f)), max(1, round(h / f)))
-    small = be.resize(label.astype(xp.uint8) * np.uint8(255), size, mode="area") > 0
-    grown = be.morph(small.astype(xp.uint8), max(1, round(radius / f)), dilate=True)
-    near = be.resize(grown, (w, h), mode="nearest") > 0
-    return near & ~exclude & skin
+    f = max(1, radius // RING_GRID)
+    ch, cw = cells.cell_grid(label.shape, f)
+    if f > 1 and ch > 0 and cw > 0:
+        small = cells.any_in_cells(be, label, f).view(xp.uint8)
+        grown = be.morph(small, max(1, round(radius / f)), dilate=True) > 0
+    else:
+        f, grown = 1, be.morph(label.astype(xp.uint8), radius, dilate=True) > 0
+    return cells.CellMask(be, grown, f, label.shape, keep=(skin,), drop=(label, band))
 
 
 @dataclass
@@ -123,13 +134,25 @@ class Ring:
     radius: int  #: ring width in pixels
 
     @cached_property
+    def cells(self) -> cells.CellMask:
+        """The ring's pixels, as read by the estimators."""
+        return ring_mask(self.be, self.label, self.band, self.skin, self.radius)
+
+    @cached_property
     def mask(self) -> Array:
         """The ring's pixels (bool)."""
-        return ring_mask(self.be, self.label, self.label | self.band, self.skin, self.radius)
+        return self.cells.full()
+
+    @property
+    def step(self) -> int:
+        """The estimators' sampling step on the work region."""
+        return est.sample_step(self.label.shape)
 
     @cached_property
     def count(self) -> int:
-        return int(self.be.xp.count_nonzero(self.mask))
+        """About how many pixels the ring holds (counted on the estimators' grid)."""
+        s = self.step
+        return int(self.be.xp.count_nonzero(self.cells[::s, ::s])) * s * s
 
     @property
     def usable(self) -> bool:
@@ -137,18 +160,27 @@ class Ring:
 
     @cached_property
     def colour(self) -> color.ColourStats:
-        return color.colour_stats(self.be, self.image, self.mask, est.sample_step(self.mask.shape))
+        s = self.step
+        return color.colour_stats(self.be, self.image, self.cells if s > 1 else self.mask, s)
 
     @cached_property
     def stats(self) -> est.Measured:
-        return est.measure(self.be, self.image, self.mask)
+        """Blur and noise of the ring's skin."""
+        return est.measure(self.be, self.image, self.cells)
+
+    @cached_property
+    def noise(self) -> est.Measured:
+        """Noise of the ring's skin (no blur estimate unless :attr:`stats` was asked for)."""
+        if "stats" in self.__dict__:
+            return self.stats
+        return est.measure(self.be, self.image, self.cells, blur=False)
 
     def skin_pixels(self, max_count: int = 16384) -> np.ndarray:
-        """The ring's colours (N x 3 float32 in [0, 1], host), at most ``max_count`` of them
-        on a regular stride (the target of SOT / Reinhard with the ring target)."""
-        px = self.be.to_numpy(self.image[self.mask])
-        step = max(1, -(-px.shape[0] // max_count))
-        return px[::step].astype(np.float32) / np.float32(255.0)
+        """The ring's colours (N x 3 float32 in [0, 1], host) on a regular grid of about
+        ``max_count`` of them (the target of SOT / Reinhard with the ring target)."""
+        s = max(1, math.ceil(math.sqrt(self.count / max_count)))
+        px = self.be.to_numpy(self.image[::s, ::s][self.cells[::s, ::s]])
+        return px.astype(np.float32) / np.float32(255.0)
 
 
 def ring_of(
@@ -232,23 +264,10 @@ def paste(
     steps = h.enabled and (h.shading > 0 or h.focus > 0 or h.noise > 0)
     if lighting or steps:
         ring, work = ring_of(be, params, face_image, face_mask, region, label, band, size)
-        alpha = placed_alpha.astype(xp.float32)
-        prem = premultiplied.astype(xp.float32)
-        if lighting:
-            use_ring = ring_target(params) and ring.usable
-            target = ring.colour if use_ring else face_stats(face, cache)
-            prem = color.lighting(be, prem, alpha, source_stats(occluder, cache), target, c)
-        if h.enabled and h.shading > 0:
-            wx0, wy0 = work[:2]
-            inner = (x0 - wx0, y0 - wy0, x1 - wx0, y1 - wy0)
-            sigma = h.shading_smooth * math.sqrt(face.bbox_area)
-            factor = hz.shading_gain(be, ring.image, ring.skin, ring.label, sigma, inner, h.shading)
-            if factor is not None:
-                prem = hz.apply_gain(prem, factor)
-        if h.enabled and (h.focus > 0 or h.noise > 0) and ring.usable:
-            prem = _focus_and_noise(be, prem, alpha, label, ring, params)
-        premultiplied = xp.minimum(xp.clip(xp.rint(prem), 0, 255), alpha[..., None])
-        premultiplied = premultiplied.astype(xp.uint8)
+        premultiplied = _harmonised(
+            be, face, region, work, ring, placed_alpha, label, premultiplied, params, occluder,
+            cache,
+        )  # fmt: skip
     face_roi = face_image[y0:y1, x0:x1]
     if not (h.enabled and h.shadow.opacity > 0):
         return Pasted(premultiplied, face_roi)
@@ -274,36 +293,110 @@ def _overlay(xp, roi: Array, region: Region, pixels: Array, box: Region) -> Arra
     return out
 
 
-def _focus_and_noise(
-    be: Backend, prem: Array, alpha: Array, label: Array, ring: Ring, params: RenderParams
+def _harmonised(
+    be: Backend,
+    face: Face,
+    region: Region,
+    work: Region,
+    ring: Ring,
+    placed_alpha: Array,
+    label: Array,
+    premultiplied: Array,
+    params: RenderParams,
+    occluder: Occluder,
+    cache,
 ) -> Array:
-    """Focus, then noise, matched on the occluder's interior in face pixels. The noise the
-    focus filter leaves is predicted from the filter (white-noise model), not re-measured."""
+    """The placed occluder's colours after lighting, shading, focus and noise (uint8
+    premultiplied).
+
+    The occluder's statistics are measured once, as placed, before any step changes it; each
+    step's effect on its noise is then predicted (the shading factor's RMS, the focus filter's
+    white-noise gain) rather than measured again. The steps build one per-pixel gain (the
+    shading field, the focus filter's normalisation) and one noise field, applied in a single
+    pass by :func:`studio.core.ops.harmonize.compose`.
+    """
+    xp = be.xp
+    h, c = params.harmonize, params.color
+    alpha = placed_alpha.astype(xp.float32)
+    colours = None  # float32 premultiplied colours, once a step needs them
+    if c.method == "lighting" and c.strength > 0:
+        use_ring = ring_target(params) and ring.usable
+        target = ring.colour if use_ring else face_stats(face, cache)
+        colours = premultiplied.astype(xp.float32)
+        colours = color.lighting(be, colours, alpha, source_stats(occluder, cache), target, c)
+    matched = h.enabled and (h.focus > 0 or h.noise > 0) and ring.usable
+    inside = est.interior_cells(be, label, est.MARGIN) if matched else None
+    own = None
+    if inside is not None:
+        measured = premultiplied if colours is None else colours
+        own = est.measure(be, measured, inside, blur=h.focus > 0)
+        if measured.dtype != np.uint8:  # the noise its pixels hold, not counting the rounding
+            own = est.Measured(own.blur, est.unrounded(own.luma, 0), est.unrounded(own.chroma, 1))
+    if colours is None:
+        colours = premultiplied  # floats once a step filters them
+    norm, gain, noise_gain = alpha, None, 1.0
+    if h.enabled and h.shading > 0:
+        x0, y0, x1, y1 = region
+        wx0, wy0 = work[:2]
+        inner = (x0 - wx0, y0 - wy0, x1 - wx0, y1 - wy0)
+        sigma = h.shading_smooth * math.sqrt(face.bbox_area)
+        shaded = hz.shading_gain(be, ring.image, ring.skin, ring.label, sigma, inner, h.shading)
+        if shaded is not None:
+            gain, noise_gain = shaded
+    noise = None
+    if own is not None:
+        assert inside is not None
+        colours, norm, gain, noise = _focus_and_noise(
+            be, colours, alpha, norm, gain, noise_gain, own, inside, ring, params, cache
+        )
+    return hz.compose(be, colours, placed_alpha, norm, gain, noise)
+
+
+def _focus_and_noise(
+    be: Backend,
+    colours: Array,
+    alpha: Array,
+    norm: Array,
+    gain: Array | None,
+    noise_gain: float,
+    own: est.Measured,
+    inside: cells.CellMask,
+    ring: Ring,
+    params: RenderParams,
+    cache,
+) -> tuple[Array, Array, Array | None, Array | None]:
+    """Focus, then noise, matched on the occluder's interior in face pixels: the colours, their
+    normaliser and gain (as :func:`studio.core.ops.harmonize.compose` takes them) and the noise
+    to add. The noise the focus filter and the shading leave is predicted (white-noise model),
+    not re-measured."""
     h = params.harmonize
-    inside = est.interior(be, label, est.MARGIN)
-    target = ring.stats
-    own = est.measure(be, prem, inside, blur=h.focus > 0)
-    luma, chroma = own.luma, own.chroma
+    target = ring.stats if h.focus > 0 else ring.noise
+    ratio = noise_gain
     if h.focus > 0:
         blur, sharpen = hz.focus_plan(target.blur, own.blur, h.focus)
         if blur > 0 or sharpen > 0:
-            prem = hz.refocus(be, prem, alpha, blur, sharpen, own.blur)
-            ratio = hz.residual_ratio(blur if blur > 0 else own.blur, sharpen)
-            luma = est.rounded(est.unrounded(luma, 0) * ratio, 0)
-            chroma = est.rounded(est.unrounded(chroma, 1) * ratio, 1)
-    if h.noise > 0:
-        # chroma noise above the ring's is smoothed away (the luminance keeps its detail); the
-        # occluder's noise is not white, so a second pass corrects what the first one missed
-        for _ in range(CHROMA_PASSES):
-            sigma = hz.chroma_sigma(chroma, target.chroma, h.noise)
-            if sigma <= 0:
-                break
-            prem = hz.smooth_chroma(be, prem, alpha, sigma)
-            chroma = est.measure(be, prem, inside, blur=False).chroma
-        add_l = _missing(target.luma, luma, h.noise)
-        add_c = _missing(target.chroma, chroma, h.noise)
-        prem = hz.add_noise(be, prem, alpha, add_l, add_c, h.noise_seed)
-    return prem
+            colours, norm = hz.refocus(be, colours, alpha, blur, sharpen, own.blur)
+            ratio *= hz.residual_ratio(blur if blur > 0 else own.blur, sharpen)
+    # the noise its pixels hold, scaled by the steps, then rounded once more at the end
+    luma, chroma = est.rounded(own.luma * ratio, 0), est.rounded(own.chroma * ratio, 1)
+    if h.noise <= 0:
+        return colours, norm, gain, None
+    # chroma noise above the ring's is smoothed away (the luminance keeps its detail); the
+    # occluder's noise is not white, so a second pass corrects what the first one missed
+    for _ in range(CHROMA_PASSES):
+        sigma = hz.chroma_sigma(chroma, target.chroma, h.noise)
+        if sigma <= 0:
+            break
+        if gain is not None or norm is not alpha:  # the colours as they are now, premultiplied
+            colours = hz.premultiply(be, colours, alpha, norm, gain)
+            norm, gain = alpha, None
+        colours = hz.smooth_chroma(be, colours, alpha, sigma)
+        chroma = est.measure(be, colours, inside, blur=False).chroma
+    add_l = _missing(target.luma, luma, h.noise)
+    add_c = _missing(target.chroma, chroma, h.noise)
+    (tile,) = on_device(be, cache, ("noise-tile", hz.NOISE_TILE_SEED), hz.noise_tile())
+    noise = hz.noise_field(be, tile, alpha.shape, add_l, add_c, h.noise_seed)
+    return colours, norm, gain, noise
 
 
 def _missing(target: float, current: float, strength: float) -> float:

@@ -236,6 +236,66 @@ def test_morph_is_exact(images, radius):
     assert np.count_nonzero(dev.morph(mask, radius, dilate=False)) < np.count_nonzero(mask)
 
 
+@pytest.mark.parametrize("sigma", [0.5, 1.7])
+def test_gaussian_blur_into_floats_skips_the_rounding(images, sigma):
+    face, _ = images
+    cpu, dev = CpuBackend(), NumpyAsDevice()
+    reference = cpu.gaussian_blur(face.astype(np.float32), sigma)
+    for be in (cpu, dev):
+        out = be.gaussian_blur(face, sigma, floats=True)
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out, reference, atol=1e-3)
+        assert be.gaussian_blur(face, 0.0, floats=True).dtype == np.float32
+
+
+def test_mix_is_a_per_pixel_matrix_product(images):
+    face, _ = images
+    matrix = np.array([[0.3, 0.6, 0.1], [1.0, -1.0, 0.0]], np.float32)
+    expected = face.astype(np.float32) @ matrix.T
+    view = face[3:40, 5:70]  # rows of a larger image
+    for be in (CpuBackend(), NumpyAsDevice()):
+        np.testing.assert_allclose(be.mix(face, matrix), expected, atol=1e-3)
+        np.testing.assert_allclose(be.mix(view, matrix), expected[3:40, 5:70], atol=1e-3)
+        one = be.mix(face, matrix[:1])
+        assert one.shape == face.shape[:2]
+        np.testing.assert_allclose(one, expected[..., 0], atol=1e-3)
+        pixels = face.reshape(-1, 3)[::7]  # N x 3 rows of pixels
+        np.testing.assert_allclose(be.mix(pixels, matrix), pixels @ matrix.T, atol=1e-3)
+
+
+def test_gain_and_premultiply_match_numpy(images):
+    face, occ = images
+    rng = np.random.default_rng(0)
+    factor = rng.uniform(0.2, 1.6, face.shape[:2]).astype(np.float32)
+    straight = rng.uniform(-40, 300, face.shape).astype(np.float32)
+    alpha = cv2.resize(occ.alpha, face.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+    u8 = np.clip(np.rint(face * factor[..., None]), 0, 255)
+    rounded = np.clip(np.rint(straight), 0, 255)
+    premultiplied = np.rint(rounded * (alpha[..., None] / 255.0))
+    for be in (CpuBackend(), NumpyAsDevice()):
+        f32 = face.astype(np.float32)
+        np.testing.assert_allclose(be.gain(f32, factor), f32 * factor[..., None], rtol=1e-6)
+        assert be.gain(f32, factor, out=f32) is f32  # in place
+        assert _values_close(be.gain(face, factor), u8.astype(np.uint8), tol=0) < 0.001
+        out = be.premultiply_u8(straight, alpha)
+        assert out.dtype == np.uint8 and (out <= alpha[..., None]).all()
+        assert _values_close(out, premultiplied.astype(np.uint8)) == 0
+        inside = alpha == 255
+        assert np.array_equal(out[inside], rounded[inside])
+        assert not out[alpha == 0].any()
+        shift = np.full(straight.shape, 7.25, np.float32)
+        assert np.array_equal(be.premultiply_u8(straight - shift, alpha, shift), out)
+
+
+def test_over_without_a_layer_only_darkens(images):
+    face, occ = images
+    alpha = cv2.resize(occ.alpha, face.shape[1::-1])
+    for be in (CpuBackend(), NumpyAsDevice()):
+        dark = be.over(face, None, alpha)
+        assert np.array_equal(dark, be.over(face, np.zeros_like(face), alpha))
+        assert (dark <= face).all() and np.array_equal(dark[alpha == 0], face[alpha == 0])
+
+
 def test_host_only_steps_give_the_host_results_on_a_device():
     from studio.core.backend import jpeg_roundtrip_host
 

@@ -49,3 +49,17 @@ def test_mismatch_of_a_step_drops_when_it_is_on(photo):
     m_on = realism.mismatches(face, on, regions, params)
     m_off = realism.mismatches(face, off, regions, params)
     assert m_off["noise luma"] > 0.5 and m_on["noise luma"] < 0.5 * m_off["noise luma"]
+
+
+def test_the_ring_is_untouched_by_the_render_so_the_suite_reads_it_on_the_face(photo):
+    face = realism.degraded(photo, "blurred")
+    _, occluders = realism._inputs()
+    spec = realism.EngineSpec.model_validate(realism.SPEC)
+    for occ in occluders[:3]:
+        params = realism.sample(spec, np.random.default_rng(1), face, occ)
+        regions = realism.regions(face, occ, params)
+        image = realism.render(face, occ, params).image
+        ring = realism._crop(image, regions.work)[regions.ring]
+        assert ring.size and np.array_equal(
+            ring, realism._crop(face.image, regions.work)[regions.ring]
+        )

@@ -96,3 +96,13 @@ def test_estimates_only_use_the_masked_pixels():
     n = est.noise_sigma(CPU, img, left)
     assert n < 0.5
     assert est.blur_sigma(CPU, img, left, n) == pytest.approx(3.0, rel=0.2)
+
+
+def test_a_grey_image_has_no_chroma_noise():
+    grey = _noisy(cv2.GaussianBlur(shapes_image(seed=7), (0, 0), 1.0), 2.0)
+    rgb = np.repeat(np.clip(grey, 0, 255)[..., None], 3, axis=2)
+    mask = np.ones(grey.shape, bool)
+    for image in (rgb.astype(np.uint8), rgb.astype(np.float32)):
+        m = est.measure(CPU, image, mask)
+        assert m.luma > 1.0
+        assert m.chroma == (0.0 if image.dtype == np.uint8 else est.rounded(0.0, 1))

@@ -222,7 +222,7 @@ def _regions(face, occ, params):
     ring, work = stage.ring_of(
         CPU, params, face.image, face.mask, placed.region, placed.label, band, size
     )
-    return placed.region, est.interior(CPU, placed.label, est.MARGIN), work, ring.mask
+    return placed.region, est.interior_cells(CPU, placed.label, est.MARGIN).full(), work, ring.mask
 
 
 def _stats(image, face, occ, params):

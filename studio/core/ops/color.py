@@ -204,10 +204,10 @@ def lighting(
         return premultiplied
     f32 = np.float32
     k = float(np.clip(np.sqrt((target.std_y + 1.0) / (source.std_y + 1.0)), *CONTRAST_RANGE))
-    gains = xp.asarray(lighting_gains(source, target, params.white_balance).astype(np.float32))
+    gains = lighting_gains(source, target, params.white_balance)
     # per pixel: the luminance ratio and the headroom to white, from the premultiplied colours
     a = alpha * f32(1 / 255)
-    y_p = premultiplied @ xp.asarray(np.array(LUMA, np.float32))
+    y_p = be.mix(premultiplied, np.array([LUMA]))
     y = y_p / xp.maximum(a, f32(1e-6))
     y_new = xp.clip(f32(target.mean_y) + f32(k) * (y - f32(source.mean_y)), 0.0, 255.0)
     ratio = (y_new + f32(HUE_FLOOR)) / (y + f32(HUE_FLOOR))
@@ -216,9 +216,13 @@ def lighting(
         xp.maximum(premultiplied[..., 0], premultiplied[..., 1]), premultiplied[..., 2]
     )
     headroom = (f32(255.0) * a) / xp.maximum(brightest, f32(1e-3))
-    scale = xp.minimum(ratio, headroom)[..., None] * gains
-    factor = f32(1.0) + f32(params.strength) * (scale - f32(1.0))
-    return premultiplied * factor  # the caller clips to [0, alpha]
+    scale = xp.minimum(ratio, headroom)
+    # x (1 + strength (scale gain - 1)) = strength gain scale x + (1 - strength) x, per channel
+    s = float(params.strength)
+    out = be.gain(be.mix(premultiplied, np.diag(s * gains)), scale)
+    if s < 1.0:
+        out += premultiplied * f32(1.0 - s)
+    return out  # the caller clips to [0, alpha]
 
 
 def transfer(be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams) -> Array:

@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 
 from studio.core.backend import Array, Backend, blur_radius
+from studio.core.ops.cells import CellMask, all_in_cells, cell_grid
 
 LUMA = (0.299, 0.587, 0.114)  #: Rec. 601 luminance weights
 REBLUR = (2.0, 4.0)  #: sigmas (full pixels) of the known re-blurs of :func:`blur_sigma`
@@ -48,6 +49,8 @@ MIN_SIGMA = 0.05  #: the sharpest blur estimate (aliased, point-sampled edges)
 MIN_ENERGY = 1e-3  #: content with less gradient energy (grey levels^2) is too flat to tell
 RELIABLE = 0.02  #: ... and so is content whose energy is below this share of the noise's
 MARGIN = blur_radius(REBLUR[0]) + 2  #: estimates on a cut-out keep this far inside its edge
+INTERIOR_CELL = 2  #: :func:`interior_cells` erodes on cells of this many pixels
+NOISE_FLOOR = 1e-3  #: residuals' median absolute values below this (grey levels) are none
 #: noise std that rounding float colours to whole levels adds to the luminance and (on
 #: average over R - Y and B - Y) the chroma: uniform errors of variance 1/12 per channel,
 #: mixed by the planes' weights
@@ -70,17 +73,22 @@ def unrounded(sigma: float, plane: int) -> float:
     return math.sqrt(max(0.0, sigma * sigma - ROUNDING[plane] ** 2))
 
 
+#: RGB -> (Y, R - Y, B - Y)
+PLANES = np.array(
+    [LUMA, (1.0 - LUMA[0], -LUMA[1], -LUMA[2]), (-LUMA[0], -LUMA[1], 1.0 - LUMA[2])], np.float32
+)
+
+
 def planes(be: Backend, rgb: Array) -> tuple[Array, Array, Array]:
-    """Luminance and two colour differences (R - Y, B - Y), float32 in 0..255 units."""
-    f = rgb.astype(be.xp.float32, copy=False)
-    y = f[..., 0] * np.float32(LUMA[0]) + f[..., 1] * np.float32(LUMA[1])
-    y += f[..., 2] * np.float32(LUMA[2])
-    return y, f[..., 0] - y, f[..., 2] - y
+    """Luminance and two colour differences (R - Y, B - Y) of an HxWx3 image, float32 in
+    0..255 units."""
+    out = be.mix(rgb, PLANES)
+    return out[..., 0], out[..., 1], out[..., 2]
 
 
 def luminance(be: Backend, rgb: Array) -> Array:
-    """Rec. 601 luminance (float32, 0..255 units)."""
-    return planes(be, rgb)[0]
+    """Rec. 601 luminance of an HxWx3 image (float32, 0..255 units)."""
+    return be.mix(rgb, PLANES[:1])
 
 
 def sample_step(shape: tuple[int, ...]) -> int:
@@ -119,6 +127,14 @@ def _mad_sigma(xp: Any, residual: Array, mask: Array) -> float:
     if values.size < MIN_PIXELS:
         return math.nan
     return float(xp.median(values)) * MAD_TO_SIGMA
+
+
+def _medians(xp: Any, values: Array) -> list[float]:
+    """The median of each column of ``values`` (N x k), by partial sorting."""
+    n = values.shape[0]
+    lo, hi = (n - 1) // 2, n // 2
+    part = xp.partition(xp.ascontiguousarray(values.T), (lo, hi), axis=1)
+    return [0.5 * (float(a) + float(b)) for a, b in zip(part[:, lo], part[:, hi], strict=True)]
 
 
 def _mean(values: Array) -> tuple[float, int]:
@@ -225,7 +241,14 @@ def _variance(q: float) -> float:
     vs, qs = _q_table()
     if q <= qs[0]:
         return float(np.interp(-q, -qs, vs))
-    return _model_v(q) * float(vs[0]) / _model_v(float(qs[0]))
+    return _model_v(q) * _model_scale()
+
+
+@functools.cache
+def _model_scale() -> float:
+    """The factor that makes the model's curve meet the table at its sharpest entry."""
+    vs, qs = _q_table()
+    return float(vs[0]) / _model_v(float(qs[0]))
 
 
 def _variance_from(e0: float, n0: int, eb: list[float], nb: int, noise: float) -> float:
@@ -297,10 +320,13 @@ def measure(be: Backend, rgb: Array, mask: Array, *, blur: bool = True) -> Measu
     step = sample_step(rgb.shape)
     g = [[v.astype(xp.float32) for v in row] for row in _grid(rgb, step)]
     m = _mask_at(mask, step)
-    ry, rcr, rcb = planes(be, _residual(g))
-    luma = _mad_sigma(xp, ry, m)
-    cr, cb = _mad_sigma(xp, rcr, m), _mad_sigma(xp, rcb, m)
-    chroma = 0.5 * (cr + cb)
+    values = xp.abs(be.mix(_residual(g), PLANES)[m])  # N x 3: luminance, R - Y, B - Y
+    if values.shape[0] < MIN_PIXELS:
+        luma = chroma = math.nan
+    else:
+        # below NOISE_FLOOR it is the float rounding of the planes (a grey image's chroma)
+        mad = [v * MAD_TO_SIGMA if v >= NOISE_FLOOR else 0.0 for v in _medians(xp, values)]
+        luma, chroma = mad[0], 0.5 * (mad[1] + mad[2])
     if rgb.dtype != np.uint8:  # the 8-bit result will also hold the rounding's noise
         luma, chroma = rounded(luma, 0), rounded(chroma, 1)
     sigma = math.nan
@@ -317,3 +343,17 @@ def measure(be: Backend, rgb: Array, mask: Array, *, blur: bool = True) -> Measu
 def interior(be: Backend, label: Array, radius: int) -> Array:
     """Pixels of a label (bool) at least ``radius`` pixels inside its edge."""
     return be.morph(label.astype(be.xp.uint8), radius, dilate=False) > 0
+
+
+def interior_cells(be: Backend, label: Array, radius: int) -> CellMask:
+    """Pixels of a label about ``radius`` pixels or more inside its edge, as the estimators
+    read them: eroded (a disc) on cells of :data:`INTERIOR_CELL` pixels, each cell in when
+    all its pixels are, so the edge is exact to a cell; only the sampled pixels are ever
+    looked up (see :mod:`studio.core.ops.cells`)."""
+    f = INTERIOR_CELL
+    ch, cw = cell_grid(label.shape, f)
+    if radius < 2 * f or min(ch, cw) < 2:
+        return CellMask(be, interior(be, label, radius), 1, label.shape)
+    inside = all_in_cells(be, label, f).view(be.xp.uint8)
+    eroded = be.morph(inside, -(-radius // f), dilate=False) > 0
+    return CellMask(be, eroded, f, label.shape, keep=(label,))

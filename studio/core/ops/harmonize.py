@@ -2,8 +2,11 @@
 :mod:`studio.core.harmonize` for the stage that runs them, :mod:`studio.core.ops.estimate` for
 the statistics they match).
 
-Placed occluders are float32 premultiplied colours (HxWx3, 0..255) with their float32 alpha
-(HxW, 0..255); the steps may leave values outside [0, alpha], which the stage clips once.
+Placed occluders are premultiplied colours (HxWx3, 0..255; uint8 until a step filters them,
+then float32) with their HxW alpha (0..255). The steps do not apply their changes one after
+the other: focus returns filtered colours and their normaliser, shading a per-pixel factor,
+noise a noise field, and :func:`compose` applies them all with one rounding, clipped to
+[0, alpha].
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ import cv2
 import numpy as np
 
 from studio.core.backend import Array, Backend, blur_radius
-from studio.core.ops import geometry
-from studio.core.ops.estimate import LUMA, luminance, planes
+from studio.core.ops.estimate import LUMA, PLANES, planes
 
 SHARPEN_MAX = 1.0  #: most unsharp-mask amount of the focus step: it sharpens lightly
 SHADING_GRID = 6.0  #: the shading base layer is blurred with this sigma on its reduced grid
+SHADING_STRIDE = 4  #: ... whose cells are averaged from about this many pixels per side
 GAIN_RANGE = (0.25, 2.5)  #: the shading gain is kept within these factors
 
 
@@ -48,69 +51,124 @@ def focus_plan(target: float, current: float, strength: float) -> tuple[float, f
 
 
 def refocus(
-    be: Backend, premultiplied: Array, alpha: Array, blur: float, sharpen: float, sigma: float
-) -> Array:
+    be: Backend, colours: Array, alpha: Array, blur: float, sharpen: float, sigma: float
+) -> tuple[Array, Array]:
     """Blur (``blur`` > 0) or unsharp-mask (``sharpen`` > 0, sigma ``sigma``) the colours of a
-    placed occluder, float32 premultiplied HxWx3 with its HxW float32 alpha (0..255).
+    placed occluder: premultiplied HxWx3 (uint8 or float32) with its HxW float32 alpha
+    (0..255).
 
-    The colours are filtered with a mask-normalised Gaussian (no dark fringe from outside the
+    Returns ``(colours, norm)``, float32: the premultiplied colours are ``colours * alpha /
+    norm`` (see :func:`compose`, which applies it). The colours are filtered with a
+    mask-normalised Gaussian (``norm`` is the blurred alpha: no dark fringe from outside the
     shape) and premultiplied again by the unchanged alpha: the silhouette stays as placed.
-    Values may leave [0, alpha]; the caller clips once at the end.
+    Unchanged colours come back as they are, with ``norm = alpha``.
     """
     xp = be.xp
     s = blur if blur > 0 else sigma
     if s <= 0 or (blur <= 0 and sharpen <= 0):
-        return premultiplied
-    num = be.gaussian_blur(premultiplied, s)
+        return colours, alpha
+    num = be.gaussian_blur(colours, s, floats=True)
     den = be.gaussian_blur(alpha, s)
-    smooth = num * (alpha / xp.maximum(den, np.float32(1e-3)))[..., None]  # blurred colours x a
     if blur > 0:
-        return smooth
-    k = np.float32(sharpen)
-    return premultiplied * (np.float32(1.0) + k) - smooth * k
+        return num, den
+    # (1 + k) x - k blur(x), the blurred colours normalised (no fringe) and premultiplied again
+    smooth = be.gain(num, alpha * (np.float32(sharpen) / xp.maximum(den, np.float32(1e-3))))
+    sharp = colours * np.float32(1.0 + sharpen)
+    sharp -= smooth
+    return sharp, alpha
+
+
+NOISE_TILE = 1024  #: side of the table of normal numbers that the added noise is read from
+NOISE_TILE_SEED = 20221  #: its fixed seed
 
 
 @functools.cache
-def _gauss_table() -> np.ndarray:
-    """256 standard-normal quantiles (at (i + 1/2) / 256), scaled to unit variance: a byte
-    drawn uniformly and looked up here is a (256-level) standard normal number."""
-    from statistics import NormalDist
-
-    q = np.array([NormalDist().inv_cdf((i + 0.5) / 256.0) for i in range(256)])
-    return (q / q.std()).astype(np.float32)
+def noise_tile() -> np.ndarray:
+    """:data:`NOISE_TILE`^2 x 3 independent standard normal numbers (float32, host), drawn
+    once per process from a fixed seed: the noise of every render is a window of it."""
+    rng = np.random.default_rng(NOISE_TILE_SEED)
+    return rng.standard_normal((NOISE_TILE, NOISE_TILE, 3), dtype=np.float32)
 
 
-def add_noise(
-    be: Backend,
-    premultiplied: Array,
-    alpha: Array,
-    luma: float,
-    chroma: float,
-    seed: int,
-) -> Array:
-    """Add seeded white noise of std ``luma`` (luminance) and ``chroma`` (R - Y and B - Y) to
-    a placed occluder (float32 premultiplied, alpha 0..255); the luminance noise leaves the
-    colour differences unchanged and the chroma noise leaves the luminance unchanged.
+def noise_mix(luma: float, chroma: float, rng: np.random.Generator) -> np.ndarray:
+    """The (3, 3) matrix from three unit normal planes to RGB noise of std ``luma`` (the
+    luminance) and ``chroma`` (R - Y and B - Y): the chroma part leaves the luminance
+    unchanged and the luminance part the colour differences. Which plane plays which part,
+    and their signs, are drawn from ``rng``."""
+    g_r, g_b = -LUMA[0] / LUMA[1], -LUMA[2] / LUMA[1]
+    parts = np.array([[luma] * 3, [chroma, chroma * g_r, 0.0], [0.0, chroma * g_b, chroma]])
+    order = rng.permutation(3)
+    signs = rng.choice(np.array([-1.0, 1.0]), 3)
+    mix = np.zeros((3, 3))
+    for part, plane in enumerate(order):
+        mix[:, plane] = signs[part] * parts[part]
+    return mix.astype(np.float32)
 
-    Three bytes per pixel are drawn on the host from ``seed`` (``Generator.bytes``, far faster
-    than normal draws), uploaded and mapped to normal numbers through :func:`_gauss_table`,
-    so every backend adds the same noise.
+
+def noise_field(
+    be: Backend, tile: Array, shape: tuple[int, int], luma: float, chroma: float, seed: int
+) -> Array | None:
+    """Seeded white noise (HxWx3 float32 RGB) of std ``luma`` (luminance) and ``chroma`` (R - Y,
+    B - Y), or None when there is none to add.
+
+    It is a window of the fixed table ``tile`` (:func:`noise_tile`, on ``be``) at an offset
+    drawn from ``seed``, its planes assigned and signed by :func:`noise_mix`: one slice and one
+    per-pixel 3x3 product instead of drawing h x w x 3 numbers, and the same numbers on every
+    backend. A window larger than the table wraps around it.
     """
     luma, chroma = max(luma, 0.0), max(chroma, 0.0)
     if luma <= 0 and chroma <= 0:
-        return premultiplied
+        return None
     xp = be.xp
-    h, w = alpha.shape
-    raw = np.frombuffer(np.random.default_rng(seed).bytes(h * w * 3), np.uint8)
-    normal = xp.take(be.asarray(_gauss_table()), be.asarray(raw.reshape(h, w, 3)))
-    # (luma, R - Y, B - Y) noise -> RGB: G carries what keeps the luminance of the chroma part
-    g_r, g_b = -LUMA[0] / LUMA[1], -LUMA[2] / LUMA[1]
-    mix = np.array(
-        [[luma, luma, luma], [chroma, chroma * g_r, 0.0], [0.0, chroma * g_b, chroma]],
-        np.float32,
-    )
-    noise = normal @ be.asarray(mix)
-    return premultiplied + noise * (alpha * np.float32(1 / 255))[..., None]
+    h, w = shape
+    t = tile.shape[0]
+    rng = np.random.default_rng(seed)
+    oy, ox = (int(rng.integers(0, t - n + 1 if n <= t else t)) for n in (h, w))
+    mix = noise_mix(luma, chroma, rng)
+    if h <= t and w <= t:
+        window = tile[oy : oy + h, ox : ox + w]
+    else:  # wrap around the table (windows this large are rare)
+        rows = be.asarray((oy + np.arange(h)) % t)
+        cols = be.asarray((ox + np.arange(w)) % t)
+        window = xp.take(xp.take(tile, rows, axis=0), cols, axis=1)
+    return be.mix(window, mix)
+
+
+def premultiply(
+    be: Backend, colours: Array, alpha: Array, norm: Array, gain: Array | None
+) -> Array:
+    """``colours * alpha / norm`` times ``gain`` (HxW or None), float32: the colours
+    :func:`compose` rounds, before its noise."""
+    xp = be.xp
+    scale = alpha / xp.maximum(norm, np.float32(1e-3))
+    return be.gain(colours.astype(xp.float32, copy=False), scale if gain is None else scale * gain)
+
+
+def compose(
+    be: Backend,
+    colours: Array,
+    alpha: Array,
+    norm: Array,
+    gain: Array | None,
+    noise: Array | None,
+) -> Array:
+    """The harmonised occluder, uint8 premultiplied: ``colours * alpha / norm``, times the
+    per-pixel ``gain`` (HxW or None), plus ``noise`` weighted by alpha (or None), rounded and
+    clipped to [0, alpha] (``alpha`` the uint8 placed alpha, ``norm`` float32). One pass
+    over the occluder for everything the steps changed; float32 ``colours`` are overwritten.
+
+    It works on the straight colours ``y = colours * gain * 255 / norm (+ noise)``: clipping
+    them to [0, 255] and premultiplying by ``alpha / 255`` keeps every value within
+    [0, alpha]."""
+    xp = be.xp
+    scale = xp.maximum(norm, np.float32(1e-3))
+    xp.divide(np.float32(255.0), scale, out=scale)
+    if gain is not None:
+        scale *= gain
+    if colours.dtype != np.float32:
+        colours = colours.astype(xp.float32)
+    straight = be.gain(colours, scale, out=colours)
+    return be.premultiply_u8(straight, alpha, noise)
 
 
 IMMERKAER = np.outer([1.0, -2.0, 1.0], [1.0, -2.0, 1.0])  #: the noise estimators' residual
@@ -182,34 +240,42 @@ def shading_gain(
     sigma: float,
     window: tuple[int, int, int, int],
     strength: float,
-) -> Array | None:
+) -> tuple[Array, float] | None:
     """The factor ``1 + strength * (gain - 1)`` by which the light on each pixel of ``window``
-    differs from its mean over ``label``.
+    differs from its mean over ``label``, and the factor's RMS over ``label`` (by which the
+    occluder's noise scales).
 
     ``face_rgb`` (uint8), ``face_mask`` and ``label`` (bool) cover a work region; ``window`` =
     (x0, y0, x1, y1) is the occluder's region inside it. The base layer is the skin-weighted
     Gaussian (``sigma`` pixels) of the face's luminance: the face is averaged over cells of
-    ``sigma / SHADING_GRID`` pixels, each cell weighted by its share of skin, blurred there,
-    normalised by its mean over the occluder there, and only then interpolated onto the
-    window. Where there is little skin nearby the gain fades to 1. Returns the window's HxW
-    float32 factor, or None when the occluder sees no skin.
+    about ``sigma / SHADING_GRID`` pixels (from every :data:`SHADING_STRIDE`-th pixel of a
+    cell's side: a low-frequency field needs no more), each cell weighted by its share of
+    skin, blurred there, normalised by its mean over the occluder there, and only then
+    interpolated onto the window. Where there is little skin nearby the gain fades to 1.
+    Returns None when the occluder sees no skin.
     """
     xp = be.xp
+    f32 = np.float32
     f = max(1, int(sigma / SHADING_GRID))
+    k = max(1, f // SHADING_STRIDE)  # pixels read per cell side: f // k
+    f = k * (f // k)
     h, w = face_mask.shape
     ch, cw = max(1, h // f), max(1, w // f)
-    cells = (slice(0, ch * f), slice(0, cw * f))  # whole cells only: an integer reduction
+    cells = (slice(0, ch * f), slice(0, cw * f))  # whole cells only
+    read = (cw * (f // k), ch * (f // k))  # every k-th pixel of them
 
-    def shrink(a: Array) -> Array:
-        return be.resize(a[cells], (cw, ch), mode="area")
+    def shrink(a: Array, dtype=None) -> Array:
+        picked = be.resize(a[cells], read, mode="nearest")
+        return be.resize(picked if dtype is None else picked.astype(dtype), (cw, ch), mode="area")
 
-    small_w = shrink(face_mask.astype(xp.uint8) * np.uint8(255)).astype(xp.float32) / 255
-    small_label = shrink(label.astype(xp.uint8) * np.uint8(255)).astype(xp.float32) / 255
+    small_rgb = shrink(face_rgb)
+    small_w = shrink(face_mask.astype(xp.uint8), xp.float32)  # shares of skin, of the label
+    small_label = shrink(label.astype(xp.uint8), xp.float32)
     s = sigma / f
-    num = be.gaussian_blur(luminance(be, shrink(face_rgb)) * small_w, s)
+    num = be.gaussian_blur(be.mix(small_rgb, PLANES[:1]) * small_w, s)
     den = be.gaussian_blur(small_w, s)
-    field = num / xp.maximum(den, np.float32(1e-4))
-    conf = xp.clip(den * np.float32(4.0), 0.0, 1.0)  # full confidence from 25 % skin
+    field = num / xp.maximum(den, f32(1e-4))
+    conf = xp.clip(den * f32(4.0), 0.0, 1.0)  # full confidence from 25 % skin
     weights = small_label * conf
     total = float(weights.sum())
     if total <= 1e-6:
@@ -217,17 +283,24 @@ def shading_gain(
     ref = float((field * weights).sum()) / total
     if ref <= 1.0:
         return None
-    gain = xp.clip(field * np.float32(1.0 / ref), *GAIN_RANGE)
-    factor = np.float32(1.0) + (conf * np.float32(strength)) * (gain - np.float32(1.0))
+    gain = xp.clip(field * f32(1.0 / ref), *GAIN_RANGE)
+    factor = f32(1.0) + (conf * f32(strength)) * (gain - f32(1.0))
+    rms = math.sqrt(float((factor * factor * small_label).sum()) / float(small_label.sum()))
+    return _on_window(be, factor, f, window), rms
+
+
+def _on_window(be: Backend, cells: Array, f: int, window: tuple[int, int, int, int]) -> Array:
+    """``cells`` (one value per f x f cell of the work region, at the cell's centre)
+    interpolated (bilinear, constant beyond the outer centres) onto the pixels of ``window``.
+    Only the cells around the window are resized, by the integer factor ``f``."""
+    xp = be.xp
     x0, y0, x1, y1 = window
-    to_window = geometry.compose(
-        geometry.translate(-x0, -y0), geometry.resize_matrix((cw * f, ch * f), (cw, ch))
-    )
-    return be.warp_affine(
-        factor.astype(xp.float32, copy=False), to_window, (x1 - x0, y1 - y0), replicate=True
-    )
-
-
-def apply_gain(premultiplied: Array, factor: Array) -> Array:
-    """Scale the colours by a per-pixel ``factor`` (HxW)."""
-    return premultiplied * factor[..., None]
+    padded = xp.pad(cells, 1, mode="edge")  # padded cell p is cell p - 1
+    ch, cw = padded.shape
+    c0, r0 = max(0, x0 // f - 1), max(0, y0 // f - 1)
+    c1, r1 = min(cw, -(-x1 // f) + 3), min(ch, -(-y1 // f) + 3)
+    part = xp.ascontiguousarray(padded[r0:r1, c0:c1])
+    up = be.resize(part, ((c1 - c0) * f, (r1 - r0) * f), mode="linear")
+    # pixel q of ``up`` is work pixel q + (c0 - 1) * f (x), likewise in y
+    ox, oy = (c0 - 1) * f, (r0 - 1) * f
+    return up[y0 - oy : y1 - oy, x0 - ox : x1 - ox]

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from studio.core.backend import Array, Backend, blur_radius
 from studio.core.params import ShadowParams
 
@@ -79,7 +77,13 @@ def cast(
     """The pixels of ``box`` of ``image`` (HxWx3 uint8, the whole face) darkened by the shadow
     of ``alpha`` (uint8 placed shape alpha on ``region``) for an occluder of ``size`` pixels;
     ``opacity`` is the occluder's own (a see-through occluder casts a lighter shadow).
-    Pixels only get darker: each is multiplied by a factor in [0, 1] and rounded."""
+    Pixels only get darker: each is multiplied by a factor in [1 - strength, 1] (in steps of
+    1/255) and rounded.
+
+    The shape is averaged over cells of :func:`_factor` pixels aligned with ``region``, blurred
+    there with room around it, and interpolated back (cell centres on the cells' pixels), so
+    the offset stays whole pixels and full resolution only sees one resize and one multiply.
+    """
     xp = be.xp
     bx0, by0, bx1, by1 = box
     pixels = image[by0:by1, bx0:bx1]
@@ -88,22 +92,28 @@ def cast(
         return pixels
     dx, dy = offset(params, size)
     x0, y0, x1, y1 = region
-    # the shape moved by (dx, dy), on the box's pixels (cut where it leaves the box)
-    shifted = xp.zeros((by1 - by0, bx1 - bx0), xp.float32)
-    sx0, sy0 = x0 + dx - bx0, y0 + dy - by0
-    cx0, cy0 = max(0, sx0), max(0, sy0)
-    cx1, cy1 = min(bx1 - bx0, sx0 + (x1 - x0)), min(by1 - by0, sy0 + (y1 - y0))
-    if cx1 <= cx0 or cy1 <= cy0:
-        return pixels
-    shifted[cy0:cy1, cx0:cx1] = alpha[cy0 - sy0 : cy1 - sy0, cx0 - sx0 : cx1 - sx0]
     s = sigma(params, size)
     f = _factor(s)
-    if f > 1:  # a soft shadow: blur on a reduced grid, then back (linear)
-        h, w = shifted.shape
-        small = be.resize(shifted, (max(1, -(-w // f)), max(1, -(-h // f))), mode="area")
-        shade = be.resize(be.gaussian_blur(small, s / f), (w, h), mode="linear")
-    else:
-        shade = be.gaussian_blur(shifted, s)
-    # factor in [1 - strength, 1]; x * f <= x in float32 for f <= 1, so rounding never brightens
-    factor = np.float32(1.0) - shade * np.float32(strength / 255.0)
-    return xp.rint(pixels.astype(xp.float32) * factor[..., None]).astype(xp.uint8)
+    pad = blur_radius(s / f) + 3 if s > 0 else 1  # cells of room for the blur, and more
+    rh, rw = y1 - y0, x1 - x0
+    ch, cw = -(-rh // f), -(-rw // f)
+    # the shape on whole cells (padded with zeros to a multiple of f), then reduced
+    cells = xp.zeros((ch * f, cw * f), xp.float32)
+    cells[:rh, :rw] = alpha
+    small = be.resize(cells, (cw, ch), mode="area") if f > 1 else cells
+    room = xp.zeros((ch + 2 * pad, cw + 2 * pad), xp.float32)
+    room[pad : pad + ch, pad : pad + cw] = small
+    blurred = be.gaussian_blur(room, s / f)
+    # back to pixels: pixel k of ``shade`` is region pixel k - pad * f (x and y)
+    shade = be.resize(blurred, (room.shape[1] * f, room.shape[0] * f), mode="linear")
+    ox, oy = x0 + dx - pad * f, y0 + dy - pad * f  # image position of shade's first pixel
+    sx0, sy0 = max(bx0, ox), max(by0, oy)
+    sx1, sy1 = min(bx1, ox + shade.shape[1]), min(by1, oy + shade.shape[0])
+    if sx1 <= sx0 or sy1 <= sy0:
+        return pixels
+    # the shadow is black over the face at alpha ``strength * shade``: the face is scaled by
+    # (255 - a) / 255 and rounded, so it never gets brighter
+    amount = xp.zeros((by1 - by0, bx1 - bx0), xp.uint8)
+    part = shade[sy0 - oy : sy1 - oy, sx0 - ox : sx1 - ox]
+    amount[sy0 - by0 : sy1 - by0, sx0 - bx0 : sx1 - bx0] = be.scale_u8(part, strength)
+    return be.over(pixels, None, amount)
