@@ -72,14 +72,16 @@ def sliced_transport(
     host from ``rng`` and uploaded, so every backend projects on the same directions.
     """
     x = xp.ascontiguousarray(source.T, dtype=xp.float32)  # 3 x N
-    tgt = xp.ascontiguousarray(target, dtype=xp.float32)  # N x 3
-    cols = xp.arange(directions)[:, None]
+    tgt = xp.ascontiguousarray(target.T, dtype=xp.float32)  # 3 x N
+    n = x.shape[1]
+    row_starts = (xp.arange(directions) * n)[:, None]
     for _ in range(steps):
         dirs = rng.normal(size=(directions, 3))
         dirs = xp.asarray((dirs / np.linalg.norm(dirs, axis=1, keepdims=True)).astype(np.float32))
         px = dirs @ x  # D x N, contiguous rows
-        matched = xp.empty_like(px)
-        matched[cols, xp.argsort(px, axis=1)] = xp.sort(dirs @ tgt.T, axis=1)
+        matched = xp.empty_like(px)  # written through flat indices (a 2-D scatter is slower)
+        ranks = (xp.argsort(px, axis=1) + row_starts).reshape(-1)
+        matched.reshape(-1)[ranks] = xp.sort(dirs @ tgt, axis=1).reshape(-1)
         matched -= px
         x += (dirs.T * np.float32(1.0 / directions)) @ matched
     return x.T.astype(xp.float64)
