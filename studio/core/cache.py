@@ -18,6 +18,8 @@ import numpy as np
 from studio.core.backend import Array, Backend
 
 DEFAULT_BYTES = 256 * 2**20
+#: bound of :meth:`RenderCache.recent`: a few placements of a 1024 px face
+RECENT_BYTES = 8 * 2**20
 #: what one entry counts besides its arrays (keys, small objects)
 ENTRY_OVERHEAD = 256
 
@@ -50,6 +52,25 @@ class RenderCache:
         self.hits = 0
         self.misses = 0
         self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._recent: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._recent_bytes = 0
+
+    def recent(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """Like :meth:`get`, for values that only the next few calls ask for again (a sample's
+        placement, made while sampling and again by its render): held in a small LRU of
+        their own (:data:`RECENT_BYTES`), so a drag's stream of placements never evicts the
+        inputs and colour transfers."""
+        if key in self._recent:
+            self._recent.move_to_end(key)
+            return self._recent[key][0]
+        value = make()
+        size = ENTRY_OVERHEAD + nbytes(value)
+        self._recent[key] = (value, size)
+        self._recent_bytes += size
+        while self._recent_bytes > RECENT_BYTES and len(self._recent) > 1:
+            _, (_, dropped) = self._recent.popitem(last=False)
+            self._recent_bytes -= dropped
+        return value
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """The value of ``key``, made by ``make()`` when not held."""
@@ -80,11 +101,15 @@ class RenderCache:
     def clear(self) -> None:
         self._items.clear()
         self.bytes = 0
+        self._recent.clear()
+        self._recent_bytes = 0
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)  # a copy for another process starts empty
         state["_items"] = OrderedDict()
         state["bytes"] = 0
+        state["_recent"] = OrderedDict()
+        state["_recent_bytes"] = 0
         return state
 
 
@@ -92,6 +117,9 @@ class _NoCache(RenderCache):
     """Makes every value anew (a render without a cache)."""
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        return make()
+
+    def recent(self, key: Hashable, make: Callable[[], Any]) -> Any:
         return make()
 
 

@@ -53,7 +53,7 @@ class ColorParams:
     strength: float = 1.0  #: 0 = original colours, 1 = fully transferred.
     steps: int = 15  #: SOT iterations.
     directions: int = 5  #: random projection directions averaged per SOT iteration.
-    samples: int = 1024  #: pixels sorted per projection (subsample of both sides).
+    samples: int = 2048  #: pixels sorted per projection (subsample of both sides).
     smooth: float = 0.075  #: sigma of the colour-change smoothing, fraction of occluder size.
     seed: int = 0  #: seed of the SOT directions and subsamples.
     white_balance: float = 0.3  #: ``lighting``: share of the target's colour cast taken on.

@@ -125,9 +125,12 @@ def placement(
     key: Hashable,
     params: RenderParams,
     cache: RenderCache,
+    alpha_key: Hashable | None = None,
 ) -> tuple[Placement, Array] | None:
-    """The placement and the placed uint8 shape alpha (on ``be``) of an occluder whose
-    ``(rgb, alpha)`` are cached under ``key``; None when it misses the face image."""
+    """The placement and the placed uint8 shape alpha (on ``be``, read-only: it may be shared)
+    of an occluder whose ``(rgb, alpha)`` are cached under ``key`` (``alpha_key``: the key of
+    its alpha alone, when the colours are not the occluder's own); None when it misses the
+    face image."""
     size = (alpha.shape[1], alpha.shape[0])
     matrix, scale = _forward_matrix(face, size, params)
     small = reduced_size(size, scale)
@@ -139,7 +142,20 @@ def placement(
     if region is None:
         return None
     placed = Placement(region, full, src_size, scale, small)
-    return placed, geometry.warp_region(be, alpha_src, full, region)
+    # sampling places the shape to measure coverage, the render places it again: the warp is
+    # shared through the cache's recent values (keyed by the alpha's source and the geometry)
+    warped = cache.recent(
+        ("placed-alpha", be.name, key if alpha_key is None else alpha_key, small, region,
+         full.tobytes()),
+        lambda: _read_only(geometry.warp_region(be, alpha_src, full, region)),
+    )  # fmt: skip
+    return placed, warped
+
+
+def _read_only(array: Array) -> Array:
+    if isinstance(array, np.ndarray):
+        array.flags.writeable = False
+    return array
 
 
 def place(

@@ -100,7 +100,9 @@ def _render(
     if stage.ring_target(params) and params.color.method in ("sot", "reinhard"):
         target = ring_skin(be, face, occluder, params, cache, face_image, face_mask)
     prepared = prepare(be, face, occluder, params, cache, target)
-    found = placement(be, face, prepared.rgb, prepared.alpha, prepared.key, params, cache)
+    found = placement(
+        be, face, prepared.rgb, prepared.alpha, prepared.key, params, cache, prepared.base.key
+    )
     if found is None:
         raise RenderError("the occluder lies entirely outside the face image", params.face_id)
     where, placed_alpha = found

@@ -257,7 +257,7 @@ class ColorSpec(_Model):
     strength: Annotated[Num, Bounds(0.0, 1.0)] = 1.0
     steps: Annotated[StrictInt, Field(ge=1, le=200)] = 15
     directions: Annotated[StrictInt, Field(ge=1, le=64)] = 5
-    samples: Annotated[StrictInt, Field(ge=64, le=1_000_000)] = 1024
+    samples: Annotated[StrictInt, Field(ge=64, le=1_000_000)] = 2048
     smooth: Probability = 0.075
     #: ``lighting`` only: 0 keeps the occluder's white balance, 1 takes the target's mean
     #: chromaticity (a red object would turn skin-coloured); in between, part of the cast.

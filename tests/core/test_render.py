@@ -225,6 +225,46 @@ def test_colour_transfer_is_cached_across_placements(face, occluder):
     assert cache.misses == misses  # moving the occluder recomputes nothing cached
 
 
+def test_a_sample_and_its_render_warp_the_shape_once_and_share_it(face, occluder, monkeypatch):
+    from studio.core.ops import geometry
+
+    spec = EngineSpec(color={"method": "sot"})
+    warped: list[tuple[int, ...]] = []
+    real_warp = geometry.warp_region
+
+    def counting(be, image, matrix, region, **kw):
+        warped.append(image.shape)
+        return real_warp(be, image, matrix, region, **kw)
+
+    monkeypatch.setattr(geometry, "warp_region", counting)
+    cache = RenderCache()
+    params = sample(spec, np.random.default_rng(3), face, occluder, cache)
+    placements = sum(len(s) == 2 for s in warped)  # the shape alpha of every candidate
+    shared = render(face, occluder, params, cache=cache)
+    assert sum(len(s) == 2 for s in warped) == placements  # the render warped no alpha
+    assert sum(len(s) == 3 for s in warped) == 1  # only the colours
+    fresh = render(face, occluder, params)
+    for a, b in zip(_arrays(shared), _arrays(fresh), strict=True):
+        assert np.array_equal(a, b)
+    assert not place(face, occluder, params, cache=cache).alpha.flags.writeable
+
+
+def test_recent_values_are_bounded_and_never_evict_the_cache(monkeypatch):
+    from studio.core import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "RECENT_BYTES", 3 * 1024)
+    cache = RenderCache(1 << 20)
+    kept = cache.get("sot", lambda: np.zeros(1000, np.uint8))
+    made = []
+    for i in range(20):
+        cache.recent(("placed", i), lambda i=i: made.append(i) or np.full(1000, i, np.uint8))
+    assert cache.get("sot", lambda: None) is kept and cache.misses == 1
+    again = cache.recent(("placed", 19), lambda: made.append("again") or None)
+    assert again[0] == 19 and "again" not in made  # the newest are held
+    cache.recent(("placed", 0), lambda: made.append("again") or np.zeros(1, np.uint8))
+    assert made[-1] == "again"  # the oldest were dropped
+
+
 def test_sot_result_depends_on_strength(face, occluder):
     params = _sampled(face, occluder, seed=1, color={"method": "sot"})
     zero = params.replace(color=ColorParams(method="sot", strength=0.0))
