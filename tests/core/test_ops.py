@@ -67,6 +67,24 @@ def test_sliced_transport_matches_a_shifted_distribution():
     assert np.allclose(moved.std(axis=0), 0.1, atol=0.02)
 
 
+def test_rank_order_sorts_rows_and_keeps_ties_in_index_order():
+    rng = np.random.default_rng(2)
+    px = rng.normal(size=(4, 3000)).astype(np.float32)
+    px[1, ::3] = px[1, 0]  # a third of a row tied
+    px[2] = 0.25  # a constant row
+    order = color.rank_order(px)
+    for row, idx in zip(px, order, strict=True):
+        assert sorted(idx.tolist()) == list(range(px.shape[1]))  # a permutation
+        ranked = row[idx]
+        # sorted, up to keys closer than a 65,535th of the row's range
+        assert np.all(np.diff(ranked) >= -np.ptp(row) / color.KEY_LEVELS)
+    tied = order[1][px[1][order[1]] == px[1, 0]]
+    assert np.all(np.diff(tied) > 0)  # equal values keep their index order
+    assert np.array_equal(order[2], np.arange(px.shape[1]))
+    apart = np.arange(50, dtype=np.float32)[::-1].copy()[None]  # well separated: exact
+    assert np.array_equal(color.rank_order(apart)[0], np.argsort(apart[0]))
+
+
 points = st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=3, max_size=15).filter(
     lambda p: np.ptp(np.array(p), axis=0).min() > 0.05
 )

@@ -56,6 +56,24 @@ def _working_grid(be: Backend, rgb: Array, alpha: Array, samples: int) -> tuple[
     return rgb, mask
 
 
+KEY_LEVELS = 65535  #: projections are ranked by 16-bit keys over each row's range
+
+
+def rank_order(px: Array, xp: Any = np) -> Array:
+    """The order that sorts each row of ``px`` (D x N float32), ranked by 16-bit keys.
+
+    The keys divide a row's range into :data:`KEY_LEVELS` levels and ties keep their index
+    order, so a stable (radix) sort ranks them, about 5x faster than a float argsort on the
+    CPU and the same ranks on every backend. Projections closer than 1/65,535 of the range
+    may swap ranks: their targets then differ by far less than a colour level.
+    """
+    lo = px.min(axis=1, keepdims=True)
+    span = px.max(axis=1, keepdims=True) - lo
+    scale = np.float32(KEY_LEVELS) / xp.maximum(span, np.float32(1e-12))
+    keys = xp.clip((px - lo) * scale, 0, KEY_LEVELS).astype(xp.uint16)
+    return xp.argsort(keys, axis=1, kind="stable")
+
+
 def sliced_transport(
     source: Array,
     target: Array,
@@ -80,7 +98,7 @@ def sliced_transport(
         dirs = xp.asarray((dirs / np.linalg.norm(dirs, axis=1, keepdims=True)).astype(np.float32))
         px = dirs @ x  # D x N, contiguous rows
         matched = xp.empty_like(px)  # written through flat indices (a 2-D scatter is slower)
-        ranks = (xp.argsort(px, axis=1) + row_starts).reshape(-1)
+        ranks = (rank_order(px, xp) + row_starts).reshape(-1)
         matched.reshape(-1)[ranks] = xp.sort(dirs @ tgt, axis=1).reshape(-1)
         matched -= px
         x += (dirs.T * np.float32(1.0 / directions)) @ matched
