@@ -52,25 +52,16 @@ class RenderCache:
         self.hits = 0
         self.misses = 0
         self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
-        self._recent: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
-        self._recent_bytes = 0
+        self._recent: RenderCache | None = None  # see recent(); made when first used
 
     def recent(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """Like :meth:`get`, for values that only the next few calls ask for again (a sample's
-        placement, made while sampling and again by its render): held in a small LRU of
+        placement, made while sampling and again by its render): held in a small cache of
         their own (:data:`RECENT_BYTES`), so a drag's stream of placements never evicts the
         inputs and colour transfers."""
-        if key in self._recent:
-            self._recent.move_to_end(key)
-            return self._recent[key][0]
-        value = make()
-        size = ENTRY_OVERHEAD + nbytes(value)
-        self._recent[key] = (value, size)
-        self._recent_bytes += size
-        while self._recent_bytes > RECENT_BYTES and len(self._recent) > 1:
-            _, (_, dropped) = self._recent.popitem(last=False)
-            self._recent_bytes -= dropped
-        return value
+        if self._recent is None:
+            self._recent = RenderCache(RECENT_BYTES)
+        return self._recent.get(key, make)
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """The value of ``key``, made by ``make()`` when not held."""
@@ -101,15 +92,13 @@ class RenderCache:
     def clear(self) -> None:
         self._items.clear()
         self.bytes = 0
-        self._recent.clear()
-        self._recent_bytes = 0
+        self._recent = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)  # a copy for another process starts empty
         state["_items"] = OrderedDict()
         state["bytes"] = 0
-        state["_recent"] = OrderedDict()
-        state["_recent_bytes"] = 0
+        state["_recent"] = None
         return state
 
 
