@@ -35,22 +35,25 @@ from studio.core.paths import samples
 from studio.core.sources import open_source
 
 data = Path("dataset")
+
+
+def write_pair(name, stem, rgb, mask):
+    """One image of the X_img/ + X_mask/ sibling folders of the reference organisation."""
+    img, msk = data / f"{name}_img", data / f"{name}_mask"
+    img.mkdir(parents=True, exist_ok=True)
+    msk.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(img / f"{stem}.jpg"), rgb[:, :, ::-1])
+    cv2.imwrite(str(msk / f"{stem}.png"), mask)
+
+
 faces = open_source(samples().faces.parent, "faces")
 for item in faces.ids():
     face = faces.load(item)
-    stem = Path(item).stem
-    (data / "CelebAMask-HQ-WO-Train_img").mkdir(parents=True, exist_ok=True)
-    (data / "CelebAMask-HQ-WO-Train_mask").mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(data / "CelebAMask-HQ-WO-Train_img" / f"{stem}.jpg"), face.image[:, :, ::-1])
-    cv2.imwrite(str(data / "CelebAMask-HQ-WO-Train_mask" / f"{stem}.png"), face.mask.astype("uint8") * 255)
+    write_pair("CelebAMask-HQ-WO-Train", Path(item).stem, face.image, face.mask.astype("uint8") * 255)
 occluders = open_source(samples().occluders, "occluders")
 for item in occluders.ids():
     occ = occluders.load(item)
-    stem = Path(item).stem
-    (data / "11k-hands_img").mkdir(parents=True, exist_ok=True)
-    (data / "11k-hands_mask").mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(data / "11k-hands_img" / f"{stem}.jpg"), occ.image[:, :, ::-1])
-    cv2.imwrite(str(data / "11k-hands_mask" / f"{stem}.png"), occ.alpha)
+    write_pair("11k-hands", Path(item).stem, occ.image, occ.alpha)
 PY
 "$studio" export natocc-hands --data dataset --out hands --count 4 --workers 2 --progress none
 "$studio" verify hands
