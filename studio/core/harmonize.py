@@ -209,6 +209,18 @@ def ring_of(
 
 
 @dataclass
+class Around:
+    """A placed shape as the colour target and the steps both read it: its label, edge band
+    and size, and its skin ring on the work region (built once per render)."""
+
+    label: Array
+    band: Array
+    size: float
+    ring: Ring
+    work: Region
+
+
+@dataclass
 class Pasted:
     """What the stage hands to the compositor."""
 
@@ -253,17 +265,22 @@ def paste(
     params: RenderParams,
     occluder: Occluder,
     cache,
+    around: Around | None = None,
 ) -> Pasted:
-    """Run the steps on the placed occluder (see the module docstring)."""
+    """Run the steps on the placed occluder (see the module docstring). ``around``: the
+    shape's ring and size when the colour target already built them for this placement."""
     xp = be.xp
     h = params.harmonize
     c = params.color
     x0, y0, x1, y1 = region
-    size = occluder_size(be, label)
+    size = occluder_size(be, label) if around is None else around.size
     lighting = c.method == "lighting" and c.strength > 0
     steps = h.enabled and (h.shading > 0 or h.focus > 0 or h.noise > 0)
     if lighting or steps:
-        ring, work = ring_of(be, params, face_image, face_mask, region, label, band, size)
+        if around is None:
+            ring, work = ring_of(be, params, face_image, face_mask, region, label, band, size)
+        else:
+            ring, work = around.ring, around.work
         premultiplied = _harmonised(
             be, face, region, work, ring, placed_alpha, label, premultiplied, params, occluder,
             cache,

@@ -132,17 +132,20 @@ def ring_skin(
     cache: RenderCache,
     face_image: Array,
     face_mask: Array,
-) -> np.ndarray | None:
-    """The skin ring's colours as the SOT / Reinhard target (host), from the placement of the
-    base occluder (colour transfer does not move the shape); None when the ring is too small."""
+) -> tuple[np.ndarray | None, stage.Around | None]:
+    """The skin ring's colours as the SOT / Reinhard target (host; None when the ring is too
+    small), from the placement of the base occluder (colour transfer does not move the shape),
+    and what the placement gave (None when it misses the image): the render places the
+    prepared occluder exactly there, so it reuses the label, band and ring."""
     occ = base_occluder(params, occluder, cache)
     image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
     found = placement(be, face, image, alpha, occ.key, params, cache)
     if found is None:
-        return None
+        return None, None
     where, placed_alpha = found
     label = placed_alpha >= 128
     band = blend.edge_band(be, label, band_radius(face, params))
     size = stage.occluder_size(be, label)
-    ring, _ = stage.ring_of(be, params, face_image, face_mask, where.region, label, band, size)
-    return ring.skin_pixels() if ring.usable else None
+    ring, work = stage.ring_of(be, params, face_image, face_mask, where.region, label, band, size)
+    around = stage.Around(label, band, size, ring, work)
+    return (ring.skin_pixels() if ring.usable else None), around

@@ -96,9 +96,9 @@ def _render(
     face_image, face_mask, face_labels = on_device(
         be, cache, face.key, face.image, face.mask, face.labels
     )
-    target = None
+    target, around = None, None
     if stage.ring_target(params) and params.color.method in ("sot", "reinhard"):
-        target = ring_skin(be, face, occluder, params, cache, face_image, face_mask)
+        target, around = ring_skin(be, face, occluder, params, cache, face_image, face_mask)
     prepared = prepare(be, face, occluder, params, cache, target)
     found = placement(
         be, face, prepared.rgb, prepared.alpha, prepared.key, params, cache, prepared.base.key
@@ -106,18 +106,19 @@ def _render(
     if found is None:
         raise RenderError("the occluder lies entirely outside the face image", params.face_id)
     where, placed_alpha = found
-    label = placed_alpha >= 128
+    # the prepared occluder has the base occluder's alpha: the colour target's placement holds
+    label = placed_alpha >= 128 if around is None else around.label
     if not bool(label.any()):
         raise RenderError("the occluder covers no pixel of the face image", params.face_id)
     x0, y0, x1, y1 = where.region
     prem_src = premultiplied(be, prepared, where, cache)
     prem = geometry.warp_region(be, prem_src, where.matrix, where.region)
-    band = blend.edge_band(be, label, band_radius(face, params))
+    band = blend.edge_band(be, label, band_radius(face, params)) if around is None else around.band
     face_roi, shadow = face_image[y0:y1, x0:x1], None
     if stage.needs_stage(params):
         pasted = stage.paste(
             be, face, face_image, face_mask, where.region, placed_alpha, label, band, prem,
-            params, prepared.base, cache,
+            params, prepared.base, cache, around,
         )  # fmt: skip
         prem, face_roi = pasted.premultiplied, pasted.face_roi
         if pasted.shadow_box is not None:
