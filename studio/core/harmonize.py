@@ -51,13 +51,25 @@ MIN_RING_PIXELS = 64  #: a ring with fewer skin pixels gives no statistics (step
 CHROMA_PASSES = 2  #: smoothing passes of the occluder's excess chroma noise
 
 
+def relights(params: RenderParams) -> bool:
+    """True when the colour method is ``lighting`` (run by this stage, on the placed occluder)."""
+    return params.color.method == "lighting" and params.color.strength > 0
+
+
+def filters(params: RenderParams) -> bool:
+    """True when a step changes the occluder's own pixels (shading, focus or noise)."""
+    h = params.harmonize
+    return h.enabled and (h.shading > 0 or h.focus > 0 or h.noise > 0)
+
+
+def casts_shadow(params: RenderParams) -> bool:
+    h = params.harmonize
+    return h.enabled and h.shadow.opacity > 0
+
+
 def needs_stage(params: RenderParams) -> bool:
     """True when the paste stage changes anything (else render skips it entirely)."""
-    c = params.color
-    lighting = c.method == "lighting" and c.strength > 0
-    h = params.harmonize
-    steps = h.enabled and (h.shading > 0 or h.focus > 0 or h.noise > 0 or h.shadow.opacity > 0)
-    return lighting or steps
+    return relights(params) or filters(params) or casts_shadow(params)
 
 
 def ring_target(params: RenderParams) -> bool:
@@ -239,13 +251,19 @@ def source_stats(occluder: Occluder, cache) -> color.ColourStats:
     )
 
 
-def face_stats(face: Face, cache) -> color.ColourStats:
-    """Colour statistics of the whole face's skin pixels (host, cached by content)."""
-    cpu = get_backend("cpu")
-    skin = cache.get(
+def face_skin(face: Face, cache) -> np.ndarray:
+    """The whole face's skin pixels (:func:`~studio.core.ops.color.skin_pixels`, host),
+    cached by content: the colour transfers' target and the lighting's statistics."""
+    return cache.get(
         ("skin", face.key, face.bbox),
         lambda: color.skin_pixels(face.image, face.mask, face.bbox),
     )
+
+
+def face_stats(face: Face, cache) -> color.ColourStats:
+    """Colour statistics of the whole face's skin pixels (host, cached by content)."""
+    cpu = get_backend("cpu")
+    skin = face_skin(face, cache)
     return cache.get(
         ("skin-stats", face.key, face.bbox),
         lambda: color.colour_stats(cpu, skin * np.float32(255.0)),
@@ -271,12 +289,9 @@ def paste(
     shape's ring and size when the colour target already built them for this placement."""
     xp = be.xp
     h = params.harmonize
-    c = params.color
     x0, y0, x1, y1 = region
     size = occluder_size(be, label) if around is None else around.size
-    lighting = c.method == "lighting" and c.strength > 0
-    steps = h.enabled and (h.shading > 0 or h.focus > 0 or h.noise > 0)
-    if lighting or steps:
+    if relights(params) or filters(params):
         if around is None:
             ring, work = ring_of(be, params, face_image, face_mask, region, label, band, size)
         else:
@@ -286,7 +301,7 @@ def paste(
             cache,
         )  # fmt: skip
     face_roi = face_image[y0:y1, x0:x1]
-    if not (h.enabled and h.shadow.opacity > 0):
+    if not casts_shadow(params):
         return Pasted(premultiplied, face_roi)
     box = shadow.window(h.shadow, size, region, face.size)
     if box is None:
@@ -336,7 +351,7 @@ def _harmonised(
     h, c = params.harmonize, params.color
     alpha = placed_alpha.astype(xp.float32)
     colours = None  # float32 premultiplied colours, once a step needs them
-    if c.method == "lighting" and c.strength > 0:
+    if relights(params):
         use_ring = ring_target(params) and ring.usable
         target = ring.colour if use_ring else face_stats(face, cache)
         colours = premultiplied.astype(xp.float32)

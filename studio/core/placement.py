@@ -62,14 +62,6 @@ class Placed:
     def region(self) -> Region:
         return self.placement.region
 
-    @property
-    def matrix(self) -> np.ndarray:
-        return self.placement.matrix
-
-    @property
-    def source_size(self) -> tuple[int, int]:
-        return self.placement.source_size
-
 
 def reduced_size(size: tuple[int, int], scale: float) -> tuple[int, int] | None:
     """The size of the area-reduced copy of an occluder of ``size`` shrunk by ``scale``, or

@@ -88,12 +88,7 @@ def prepare(
     def colored() -> Array:
         if not transfers or params.color.strength <= 0:
             return image
-        skin = ring_skin
-        if skin is None:
-            skin = cache.get(
-                ("skin", face.key, face.bbox),
-                lambda: color.skin_pixels(face.image, face.mask, face.bbox),
-            )
+        skin = stage.face_skin(face, cache) if ring_skin is None else ring_skin
         return color.transfer(be, image, alpha, skin, params.color)
 
     target = face.key if ring_skin is None else ("ring", content_key(ring_skin))

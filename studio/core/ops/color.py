@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from studio.core.backend import Array, Backend
+from studio.core.ops.estimate import LUMA, luminance
 from studio.core.params import ColorParams
 
 TARGET_GRID = 128  # the face crop is reduced to at most this side before sampling skin pixels
@@ -163,7 +164,6 @@ def reinhard_transfer(
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-LUMA = (0.299, 0.587, 0.114)
 CONTRAST_RANGE = (0.5, 2.0)  #: lighting changes the occluder's contrast at most this much
 GAIN_RANGE = (0.5, 2.0)  #: white-balance gains per channel stay within these factors
 HUE_FLOOR = 24.0  #: luminance offset (0..255) of the colour scaling: dark pixels stay dark
@@ -227,7 +227,7 @@ def lighting(
     gains = lighting_gains(source, target, params.white_balance)
     # per pixel: the luminance ratio and the headroom to white, from the premultiplied colours
     a = alpha * f32(1 / 255)
-    y_p = be.mix(premultiplied, np.array([LUMA]))
+    y_p = luminance(be, premultiplied)
     y = y_p / xp.maximum(a, f32(1e-6))
     y_new = xp.clip(f32(target.mean_y) + f32(k) * (y - f32(source.mean_y)), 0.0, 255.0)
     ratio = (y_new + f32(HUE_FLOOR)) / (y + f32(HUE_FLOOR))
