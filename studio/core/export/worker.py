@@ -102,7 +102,7 @@ class SampleMaker:
             outcome.failures.append(_failure(index, no_labels, self.faces.path_of(face_id), stem))
             return outcome
         try:
-            outcome.row = self._write(index, drawn.params, result, drawn.attempts)
+            outcome.row = self._write(index, stem, drawn.params, result, drawn.attempts)
         except WriteError as err:
             if err.fatal:  # disk full, no permission: the job stops (and stays resumable)
                 raise
@@ -113,10 +113,11 @@ class SampleMaker:
         """Failure rows (index None) for occluders/textures that could not be loaded."""
         return [_failure(None, err, err.path) for err in errors]
 
-    def _write(self, index: int, params: Any, result: Any, attempts: int) -> dict[str, Any]:
+    def _write(
+        self, index: int, stem: str, params: Any, result: Any, attempts: int
+    ) -> dict[str, Any]:
         plan, out = self.plan, self.plan.out
         output = plan.preset.output
-        stem = plan.stem_for(index)
         folders = plan.folders
         ext = output.image_format
         files = {
