@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from studio.core.contact_sheet import overlay
 from studio.core.errors import StudioError
-from studio.core.imageio import read_image, read_mask
-from studio.core.writers import encode_image, write_bytes_atomic
+from studio.core.imageio import read_image, read_mask, shrink_to_fit
+from studio.core.writers import write_image
 
 THUMB_SIDE = 184  #: longest side of a thumbnail, pixels
 THUMB_QUALITY = 85
@@ -31,15 +30,6 @@ class Thumb:
     image: str | None = None
     labels: str | None = None
     error: str | None = None
-
-
-def _fit(image: np.ndarray, side: int) -> np.ndarray:
-    h, w = image.shape[:2]
-    f = min(1.0, side / max(h, w))
-    if f == 1.0:
-        return image
-    size = (max(1, round(w * f)), max(1, round(h * f)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def _labels_view(out: Path, row: dict[str, Any], image: np.ndarray) -> np.ndarray:
@@ -72,8 +62,7 @@ def make_thumbs(
                 paths = {}
                 for kind, picture, suffix in (("image", image, ""), ("labels", labels, ".labels")):
                     rel = f"{folder}/{base}{suffix}.jpg"
-                    data = encode_image(_fit(picture, THUMB_SIDE), "jpg", THUMB_QUALITY)
-                    write_bytes_atomic(out / rel, data)
+                    write_image(out / rel, shrink_to_fit(picture, THUMB_SIDE), THUMB_QUALITY)
                     keep.add(Path(rel).name)
                     paths[kind] = rel
                 thumbs.append(Thumb(row, paths["image"], paths["labels"]))
