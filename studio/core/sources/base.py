@@ -224,16 +224,23 @@ class MaskIndex:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._by_stem: dict[str, str] | None = None
+        self._names: list[str] = []
         self.problems: list[Problem] = []
 
     def _build(self) -> dict[str, str]:
         if self._by_stem is None:
             ids, self.problems = scan_images(self.root)
+            self._names = ids
             by_stem: dict[str, str] = {}
             for rel in sorted(ids, key=lambda r: (not r.lower().endswith(".png"), r)):
                 by_stem.setdefault(full_stem(rel), rel)
             self._by_stem = by_stem
         return self._by_stem
+
+    def names(self) -> list[str]:
+        """The mask files (relative paths, sorted), from the same scan."""
+        self._build()
+        return self._names
 
     def find(self, item_id: str) -> Path | None:
         by_stem = self._build()
@@ -280,7 +287,7 @@ class FolderFaceSource:
     def __init__(self, faces: str | Path, masks: str | Path, resize_masks: bool = False) -> None:
         self.root, self.masks = Path(faces), Path(masks)
         self.resize_masks = resize_masks
-        self._index = MaskIndex(self.masks)
+        self.mask_index = MaskIndex(self.masks)
         self._ids: list[str] | None = None
         self._problems: list[Problem] = []
 
@@ -289,9 +296,9 @@ class FolderFaceSource:
             all_ids, self._problems = scan_images(self.root)
             self._ids = []
             for item_id in all_ids:
-                if self._index.find(item_id) is None:
+                if self.mask_index.find(item_id) is None:
                     self._problems.append(
-                        Problem(str(self.root / item_id), self._index.missing(item_id).reason)
+                        Problem(str(self.root / item_id), self.mask_index.missing(item_id).reason)
                     )
                 else:
                     self._ids.append(item_id)
@@ -302,13 +309,13 @@ class FolderFaceSource:
 
     def mask_path(self, item_id: str) -> Path | None:
         """The mask file of ``item_id`` (None when it has none)."""
-        return self._index.find(item_id)
+        return self.mask_index.find(item_id)
 
     def load(self, item_id: str) -> Face:
         path = self.root / item_id
-        mask_path = self._index.find(item_id)
+        mask_path = self.mask_index.find(item_id)
         if mask_path is None:
-            raise InputError(self._index.missing(item_id).reason, path)
+            raise InputError(self.mask_index.missing(item_id).reason, path)
         return read_face(path, mask_path, item_id, resize_masks=self.resize_masks)
 
     def report(self, check: bool = False) -> SourceReport:
@@ -317,7 +324,7 @@ class FolderFaceSource:
             self.layout,
             self.root,
             ids,
-            self._problems + self._index.problems,
+            self._problems + self.mask_index.problems,
             self.load if check else None,
             {"masks": str(self.masks), "resize_masks": self.resize_masks},
         )
@@ -349,7 +356,7 @@ class FolderOccluderSource:
         self.root = Path(root)
         self.resize_masks = resize_masks
         self.masks = None if masks is None else Path(masks)
-        self._index = None if self.masks is None else MaskIndex(self.masks)
+        self.mask_index = None if self.masks is None else MaskIndex(self.masks)
         self.kind, self.up = kind, up
         self._ids: list[str] | None = None
         self._problems: list[Problem] = []
@@ -363,18 +370,18 @@ class FolderOccluderSource:
 
     def mask_path(self, item_id: str) -> Path | None:
         """The mask file of ``item_id`` (None for RGBA cut-outs)."""
-        return None if self._index is None else self._index.find(item_id)
+        return None if self.mask_index is None else self.mask_index.find(item_id)
 
     def ids(self) -> list[str]:
         if self._ids is None:
             all_ids, self._problems = scan_images(self.root)
-            if self._index is None:
+            if self.mask_index is None:
                 self._ids = all_ids
             else:
                 self._ids = []
                 for item_id in all_ids:
-                    if self._index.find(item_id) is None:
-                        reason = self._index.missing(item_id).reason
+                    if self.mask_index.find(item_id) is None:
+                        reason = self.mask_index.missing(item_id).reason
                         self._problems.append(Problem(str(self.root / item_id), reason))
                     else:
                         self._ids.append(item_id)
@@ -383,10 +390,10 @@ class FolderOccluderSource:
     def load(self, item_id: str) -> Occluder:
         path = self.root / item_id
         mask_path = None
-        if self._index is not None:
-            mask_path = self._index.find(item_id)
+        if self.mask_index is not None:
+            mask_path = self.mask_index.find(item_id)
             if mask_path is None:
-                raise InputError(self._index.missing(item_id).reason, path)
+                raise InputError(self.mask_index.missing(item_id).reason, path)
         return read_occluder(
             path,
             mask_path,
@@ -399,7 +406,7 @@ class FolderOccluderSource:
 
     def report(self, check: bool = False) -> SourceReport:
         ids = self.ids()
-        problems = self._problems + (self._index.problems if self._index else [])
+        problems = self._problems + (self.mask_index.problems if self.mask_index else [])
         details: dict[str, Any] = {"kind": self.kind, "up": self.up}
         if self.masks is not None:
             details["masks"] = str(self.masks)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,8 @@ from studio.core.sources.automask import MASK_VERSION, AutoMaskFaceSource
 from studio.core.sources.base import (
     FolderFaceSource,
     FolderOccluderSource,
+    MaskIndex,
     TextureFolder,
-    list_images,
 )
 from studio.core.sources.celebamask import CelebAMaskSource
 from studio.core.sources.coco import CocoOccluderSource
@@ -338,24 +339,25 @@ def summary_line(source: Any, count: int | None = None, problems: int | None = N
 
 
 def fingerprint(source: Any, ids: list[str]) -> dict[str, Any]:
-    """A cheap fingerprint of a source's items: ids and file sizes (no file is read)."""
+    """A cheap fingerprint of a source's items: ids and file sizes (no file is read). The
+    masks are the ones its mask index scanned (the folder is not walked again)."""
+    paths = ((item, source.path_of(item).partition("#")[0]) for item in ids)
+    result: dict[str, Any] = {"items": len(ids), "fingerprint": _sizes_digest(paths)}
+    index = getattr(source, "mask_index", None)
+    if isinstance(index, MaskIndex):
+        names = index.names()
+        digest = _sizes_digest((name, index.root / name) for name in names)
+        result["masks"] = {"items": len(names), "fingerprint": digest}
+    return result
+
+
+def _sizes_digest(entries: Iterable[tuple[str, str | Path]]) -> str:
+    """blake2b of each entry's name and its file's size (-1 when it cannot be read)."""
     h = hashlib.blake2b(digest_size=16)
-    for item in ids:
+    for name, path in entries:
         try:
-            size = os.stat(source.path_of(item).partition("#")[0]).st_size
+            size = os.stat(path).st_size
         except OSError:
             size = -1
-        h.update(f"{item}\0{size}\n".encode())
-    result: dict[str, Any] = {"items": len(ids), "fingerprint": h.hexdigest()}
-    masks = getattr(source, "masks", None)
-    if isinstance(masks, Path):
-        names = list_images(masks)
-        mh = hashlib.blake2b(digest_size=16)
-        for name in names:
-            try:
-                size = os.stat(masks / name).st_size
-            except OSError:
-                size = -1
-            mh.update(f"{name}\0{size}\n".encode())
-        result["masks"] = {"items": len(names), "fingerprint": mh.hexdigest()}
-    return result
+        h.update(f"{name}\0{size}\n".encode())
+    return h.hexdigest()
