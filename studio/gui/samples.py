@@ -66,7 +66,9 @@ def grid_sample(
     face_id = faces[face_index(index, len(faces), preset.output.count_per_face)]
     rng = sample_rng(seed, index)
     try:
-        full = library.faces.load(face_id)
+        full = inputs.get(("face", face_id))
+        if full is None:  # a face drawn by several tiles is decoded once per refresh
+            full = inputs[("face", face_id)] = library.faces.load(face_id)
         drawn = draw_sample(preset.engine(), rng, full, pool, cache)
         factor = min(1.0, side / max(full.size))
         face = full.resized(factor) if factor < 1 else full
