@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from studio.bench.common import BenchRow
+from studio.core.writers import encode_image
 
 SUITE = "gui"
 LATENCY_TARGET_MS = 30.0
@@ -64,8 +65,7 @@ def face_files() -> tuple[bytes, bytes]:
         face = synthetic_face(FACE_SIDE, seed=1)
     image = cv2.resize(face.image, (FACE_SIDE, FACE_SIDE), interpolation=cv2.INTER_AREA)
     mask = cv2.resize(face.mask.astype(np.uint8) * 255, (FACE_SIDE, FACE_SIDE))
-    jpeg = cv2.imencode(".jpg", image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
-    return jpeg.tobytes(), cv2.imencode(".png", mask)[1].tobytes()
+    return encode_image(image, "jpg", 90), encode_image(mask, "png")
 
 
 def write_face_folder(root: Path, count: int, jpeg: bytes, mask: bytes) -> Path:

@@ -123,8 +123,10 @@ class Library:
 
     @staticmethod
     def opened(path: str | Path, role: str) -> dict[str, object]:
-        """The sources opening ``path`` in the ``role`` browser gives, by role (see
-        :meth:`open`); nothing changes here.
+        """The sources opening ``path`` (dropped on, or chosen in, the ``role`` browser)
+        gives, by role: any layout of the input layer; a reference dataset folder fills every
+        role it holds, a CelebAMask-HQ folder the faces and a COCO file the occluders. Nothing
+        changes here (the studio sets them when the worker that opened them is done).
 
         Raises
         ------
@@ -132,21 +134,6 @@ class Library:
             naming the folder and the reason when it cannot be opened.
         """
         return {r: open_ref(ref) for r, ref in refs_for_path(path, role).items()}
-
-    def open(self, path: str | Path, role: str) -> list[str]:
-        """Open ``path`` (dropped on, or chosen in, the ``role`` browser): any layout of the
-        input layer; a reference dataset folder fills every role it holds, a CelebAMask-HQ
-        folder the faces and a COCO file the occluders. Returns the roles changed.
-
-        Raises
-        ------
-        InputError
-            naming the folder and the reason when it cannot be opened.
-        """
-        opened = self.opened(path, role)
-        for r, source in opened.items():
-            setattr(self, r, source)
-        return list(opened)
 
     def refs(self) -> dict[str, SourceRef]:
         """The refs of the open sources (the synthetic ones left out), for the exporter."""

@@ -15,10 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from studio.core.inputs import Face, Occluder, Texture
 from studio.core.params import HarmonizeParams, RenderParams
 from studio.core.preset import Preset, preset_from_dict
-from studio.core.resolve import new_shape, resolve
+from studio.core.resolve import new_shape
 from studio.core.spec import Range, field_bounds, field_ui_range
 
 Kind = Literal["num", "prob", "int", "float", "bool", "choice"]
@@ -343,16 +342,6 @@ def with_new_shape(preset: Preset, params: RenderParams, seed: int) -> RenderPar
     """``params`` with the RandOcc shape the preset's shape ranges give for ``seed``."""
     shape, name = new_shape(preset, seed)
     return params.replace(shape=shape, occluder_id=name)
-
-
-def preview_params(
-    preset: Preset,
-    params: RenderParams,
-    face: Face,
-    occluder: Occluder | Texture | None,
-) -> RenderParams:
-    """The parameters the preview renders (see :func:`studio.core.resolve.resolve`)."""
-    return resolve(preset, params, face, occluder)
 
 
 NEUTRAL_PREFIXES = ("occluder_augment.", "image_augment.", "blend.opacity")

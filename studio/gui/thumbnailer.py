@@ -11,8 +11,6 @@ preview renders (``yield_to``), so thumbnails never slow the live preview down.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -22,15 +20,9 @@ from PySide6.QtCore import QObject, Signal
 from studio.core.errors import StudioError
 from studio.core.thumbnails import ThumbnailStore, cached_thumbnail
 from studio.gui.canvas import to_qimage
+from studio.gui.process_runner import lower_priority
 
 YIELD_POLL_S = 0.004  #: how often a waiting worker looks whether the preview is idle
-NICE = 10
-
-
-def lower_thread_priority(niceness: int = NICE) -> None:
-    """Lower the OS priority of the calling thread (Linux: a thread is a task of its own)."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
 class Thumbnailer(QObject):
@@ -105,7 +97,7 @@ class Thumbnailer(QObject):
             return None
 
     def _loop(self) -> None:
-        lower_thread_priority()
+        lower_priority(threading.get_native_id())  # Linux: a thread is a task of its own
         while True:
             job = self._next()
             if job is None:

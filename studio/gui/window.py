@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.inputs import Face, Occluder, Texture
 from studio.core.paths import shipped_presets
+from studio.core.resolve import resolve
 from studio.core.thumbnails import ThumbnailStore
 from studio.gui import parameters as P
 from studio.gui.browsers import Browser
@@ -287,7 +288,7 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
 
     def effective_params(self):
         face = self.preview.preview_face(self.face)
-        return P.preview_params(self.doc.preset, self.doc.params, face, self.current_occluder())
+        return resolve(self.doc.preset, self.doc.params, face, self.current_occluder())
 
     def request_preview(self) -> int | None:
         """Send the current state to the preview worker (never renders here)."""
