@@ -34,12 +34,18 @@ def _factor(s: float) -> int:
     return max(1, int(s / GRID_SIGMA))
 
 
+def _spread(params: ShadowParams, size: float) -> int:
+    """How far (pixels) the shadow spreads around its offset shape: its blur radius and two
+    cells of the reduced grid it is blurred on."""
+    s = sigma(params, size)
+    return (blur_radius(s) if s > 0 else 0) + 2 * _factor(s) + 1
+
+
 def reach(params: ShadowParams, size: float) -> int:
     """How far (pixels) beyond the occluder's shape the shadow can darken anything: its
-    offset, its blur radius and two cells of the reduced grid it is blurred on."""
+    offset and its spread."""
     dx, dy = offset(params, size)
-    s = sigma(params, size)
-    return max(abs(dx), abs(dy)) + (blur_radius(s) if s > 0 else 0) + 2 * _factor(s) + 1
+    return max(abs(dx), abs(dy)) + _spread(params, size)
 
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in the face image
@@ -51,8 +57,7 @@ def window(
     """The pixels (x0, y0, x1, y1) the shadow of an occluder placed on ``region`` can darken
     (clipped to the image); None when it falls outside the image."""
     dx, dy = offset(params, size)
-    s = sigma(params, size)
-    grow = (blur_radius(s) if s > 0 else 0) + 2 * _factor(s) + 1
+    grow = _spread(params, size)
     x0, y0, x1, y1 = region
     w, h = image_size
     box = (
