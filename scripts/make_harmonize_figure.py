@@ -18,15 +18,15 @@ import cv2
 import numpy as np
 
 from studio.bench.realism import degraded
-from studio.core.contact_sheet import fit_tile
-from studio.core.inputs import Face, Occluder
-from studio.core.params import HarmonizeParams, RenderParams, ShadowParams
-from studio.core.paths import samples
-from studio.core.render import render
-from studio.core.sample import sample
+from studio.core.engine.render import render
+from studio.core.engine.sample import sample
+from studio.core.io.contact_sheet import fit_tile
+from studio.core.io.paths import samples
+from studio.core.io.writers import write_image
+from studio.core.model.inputs import Face, Occluder
+from studio.core.model.params import HarmonizeParams, RenderParams, ShadowParams
+from studio.core.model.spec import EngineSpec
 from studio.core.sources import open_source
-from studio.core.spec import EngineSpec
-from studio.core.writers import write_image
 
 TILE = 300
 LABEL_W = 230

@@ -24,14 +24,14 @@ case "$where" in "$work"/venv/*) ;; *) echo "wheel check: studio imported from $
 "$studio" presets
 "$studio" demo --out demo >/dev/null
 test -s demo/contact_sheet.png
-sample=$("$vpy" -c "from studio.core.paths import samples; print(samples().faces / 'grace_hopper.jpg')")
+sample=$("$vpy" -c "from studio.core.io.paths import samples; print(samples().faces / 'grace_hopper.jpg')")
 "$studio" facemask "$sample" --out mask.png
 test -s mask.png
 # the reference dataset/ organisation, made from the installed samples
 "$vpy" - <<'PY'
 from pathlib import Path
 import cv2
-from studio.core.paths import samples
+from studio.core.io.paths import samples
 from studio.core.sources import open_source
 
 data = Path("dataset")

@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from studio import __version__
-from studio.core.errors import StudioError
+from studio.core.model.errors import StudioError
 
 # Sub-command modules; each defines ``register(subparsers)`` which sets ``func`` on its parser.
 COMMAND_MODULES: tuple[str, ...] = (

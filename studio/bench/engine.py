@@ -7,15 +7,15 @@ import numpy as np
 
 from studio.bench.common import BenchRow, time_call
 from studio.bench.sot_reference import sot_reference
-from studio.core.backend import get_backend
-from studio.core.cache import RenderCache
-from studio.core.inputs import Face, Occluder
+from studio.core.engine.cache import RenderCache
+from studio.core.engine.render import render
+from studio.core.engine.sample import sample
+from studio.core.model.inputs import Face, Occluder
+from studio.core.model.params import ColorParams
+from studio.core.model.spec import EngineSpec
 from studio.core.ops import color
-from studio.core.params import ColorParams
-from studio.core.render import render
-from studio.core.sample import sample
-from studio.core.spec import EngineSpec
-from studio.core.synthetic import synthetic_face, synthetic_occluder
+from studio.core.ops.backend import get_backend
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder
 
 SUITE = "engine"
 

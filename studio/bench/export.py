@@ -25,10 +25,10 @@ from studio.bench.common import BenchRow, machine
 from studio.core.export import LocalEngine, RayEngine, make_plan
 from studio.core.export.engines import Engine
 from studio.core.export.plan import JobPlan
-from studio.core.preset import Preset
+from studio.core.io.writers import encode_image
+from studio.core.model.preset import Preset
 from studio.core.sources import refs_from_preset
-from studio.core.synthetic import synthetic_face, synthetic_occluder
-from studio.core.writers import encode_image
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder
 
 SUITE = "export"
 SIDE = 1024

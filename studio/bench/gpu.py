@@ -14,15 +14,15 @@ from collections.abc import Callable
 import numpy as np
 
 from studio.bench.common import BenchRow, time_call
-from studio.core.backend import cuda_available, get_backend
-from studio.core.cache import RenderCache
-from studio.core.errors import BackendError
-from studio.core.inputs import Face, Occluder
-from studio.core.params import RenderParams
-from studio.core.render import render
-from studio.core.sample import sample
-from studio.core.spec import EngineSpec
-from studio.core.synthetic import synthetic_face, synthetic_occluder
+from studio.core.engine.cache import RenderCache
+from studio.core.engine.render import render
+from studio.core.engine.sample import sample
+from studio.core.model.errors import BackendError
+from studio.core.model.inputs import Face, Occluder
+from studio.core.model.params import RenderParams
+from studio.core.model.spec import EngineSpec
+from studio.core.ops.backend import cuda_available, get_backend
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder
 
 SUITE = "gpu"
 SIZE = 1024
@@ -145,7 +145,7 @@ def dataloader_rows(quick: bool) -> list[BenchRow]:
         from studio.integrations.torch import RandomOcclusion
     except ImportError:
         return [_missing(n, "samples/s", "", "not measured: torch not installed") for n in names]
-    from studio.core.preset import Preset
+    from studio.core.model.preset import Preset
 
     size, count = 256, LOADER_SAMPLES[quick]
     faces = [synthetic_face(size, i) for i in range(4)]

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from studio.bench.common import BenchRow
-from studio.core.writers import encode_image
+from studio.core.io.writers import encode_image
 
 SUITE = "gui"
 LATENCY_TARGET_MS = 30.0
@@ -54,9 +54,9 @@ def _measure(steps: int, load: bool) -> dict:
 def face_files() -> tuple[bytes, bytes]:
     """One real face photo (the bundled astronaut, else a synthetic face) at 256 px as JPEG,
     and its mask as PNG."""
-    from studio.core.paths import samples
+    from studio.core.io.paths import samples
     from studio.core.sources import open_source
-    from studio.core.synthetic import synthetic_face
+    from studio.core.sources.synthetic import synthetic_face
 
     try:
         source = open_source(samples().faces.parent, "faces")

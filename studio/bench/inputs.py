@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 
 from studio.bench.common import BenchRow, time_call
-from studio.core import imageio
-from studio.core.paths import samples
+from studio.core.io import imageio
+from studio.core.io.paths import samples
+from studio.core.io.writers import encode_image
 from studio.core.sources import open_source
-from studio.core.writers import encode_image
 
 SAMPLES = samples().faces.parent
 
@@ -79,7 +79,7 @@ def run(quick: bool, backend: str) -> list[BenchRow]:
         rows.extend(_decode_rows(root))
     faces = sorted((SAMPLES / "images").glob("*.jpg"))
     if faces:
-        from studio.core.facemask import FaceMasker
+        from studio.core.io.facemask import FaceMasker
 
         masker = FaceMasker()
         images = [imageio.read_image(p) for p in faces]
@@ -119,7 +119,7 @@ def run(quick: bool, backend: str) -> list[BenchRow]:
 def _photo_variants(images: list[np.ndarray], count: int, folder: Path) -> None:
     """``count`` distinct photos (shifted crops of the bundled ones, JPEG q95), each one in
     which the automatic mask finds a face (so that every run makes the same samples)."""
-    from studio.core.facemask import FaceMasker
+    from studio.core.io.facemask import FaceMasker
 
     masker = FaceMasker()
     folder.mkdir(parents=True)
@@ -140,7 +140,7 @@ def automask_export_rows(images: list[np.ndarray], quick: bool) -> list[BenchRow
 
     from studio.bench.export import run_engine
     from studio.core.export import LocalEngine, make_plan
-    from studio.core.preset import Preset
+    from studio.core.model.preset import Preset
     from studio.core.sources import SourceRef, open_ref
 
     count = 24 if quick else 96

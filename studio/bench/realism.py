@@ -28,22 +28,22 @@ import cv2
 import numpy as np
 
 from studio.bench.common import BenchRow, time_call
-from studio.core import harmonize as stage
-from studio.core.backend import get_backend
-from studio.core.cache import RenderCache
-from studio.core.coords import band_radius
-from studio.core.errors import StudioError
-from studio.core.inputs import Face, Occluder
+from studio.core.engine import harmonize as stage
+from studio.core.engine.cache import RenderCache
+from studio.core.engine.coords import band_radius
+from studio.core.engine.placement import place
+from studio.core.engine.render import render
+from studio.core.engine.sample import sample
+from studio.core.io.paths import samples
+from studio.core.model.errors import StudioError
+from studio.core.model.inputs import Face, Occluder
+from studio.core.model.params import HarmonizeParams, RenderParams, ShadowParams
+from studio.core.model.spec import EngineSpec
 from studio.core.ops import blend
 from studio.core.ops import estimate as est
-from studio.core.params import HarmonizeParams, RenderParams, ShadowParams
-from studio.core.paths import samples
-from studio.core.placement import place
-from studio.core.render import render
-from studio.core.sample import sample
+from studio.core.ops.backend import get_backend
 from studio.core.sources import open_source
-from studio.core.spec import EngineSpec
-from studio.core.synthetic import synthetic_face, synthetic_occluder
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder
 
 SUITE = "realism"
 REDUCTION_TARGET = 0.5  #: each mismatch at least this much lower with its step on

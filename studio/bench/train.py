@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from studio.bench.common import BenchRow
-from studio.core.synthetic import write_face_folder, write_occluder_folder
+from studio.core.sources.synthetic import write_face_folder, write_occluder_folder
 from studio.integrations.train import prepare_torch_env
 
 SUITE = "train"
@@ -92,7 +92,7 @@ def _occluded_test_set(root: Path, count: int) -> Path:
     """Procedural faces (seeds no training face has) occluded by procedural hands of seeds no
     training preset uses, exported with NatOcc + SOT: visible-face masks, like RealOcc."""
     from studio.core.export import make_plan, run_export
-    from studio.core.preset import load_preset
+    from studio.core.io.presets import load_preset
     from studio.core.sources import refs_from_preset
 
     faces = write_face_folder(root / "test-faces", count, 256, first_seed=10_000)

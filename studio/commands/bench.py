@@ -8,9 +8,9 @@ import json
 
 from studio.bench import BACKEND_SUITES, SUITES
 from studio.bench.common import BenchRow, machine
-from studio.core.backend import get_backend
-from studio.core.errors import BackendError
-from studio.core.vocab import BackendName, values
+from studio.core.model.errors import BackendError
+from studio.core.model.vocab import BackendName, values
+from studio.core.ops.backend import get_backend
 
 
 def register(sub: argparse._SubParsersAction) -> None:

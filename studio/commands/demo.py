@@ -6,17 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from studio.core.cache import RenderCache
-from studio.core.contact_sheet import contact_sheet, fit_tile, overlay
-from studio.core.draw import draw_sample, sample_rng
-from studio.core.errors import StudioError
-from studio.core.paths import samples
-from studio.core.render import render
-from studio.core.sources import ItemPool, open_source
-from studio.core.spec import EngineSpec
-from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
-from studio.core.vocab import Mode, values
-from studio.core.writers import write_image
+from studio.core.engine.cache import RenderCache
+from studio.core.engine.draw import draw_sample, sample_rng
+from studio.core.engine.pool import ItemPool
+from studio.core.engine.render import render
+from studio.core.io.contact_sheet import contact_sheet, fit_tile, overlay
+from studio.core.io.paths import samples
+from studio.core.io.writers import write_image
+from studio.core.model.errors import StudioError
+from studio.core.model.spec import EngineSpec
+from studio.core.model.vocab import Mode, values
+from studio.core.sources import open_source
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
 
 TILE = 256
 

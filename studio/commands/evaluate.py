@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from studio.commands._events import EventPrinter, add_progress_argument, cancel_on_signals
-from studio.core.vocab import BackendName, values
+from studio.core.model.vocab import BackendName, values
 from studio.integrations.train import require_torch
 
 

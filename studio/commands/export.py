@@ -10,14 +10,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from studio.core import paths
-from studio.core.errors import InputError
 from studio.core.export import ExportEvent, export_events, make_engine, make_plan
 from studio.core.export.inputs import POOL_ROLE
 from studio.core.export.job import FAILURES
-from studio.core.preset import Preset, load_preset
+from studio.core.io import paths
+from studio.core.io.presets import load_preset
+from studio.core.model.errors import InputError
+from studio.core.model.preset import Preset
+from studio.core.model.vocab import BackendName, EngineName, OutputLayout, values
 from studio.core.sources import SourceRef, refs_from_preset
-from studio.core.vocab import BackendName, EngineName, OutputLayout, values
 from studio.report import require_matplotlib, write_report
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.core import facemask, imageio
-from studio.core.errors import InputError
-from studio.core.writers import encode_image, write_bytes_atomic
+from studio.core.io import facemask, imageio
+from studio.core.io.writers import encode_image, write_bytes_atomic
+from studio.core.model.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:

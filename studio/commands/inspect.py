@@ -7,8 +7,8 @@ import json
 import time
 from pathlib import Path
 
+from studio.core.model.vocab import OccluderKind, Role, UpSide, values
 from studio.core.sources import dataset_refs, open_ref, open_source
-from studio.core.vocab import OccluderKind, Role, UpSide, values
 
 
 def register(sub: argparse._SubParsersAction) -> None:

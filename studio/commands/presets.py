@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from studio.core.paths import preset_path, shipped_presets
-from studio.core.preset import load_preset
+from studio.core.io.paths import preset_path, shipped_presets
+from studio.core.io.presets import load_preset
 
 
 def register(sub: argparse._SubParsersAction) -> None:

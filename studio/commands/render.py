@@ -7,16 +7,17 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.core.backend import get_backend
-from studio.core.cache import RenderCache
-from studio.core.errors import InputError
-from studio.core.paths import preset_path
-from studio.core.preset import Preset, load_preset
-from studio.core.render import render
-from studio.core.sample import sample
+from studio.core.engine.cache import RenderCache
+from studio.core.engine.render import render
+from studio.core.engine.sample import sample
+from studio.core.io.paths import preset_path
+from studio.core.io.presets import load_preset
+from studio.core.io.writers import write_image, write_json
+from studio.core.model.errors import InputError
+from studio.core.model.preset import Preset
+from studio.core.model.vocab import BackendName, UpSide, values
+from studio.core.ops.backend import get_backend
 from studio.core.sources import face_from_files, occluder_from_files, texture_from_file
-from studio.core.vocab import BackendName, UpSide, values
-from studio.core.writers import write_image, write_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from studio.core.errors import InputError
-from studio.core.paths import preset_path
-from studio.core.preset import load_preset, preset_json_schema
-from studio.core.writers import write_bytes_atomic
+from studio.core.io.paths import preset_path
+from studio.core.io.presets import load_preset
+from studio.core.io.writers import write_bytes_atomic
+from studio.core.model.errors import InputError
+from studio.core.model.preset import preset_json_schema
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -84,8 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("Occlusion Studio")
     app.setOrganizationName("OcclusionStudio")
     apply_style(app)
-    from studio.core.errors import StudioError
-    from studio.core.paths import preset_path
+    from studio.core.io.paths import preset_path
+    from studio.core.model.errors import StudioError
 
     try:
         preset = preset_path(args.preset) if args.preset else None

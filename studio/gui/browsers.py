@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.errors import StudioError
-from studio.core.thumbnails import ThumbnailStore
+from studio.core.io.thumbnails import ThumbnailStore
+from studio.core.model.errors import StudioError
 from studio.gui.item_model import ItemModel
 from studio.gui.thumbnailer import Thumbnailer
 

@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
-from studio.core.coords import center_pixels, relative_center
-from studio.core.inputs import Face
+from studio.core.engine.coords import center_pixels, relative_center
+from studio.core.engine.resolve import aimed
+from studio.core.model.inputs import Face
+from studio.core.model.params import RenderParams
 from studio.core.ops.geometry import screen_angle
-from studio.core.params import RenderParams
-from studio.core.resolve import aimed
 from studio.gui.canvas_overlays import REFINE_ABOVE, RegionOverlay, SplitHandle
 from studio.gui.preview import PreviewFrame
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
 )
 
-from studio.core.inputs import Face
+from studio.core.model.inputs import Face
 from studio.gui.preview import PreviewController, PreviewFrame
 
 #: refine when a preview pixel covers more than this many device pixels

@@ -8,8 +8,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from studio.core.params import RenderParams
-from studio.core.preset import Preset, load_preset, save_preset
+from studio.core.io.presets import load_preset, save_preset
+from studio.core.model.params import RenderParams
+from studio.core.model.preset import Preset
 from studio.gui import parameters as P
 
 EDIT_ID = 6001

@@ -36,8 +36,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.errors import StudioError
-from studio.core.preset import Preset, save_preset
+from studio.core.io.presets import save_preset
+from studio.core.model.errors import StudioError
+from studio.core.model.preset import Preset
 from studio.gui.curve_chart import CurveChart
 from studio.gui.export_panel import format_eta
 from studio.gui.process_runner import ProcessRunner

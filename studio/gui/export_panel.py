@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.errors import StudioError
 from studio.core.export.sheet import contact_sheet as export_sheet
-from studio.core.preset import Preset, save_preset
+from studio.core.io.presets import save_preset
+from studio.core.model.errors import StudioError
+from studio.core.model.preset import Preset
 from studio.gui.canvas import to_qimage
 from studio.gui.export_runner import ExportJob, ExportRunner
 from studio.gui.jobs import Jobs

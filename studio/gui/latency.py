@@ -195,7 +195,7 @@ def measure(steps: int, load: bool, face_size: int = 0) -> dict:
     burner = None
     export_out = ""
     if load:
-        from studio.core.paths import presets_dir
+        from studio.core.io.paths import presets_dir
         from studio.gui.process_runner import lower_priority
 
         export_out = tempfile.mkdtemp(prefix="studio-latency-")

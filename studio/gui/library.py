@@ -1,8 +1,8 @@
 """What the studio works on: the face, occluder and texture sources (no Qt here).
 
-The bundled samples (``studio/resources/samples``, layout in :mod:`studio.core.paths`) are used when
-present; otherwise procedural faces and occluders from :mod:`studio.core.synthetic`, so the
-studio always opens with something to work on.
+The bundled samples (``studio/resources/samples``, layout in :mod:`studio.core.io.paths`) are
+used when present; otherwise procedural faces and occluders from
+:mod:`studio.core.sources.synthetic`, so the studio always opens with something to work on.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.core.errors import StudioError
-from studio.core.paths import samples as samples_layout
+from studio.core.io.paths import samples as samples_layout
+from studio.core.model.errors import StudioError
 from studio.core.sources import (
     ROLES,
     SourceRef,
@@ -22,7 +22,7 @@ from studio.core.sources import (
     refs_for_path,
     summary_line,
 )
-from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
 
 SAMPLES = samples_layout().root
 SYNTHETIC_COUNT = 6

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 from superqt import QCollapsible, QLabeledDoubleRangeSlider, QLabeledDoubleSlider
 
-from studio.core.errors import StudioError
+from studio.core.model.errors import StudioError
 from studio.gui import parameters as P
 from studio.gui.document import StudioDocument
 

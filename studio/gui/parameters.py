@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from studio.core.params import HarmonizeParams, RenderParams
-from studio.core.preset import Preset, preset_from_dict
-from studio.core.resolve import new_shape
-from studio.core.spec import Range, field_bounds, field_ui_range
+from studio.core.engine.resolve import new_shape
+from studio.core.model.params import HarmonizeParams, RenderParams
+from studio.core.model.preset import Preset, preset_from_dict
+from studio.core.model.spec import Range, field_bounds, field_ui_range
 
 Kind = Literal["num", "prob", "int", "float", "bool", "choice"]
 Path = tuple[str | int, ...]
@@ -90,7 +90,7 @@ def row(
     choices: tuple[Any, ...] | None = None,
 ) -> Param:
     """A row built from the preset's field: its kind from the field's type, its bounds from
-    its :class:`~studio.core.spec.Bounds` (or integer limits), its choices from its Literal,
+    its :class:`~studio.core.model.spec.Bounds` (or integer limits), its choices from its Literal,
     its tooltip from its description unless one is given."""
     model, name = _spec_field(key)
     info = model.model_fields[name]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from studio.core.errors import StudioError
+from studio.core.model.errors import StudioError
 from studio.core.sources import refs_from_preset
 
 MAX_RECENT = 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from studio.core.preset import Preset, SourcesSpec
+from studio.core.model.preset import Preset, SourcesSpec
 from studio.core.sources import SourceRef, sources_spec
 
 

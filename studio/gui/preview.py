@@ -26,11 +26,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from studio.core.cache import RenderCache
-from studio.core.errors import StudioError
-from studio.core.inputs import Face, Occluder, Texture
-from studio.core.params import RenderParams
-from studio.core.render import Result, render
+from studio.core.engine.cache import RenderCache
+from studio.core.engine.render import Result, render
+from studio.core.model.errors import StudioError
+from studio.core.model.inputs import Face, Occluder, Texture
+from studio.core.model.params import RenderParams
 from studio.gui.parameters import raw_params
 
 PREVIEW_MAX_SIDE = 512

@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.cache import RenderCache
-from studio.core.draw import draw_sample, face_index, sample_rng
-from studio.core.errors import StudioError
-from studio.core.params import RenderParams
-from studio.core.preset import Preset
-from studio.core.render import render
-from studio.core.sources import ItemPool
+from studio.core.engine.cache import RenderCache
+from studio.core.engine.draw import draw_sample, face_index, sample_rng
+from studio.core.engine.pool import ItemPool
+from studio.core.engine.render import render
+from studio.core.model.errors import StudioError
+from studio.core.model.params import RenderParams
+from studio.core.model.preset import Preset
 from studio.gui.canvas import to_qimage
 from studio.gui.library import Library
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from studio.core.errors import StudioError
+from studio.core.model.errors import StudioError
 from studio.core.sources import ROLES, SourceRef, open_ref
 from studio.gui.browsers import Browser
 from studio.gui.library import Library, Scanned, scanned

@@ -3,7 +3,7 @@
 A browser calls :meth:`Thumbnailer.want` with the ids of the rows in view (and a small margin)
 whenever the view scrolls, resizes or is filtered; the wish replaces the previous one, so the
 thumbnails of rows scrolled away are cancelled before they are made. Each thumbnail comes from
-the persistent cache (:mod:`studio.core.thumbnails`) or is made and stored there.
+the persistent cache (:mod:`studio.core.io.thumbnails`) or is made and stored there.
 
 The worker is one thread at a lower OS priority (nice +10 on Linux), and it waits while the
 preview renders (``yield_to``), so thumbnails never slow the live preview down.
@@ -17,8 +17,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.core.errors import StudioError
-from studio.core.thumbnails import ThumbnailStore, cached_thumbnail
+from studio.core.io.thumbnails import ThumbnailStore, cached_thumbnail
+from studio.core.model.errors import StudioError
 from studio.gui.canvas import to_qimage
 from studio.gui.process_runner import lower_priority
 

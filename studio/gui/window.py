@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.inputs import Face, Occluder, Texture
-from studio.core.paths import shipped_presets
-from studio.core.resolve import resolve
-from studio.core.thumbnails import ThumbnailStore
+from studio.core.engine.resolve import resolve
+from studio.core.io.paths import shipped_presets
+from studio.core.io.thumbnails import ThumbnailStore
+from studio.core.model.inputs import Face, Occluder, Texture
 from studio.gui import parameters as P
 from studio.gui.browsers import Browser
 from studio.gui.canvas import RAW_PASTE, VIEW_MODES, Canvas

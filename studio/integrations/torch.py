@@ -29,15 +29,17 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from studio.core.backend import get_backend
-from studio.core.cache import RenderCache, preload_face
-from studio.core.draw import draw_sample, sample_rng
-from studio.core.errors import InputError, PlacementError, RenderError
-from studio.core.inputs import Face, Occluder, Texture
-from studio.core.preset import Preset, load_preset
-from studio.core.render import Result, render
-from studio.core.sources import FaceSource, ItemPool, OccluderSource, TextureSource, open_source
-from studio.core.spec import EngineSpec
+from studio.core.engine.cache import RenderCache, preload_face
+from studio.core.engine.draw import draw_sample, sample_rng
+from studio.core.engine.pool import ItemPool
+from studio.core.engine.render import Result, render
+from studio.core.io.presets import load_preset
+from studio.core.model.errors import InputError, PlacementError, RenderError
+from studio.core.model.inputs import Face, Occluder, Texture
+from studio.core.model.preset import Preset
+from studio.core.model.spec import EngineSpec
+from studio.core.ops.backend import get_backend
+from studio.core.sources import FaceSource, OccluderSource, TextureSource, open_source
 
 MaskType = Literal["auto", "face", "labels"]
 #: What occluders (NatOcc) or textures (RandOcc) may be given as: a source, a list, a path.

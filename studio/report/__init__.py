@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.core.writers import write_bytes_atomic, write_json
+from studio.core.io.writers import write_bytes_atomic, write_json
 from studio.report.collect import ExportStats, collect, pick_samples
 from studio.report.plots import INSTALL_HINT, matplotlib_available, require_matplotlib
 
@@ -55,7 +55,7 @@ def write_report(out: str | Path, samples_per_bin: int = SAMPLES_PER_BIN) -> Rep
     ------
     StudioError
         when matplotlib is missing (the line says how to install it), or ``out`` is not a
-        readable export (:class:`~studio.core.errors.InputError` naming the file).
+        readable export (:class:`~studio.core.model.errors.InputError` naming the file).
     """
     require_matplotlib()
     from studio.report import html, plots, thumbs

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.errors import InputError
 from studio.core.export.records import FAILURES, JOB, MANIFEST, STATS, read_rows
+from studio.core.model.errors import InputError
 from studio.report.stats import Category, Heat2D, Numeric, Usage, bin_index, uniform_edges
 
 REQUIRED = {"index": int, "stem": str, "coverage": (int, float), "params": dict, "files": dict}

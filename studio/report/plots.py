@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from studio.core.errors import StudioError
+from studio.core.model.errors import StudioError
 from studio.report.collect import COVERAGE_EDGES, ExportStats
 from studio.report.stats import Category, Numeric, Usage
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.contact_sheet import overlay
-from studio.core.errors import StudioError
-from studio.core.imageio import read_image, read_mask, shrink_to_fit
-from studio.core.writers import write_image
+from studio.core.io.contact_sheet import overlay
+from studio.core.io.imageio import read_image, read_mask, shrink_to_fit
+from studio.core.io.writers import write_image
+from studio.core.model.errors import StudioError
 
 THUMB_SIDE = 184  #: longest side of a thumbnail, pixels
 THUMB_QUALITY = 85
@@ -33,7 +33,7 @@ class Thumb:
 
 
 def _labels_view(out: Path, row: dict[str, Any], image: np.ndarray) -> np.ndarray:
-    """The image with its labels shown (see :func:`studio.core.contact_sheet.overlay`)."""
+    """The image with its labels shown (see :func:`studio.core.io.contact_sheet.overlay`)."""
     files = row["files"]
     shape = image.shape[:2]
     face = read_mask(out / files["mask"], shape=shape)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from studio.core.inputs import Face, Occluder
-from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
+from studio.core.model.inputs import Face, Occluder
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
 
 
 @pytest.fixture(scope="session")

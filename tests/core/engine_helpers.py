@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.core.inputs import Face, Occluder
+from studio.core.model.inputs import Face, Occluder
 
 
 def two_tone_occluder(up: str = "up", size: int = 60) -> Occluder:

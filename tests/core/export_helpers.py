@@ -1,4 +1,4 @@
-"""Small on-disk inputs for export tests, made with studio.core.synthetic."""
+"""Small on-disk inputs for export tests, made with studio.core.sources.synthetic."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
 
 FACE_SIDE = 128
 
@@ -102,7 +102,7 @@ def plan_for(preset_path: Path, out: Path, overrides: dict | None = None, **kw):
     """The export plan of a preset file whose sources are relative to its own folder (with
     the command line's ``--faces``-like ``overrides``)."""
     from studio.core.export import make_plan
-    from studio.core.preset import load_preset
+    from studio.core.io.presets import load_preset
     from studio.core.sources import refs_from_preset
 
     preset = load_preset(preset_path)

@@ -1,5 +1,5 @@
 """A stand-in "device" for CPU-only CI: the CUDA backend's own filter methods
-(:class:`~studio.core.backend.NdimageBackend`) run with ``xp = numpy`` and
+(:class:`~studio.core.ops.backend.NdimageBackend`) run with ``xp = numpy`` and
 ``ndi = scipy.ndimage``. Pass an instance as ``backend=`` to ``render``: the pipeline then runs
 the same code path as on CUDA (uploads, ndimage filters, host round trips, one download)."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.ndimage
 
-from studio.core.backend import NdimageBackend
+from studio.core.ops.backend import NdimageBackend
 
 
 class NumpyAsDevice(NdimageBackend):

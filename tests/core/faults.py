@@ -1,6 +1,6 @@
 """Fault injection for the export tests: a disk that fails the N-th write of a kind of file.
 
-Sample files, job.json and stats.json go through ``studio.core.writers`` (temp file + rename);
+Sample files, job.json and stats.json go through ``studio.core.io.writers`` (temp file + rename);
 manifest and failure rows are appended by ``studio.core.export.records``. ``FaultyDisk``
 patches both places (in this process: use one worker) and raises ``OSError(errno)`` on the
 N-th write whose target name matches.
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from studio.core import writers
 from studio.core.export import records
+from studio.core.io import writers
 
 
 class _FailingFile:

@@ -9,13 +9,13 @@ import hashlib
 import cv2
 import numpy as np
 
-from studio.core.cache import RenderCache
-from studio.core.inputs import Face, Occluder, Texture
-from studio.core.params import RenderParams
-from studio.core.render import Result
-from studio.core.sample import sample
-from studio.core.spec import EngineSpec
-from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
+from studio.core.engine.cache import RenderCache
+from studio.core.engine.render import Result
+from studio.core.engine.sample import sample
+from studio.core.model.inputs import Face, Occluder, Texture
+from studio.core.model.params import RenderParams
+from studio.core.model.spec import EngineSpec
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
 
 Case = tuple[str, Face, Occluder | Texture | None, RenderParams]
 

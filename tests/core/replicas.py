@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from studio.core.paths import samples
-from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
+from studio.core.io.paths import samples
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
 
 SIDE = 128  #: face photos are SIDE x SIDE (1024 in the real data sets)
 SAMPLES = samples().root

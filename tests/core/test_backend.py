@@ -17,11 +17,11 @@ import scipy.ndimage
 from fake_device import NumpyAsDevice
 
 from studio.cli import main
-from studio.core import backend as backend_module
-from studio.core.backend import CpuBackend, CudaBackend, cuda_available, get_backend
-from studio.core.errors import BackendError
+from studio.core.model.errors import BackendError
+from studio.core.ops import backend as backend_module
 from studio.core.ops import geometry
-from studio.core.synthetic import synthetic_face, synthetic_occluder
+from studio.core.ops.backend import CpuBackend, CudaBackend, cuda_available, get_backend
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder
 
 
 @pytest.fixture
@@ -297,7 +297,7 @@ def test_over_without_a_layer_only_darkens(images):
 
 
 def test_host_only_steps_give_the_host_results_on_a_device():
-    from studio.core.backend import jpeg_roundtrip_host
+    from studio.core.ops.backend import jpeg_roundtrip_host
 
     cpu, dev = CpuBackend(), NumpyAsDevice()
     image = synthetic_face(64, 5).image
@@ -317,7 +317,7 @@ def test_cuda_backend_class_runs_the_render_with_a_stand_in_cupy(monkeypatch, fr
     """The real CudaBackend (its CuPy calls answered by NumPy) renders within parity."""
     from render_cases import cases, parity_problems
 
-    from studio.core.render import render
+    from studio.core.engine.render import render
 
     _install_fake_cupy(monkeypatch)
     for _name, face, occluder, params in cases(128)[::5]:

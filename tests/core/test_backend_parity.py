@@ -1,6 +1,6 @@
 """CUDA vs CPU parity on a real GPU (skipped without one; CI has none).
 
-Rule (see studio/core/backend.py for why results differ at all): for the same RenderParams the
+Rule (see studio/core/ops/backend.py for why results differ at all): for the same RenderParams the
 CUDA image is within 1 grey level of the CPU image on at least 99.9% of the values, and the
 masks / label maps are identical or differ only on the label boundary, on at most 0.1% of the
 pixels. Run on a GPU machine with ``pytest -m cuda``.
@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from render_cases import cases, parity_problems, tolerance
 
-from studio.core.backend import cuda_available, get_backend
-from studio.core.cache import RenderCache
-from studio.core.render import render
-from studio.core.sample import sample
-from studio.core.spec import EngineSpec
-from studio.core.synthetic import synthetic_face, synthetic_occluder
+from studio.core.engine.cache import RenderCache
+from studio.core.engine.render import render
+from studio.core.engine.sample import sample
+from studio.core.model.spec import EngineSpec
+from studio.core.ops.backend import cuda_available, get_backend
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder
 
 pytestmark = [
     pytest.mark.cuda,

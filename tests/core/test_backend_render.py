@@ -11,10 +11,10 @@ import pytest
 from fake_device import NumpyAsDevice
 from render_cases import cases, parity_problems, result_digest, tolerance
 
-from studio.core.backend import get_backend
-from studio.core.cache import RenderCache
-from studio.core.prepare import prepare
-from studio.core.render import render
+from studio.core.engine.cache import RenderCache
+from studio.core.engine.prepare import prepare
+from studio.core.engine.render import render
+from studio.core.ops.backend import get_backend
 
 CASES = cases()
 

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from studio.bench import SUITES, gpu
-from studio.core.backend import cuda_available
+from studio.core.ops.backend import cuda_available
 
 
 @pytest.fixture
@@ -39,8 +39,7 @@ def test_dataloader_rows_are_measured_on_cpu(monkeypatch):
 
 def test_bench_backend_cuda_measures_cuda_or_refuses(capsys, monkeypatch) -> None:
     from studio.cli import main
-    from studio.core import backend as backend_mod
-
+    from studio.core.ops import backend as backend_mod
     if backend_mod.cuda_available():
         pytest.skip("a GPU is here: --backend cuda measures it")
     assert main(["bench", "--backend", "cuda", "--quick"]) == 2

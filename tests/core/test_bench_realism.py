@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from studio.bench import SUITES, realism
-from studio.core.backend import get_backend
 from studio.core.ops import estimate as est
+from studio.core.ops.backend import get_backend
 
 CPU = get_backend("cpu")
 

@@ -13,7 +13,7 @@ import pytest
 
 from studio.cli import main
 from studio.core import Face, Occluder, RenderParams, render
-from studio.core.synthetic import synthetic_face, synthetic_occluder
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder
 
 
 @pytest.fixture()

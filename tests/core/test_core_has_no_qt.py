@@ -25,7 +25,7 @@ def test_core_sources_import_no_qt():
 
 def test_importing_core_loads_no_qt_module():
     code = (
-        "import sys, studio.core, studio.core.render, studio.core.sample, studio.cli;"
+        "import sys, studio.core, studio.core.engine.render, studio.core.engine.sample, studio.cli;"
         f"bad=[m for m in sys.modules if m.split('.')[0] in {QT_MODULES!r}];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

@@ -20,7 +20,6 @@ from export_helpers import (
 )
 
 from studio.cli import main
-from studio.core.errors import InputError, StudioError
 from studio.core.export import (
     InProcessEngine,
     LocalEngine,
@@ -29,8 +28,9 @@ from studio.core.export import (
     run_export,
 )
 from studio.core.export.sheet import write_contact_sheet
-from studio.core.paths import shipped_presets
-from studio.core.preset import load_preset
+from studio.core.io.paths import shipped_presets
+from studio.core.io.presets import load_preset
+from studio.core.model.errors import InputError, StudioError
 from studio.core.sources import refs_from_preset
 
 _plan = plan_for
@@ -156,7 +156,7 @@ def test_resume_refuses_changed_input_files(tmp_path: Path) -> None:
 
 
 def synthetic_face_file(image: Path, mask: Path) -> Path:
-    from studio.core.synthetic import synthetic_face
+    from studio.core.sources.synthetic import synthetic_face
 
     f = synthetic_face(64, seed=9)
     cv2.imwrite(str(image), f.image[:, :, ::-1])
@@ -299,8 +299,8 @@ def test_demo_preset_runs_on_the_bundled_samples(tmp_path: Path) -> None:
 
 
 def test_engine_choice_errors() -> None:
-    from studio.core.errors import BackendError
     from studio.core.export import make_engine
+    from studio.core.model.errors import BackendError
 
     with pytest.raises(BackendError, match="needs --engine ray"):
         make_engine("local", 2, "auto")
@@ -323,7 +323,7 @@ def test_the_backend_is_part_of_the_job(inputs: Path, reference: Path, tmp_path:
 def test_export_backend_cuda_without_a_gpu_is_one_line(
     inputs: Path, tmp_path: Path, capsys
 ) -> None:
-    from studio.core.backend import cuda_available
+    from studio.core.ops.backend import cuda_available
 
     if cuda_available():
         pytest.skip("a usable CUDA GPU is present")

@@ -29,7 +29,8 @@ from faults import FaultyDisk
 
 from studio.cli import main
 from studio.core.export.records import JobLock
-from studio.core.preset import Preset, load_preset, save_preset
+from studio.core.io.presets import load_preset, save_preset
+from studio.core.model.preset import Preset
 
 COUNT = 20
 

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from studio.core import facemask, imageio
-from studio.core.errors import InputError
-from studio.core.paths import samples
+from studio.core.io import facemask, imageio
+from studio.core.io.paths import samples
+from studio.core.model.errors import InputError
 
 SAMPLES = samples().faces.parent
 FACES = sorted(p.stem for p in (SAMPLES / "images").glob("*.jpg"))

@@ -12,16 +12,16 @@ import pytest
 from render_cases import result_digest
 
 from studio.core import EngineSpec, Face, Occluder, RenderCache, render, sample
-from studio.core import harmonize as stage
-from studio.core.backend import get_backend
-from studio.core.coords import band_radius
-from studio.core.errors import InputError
+from studio.core.engine import harmonize as stage
+from studio.core.engine.coords import band_radius
+from studio.core.engine.placement import place
+from studio.core.model.errors import InputError
+from studio.core.model.params import HarmonizeParams, RenderParams, ShadowParams
+from studio.core.model.preset import preset_from_dict
 from studio.core.ops import blend, shadow
 from studio.core.ops import estimate as est
-from studio.core.params import HarmonizeParams, RenderParams, ShadowParams
-from studio.core.placement import place
-from studio.core.preset import preset_from_dict
-from studio.core.synthetic import synthetic_face
+from studio.core.ops.backend import get_backend
+from studio.core.sources.synthetic import synthetic_face
 
 CPU = get_backend("cpu")
 ON = {

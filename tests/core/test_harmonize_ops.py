@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from fake_device import NumpyAsDevice
 
-from studio.core.backend import get_backend
-from studio.core.harmonize import ring_mask
+from studio.core.engine.harmonize import ring_mask
 from studio.core.ops import cells
 from studio.core.ops import estimate as est
 from studio.core.ops import harmonize as hz
+from studio.core.ops.backend import get_backend
 
 CPU = get_backend("cpu")
 

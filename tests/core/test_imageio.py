@@ -16,8 +16,8 @@ from badcorpus import (
     png_header_only,
 )
 
-from studio.core import imageio
-from studio.core.errors import InputError
+from studio.core.io import imageio
+from studio.core.model.errors import InputError
 from studio.core.sources.base import FolderFaceSource, FolderOccluderSource
 
 

@@ -12,9 +12,9 @@ import pytest
 from badcorpus import build_corpus, png_bytes
 
 from studio.cli import main
-from studio.core import facemask, imageio
-from studio.core.errors import InputError
-from studio.core.paths import samples
+from studio.core.io import facemask, imageio
+from studio.core.io.paths import samples
+from studio.core.model.errors import InputError
 from studio.core.sources import open_source
 from studio.core.sources.automask import AutoMaskFaceSource, cache_dir
 

@@ -24,8 +24,8 @@ from export_helpers import (
 )
 
 from studio.cli import main
-from studio.core.errors import InputError
-from studio.core.paths import presets_dir
+from studio.core.io.paths import presets_dir
+from studio.core.model.errors import InputError
 from studio.core.sources import open_source, recognise, refs_for_path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -298,7 +298,7 @@ def test_refs_for_a_dropped_folder(world: Path) -> None:
 
 
 def test_coco_categories_from_the_preset(world: Path, tmp_path: Path) -> None:
-    from studio.core.preset import SourcesSpec
+    from studio.core.model.preset import SourcesSpec
     from studio.core.sources import open_ref, refs_from_preset
 
     spec = SourcesSpec(

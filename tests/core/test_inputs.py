@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from studio.core import EngineSpec, Face, Occluder, render, sample
-from studio.core.errors import InputError
+from studio.core.model.errors import InputError
 
 
 def test_empty_face_mask():

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from studio.core.backend import get_backend
-from studio.core.errors import InputError
+from studio.core.engine.draws import MIN_SHAPE_FILL, polygon_area
+from studio.core.model.errors import InputError
+from studio.core.model.params import ColorParams, ShapeParams
 from studio.core.ops import color, geometry, shapes
-from studio.core.params import ColorParams, ShapeParams
-from studio.core.sample import MIN_SHAPE_FILL, _polygon_area
+from studio.core.ops.backend import get_backend
 
 be = get_backend("cpu")
 
@@ -98,9 +98,9 @@ def test_shapes_are_closed_non_empty_and_inside_their_canvas(pts, roundness, edg
     assert np.allclose(outline[0], outline[-1])
     poly = shapes.shape_polygon(shape)
     assert poly.min() >= 0 and poly.max() <= canvas - 1
-    if _polygon_area(poly) >= MIN_SHAPE_FILL * canvas**2:  # what the sampler accepts
+    if polygon_area(poly) >= MIN_SHAPE_FILL * canvas**2:  # what the sampler accepts
         occ = shapes.shape_occluder(shape, None)
-        assert (occ.alpha >= 128).sum() >= 0.5 * _polygon_area(poly)
+        assert (occ.alpha >= 128).sum() >= 0.5 * polygon_area(poly)
     else:  # slivers: a clear error, never a blank occluder
         try:
             occ = shapes.shape_occluder(shape, None)

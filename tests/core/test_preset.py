@@ -8,16 +8,11 @@ from pathlib import Path
 import pytest
 
 from studio.cli import main
-from studio.core import preset as preset_mod
-from studio.core.errors import InputError
-from studio.core.paths import shipped_presets
-from studio.core.preset import (
-    Preset,
-    load_preset,
-    parse_preset,
-    preset_to_yaml,
-    save_preset,
-)
+from studio.core.io.paths import shipped_presets
+from studio.core.io.presets import load_preset, parse_preset, preset_to_yaml, save_preset
+from studio.core.model import preset as preset_mod
+from studio.core.model.errors import InputError
+from studio.core.model.preset import Preset
 from studio.core.sources import refs_from_preset
 
 PRESETS = sorted(shipped_presets().values())

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studio.core.errors import InputError
-from studio.core.preset import load_preset, parse_preset, save_preset
-from studio.core.spec import Choices, draw, draw_int
+from studio.core.io.presets import load_preset, parse_preset, save_preset
+from studio.core.model.errors import InputError
+from studio.core.model.spec import Choices, draw, draw_int
 
 
 def test_choices_follow_their_weights() -> None:

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from studio.core import EngineSpec, Face, Occluder, RenderCache, render, sample
-from studio.core import harmonize as stage
-from studio.core.backend import get_backend
-from studio.core.coords import band_radius
-from studio.core.errors import RenderError
+from studio.core.engine import harmonize as stage
+from studio.core.engine.coords import band_radius
+from studio.core.engine.placement import place
+from studio.core.model.errors import RenderError
+from studio.core.model.params import BlendParams, ColorParams, ImageAugment, RenderParams
 from studio.core.ops import shadow
-from studio.core.params import BlendParams, ColorParams, ImageAugment, RenderParams
-from studio.core.placement import place
+from studio.core.ops.backend import get_backend
 
 
 def _sampled(face, occluder, seed=0, **spec):
@@ -250,8 +250,7 @@ def test_a_sample_and_its_render_warp_the_shape_once_and_share_it(face, occluder
 
 
 def test_recent_values_are_bounded_and_never_evict_the_cache(monkeypatch):
-    from studio.core import cache as cache_module
-
+    from studio.core.engine import cache as cache_module
     monkeypatch.setattr(cache_module, "RECENT_BYTES", 3 * 1024)
     cache = RenderCache(1 << 20)
     kept = cache.get("sot", lambda: np.zeros(1000, np.uint8))

@@ -8,9 +8,9 @@ import pytest
 from engine_helpers import plain_face, two_tone_occluder
 
 from studio.core import EngineSpec, Texture, render, sample
-from studio.core.errors import InputError, PlacementError
+from studio.core.model.errors import InputError, PlacementError
+from studio.core.model.params import ShapeParams
 from studio.core.ops.geometry import aim_angle
-from studio.core.params import ShapeParams
 
 
 def test_same_seed_same_params_and_global_rng_untouched(face, occluder):
@@ -145,7 +145,7 @@ def test_see_through_probability_for_randocc(face):
 def test_resolving_sampled_params_changes_nothing(face, occluder, texture, mode):
     """The studio resolves pinned values with the same function sampling uses: ids of the
     occluder, texture and shape, the aim side and the aimed rotation all agree."""
-    from studio.core.resolve import new_shape, resolve
+    from studio.core.engine.resolve import new_shape, resolve
 
     spec = EngineSpec(
         mode=mode,

@@ -8,9 +8,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from studio.core.cache import RenderCache
-from studio.core.params import ColorParams, RenderParams
-from studio.core.render import render
+from studio.core.engine.cache import RenderCache
+from studio.core.engine.render import render
+from studio.core.model.params import ColorParams, RenderParams
 from studio.core.sources.base import FolderFaceSource, FolderOccluderSource
 
 

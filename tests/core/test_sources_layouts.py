@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from badcorpus import ellipse_mask, face_image, jpeg_bytes, png_bytes
 
-from studio.core.errors import InputError
-from studio.core.inputs import mask_bbox
+from studio.core.model.errors import InputError
+from studio.core.model.inputs import mask_bbox
 from studio.core.sources import open_source
 from studio.core.sources.base import (
     FolderFaceSource,
@@ -76,10 +76,10 @@ def test_celebamask_labels_and_face_mask(celeba: Path) -> None:
 
 
 def test_celebamask_render_keeps_classes(celeba: Path) -> None:
-    from studio.core.render import render
-    from studio.core.sample import sample
-    from studio.core.spec import EngineSpec
-    from studio.core.synthetic import synthetic_occluder
+    from studio.core.engine.render import render
+    from studio.core.engine.sample import sample
+    from studio.core.model.spec import EngineSpec
+    from studio.core.sources.synthetic import synthetic_occluder
 
     face = CelebAMaskSource(celeba).load("0.jpg")
     occ = synthetic_occluder()
@@ -320,7 +320,7 @@ def test_scan_does_not_decode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     """Scanning lists names: no image is opened (speed is measured in `studio bench`)."""
     for i in range(300):
         (tmp_path / f"{i:05d}.jpg").write_bytes(b"not decoded during a scan")
-    import studio.core.imageio as imageio
+    import studio.core.io.imageio as imageio
 
     def boom(*a: object, **k: object) -> None:
         raise AssertionError("decoded during scan")
@@ -331,7 +331,7 @@ def test_scan_does_not_decode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_sources_from_preset_relative_to_the_preset(celeba: Path, coco: Path) -> None:
-    from studio.core.preset import SourcesSpec
+    from studio.core.model.preset import SourcesSpec
     from studio.core.sources import open_ref, refs_from_preset
 
     base = celeba.parent

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.core import imageio
-from studio.core.errors import InputError
+from studio.core.io import imageio
+from studio.core.io.thumbnails import ThumbnailStore, cache_dir, cached_thumbnail, identity
+from studio.core.model.errors import InputError
 from studio.core.sources import open_source
-from studio.core.synthetic import synthetic_face, synthetic_occluder
-from studio.core.thumbnails import ThumbnailStore, cache_dir, cached_thumbnail, identity
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from studio.core.errors import InputError
-from studio.core.inputs import Face
-from studio.core.preset import Preset
-from studio.core.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
+from studio.core.model.errors import InputError
+from studio.core.model.inputs import Face
+from studio.core.model.preset import Preset
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
 
 torch = pytest.importorskip("torch", reason="torch is not installed (pip install -e .[torch])")
 
@@ -23,7 +23,7 @@ SIZE = 112
 
 def test_base_install_never_imports_torch():
     code = (
-        "import sys, studio.core, studio.core.render, studio.cli, studio.integrations;"
+        "import sys, studio.core, studio.core.engine.render, studio.cli, studio.integrations;"
         "sys.exit(1 if 'torch' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

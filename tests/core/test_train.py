@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studio.core.errors import InputError
-from studio.core.synthetic import write_face_folder, write_occluder_folder
-from studio.core.writers import write_image
+from studio.core.io.writers import write_image
+from studio.core.model.errors import InputError
+from studio.core.sources.synthetic import write_face_folder, write_occluder_folder
 
 torch = pytest.importorskip("torch", reason="torch is not installed (pip install -e .[torch])")
 
@@ -258,7 +258,7 @@ def test_export_occlusion_masks_are_the_occlusion_target(data, tmp_path):
     run_export(plan_for(data / "natocc.yaml", tmp_path / "export", faces, seed=0, count=3))
     occ = LabelledSource(tmp_path / "export", Target.of("occlusion"))
     face = LabelledSource(tmp_path / "export", Target.of("face"))
-    from studio.core.imageio import read_mask
+    from studio.core.io.imageio import read_mask
 
     for item_id in occ.ids():
         stem = item_id.rsplit(".", 1)[0]
@@ -315,7 +315,7 @@ def test_compare_writes_its_table(data, tmp_path):
 
 def celebamask_folder(root: Path, count: int = 4) -> Path:
     """A tiny CelebAMask-HQ layout from procedural faces: skin, both eyes, hair."""
-    from studio.core.synthetic import synthetic_face
+    from studio.core.sources.synthetic import synthetic_face
 
     for n in range(count):
         face = synthetic_face(SIDE, n)

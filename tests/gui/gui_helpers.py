@@ -27,7 +27,7 @@ def many_faces(root, n, side=64, name="f{:05d}.jpg"):
     import cv2
     import numpy as np
 
-    from studio.core.synthetic import synthetic_face
+    from studio.core.sources.synthetic import synthetic_face
 
     face = synthetic_face(side, seed=1)
     jpeg = cv2.imencode(".jpg", face.image[:, :, ::-1])[1].tobytes()

@@ -9,8 +9,8 @@ from gui_helpers import many_faces
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from studio.core.io.thumbnails import ThumbnailStore
 from studio.core.sources import open_source
-from studio.core.thumbnails import ThumbnailStore
 from studio.gui.browsers import Browser
 from studio.gui.item_model import ID_ROLE, ItemModel
 
@@ -116,7 +116,7 @@ def test_a_source_of_100000_items_opens_and_filters(qtbot):
             return [f"d{i // 1000:03d}/{i:06d}.jpg" for i in range(100_000)]
 
         def load(self, item_id):
-            from studio.core.errors import InputError
+            from studio.core.model.errors import InputError
 
             raise InputError("names only", item_id)
 

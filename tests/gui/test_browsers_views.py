@@ -5,7 +5,7 @@ import numpy as np
 from gui_helpers import drop, render
 from PySide6.QtCore import Qt
 
-from studio.core.synthetic import synthetic_face, synthetic_occluder
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder
 from studio.gui.canvas import VIEW_MODES, compose_view
 
 

@@ -98,7 +98,7 @@ def test_errors_are_one_line_and_missing_fields_are_named(qtbot, tmp_path):
 
 
 def test_the_window_has_an_evaluate_tab_that_takes_the_current_preset(window, tmp_path):
-    from studio.core.preset import load_preset
+    from studio.core.io.presets import load_preset
 
     window.show_tab("evaluate")
     assert window.center_tabs.currentWidget() is window.evaluate_panel
@@ -111,7 +111,7 @@ def test_the_window_has_an_evaluate_tab_that_takes_the_current_preset(window, tm
 
 def test_a_real_evaluate_runs_through_the_panel(qtbot, tmp_path):
     torch = pytest.importorskip("torch", reason="the real evaluate needs torch")
-    from studio.core.writers import write_image
+    from studio.core.io.writers import write_image
     from studio.integrations.train.data import Target
     from studio.integrations.train.model import ModelConfig, UNet
     from studio.integrations.train.weights import model_record, save_torch

@@ -5,8 +5,8 @@ import pytest
 from gui_helpers import render
 from pydantic import BaseModel
 
-from studio.core.params import HarmonizeParams
-from studio.core.spec import HarmonizeSpec, field_bounds
+from studio.core.model.params import HarmonizeParams
+from studio.core.model.spec import HarmonizeSpec, field_bounds
 from studio.gui.canvas import RAW_PASTE, compose_view
 
 
@@ -83,7 +83,7 @@ def test_raw_paste_view_flips_between_harmonised_and_raw(window):
 def test_sliders_start_on_the_useful_range_and_widen_for_a_presets_own_value(window, tmp_path):
     """Bounds live in the spec: the slider starts on their useful part and a preset's value
     beyond it widens the slider (never past what the spec accepts)."""
-    from studio.core.spec import ScaleSpec, field_bounds, field_ui_range
+    from studio.core.model.spec import ScaleSpec, field_bounds, field_ui_range
 
     row = window.panel.rows["scale.area_ratio"]
     assert (row.range_widget.minimum(), row.range_widget.maximum()) == field_ui_range(

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from studio.core.preset import load_preset
+from studio.core.io.presets import load_preset
 
 
 def test_save_and_open_round_trip(window, tmp_path):

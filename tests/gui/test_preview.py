@@ -5,8 +5,8 @@ import pytest
 from gui_helpers import render
 from PySide6.QtCore import QPointF
 
-from studio.core.coords import center_pixels
-from studio.core.synthetic import synthetic_face, synthetic_occluder
+from studio.core.engine.coords import center_pixels
+from studio.core.sources.synthetic import synthetic_face, synthetic_occluder
 from studio.gui.preview import PreviewController
 
 
@@ -137,7 +137,7 @@ def test_undo_and_redo_a_drag(window):
 
 
 def test_stale_frames_are_dropped_synchronous():
-    from studio.core.params import RenderParams
+    from studio.core.model.params import RenderParams
 
     ctrl = PreviewController(synchronous=True)
     shown = []
@@ -166,7 +166,7 @@ def test_stale_frames_are_dropped_synchronous():
 
 
 def test_strict_mode_drops_frames_older_than_the_newest_request():
-    from studio.core.params import RenderParams
+    from studio.core.model.params import RenderParams
 
     ctrl = PreviewController(synchronous=True, drop_superseded=True)
     shown = []
@@ -182,7 +182,7 @@ def test_strict_mode_drops_frames_older_than_the_newest_request():
 
 
 def test_threaded_worker_shows_the_newest_frame(qtbot):
-    from studio.core.params import RenderParams
+    from studio.core.model.params import RenderParams
 
     ctrl = PreviewController(synchronous=False)
     shown = []

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from gui_helpers import render
 
-from studio.core.preset import load_preset
+from studio.core.io.presets import load_preset
 from studio.gui.export_runner import ExportRunner
 
 FAKE = str(Path(__file__).with_name("fake_export.py"))
@@ -17,7 +17,7 @@ def open_folders(window, root):
     import numpy as np
     from test_browsers_views import write_faces
 
-    from studio.core.synthetic import synthetic_occluder
+    from studio.core.sources.synthetic import synthetic_occluder
 
     write_faces(root)
     (root / "occ").mkdir()

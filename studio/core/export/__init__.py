@@ -1,4 +1,6 @@
-"""The batch exporter: plan, engines (local pool, Ray), job records, resume, progress."""
+"""The batch exporter: plan, engines (local pool, Ray), worker, export records, resume.
+May import every other part of core; never commands, gui or Qt.
+"""
 
 from studio.core.export.engines import InProcessEngine, LocalEngine, RayEngine, make_engine
 from studio.core.export.job import (

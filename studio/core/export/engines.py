@@ -20,7 +20,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from studio.core.errors import BackendError, StudioError
 from studio.core.export.plan import JobPlan
 from studio.core.export.worker import (
     DEFAULT_CACHE_MB,
@@ -30,6 +29,7 @@ from studio.core.export.worker import (
     make_batch_cached,
     make_in_worker,
 )
+from studio.core.model.errors import BackendError, StudioError
 
 
 class Engine(Protocol):

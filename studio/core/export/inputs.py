@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from studio.core.errors import InputError
+from studio.core.model.errors import InputError
 from studio.core.sources import SourceRef, open_ref
 
 #: What a mode draws from besides faces, and the preset key and flag that name it.

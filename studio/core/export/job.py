@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from studio.core.errors import InputError, WriteError
 from studio.core.export.engines import Engine, InProcessEngine
 from studio.core.export.plan import JobPlan, describe_difference
 from studio.core.export.records import (
@@ -32,8 +31,9 @@ from studio.core.export.records import (
     iter_rows,
     remove_temp_files,
 )
-from studio.core.safe_yaml import read_text
-from studio.core.writers import dumps_json, write_json
+from studio.core.io.safe_yaml import read_text
+from studio.core.io.writers import dumps_json, write_json
+from studio.core.model.errors import InputError, WriteError
 
 __all__ = ["FAILURES", "JOB", "MANIFEST", "STATS", "export_events", "run_export"]
 

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from studio import __version__
-from studio.core.backend import get_backend
-from studio.core.draw import face_index
-from studio.core.errors import InputError
+from studio.core.engine.draw import face_index
 from studio.core.export.inputs import open_job_sources
-from studio.core.preset import Preset, preset_to_dict
+from studio.core.model.errors import InputError
+from studio.core.model.preset import Preset, preset_to_dict
+from studio.core.ops.backend import get_backend
 from studio.core.sources import SourceRef, describe, fingerprint, summary_line
 
 #: output sub-folders per layout: image, face mask, occlusion mask, multi-class labels

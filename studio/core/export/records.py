@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from studio.core.errors import InputError, StudioError, WriteError
-from studio.core.writers import default_mode, dumps_json, fsync_dir
+from studio.core.io.writers import default_mode, dumps_json, fsync_dir
+from studio.core.model.errors import InputError, StudioError, WriteError
 
 MANIFEST = "manifest.jsonl"
 FAILURES = "failures.jsonl"
@@ -376,7 +376,7 @@ def verify_job(out: str | Path, hashes: bool = True) -> Verification:
     InputError
         when ``out`` is not an export folder (no readable job.json).
     """
-    from studio.core.safe_yaml import read_text
+    from studio.core.io.safe_yaml import read_text
 
     out = Path(out)
     job_file = out / JOB

@@ -10,12 +10,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from studio.core.contact_sheet import contact_sheet as grid
-from studio.core.contact_sheet import fit_tile, overlay
-from studio.core.errors import InputError
 from studio.core.export.records import iter_rows
+from studio.core.io.contact_sheet import contact_sheet as grid
+from studio.core.io.contact_sheet import fit_tile, overlay
+from studio.core.io.writers import write_image
+from studio.core.model.errors import InputError
 from studio.core.sources.base import read_image
-from studio.core.writers import write_image
 
 
 def _thumb(out: Path, row: dict, side: int) -> np.ndarray:

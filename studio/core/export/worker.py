@@ -11,16 +11,22 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.core.cache import RenderCache
-from studio.core.draw import draw_sample, sample_rng
-from studio.core.errors import InputError, PlacementError, RenderError, StudioError, WriteError
+from studio.core.engine.cache import RenderCache
+from studio.core.engine.draw import draw_sample, sample_rng
+from studio.core.engine.pool import ItemPool
+from studio.core.engine.render import render
 from studio.core.export.inputs import open_job_sources
 from studio.core.export.plan import JobPlan
 from studio.core.export.records import file_hash
-from studio.core.inputs import Face
-from studio.core.render import render
-from studio.core.sources.pool import ItemPool
-from studio.core.writers import encode_image, write_bytes_atomic
+from studio.core.io.writers import encode_image, write_bytes_atomic
+from studio.core.model.errors import (
+    InputError,
+    PlacementError,
+    RenderError,
+    StudioError,
+    WriteError,
+)
+from studio.core.model.inputs import Face
 
 DEFAULT_CACHE_MB = 256  #: per-worker bound of the decoded-input cache
 

@@ -1,2 +1,3 @@
-"""Image ops of the engine, written once against a :class:`~studio.core.backend.Backend`
-(``be.xp`` plus a few filter methods), so the same code runs on NumPy and on CuPy arrays."""
+"""Array ops written once against a Backend (NumPy + OpenCV, or CuPy), and the backends.
+May import model only.
+"""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.core.backend import Array, Backend, jpeg_roundtrip_host
-from studio.core.params import OccluderAugment, RenderParams
+from studio.core.model.params import OccluderAugment, RenderParams
+from studio.core.ops.backend import Array, Backend, jpeg_roundtrip_host
 
 
 def brightness_contrast(be: Backend, rgb: Array, brightness: float, contrast: float) -> Array:

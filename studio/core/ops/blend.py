@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.backend import Array, Backend
+from studio.core.ops.backend import Array, Backend
 
 
 def edge_band(be: Backend, label: Array, radius: int) -> Array:

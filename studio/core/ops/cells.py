@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from studio.core.backend import Array, Backend
+from studio.core.ops.backend import Array, Backend
 
 Index = tuple[slice, slice]
 

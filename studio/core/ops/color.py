@@ -28,9 +28,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from studio.core.backend import Array, Backend
+from studio.core.model.params import ColorParams
+from studio.core.ops.backend import Array, Backend
 from studio.core.ops.estimate import LUMA, luminance
-from studio.core.params import ColorParams
 
 TARGET_GRID = 128  # the face crop is reduced to at most this side before sampling skin pixels
 

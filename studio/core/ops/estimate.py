@@ -35,7 +35,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from studio.core.backend import Array, Backend, blur_radius
+from studio.core.ops.backend import Array, Backend, blur_radius
 from studio.core.ops.cells import CellMask, all_in_cells, cell_grid
 
 LUMA = (0.299, 0.587, 0.114)  #: Rec. 601 luminance weights
@@ -204,7 +204,7 @@ def _edge(sigma: float, phase: float, width: int = 192, rows: int = 24) -> np.nd
 def _q_table() -> tuple[np.ndarray, np.ndarray]:
     """Blur variances ``v = s^2 + DIFF_VAR`` (increasing) and their ``q`` (decreasing), through
     the estimator's own filters on blurred step edges."""
-    from studio.core.backend import get_backend
+    from studio.core.ops.backend import get_backend
 
     be = get_backend("cpu")
     sigmas = np.geomspace(MIN_SIGMA, MAX_SIGMA, 96)

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from studio.core.backend import Array, Backend
+from studio.core.ops.backend import Array, Backend
 
 UP_VECTORS: dict[str, tuple[float, float]] = {
     "up": (0.0, -1.0),

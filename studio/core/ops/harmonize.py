@@ -1,6 +1,6 @@
 """The harmonize steps on a placed occluder: focus, noise and shading (see
-:mod:`studio.core.harmonize` for the stage that runs them, :mod:`studio.core.ops.estimate` for
-the statistics they match).
+:mod:`studio.core.engine.harmonize` for the stage that runs them,
+:mod:`studio.core.ops.estimate` for the statistics they match).
 
 Placed occluders are premultiplied colours (HxWx3, 0..255; uint8 until a step filters them,
 then float32) with their HxW alpha (0..255). The steps do not apply their changes one after
@@ -17,7 +17,7 @@ import math
 import cv2
 import numpy as np
 
-from studio.core.backend import Array, Backend, blur_radius
+from studio.core.ops.backend import Array, Backend, blur_radius
 from studio.core.ops.estimate import LUMA, PLANES, planes
 
 SHARPEN_MAX = 1.0  #: most unsharp-mask amount of the focus step: it sharpens lightly

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
-from studio.core.backend import Array, Backend, blur_radius
-from studio.core.params import ShadowParams
+from studio.core.model.params import ShadowParams
+from studio.core.ops.backend import Array, Backend, blur_radius
 
 
 def offset(params: ShadowParams, size: float) -> tuple[int, int]:

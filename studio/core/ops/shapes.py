@@ -10,9 +10,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from studio.core.backend import polygon_coverage
-from studio.core.inputs import Occluder, Texture
-from studio.core.params import ShapeParams
+from studio.core.model.inputs import Occluder, Texture
+from studio.core.model.params import ShapeParams
+from studio.core.ops.backend import polygon_coverage
 
 SEGMENT_SAMPLES = 24
 MARGIN = 0.02  # fraction of the canvas kept free around the shape

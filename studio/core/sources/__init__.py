@@ -1,11 +1,11 @@
-"""The input layer: where faces, occluders and textures come from. Everything that opens a
-source folder (the exporter and its workers, the studio, ``studio demo``/``inspect``/
-``render``, the torch dataset) does it through :func:`open_source` / :class:`SourceRef`.
+"""The input layer: opens every face, occluder and texture source for every client.
+May import model and io only.
 
 A source lists stable, sorted ids (relative paths) without decoding anything, loads one item by
-id (raising :class:`~studio.core.errors.InputError` with path + reason when it can't), and can
+id (raising :class:`~studio.core.model.errors.InputError` with path + reason when it can't), and can
 report its counts and problems (``report(check=False)``; ``check=True`` loads every item).
-Layouts are recognised from names (:mod:`studio.core.sources.layouts`).
+Layouts are recognised from names (:mod:`studio.core.sources.layouts`); everything that opens a
+source folder does it through :func:`open_source` / :class:`SourceRef`.
 """
 
 from studio.core.sources.base import (
@@ -29,12 +29,10 @@ from studio.core.sources.factory import (
 )
 from studio.core.sources.files import face_from_files, occluder_from_files, texture_from_file
 from studio.core.sources.layouts import ROLES, Layout, Role, recognise
-from studio.core.sources.pool import ItemPool
 
 __all__ = [
     "ROLES",
     "FaceSource",
-    "ItemPool",
     "Layout",
     "OccluderSource",
     "Problem",

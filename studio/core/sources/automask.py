@@ -1,6 +1,6 @@
 """Faces from any folder of photos, with automatic face masks.
 
-Masks are made by :mod:`studio.core.facemask` and cached in the user cache folder
+Masks are made by :mod:`studio.core.io.facemask` and cached in the user cache folder
 (``platformdirs.user_cache_dir("occlusion-studio")/facemasks``, or ``STUDIO_CACHE_DIR``),
 keyed by a hash of the photo's bytes and the mask method's version, so nothing is written
 next to the user's photos. ``save_masks`` also writes each mask as ``<stem>.png`` (0/255) into a
@@ -19,19 +19,18 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.core import imageio
-from studio.core.errors import InputError, StudioError
-from studio.core.inputs import Face
-from studio.core.paths import cache_root
+from studio.core.io import imageio
+from studio.core.io.paths import cache_root, file_key
+from studio.core.io.writers import encode_image, write_bytes_atomic
+from studio.core.model.errors import InputError, StudioError
+from studio.core.model.inputs import Face
 from studio.core.sources.base import (
     Problem,
     SourceReport,
     check_report,
-    file_key,
     full_stem,
     scan_images,
 )
-from studio.core.writers import encode_image, write_bytes_atomic
 
 #: Changes whenever the automatic mask changes, so old cached masks are not reused.
 MASK_VERSION = "mediapipe-0.10.14-oval-v1"
@@ -53,7 +52,7 @@ def face_label_map(path: Path, image: np.ndarray) -> np.ndarray:
                 return labels
         except StudioError:
             pass  # a damaged cache entry is recomputed
-    from studio.core import facemask  # imported here: the models load on first use
+    from studio.core.io import facemask  # imported here: the models load on first use
 
     labels = np.zeros(image.shape[:2], np.uint8)
     for k, mask in enumerate(facemask.face_masks(image, every_face=True)[:254]):

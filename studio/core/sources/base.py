@@ -3,7 +3,7 @@
 Scanning lists file names only (nothing is decoded), so 30,000 files take well under a second
 or two. Problems found while scanning (symlinks to nowhere, 0-byte files, images without a
 mask) are collected in a :class:`SourceReport`; loading an unusable item raises
-:class:`~studio.core.errors.InputError` with the path and the reason, never anything else.
+:class:`~studio.core.model.errors.InputError` with the path and the reason, never anything else.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from studio.core import imageio
-from studio.core.errors import InputError, StudioError
-from studio.core.imageio import IMAGE_EXTENSIONS, is_image_name
-from studio.core.inputs import Face, Occluder, Texture
-from studio.core.vocab import OccluderKind, UpSide, values
+from studio.core.io import imageio
+from studio.core.io.imageio import IMAGE_EXTENSIONS, is_image_name
+from studio.core.io.paths import file_key
+from studio.core.model.errors import InputError, StudioError
+from studio.core.model.inputs import Face, Occluder, Texture
+from studio.core.model.vocab import OccluderKind, UpSide, values
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -58,19 +59,6 @@ class OccluderSource(Protocol):
 class TextureSource(Protocol):
     def ids(self) -> list[str]: ...
     def load(self, item_id: str) -> Texture: ...
-
-
-def file_key(*parts: Path | str | None) -> str:
-    """A cache key from file identities (resolved path, size, modification time) and extra
-    strings: cheap, unlike hashing decoded pixels, and it changes when a file is rewritten."""
-    items = []
-    for part in parts:
-        if isinstance(part, Path):
-            st = part.stat()
-            items.append(f"{part.resolve()}:{st.st_size}:{st.st_mtime_ns}")
-        else:
-            items.append(str(part))
-    return "file|" + "|".join(items)
 
 
 def read_face(path: Path, mask_path: Path, item_id: str, *, resize_masks: bool = False) -> Face:
@@ -330,7 +318,7 @@ class FolderFaceSource:
         )
 
 
-def _check_meta(kind: str, up: str) -> None:
+def check_meta(kind: str, up: str) -> None:
     if kind not in OCCLUDER_KINDS:
         raise InputError(f"occluder kind must be one of {', '.join(OCCLUDER_KINDS)}, got {kind!r}")
     if up not in UP_DIRECTIONS:
@@ -352,7 +340,7 @@ class FolderOccluderSource:
         up: str = "up",
         resize_masks: bool = False,
     ) -> None:
-        _check_meta(kind, up)
+        check_meta(kind, up)
         self.root = Path(root)
         self.resize_masks = resize_masks
         self.masks = None if masks is None else Path(masks)

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.core import imageio
-from studio.core.errors import InputError
-from studio.core.inputs import Face
-from studio.core.sources.base import Problem, SourceReport, check_report, file_key
+from studio.core.io import imageio
+from studio.core.io.paths import file_key
+from studio.core.model.errors import InputError
+from studio.core.model.inputs import Face
+from studio.core.sources.base import Problem, SourceReport, check_report
 
 IMAGES_DIR = "CelebA-HQ-img"
 ANNO_DIR = "CelebAMask-HQ-mask-anno"

@@ -15,10 +15,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from studio.core import imageio
-from studio.core.errors import InputError
-from studio.core.inputs import Occluder
-from studio.core.sources.base import Problem, SourceReport, _check_meta, check_report
+from studio.core.io import imageio
+from studio.core.model.errors import InputError
+from studio.core.model.inputs import Occluder
+from studio.core.sources.base import Problem, SourceReport, check_meta, check_report
 
 
 def rle_decode(counts: list[int] | str, height: int, width: int) -> np.ndarray:
@@ -97,7 +97,7 @@ class CocoOccluderSource:
         kind: str = "object",
         up: str = "up",
     ) -> None:
-        _check_meta(kind, up)
+        check_meta(kind, up)
         self.annotations, self.root = Path(annotations), Path(images)
         self.min_area = float(min_area)
         self.categories = None if categories is None else {str(c) for c in categories}

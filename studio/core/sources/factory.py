@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from studio.core.errors import InputError
-from studio.core.preset import SourcesSpec
+from studio.core.model.errors import InputError
+from studio.core.model.preset import SourcesSpec
 from studio.core.sources import layouts
 from studio.core.sources.automask import MASK_VERSION, AutoMaskFaceSource
 from studio.core.sources.base import (
@@ -314,7 +314,7 @@ def describe(source: Any) -> dict[str, Any]:
 
 def automask_record() -> dict[str, Any]:
     """The automatic face mask's method and model files (name and content hash)."""
-    from studio.core.facemask import models_dir
+    from studio.core.io.facemask import models_dir
 
     models = {}
     for path in sorted(models_dir().glob("*.tflite")):

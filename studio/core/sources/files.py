@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studio.core.errors import InputError
-from studio.core.inputs import Face, Occluder, Texture
+from studio.core.io.paths import file_key
+from studio.core.model.errors import InputError
+from studio.core.model.inputs import Face, Occluder, Texture
 from studio.core.sources.automask import face_label_map
-from studio.core.sources.base import file_key, read_face, read_image, read_occluder
+from studio.core.sources.base import read_face, read_image, read_occluder
 
 
 def face_from_files(image_path: str | Path, mask_path: str | Path | None = None) -> Face:

@@ -25,10 +25,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.core import imageio
-from studio.core.errors import InputError, StudioError
+from studio.core.io import imageio
+from studio.core.model.errors import InputError, StudioError
+from studio.core.model.vocab import Role, values
 from studio.core.sources.celebamask import ANNO_DIR, IMAGES_DIR, is_celebamask
-from studio.core.vocab import Role, values
 
 ROLES: tuple[Role, ...] = values(Role)  # type: ignore[assignment]
 

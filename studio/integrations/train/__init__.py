@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 
-from studio.core.errors import StudioError
+from studio.core.model.errors import StudioError
 
 INSTALL_HINT = "pip install -e '.[torch]' (or: pip install torch)"
 

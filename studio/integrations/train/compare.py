@@ -28,11 +28,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.core.errors import InputError
 from studio.core.export import make_engine, make_plan, run_export
-from studio.core.preset import load_preset
+from studio.core.io.presets import load_preset
+from studio.core.io.writers import write_json
+from studio.core.model.errors import InputError
 from studio.core.sources import open_source, refs_from_preset
-from studio.core.writers import write_json
 from studio.integrations.train.data import Target, open_test_set
 from studio.integrations.train.evaluate import evaluate
 from studio.integrations.train.loop import TrainConfig, train

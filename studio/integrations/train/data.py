@@ -27,14 +27,14 @@ import cv2
 import numpy as np
 import torch
 
-from studio.core.errors import InputError
 from studio.core.export.plan import LAYOUTS
-from studio.core.imageio import resize_nearest
-from studio.core.preset import load_preset
+from studio.core.io.imageio import resize_nearest
+from studio.core.io.presets import load_preset
+from studio.core.model.errors import InputError
+from studio.core.model.vocab import TrainTarget, values
 from studio.core.sources import open_ref, open_source, refs_from_preset
 from studio.core.sources.celebamask import CLASSES, FACE_PARTS
 from studio.core.sources.layouts import PHOTOS
-from studio.core.vocab import TrainTarget, values
 
 TARGETS = values(TrainTarget)
 OCCLUDER_CLASS = len(CLASSES)  #: class id of the occluder in the "classes" target (19)

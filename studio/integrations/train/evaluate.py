@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from studio.core.contact_sheet import contact_sheet, fit_tile, overlay
-from studio.core.errors import InputError, StudioError
-from studio.core.writers import encode_image, write_bytes_atomic, write_json
+from studio.core.io.contact_sheet import contact_sheet, fit_tile, overlay
+from studio.core.io.writers import encode_image, write_bytes_atomic, write_json
+from studio.core.model.errors import InputError, StudioError
 from studio.integrations.train.data import (
     Item,
     face_prediction,

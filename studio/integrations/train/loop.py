@@ -28,8 +28,8 @@ import torch
 from torch.nn import functional as F
 
 from studio import __version__
-from studio.core.errors import InputError
-from studio.core.writers import write_bytes_atomic, write_json
+from studio.core.io.writers import write_bytes_atomic, write_json
+from studio.core.model.errors import InputError
 from studio.integrations.train.data import Target, TrainSet, make_occlusion, open_sets
 from studio.integrations.train.evaluate import load_val_items, score_items
 from studio.integrations.train.model import ModelConfig, UNet, parameter_count

@@ -13,7 +13,7 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from studio.core.writers import write_bytes_atomic
+from studio.core.io.writers import write_bytes_atomic
 
 VAL_KEYS = (("val_miou", "mIoU"), ("val_face_iou", "face IoU"), ("val_boundary_f", "boundary F"))
 BAR_KEYS = (("face_iou", "face IoU"), ("miou", "mIoU"), ("boundary_f", "boundary F"))

@@ -3,7 +3,7 @@
 ``model.pt`` is a ``torch.save`` dict: ``format``, ``version``, ``model`` (the
 :class:`ModelConfig`), ``target``, ``size`` (the training side), ``classes``,
 ``face_classes`` and ``state_dict``. Loading needs no other file of the run. Every file is
-written to a temporary name and renamed (``studio.core.writers``), so ``kill -9`` never leaves
+written to a temporary name and renamed (``studio.core.io.writers``), so ``kill -9`` never leaves
 a torn checkpoint.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 
 import torch
 
-from studio.core.errors import BackendError, InputError
-from studio.core.writers import write_bytes_atomic
+from studio.core.io.writers import write_bytes_atomic
+from studio.core.model.errors import BackendError, InputError
 from studio.integrations.train.data import Target
 from studio.integrations.train.model import ModelConfig, UNet
 

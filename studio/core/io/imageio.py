@@ -6,7 +6,7 @@ Everything that reads an image from disk goes through :func:`read_image` or :fun
 - EXIF orientation is applied; greyscale, palette, CMYK and 16-bit images become 8-bit RGB;
   RGBA (and palette transparency) keeps its alpha when asked;
 - a decompression-bomb guard checks the pixel count from the header, before decoding;
-- every failure is an :class:`~studio.core.errors.InputError` with the path and a human reason
+- every failure is an :class:`~studio.core.model.errors.InputError` with the path and a human reason
   ("0-byte file", "truncated JPEG", "not an image", "mask 512x512 does not match image ...").
 
 Pillow reads the header, EXIF and the odd modes; it also decodes, because it reports truncated
@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from studio.core.errors import InputError
+from studio.core.model.errors import InputError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.backend import Array, Backend
+from studio.core.ops.backend import Array, Backend
 
 DEFAULT_BYTES = 256 * 2**20
 #: bound of :meth:`RenderCache.recent`: a few placements of a 1024 px face

@@ -15,7 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from studio.core.errors import StudioError, WriteError
+from studio.core.model.errors import StudioError, WriteError
 
 
 @functools.cache

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from studio.core.cache import RenderCache
-from studio.core.errors import InputError, PlacementError
-from studio.core.inputs import Face, Occluder, Texture
-from studio.core.params import RenderParams
-from studio.core.sample import sample
-from studio.core.sources.pool import ItemPool
-from studio.core.spec import EngineSpec
+from studio.core.engine.cache import RenderCache
+from studio.core.engine.pool import ItemPool
+from studio.core.engine.sample import sample
+from studio.core.model.errors import InputError, PlacementError
+from studio.core.model.inputs import Face, Occluder, Texture
+from studio.core.model.params import RenderParams
+from studio.core.model.spec import EngineSpec
 
 MAX_ATTEMPTS = 3  #: occluders tried per sample when no placement meets the coverage bounds
 

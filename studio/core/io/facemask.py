@@ -22,8 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from studio.core import paths
-from studio.core.errors import InputError
+from studio.core.io import paths
+from studio.core.model.errors import InputError
 
 #: Where the .tflite models live (``STUDIO_MODELS_DIR`` overrides it).
 MODELS_DIR = paths.models_dir()

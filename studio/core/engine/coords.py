@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
-from studio.core.inputs import Face
-from studio.core.params import RenderParams
+from studio.core.model.inputs import Face
+from studio.core.model.params import RenderParams
 
 
 def center_pixels(face: Face, center_rel: tuple[float, float]) -> tuple[float, float]:

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from studio.core import harmonize as stage
-from studio.core.backend import Array, Backend
-from studio.core.cache import RenderCache, on_device
-from studio.core.coords import band_radius
-from studio.core.errors import RenderError
-from studio.core.inputs import Face, Occluder, Texture, content_key
+from studio.core.engine import harmonize as stage
+from studio.core.engine.cache import RenderCache, on_device
+from studio.core.engine.coords import band_radius
+from studio.core.engine.placement import Placement, placement, reduced
+from studio.core.model.errors import RenderError
+from studio.core.model.inputs import Face, Occluder, Texture, content_key
+from studio.core.model.params import RenderParams
 from studio.core.ops import augment, blend, color, shapes
-from studio.core.params import RenderParams
-from studio.core.placement import Placement, placement, reduced
+from studio.core.ops.backend import Array, Backend
 
 NO_PHOTOMETRIC = (0.0, None, 0.0, 1.0)  #: blur, JPEG, brightness, contrast that change nothing
 

@@ -1,4 +1,9 @@
-"""sample(): the only place that draws random numbers. It returns plain RenderParams."""
+"""What each group of a sample draws from the spec: occluder augmentation, colour, blend,
+whole-image augmentation, the later additions (harmonisation, white balance) and RandOcc shapes.
+
+Every function takes the generator it is given and consumes a fixed count of its numbers per
+field (one per number, also when a step is off), so pinning one value never shifts the others.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,8 @@ import dataclasses
 
 import numpy as np
 
-from studio.core.cache import RenderCache
-from studio.core.coords import center_pixels
-from studio.core.errors import InputError, PlacementError
-from studio.core.inputs import Face, Occluder, Texture
-from studio.core.ops import shapes
-from studio.core.params import (
+from studio.core.model.errors import PlacementError
+from studio.core.model.params import (
     BlendParams,
     ColorParams,
     HarmonizeParams,
@@ -21,16 +22,14 @@ from studio.core.params import (
     ShadowParams,
     ShapeParams,
 )
-from studio.core.placement import coverage_of, place
-from studio.core.prepare import base_occluder
-from studio.core.resolve import aimed, identities, new_shape
-from studio.core.spec import EngineSpec, draw, draw_int, happens
+from studio.core.model.spec import EngineSpec, draw, draw_int, happens
+from studio.core.ops import shapes
 
 SHAPE_TRIES = 20
 MIN_SHAPE_FILL = 0.02  # a RandOcc shape must fill at least this fraction of its canvas
 
 
-def _occluder_augment(rng: np.random.Generator, spec: EngineSpec) -> OccluderAugment:
+def draw_occluder_augment(rng: np.random.Generator, spec: EngineSpec) -> OccluderAugment:
     a = spec.occluder_augment
     blur_on = happens(rng, a.blur.probability)
     blur = draw(rng, a.blur.sigma)
@@ -50,7 +49,7 @@ def _occluder_augment(rng: np.random.Generator, spec: EngineSpec) -> OccluderAug
     )
 
 
-def _color(rng: np.random.Generator, spec: EngineSpec) -> ColorParams:
+def draw_color(rng: np.random.Generator, spec: EngineSpec) -> ColorParams:
     c = spec.color
     on = happens(rng, c.probability)
     strength = draw(rng, c.strength)
@@ -66,7 +65,7 @@ def _color(rng: np.random.Generator, spec: EngineSpec) -> ColorParams:
     )
 
 
-def _blend(rng: np.random.Generator, spec: EngineSpec) -> BlendParams:
+def draw_blend(rng: np.random.Generator, spec: EngineSpec) -> BlendParams:
     b = spec.blend
     feather, edge_blur = draw(rng, b.feather), draw(rng, b.edge_blur)
     faded = happens(rng, b.opacity_probability)
@@ -76,7 +75,7 @@ def _blend(rng: np.random.Generator, spec: EngineSpec) -> BlendParams:
     )
 
 
-def _image_augment(rng: np.random.Generator, spec: EngineSpec) -> ImageAugment:
+def draw_image_augment(rng: np.random.Generator, spec: EngineSpec) -> ImageAugment:
     a = spec.image_augment
     flip = happens(rng, a.flip_probability)
     blur_on = happens(rng, a.blur_probability)
@@ -93,7 +92,7 @@ def _image_augment(rng: np.random.Generator, spec: EngineSpec) -> ImageAugment:
     )
 
 
-def _late_draws(rng: np.random.Generator, spec: EngineSpec, params: RenderParams) -> RenderParams:
+def draw_late(rng: np.random.Generator, spec: EngineSpec, params: RenderParams) -> RenderParams:
     """The numbers added after the first release (harmonisation, the lighting white balance).
 
     They are drawn after every other draw, and only when used (harmonize enabled, lighting
@@ -130,7 +129,7 @@ def _late_draws(rng: np.random.Generator, spec: EngineSpec, params: RenderParams
     return params.replace(harmonize=harmonize)
 
 
-def sample_shape(rng: np.random.Generator, spec: EngineSpec) -> ShapeParams:
+def draw_shape(rng: np.random.Generator, spec: EngineSpec) -> ShapeParams:
     """Draw a RandOcc shape that fills at least a little of its canvas."""
     s = spec.shape
     for _ in range(SHAPE_TRIES):
@@ -142,7 +141,7 @@ def sample_shape(rng: np.random.Generator, spec: EngineSpec) -> ShapeParams:
         fill = (r, g, b)
         shape = ShapeParams(points, roundness, edginess, s.canvas, None if use_texture else fill)
         try:
-            area = _polygon_area(shapes.shape_polygon(shape))
+            area = polygon_area(shapes.shape_polygon(shape))
         except ValueError:
             continue
         if area >= MIN_SHAPE_FILL * s.canvas**2:
@@ -150,86 +149,6 @@ def sample_shape(rng: np.random.Generator, spec: EngineSpec) -> ShapeParams:
     raise PlacementError(f"no usable RandOcc shape after {SHAPE_TRIES} tries")
 
 
-def _polygon_area(poly: np.ndarray) -> float:
+def polygon_area(poly: np.ndarray) -> float:
     x, y = poly[:, 0], poly[:, 1]
     return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
-
-
-def sample(
-    spec: EngineSpec,
-    rng: np.random.Generator,
-    face: Face,
-    occluder: Occluder | Texture | None,
-    cache: RenderCache | None = None,
-) -> RenderParams:
-    """Draw the parameters of one sample.
-
-    Parameters
-    ----------
-    spec : what may vary, and how.
-    rng : the only source of randomness.
-    face : the face; placement and coverage are computed on it.
-    occluder : an :class:`Occluder` (natocc) or a :class:`Texture` / None (randocc).
-    cache : optional cache for the RandOcc shape (shared with ``render``).
-
-    Raises
-    ------
-    PlacementError
-        when no placement meets the coverage bounds within ``spec.placement.max_tries``.
-    """
-    if spec.mode == "natocc" and not isinstance(occluder, Occluder):
-        raise InputError("natocc sampling needs an occluder with a mask", face.id)
-    cache = cache or RenderCache(32 * 2**20)
-    flip = happens(rng, spec.flip.probability)
-    augment = _occluder_augment(rng, spec)
-    color = _color(rng, spec)
-    blend = _blend(rng, spec)
-    shape_seed = int(rng.integers(0, 2**63 - 1))
-    image_aug = _image_augment(rng, spec)
-
-    shape, name = new_shape(spec, shape_seed) if spec.mode == "randocc" else (None, "")
-    ids = identities(spec, occluder, shape, name)
-    occluder_id, aim_up = ids["occluder_id"], ids["aim_up"]
-
-    params = RenderParams(
-        face_id=face.id,
-        shape=shape,
-        **ids,  # type: ignore[arg-type]
-        flip=flip,
-        augment=augment,
-        color=color,
-        blend=blend,
-        image_augment=image_aug,
-        mask_max=spec.mask_max,
-        occluder_class=spec.occluder_class,
-    )
-    # only the shape matters for placement, so the texture is left out here
-    base = base_occluder(params, occluder if spec.mode == "natocc" else None, cache)
-
-    pl, rot = spec.placement, spec.rotation
-    for _ in range(pl.max_tries):
-        cx, cy = draw(rng, pl.center_x), draw(rng, pl.center_y)
-        area = draw(rng, spec.scale.area_ratio)
-        angle, jitter = draw(rng, rot.angle), draw(rng, rot.jitter)
-        center = center_pixels(face, (cx, cy))
-        candidate = aimed(
-            params.replace(
-                center_rel=(cx, cy),
-                center_px=(center[0] / face.scale, center[1] / face.scale),
-                area_ratio=area,
-                rotation=angle,
-                aim_jitter=jitter if aim_up is not None else 0.0,
-            ),
-            face,
-        )
-        placed = place(face, base, candidate, cache=cache)
-        if placed is None or not placed.label.any():
-            continue
-        coverage = coverage_of(face, placed)
-        if pl.min_coverage <= coverage <= pl.max_coverage:
-            return _late_draws(rng, spec, candidate)
-    raise PlacementError(
-        f"no placement with face coverage in [{pl.min_coverage:g}, {pl.max_coverage:g}] "
-        f"after {pl.max_tries} tries (occluder {occluder_id})",
-        face.id,
-    )

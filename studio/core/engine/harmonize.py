@@ -37,13 +37,13 @@ from functools import cached_property
 
 import numpy as np
 
-from studio.core.backend import Array, Backend, get_backend
-from studio.core.cache import on_device
-from studio.core.inputs import Face, Occluder
+from studio.core.engine.cache import on_device
+from studio.core.model.inputs import Face, Occluder
+from studio.core.model.params import RenderParams
 from studio.core.ops import cells, color, shadow
 from studio.core.ops import estimate as est
 from studio.core.ops import harmonize as hz
-from studio.core.params import RenderParams
+from studio.core.ops.backend import Array, Backend, get_backend
 
 Region = tuple[int, int, int, int]
 RING_GRID = 6  #: the ring's dilation runs on a grid where it is at most this many cells wide

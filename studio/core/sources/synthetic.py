@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from studio.core.inputs import Face, Occluder, Texture
-from studio.core.writers import write_bytes_atomic, write_image
+from studio.core.io.writers import write_bytes_atomic, write_image
+from studio.core.model.inputs import Face, Occluder, Texture
 
 
 def synthetic_face(size: int = 512, seed: int = 0) -> Face:

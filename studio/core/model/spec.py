@@ -2,8 +2,8 @@
 
 A number field takes a fixed value (``0.7``), a range (``{min: 0.5, max: 1.0}``) or weighted
 choices (``{values: [0.3, 0.6], weights: [1, 3]}``).
-These models are the engine part of a preset; :func:`studio.core.sample.sample` draws
-:class:`~studio.core.params.RenderParams` from them.
+These models are the engine part of a preset; :func:`studio.core.engine.sample.sample` draws
+:class:`~studio.core.model.params.RenderParams` from them.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import core_schema
 
-from studio.core.vocab import ColorMethod, ColorTarget, MaskMax, Mode, UpSide
+from studio.core.model.vocab import ColorMethod, ColorTarget, MaskMax, Mode, UpSide
 
 
 class _Model(BaseModel):

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from studio.core.backend import Array, Backend, get_backend
-from studio.core.cache import RenderCache, no_cache, on_device
-from studio.core.coords import band_radius, center_pixels, pixel_scale
-from studio.core.inputs import Face, Occluder
+from studio.core.engine.cache import RenderCache, no_cache, on_device
+from studio.core.engine.coords import band_radius, center_pixels, pixel_scale
+from studio.core.model.inputs import Face, Occluder
+from studio.core.model.params import RenderParams
 from studio.core.ops import geometry
-from studio.core.params import RenderParams
+from studio.core.ops.backend import Array, Backend, get_backend
 
 PRESCALE_BELOW = 0.75  #: occluders shrunk more than this are first reduced with an area filter
 

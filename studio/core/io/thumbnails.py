@@ -3,9 +3,9 @@
 A face or texture thumbnail is made from its image file alone (a JPEG decoded at a reduced
 scale: no mask, no full decode); an occluder's needs its shape, so the item is loaded and
 drawn over a checkerboard. Thumbnails are kept in the user cache folder
-(:func:`studio.core.paths.cache_root` ``/thumbnails``), keyed by the identity of the files
+(:func:`studio.core.io.paths.cache_root` ``/thumbnails``), keyed by the identity of the files
 they come from (resolved path, size, modification time: see
-:func:`studio.core.sources.base.file_key`), so a second opening of a source reads them back
+:func:`studio.core.io.paths.file_key`), so a second opening of a source reads them back
 instead of decoding its images, and a rewritten file gets a new thumbnail.
 """
 
@@ -18,12 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from studio.core import imageio
-from studio.core.errors import StudioError
-from studio.core.inputs import Face, Occluder, Texture
-from studio.core.paths import cache_root
-from studio.core.sources.base import file_key
-from studio.core.writers import encode_image, write_bytes_atomic
+from studio.core.io import imageio
+from studio.core.io.paths import cache_root, file_key
+from studio.core.io.writers import encode_image, write_bytes_atomic
+from studio.core.model.errors import StudioError
+from studio.core.model.inputs import Face, Occluder, Texture
 
 #: Changes whenever thumbnails are drawn differently, so old cached ones are not reused.
 THUMB_VERSION = "thumb-v1"

@@ -18,16 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from studio.core import harmonize as stage
-from studio.core.backend import Array, Backend, get_backend
-from studio.core.cache import RenderCache, no_cache, on_device
-from studio.core.coords import band_radius
-from studio.core.errors import RenderError
-from studio.core.inputs import Face, Occluder, Texture
+from studio.core.engine import harmonize as stage
+from studio.core.engine.cache import RenderCache, no_cache, on_device
+from studio.core.engine.coords import band_radius
+from studio.core.engine.placement import Placement, placement
+from studio.core.engine.prepare import premultiplied, prepare, ring_skin
+from studio.core.model.errors import RenderError
+from studio.core.model.inputs import Face, Occluder, Texture
+from studio.core.model.params import RenderParams
 from studio.core.ops import augment, blend, geometry
-from studio.core.params import RenderParams
-from studio.core.placement import Placement, placement
-from studio.core.prepare import premultiplied, prepare, ring_skin
+from studio.core.ops.backend import Array, Backend, get_backend
 
 
 @dataclass
@@ -59,9 +59,9 @@ def render(
     ----------
     face : the face and its mask (at any resolution; pixel sizes scale with ``face.scale``).
     occluder : an :class:`Occluder` (natocc), or a :class:`Texture` / None (randocc).
-    params : from :func:`studio.core.sample.sample` or edited by hand.
-    backend : "cpu", "cuda" or "auto"; see :mod:`studio.core.backend`.
-    cache : optional :class:`~studio.core.cache.RenderCache` reused across calls.
+    params : from :func:`studio.core.engine.sample.sample` or edited by hand.
+    backend : "cpu", "cuda" or "auto"; see :mod:`studio.core.ops.backend`.
+    cache : optional :class:`~studio.core.engine.cache.RenderCache` reused across calls.
     on_device : leave the result's arrays on the backend (CuPy arrays on CUDA); by default
         they are NumPy arrays whatever the backend (downloaded once).
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.cache import RenderCache
-from studio.core.errors import InputError
+from studio.core.engine.cache import RenderCache
+from studio.core.model.errors import InputError
 
 MAX_DRAWS = 100  #: draws tried before a pool of mostly unusable items gives up
 DEFAULT_CACHE_BYTES = 192 * 2**20

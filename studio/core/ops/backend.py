@@ -23,7 +23,7 @@ pixels and mask differences only on the label boundary, on at most 0.1% of pixel
 (RandOcc shapes) are rasterised on the host with OpenCV for every backend, so shapes are
 identical; SOT draws its random numbers on the host, so the projections are the same numbers
 on every backend (sorting ties may still break differently on the GPU). Harmonisation
-(studio/core/harmonize.py) measures the placed occluder, so its estimates differ in the last
+(studio/core/engine/harmonize.py) measures the placed occluder, so its estimates differ in the last
 digits between backends; its noise is a window of a fixed table of normal numbers (made on
 the host, uploaded once) at an offset drawn from the seed, so it is the same numbers
 everywhere. The ``lighting`` colour method runs after the warp and scales colours by
@@ -40,9 +40,9 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from studio.core.errors import BackendError
-from studio.core.resample import area_up_weights, area_weights, linear_weights, nearest_index
-from studio.core.vocab import BackendName, values
+from studio.core.model.errors import BackendError
+from studio.core.model.vocab import BackendName, values
+from studio.core.ops.resample import area_up_weights, area_weights, linear_weights, nearest_index
 
 Array = Any  # numpy.ndarray or cupy.ndarray
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from studio.core.errors import InputError
+from studio.core.model.errors import InputError
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 32

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ConfigDict, TypeAdapter
 
-from studio.core.vocab import ColorMethod, ColorTarget, MaskMax, Mode, UpSide
+from studio.core.model.vocab import ColorMethod, ColorTarget, MaskMax, Mode, UpSide
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Weight matrices of OpenCV's resize rules, one per axis, for the device backend's resize
-(:meth:`studio.core.backend.NdimageBackend.resize`, applied as matrix products)."""
+(:meth:`studio.core.ops.backend.NdimageBackend.resize`, applied as matrix products)."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from studio.core.errors import InputError
-from studio.core.vocab import UpSide, values
+from studio.core.model.errors import InputError
+from studio.core.model.vocab import UpSide, values
 
 MIN_FACE_SIDE = 16
 MIN_OCCLUDER_SIDE = 4

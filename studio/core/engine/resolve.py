@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.core.coords import center_pixels
-from studio.core.inputs import Face, Occluder, Texture
+from studio.core.engine import draws
+from studio.core.engine.coords import center_pixels
+from studio.core.model.inputs import Face, Occluder, Texture
+from studio.core.model.params import RenderParams, ShapeParams
+from studio.core.model.spec import EngineSpec
+from studio.core.model.vocab import UpSide
 from studio.core.ops import geometry
-from studio.core.params import RenderParams, ShapeParams
-from studio.core.spec import EngineSpec
-from studio.core.vocab import UpSide
 
 
 def shape_id(seed: int) -> str:
@@ -25,9 +26,7 @@ def shape_id(seed: int) -> str:
 
 def new_shape(spec: EngineSpec, seed: int) -> tuple[ShapeParams, str]:
     """A RandOcc shape drawn from the spec's shape ranges with its own ``seed``, and its id."""
-    from studio.core.sample import sample_shape  # sample resolves through this module
-
-    return sample_shape(np.random.default_rng(seed), spec), shape_id(seed)
+    return draws.draw_shape(np.random.default_rng(seed), spec), shape_id(seed)
 
 
 def aim_side(spec: EngineSpec, occluder: Occluder | Texture | None) -> UpSide | None:

@@ -1,10 +1,8 @@
 """Presets: a YAML file that says everything about a data set (engine spec, sources, outputs).
 
-Loading uses safe YAML only; unknown keys, wrong types and out-of-range values are rejected
-with the key path and the reason, as one line. Saving is atomic and round-trips exactly:
-``save_preset(load_preset(p))`` writes a file that loads back to an equal preset and saves
-to the same bytes. Older ``schema_version`` files are migrated by the functions in
-:data:`MIGRATIONS`.
+Files are read and written by :mod:`studio.core.io.presets` (safe YAML only). Unknown keys,
+wrong types and out-of-range values are rejected with the key path and the reason, as one
+line. Older ``schema_version`` files are migrated by the functions in :data:`MIGRATIONS`.
 """
 
 from __future__ import annotations
@@ -14,14 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from studio.core.errors import InputError
-from studio.core.safe_yaml import parse_yaml, read_text
-from studio.core.spec import NUM_TAGS, EngineSpec, StrictInt
-from studio.core.vocab import ImageFormat, OccluderKind, OutputLayout, UpSide
-from studio.core.writers import replace_file
+from studio.core.model.errors import InputError
+from studio.core.model.spec import NUM_TAGS, EngineSpec, StrictInt
+from studio.core.model.vocab import ImageFormat, OccluderKind, OutputLayout, UpSide
 
 SCHEMA_VERSION = 1
 
@@ -128,32 +123,9 @@ def preset_from_dict(data: Any, source: str | Path = "preset") -> Preset:
         raise InputError(format_validation_error(err), source) from err
 
 
-def parse_preset(text: str, source: str | Path = "preset") -> Preset:
-    """Validate preset YAML text (plain safe YAML only; see :mod:`studio.core.safe_yaml`)."""
-    return preset_from_dict(parse_yaml(text, source), source)
-
-
-def load_preset(path: str | Path) -> Preset:
-    """Read and validate a preset file."""
-    return parse_preset(read_text(path, "preset file"), path)
-
-
 def preset_to_dict(preset: Preset) -> dict[str, Any]:
     """Plain mapping of every field (JSON types), in the model's field order."""
     return preset.model_dump(mode="json")
-
-
-def preset_to_yaml(preset: Preset) -> str:
-    """YAML text of a preset; every field is written, so the file says everything."""
-    return yaml.safe_dump(
-        preset_to_dict(preset), sort_keys=False, default_flow_style=False, allow_unicode=True
-    )
-
-
-def save_preset(preset: Preset, path: str | Path) -> None:
-    """Write a preset atomically (temp file + rename): through a symlink to its target, with
-    the mode the file had (or the umask's default for a new file)."""
-    replace_file(path, preset_to_yaml(preset).encode("utf-8"))
 
 
 def preset_json_schema() -> str:

@@ -7,9 +7,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.core.errors import InputError
+from studio.core.model.errors import InputError
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
+PACKAGE_DIR = Path(__file__).resolve().parents[2]
 
 
 def resources_dir() -> Path:
@@ -88,3 +88,16 @@ def samples(root: Path | None = None) -> SampleFolders:
 def models_dir() -> Path:
     """The automatic face mask's model files."""
     return resources_dir() / "models"
+
+
+def file_key(*parts: Path | str | None) -> str:
+    """A cache key from file identities (resolved path, size, modification time) and extra
+    strings: cheap, unlike hashing decoded pixels, and it changes when a file is rewritten."""
+    items = []
+    for part in parts:
+        if isinstance(part, Path):
+            st = part.stat()
+            items.append(f"{part.resolve()}:{st.st_size}:{st.st_mtime_ns}")
+        else:
+            items.append(str(part))
+    return "file|" + "|".join(items)

@@ -1,0 +1,3 @@
+"""sample -> resolve -> render: placement, preparation, harmonisation, cache, item pools.
+May import model, ops, io and sources; never jobs, export, commands or Qt.
+"""

@@ -1,0 +1,165 @@
+"""The import rules of the package, read from the source (AST), for any tree laid out like it.
+
+- inside ``studio/core`` each part imports only the parts below it (:data:`CORE_ALLOWED`);
+- ``studio/core`` imports nothing else of ``studio`` (no command, studio window, report,
+  integration or benchmark);
+- no module imports itself through a loop of imports (a cycle), at any depth;
+- Qt only in ``studio/gui`` and the GUI benchmark; torch only in ``studio/integrations`` and the
+  benchmarks that measure it;
+- no private name (``_x``) imported from another module.
+
+Imports under ``if TYPE_CHECKING:`` are not imports at run time and are left out; imports inside
+functions count (a lazy import still ties the two modules together).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+#: part of studio/core -> the parts it may import (besides itself)
+CORE_ALLOWED: dict[str, set[str]] = {
+    "model": set(),
+    "ops": {"model"},
+    "io": {"model"},
+    "sources": {"model", "io"},
+    "engine": {"model", "ops", "io", "sources"},
+    "jobs": {"model", "io"},
+    "export": {"model", "ops", "io", "sources", "engine", "jobs"},
+}
+QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "superqt", "qtpy", "pyqtgraph")
+QT_ALLOWED = ("studio/gui/", "studio/bench/gui")
+TORCH_ALLOWED = (
+    "studio/integrations/",
+    "studio/bench/gpu",
+    "studio/bench/train",
+    "studio/bench/gui",
+)
+
+
+@dataclass(frozen=True)
+class Import:
+    source: str  #: importing module (dotted)
+    target: str  #: imported module (dotted), resolved to a module of the tree when it is one
+    names: tuple[str, ...]  #: the names taken (``from x import a, b``)
+    path: str  #: importing file, relative to the tree's root
+    line: int
+
+
+def module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    return skip
+
+
+def imports(root: Path, package: str = "studio") -> Iterator[Import]:
+    """Every import in the package's files under ``root`` (``root/package/...``)."""
+    modules = {module_name(root, p) for p in (root / package).rglob("*.py")}
+    for path in sorted((root / package).rglob("*.py")):
+        name = module_name(root, path)
+        is_package = path.name == "__init__.py"
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skip = _type_checking_nodes(tree)
+        rel = path.relative_to(root).as_posix()
+        for node in ast.walk(tree):
+            if id(node) in skip:
+                continue
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    yield Import(name, alias.name, (), rel, node.lineno)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = name.split(".") if is_package else name.split(".")[:-1]
+                    anchor = anchor[: len(anchor) - (node.level - 1)]
+                    base = ".".join([*anchor, base] if base else anchor)
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}"
+                    if sub in modules:  # from pkg import module
+                        yield Import(name, sub, (), rel, node.lineno)
+                    else:
+                        yield Import(name, base, (alias.name,), rel, node.lineno)
+
+
+def core_part(module: str) -> str | None:
+    """``engine`` for ``studio.core.engine.render``; None outside core or at its root."""
+    parts = module.split(".")
+    if parts[:2] != ["studio", "core"] or len(parts) < 3:
+        return None
+    return parts[2] if parts[2] in CORE_ALLOWED else None
+
+
+def violations(root: Path) -> list[str]:
+    """Every broken rule, one line each (``file:line: what``)."""
+    found: list[str] = []
+    edges: dict[str, set[str]] = {}
+    all_imports = list(imports(root))
+    modules = {i.source for i in all_imports}
+    for imp in all_imports:
+        where = f"{imp.path}:{imp.line}"
+        top = imp.target.split(".")[0]
+        if top in QT and not imp.path.startswith(QT_ALLOWED):
+            found.append(f"{where}: imports Qt ({imp.target})")
+        if top == "torch" and not imp.path.startswith(TORCH_ALLOWED):
+            found.append(f"{where}: imports torch")
+        if not imp.target.startswith("studio"):
+            continue
+        if imp.target != imp.source and imp.target in modules:
+            edges.setdefault(imp.source, set()).add(imp.target)
+        private = [n for n in imp.names if n.startswith("_") and not n.startswith("__")]
+        if private and imp.target != imp.source:
+            found.append(f"{where}: imports the private {', '.join(private)} of {imp.target}")
+        outside = not imp.target.startswith("studio.core") and imp.target != "studio"
+        if imp.source.startswith("studio.core") and outside:  # ``studio``: the version
+            found.append(f"{where}: core imports {imp.target}")
+        mine, theirs = core_part(imp.source), core_part(imp.target)
+        if mine and theirs and theirs != mine and theirs not in CORE_ALLOWED[mine]:
+            found.append(f"{where}: {mine} imports {theirs} ({imp.target}): an arrow up")
+    found += [f"cycle: {' -> '.join(c)}" for c in cycles(edges)]
+    return found
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """One loop per strongly connected group of modules (Tarjan), each closed on its start."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(edges.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                group.append(top)
+                if top == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return [[*g, g[0]] for g in groups]
