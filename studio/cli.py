@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from studio import __version__
+from studio.commands.flags import error_line
 from studio.core.model.errors import StudioError
 
 # Sub-command modules; each defines ``register(subparsers)`` which sets ``func`` on its parser.
@@ -55,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StudioError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"studio: error: {exc.line()}", file=sys.stderr)
+        print(f"studio: error: {error_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("studio: interrupted", file=sys.stderr)

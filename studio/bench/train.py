@@ -92,8 +92,8 @@ def _occluded_test_set(root: Path, count: int) -> Path:
     """Procedural faces (seeds no training face has) occluded by procedural hands of seeds no
     training preset uses, exported with NatOcc + SOT: visible-face masks, like RealOcc."""
     from studio.core.export import make_plan, run_export
+    from studio.core.export.inputs import job_sources
     from studio.core.io.presets import load_preset
-    from studio.core.sources import refs_from_preset
 
     faces = write_face_folder(root / "test-faces", count, 256, first_seed=10_000)
     write_occluder_folder(root / "test-occluders", 4, 128, first_seed=100)
@@ -101,7 +101,7 @@ def _occluded_test_set(root: Path, count: int) -> Path:
     preset_path.write_text(NATOCC.replace("occluders: occluders", "occluders: test-occluders"))
     preset = load_preset(preset_path)
     overrides = {"faces": faces / "images", "face_masks": faces / "masks"}
-    sources = refs_from_preset(preset.sources, preset_path.parent, overrides)
+    sources = job_sources(preset, preset_path, overrides)
     run_export(make_plan(preset, sources, root / "test", seed=999, count=count))
     return root / "test"
 

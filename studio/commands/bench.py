@@ -8,8 +8,8 @@ import json
 
 from studio.bench import BACKEND_SUITES, SUITES
 from studio.bench.common import BenchRow, machine
+from studio.commands.flags import add_backend
 from studio.core.model.errors import BackendError
-from studio.core.model.vocab import BackendName, values
 from studio.core.ops.backend import get_backend
 
 
@@ -23,12 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--quick", action="store_true", help="fewer repetitions")
     p.add_argument("--suite", action="append", choices=SUITES, help="only these suites")
-    p.add_argument(
-        "--backend",
-        default="cpu",
-        choices=values(BackendName),
-        help="cuda: run the suites that measure the CUDA backend (refused without a usable GPU)",
-    )
+    add_backend(p, default="cpu")  # cuda: the suites that measure the CUDA backend
     p.set_defaults(func=run)
 
 

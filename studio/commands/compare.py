@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import argparse
 
-from studio.commands._events import EventPrinter, add_progress_argument, cancel_on_signals
-from studio.core.model.vocab import BackendName, values
+from studio.commands.flags import (
+    add_backend,
+    add_out,
+    add_progress,
+    add_seed,
+    add_workers,
+    from_args,
+    positive_int,
+    to_argv,
+)
+from studio.commands.printer import EventPrinter
+from studio.core.jobs.cancel import cancel_on_signals
 from studio.integrations.train import require_torch
+from studio.integrations.train.config import CompareConfig
+
+#: CompareConfig fields whose flag is not --field-name
+RENAMES = {"device": "--backend"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,8 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("presets", nargs="+", metavar="PRESET", help="preset YAML files")
     p.add_argument("--faces", required=True, help="face images with masks (images/ + masks/)")
     p.add_argument("--test", required=True, metavar="DIR", help="test set (visible-face masks)")
-    p.add_argument("--out", default="compare", help="output folder (default ./compare)")
-    p.add_argument("--count", type=int, default=300, help="samples per preset (default 300)")
+    add_out(p, "output folder (default ./compare)", default="compare")
+    p.add_argument("--count", type=positive_int, default=300, help="samples per preset (300)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument(
         "--minutes",
@@ -33,9 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=int, default=128, help="training side (default 128)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--width", type=int, default=16, help="U-Net channels at full resolution")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", choices=values(BackendName), default="auto")
-    p.add_argument("--workers", type=int, help="export worker processes (default: all cores)")
+    add_seed(p)
+    add_backend(p)
+    add_workers(p, "processes that render the exports (default: all cores)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--occluders", help="occluder folder for every preset (overrides them)")
     p.add_argument("--textures", help="texture folder for every preset (overrides them)")
@@ -46,33 +60,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="test images scored after each epoch for the curves (100)",
     )
     p.add_argument("--resume", action="store_true", help="continue the compare in --out")
-    add_progress_argument(p)
+    add_progress(p)
     p.set_defaults(func=run)
+
+
+def config_from_args(args: argparse.Namespace) -> CompareConfig:
+    return from_args(CompareConfig, args, dests={"device": "backend"})
+
+
+def arguments(config: CompareConfig, resume: bool = False) -> list[str]:
+    """The ``studio compare`` arguments of ``config`` (the studio starts compares with these)."""
+    argv = ["compare", *to_argv(config, positional=("presets",), renames=RENAMES)]
+    return [*argv, "--resume"] if resume else argv
 
 
 def run(args: argparse.Namespace) -> int:
     require_torch("compare")
-    from studio.integrations.train.compare import Cancelled, CompareConfig, compare, format_table
+    from studio.integrations.train.compare import Cancelled, compare, format_table
 
-    config = CompareConfig(
-        presets=list(args.presets),
-        faces=args.faces,
-        test=args.test,
-        out=args.out,
-        count=args.count,
-        minutes=args.minutes,
-        steps=args.steps,
-        size=args.size,
-        batch=args.batch,
-        width=args.width,
-        seed=args.seed,
-        device=args.device,
-        workers=args.workers,
-        threads=args.threads,
-        occluders=args.occluders,
-        textures=args.textures,
-        val_limit=args.val_limit,
-    )
+    config = config_from_args(args)
     printer = EventPrinter(args.progress)
     with cancel_on_signals() as cancel:
         try:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from studio.commands.flags import add_out, add_seed, positive_int
 from studio.core.engine.cache import RenderCache
 from studio.core.engine.draw import draw_sample, sample_rng
 from studio.core.engine.pool import ItemPool
@@ -29,9 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Render NatOcc and RandOcc samples from the bundled samples (or generated "
         "ones when none are bundled) into a contact sheet with label overlays.",
     )
-    p.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
-    p.add_argument("--count", type=int, default=6, help="samples per mode (default 6)")
-    p.add_argument("--seed", type=int, default=0)
+    add_out(p, "output folder (default out/demo)", default="out/demo")
+    p.add_argument("--count", type=positive_int, default=6, help="samples per mode (default 6)")
+    add_seed(p)
     p.set_defaults(func=run)
 
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from studio.commands._events import EventPrinter, add_progress_argument, cancel_on_signals
-from studio.core.model.vocab import BackendName, values
+from studio.commands.flags import (
+    add_backend,
+    add_out,
+    add_progress,
+    from_args,
+    positive_int,
+    to_argv,
+)
+from studio.commands.printer import EventPrinter
+from studio.core.jobs.cancel import cancel_on_signals
 from studio.integrations.train import require_torch
+from studio.integrations.train.config import EvaluateConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,12 +28,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("run", metavar="RUN", help="run folder of studio train (or its model.pt)")
     p.add_argument("--test", required=True, metavar="DIR", help="test set folder")
-    p.add_argument("--out", metavar="REPORT", help="report folder (default RUN/evaluate)")
-    p.add_argument("--device", choices=values(BackendName), default="auto")
-    p.add_argument("--limit", type=int, help="only the first N test images")
-    p.add_argument("--batch", type=int, default=8, help="images per forward pass (default 8)")
-    add_progress_argument(p)
+    add_out(p, "report folder (default RUN/evaluate)", default=None, metavar="REPORT")
+    add_backend(p)
+    p.add_argument("--limit", type=positive_int, help="only the first N test images")
+    p.add_argument(
+        "--batch", type=positive_int, default=8, help="images per forward pass (default 8)"
+    )
+    add_progress(p)
     p.set_defaults(func=run)
+
+
+def config_from_args(args: argparse.Namespace) -> EvaluateConfig:
+    return from_args(EvaluateConfig, args, dests={"device": "backend"})
+
+
+def arguments(config: EvaluateConfig) -> list[str]:
+    """The ``studio evaluate`` arguments of ``config`` (the studio starts evaluations with
+    these)."""
+    return ["evaluate", *to_argv(config, positional=("run",), renames={"device": "--backend"})]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,13 +55,14 @@ def run(args: argparse.Namespace) -> int:
     printer = EventPrinter(args.progress)
     with cancel_on_signals() as cancel:
         try:
+            config = config_from_args(args)
             result = evaluate(
-                args.run,
-                args.test,
-                args.out,
-                device=args.device,
-                limit=args.limit,
-                batch=args.batch,
+                config.run,
+                config.test,
+                config.out,
+                device=config.device,
+                limit=config.limit,
+                batch=config.batch,
                 on_event=printer,
                 cancel=cancel,
             )

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import sys
-import threading
-from pathlib import Path
-from typing import Any
 
-from studio.core.export import ExportEvent, export_events, make_engine, make_plan
-from studio.core.export.inputs import POOL_ROLE
+from studio.commands.flags import (
+    add_backend,
+    add_out,
+    add_progress,
+    add_seed,
+    add_workers,
+    from_args,
+    positive_int,
+    to_argv,
+)
+from studio.commands.printer import EventPrinter
+from studio.core.export import export_events
 from studio.core.export.job import FAILURES
-from studio.core.io import paths
-from studio.core.io.presets import load_preset
+from studio.core.export.spec import ExportSpec
+from studio.core.jobs.cancel import cancel_on_signals
+from studio.core.jobs.events import Event
 from studio.core.model.errors import InputError
-from studio.core.model.preset import Preset
-from studio.core.model.vocab import BackendName, EngineName, OutputLayout, values
-from studio.core.sources import SourceRef, refs_from_preset
+from studio.core.model.vocab import EngineName, OutputLayout, values
 from studio.report import require_matplotlib, write_report
 
 
@@ -32,10 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "listed in failures.jsonl), 2 when it could not run, 130 when stopped (resumable).",
     )
     p.add_argument("preset", help="preset YAML file, or a shipped preset's name (studio presets)")
-    p.add_argument("--out", required=True, help="output folder (new/empty, or the job to resume)")
-    p.add_argument("--count", type=int, help="number of samples (default: faces x count_per_face)")
-    p.add_argument("--seed", type=int, help="job seed (default: the preset's output.seed)")
-    p.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    add_out(p, "output folder (new/empty, or the job to resume)")
+    p.add_argument(
+        "--count", type=positive_int, help="number of samples (default: faces x count_per_face)"
+    )
+    add_seed(p, default=None, help="job seed (default: the preset's output.seed)")
+    add_workers(p)
     p.add_argument(
         "--resume",
         action="store_true",
@@ -68,19 +74,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--textures", help="texture folder tree for randocc (replaces the preset's)")
     p.add_argument("--layout", choices=values(OutputLayout), help="output folder names")
     p.add_argument("--engine", choices=values(EngineName), default="local")
-    p.add_argument(
-        "--backend",
-        choices=values(BackendName),
-        default="cpu",
-        help="compute backend of the renders (auto: CUDA when usable, else CPU)",
-    )
+    add_backend(p, default="cpu")
     p.add_argument("--ray-address", help="Ray cluster address (with --engine ray)")
-    p.add_argument(
-        "--progress",
-        choices=["bar", "jsonl", "none"],
-        default="bar",
-        help="bar: tqdm on stderr; jsonl: one JSON event per line on stdout (for the GUI)",
-    )
+    add_progress(p)
     p.add_argument(
         "--report",
         action="store_true",
@@ -89,100 +85,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-class _Reporter:
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        self.bar: Any = None
-
-    def __call__(self, event: ExportEvent) -> None:
-        if self.mode == "jsonl":
-            sys.stdout.write(json.dumps(event.to_json()) + "\n")
-            sys.stdout.flush()
-            return
-        if self.mode != "bar":
-            return
-        if event.event == "start":
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=event.total, initial=event.done, unit="img", dynamic_ncols=True)
-        elif event.event == "progress" and self.bar is not None:
-            self.bar.update(event.done - self.bar.n)
-            self.bar.set_postfix(failed=event.failed, refresh=False)
-        elif event.event == "done" and self.bar is not None:
-            self.bar.close()
+def spec_from_args(args: argparse.Namespace) -> ExportSpec:
+    """The job the command line describes."""
+    return from_args(ExportSpec, args)
 
 
-def job_sources(preset: Preset, preset_path: Path, args: argparse.Namespace) -> dict:
-    """The refs of the job: the preset's sources under the data root, with the command
-    line's folders in place of the preset's. A preset folder that does not exist is named
-    with the data root it was looked for under."""
-    base = Path(args.data).expanduser() if args.data else preset_path.resolve().parent
-    if args.data and not base.is_dir():
-        raise InputError("--data: folder not found" if not base.exists() else "not a folder", base)
-    overrides = {
-        "faces": args.faces,
-        "face_masks": args.face_masks,
-        "occluders": args.occluders,
-        "occluder_masks": args.occluder_masks,
-        "textures": args.textures,
-    }
-    refs: dict[str, SourceRef] = refs_from_preset(preset.sources, base, overrides)
-    needed = {"faces", POOL_ROLE[preset.mode]}
-    for role, ref in refs.items():
-        if role in needed and overrides.get(role) is None and not Path(ref.path).exists():
-            hint = "" if args.data else " (pass --data ROOT, the folder that holds it)"
-            raise InputError(
-                f"folder not found: sources.{role} of the preset, under {base.resolve()}{hint}",
-                ref.path,
-            )
-    return refs
+def arguments(spec: ExportSpec) -> list[str]:
+    """The ``studio export`` arguments of ``spec`` (the studio starts its jobs with these)."""
+    return ["export", *to_argv(spec, positional=("preset",))]
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.verify and not args.resume:
+    spec = spec_from_args(args)
+    if spec.verify and not spec.resume:
         raise InputError("--verify goes with --resume (studio verify DIR checks a finished job)")
-    if args.report:
+    if spec.report:
         require_matplotlib()  # now, not after the whole job
-    preset_path = paths.preset_path(args.preset)
-    preset = load_preset(preset_path)
-    sources = job_sources(preset, preset_path, args)
-    plan = make_plan(
-        preset,
-        sources,
-        args.out,
-        seed=args.seed,
-        count=args.count,
-        layout=args.layout,
-        backend=args.backend,
-    )
+    plan = spec.plan()
     for line in plan.source_lines:
         print(line, file=sys.stderr)
-    engine = make_engine(args.engine, args.workers, args.ray_address)
-    cancel = threading.Event()
-
-    def stop(signum: int, _frame: Any) -> None:
-        cancel.set()
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    reporter = _Reporter(args.progress)
-    last: ExportEvent | None = None
-    try:
-        events = export_events(
-            plan, engine, resume=args.resume, verify=args.verify, cancel=cancel
-        )
-        for event in events:
-            if args.report and event.event == "done" and not event.cancelled:
-                write_report(plan.out)  # before the "done" line: the GUI then opens it
-            if event.event == "start" and event.repaired is not None and event.repaired.changed:
-                _say_repaired(event.repaired)
-            reporter(event)
-            last = event
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    engine = spec.make_engine()
+    printer = EventPrinter(args.progress)
+    last: Event | None = None
+    with cancel_on_signals() as cancel:
+        try:
+            for event in export_events(
+                plan, engine, resume=spec.resume, verify=spec.verify, cancel=cancel
+            ):
+                if spec.report and event.kind == "done" and not event.cancelled:
+                    write_report(plan.out)  # before the "done" line: the studio then opens it
+                if event.kind == "note" and args.progress != "bar":  # the bar prints notes
+                    print(event.message, file=sys.stderr)
+                printer(event)
+                last = event
+        finally:
+            printer.close()
     assert last is not None
-    log = sys.stderr if args.progress == "jsonl" else sys.stdout
-    failures = f"; {last.failed} failed (see {plan.out / FAILURES})" if last.failed else ""
+    log = printer.log
+    failed, written = last.failed or 0, last.written or 0
+    failures = f"; {failed} failed (see {plan.out / FAILURES})" if failed else ""
     if last.cancelled:
         print(
             f"stopped: {last.done} of {plan.count} done in {plan.out}{failures}; "
@@ -190,24 +131,10 @@ def run(args: argparse.Namespace) -> int:
             file=log,
         )
         return 130
-    if last.written == 0:
+    if written == 0:
         print(f"wrote no samples to {plan.out}: every sample failed{failures}", file=log)
         return 1
-    print(f"wrote {last.written} samples to {plan.out}{failures}", file=log)
-    if args.report:
+    print(f"wrote {written} samples to {plan.out}{failures}", file=log)
+    if spec.report:
         print(f"wrote {plan.out / 'report.html'} and {plan.out / 'report.png'}", file=log)
     return 0
-
-
-def _say_repaired(repair: Any) -> None:
-    """One stderr line on what the resume found damaged in the records (made again)."""
-    parts = []
-    if repair.damaged:
-        index, reason = repair.damaged[0]
-        count = len(repair.damaged)
-        parts.append(f"{count} recorded samples damaged (first: sample {index}, {reason})")
-    if repair.duplicate_rows:
-        parts.append(f"{repair.duplicate_rows} duplicate manifest rows")
-    if repair.torn_lines:
-        parts.append("a torn last manifest line")
-    print(f"resume: {'; '.join(parts)}: made again", file=sys.stderr)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.commands.flags import add_out
 from studio.core.io import facemask, imageio
 from studio.core.io.writers import encode_image, write_bytes_atomic
 from studio.core.model.errors import InputError
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "size of IMAGE (forehead to chin, without hair where possible). Runs offline on CPU.",
     )
     p.add_argument("image", metavar="IMAGE", help="photo with a face")
-    p.add_argument("--out", required=True, metavar="MASK.png", help="mask to write (PNG)")
+    add_out(p, "mask to write (PNG)", metavar="MASK.png")
     p.add_argument(
         "--every-face",
         action="store_true",

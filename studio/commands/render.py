@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.commands.flags import add_backend, add_out, add_seed
 from studio.core.engine.cache import RenderCache
 from studio.core.engine.render import render
 from studio.core.engine.sample import sample
@@ -15,7 +16,7 @@ from studio.core.io.presets import load_preset
 from studio.core.io.writers import write_image, write_json
 from studio.core.model.errors import InputError
 from studio.core.model.preset import Preset
-from studio.core.model.vocab import BackendName, UpSide, values
+from studio.core.model.vocab import UpSide, values
 from studio.core.ops.backend import get_backend
 from studio.core.sources import face_from_files, occluder_from_files, texture_from_file
 
@@ -41,15 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="which side of the occluder is its top (for point-at-face)",
     )
     p.add_argument("--texture", help="texture image for randocc shapes")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--backend", default="cpu", choices=values(BackendName))
+    add_seed(p)
+    add_out(p, "output folder")
+    add_backend(p, default="cpu")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.seed < 0:
-        raise InputError(f"--seed must be 0 or more, got {args.seed}")
     get_backend(args.backend)  # an unusable --backend fails before any work
     preset = load_preset(preset_path(args.preset)) if args.preset else Preset()
     face = face_from_files(args.face, args.face_mask)

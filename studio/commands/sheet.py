@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from studio.commands.flags import add_out, positive_int
 from studio.core.export.sheet import write_contact_sheet
 
 
@@ -15,9 +16,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "tinted red, the visible face mask outlined in green.",
     )
     p.add_argument("dir", help="export folder (with manifest.jsonl)")
-    p.add_argument("--count", type=int, default=16, help="samples on the sheet (default 16)")
-    p.add_argument("--size", type=int, default=256, help="tile side in pixels (default 256)")
-    p.add_argument("--out", help="PNG path (default DIR/sheet.png)")
+    p.add_argument(
+        "--count", type=positive_int, default=16, help="samples on the sheet (default 16)"
+    )
+    p.add_argument(
+        "--size", type=positive_int, default=256, help="tile side in pixels (default 256)"
+    )
+    add_out(p, "PNG path (default DIR/sheet.png)", default=None)
     p.set_defaults(func=run)
 
 

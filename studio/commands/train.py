@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
-from studio.commands._events import EventPrinter, add_progress_argument, cancel_on_signals
-from studio.core.model.vocab import BackendName, TrainTarget, values
+from studio.commands.flags import (
+    add_backend,
+    add_out,
+    add_progress,
+    add_seed,
+    from_args,
+    to_argv,
+)
+from studio.commands.printer import EventPrinter
+from studio.core.jobs.cancel import cancel_on_signals
+from studio.core.model.errors import InputError
+from studio.core.model.vocab import TrainTarget, values
 from studio.integrations.train import require_torch
+from studio.integrations.train.config import TrainConfig
 
 TARGETS = values(TrainTarget)
 
@@ -21,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "epoch; --resume continues after a crash or kill -9. Exit 130 when stopped.",
     )
     p.add_argument("data", nargs="+", metavar="DATA", help="data set folders")
-    p.add_argument("--out", required=True, metavar="RUN", help="run folder")
+    add_out(p, "run folder", metavar="RUN")
     p.add_argument(
         "--target",
         choices=TARGETS,
@@ -37,9 +49,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=8, help="batch size (default 8)")
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (AdamW, cosine)")
     p.add_argument("--width", type=int, default=16, help="U-Net channels at full resolution")
-    p.add_argument("--device", choices=values(BackendName), default="auto")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=0, help="DataLoader workers (default 0)")
+    add_backend(p)
+    add_seed(p)
+    p.add_argument(
+        "--loader-workers",
+        type=int,
+        default=0,
+        help="DataLoader processes that read (and occlude) the items (default 0)",
+    )
+    p.add_argument("--workers", type=int, dest="old_workers", help=argparse.SUPPRESS)
     p.add_argument(
         "--threads",
         type=int,
@@ -65,38 +83,36 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="probability of occluding a sample (default 0.5)",
     )
     p.add_argument("--resume", action="store_true", help="continue the run in RUN")
-    add_progress_argument(p)
+    add_progress(p)
     p.set_defaults(func=run)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    if getattr(args, "old_workers", None) is not None:
+        raise InputError(
+            "studio train takes --loader-workers for its DataLoader processes (--workers means "
+            "the processes that render samples, in export and compare)"
+        )
+    config = from_args(TrainConfig, args, dests={"device": "backend"})
+    return dataclasses.replace(config, flip=not args.no_flip)
+
+
+def arguments(config: TrainConfig, resume: bool = False) -> list[str]:
+    """The ``studio train`` arguments of ``config``."""
+    plain = dataclasses.replace(config, flip=True)
+    flags = to_argv(
+        plain, positional=("data",), renames={"device": "--backend"}, skip=("extra", "depth")
+    )
+    argv = ["train", *flags]
+    argv += [] if config.flip else ["--no-flip"]
+    return [*argv, "--resume"] if resume else argv
 
 
 def run(args: argparse.Namespace) -> int:
     require_torch("train")
-    from studio.integrations.train.loop import TrainConfig, train
+    from studio.integrations.train.loop import train
 
-    config = TrainConfig(
-        data=list(args.data),
-        out=args.out,
-        target=args.target,
-        size=args.size,
-        epochs=args.epochs,
-        steps=args.steps,
-        minutes=args.minutes,
-        batch=args.batch,
-        lr=args.lr,
-        width=args.width,
-        seed=args.seed,
-        device=args.device,
-        workers=args.workers,
-        threads=args.threads,
-        length=args.length,
-        flip=not args.no_flip,
-        occlude=args.occlude,
-        occluders=args.occluders,
-        textures=args.textures,
-        occlude_p=args.occlude_p,
-        val=args.val,
-        val_limit=args.val_limit,
-    )
+    config = config_from_args(args)
     printer = EventPrinter(args.progress)
     with cancel_on_signals() as cancel:
         try:

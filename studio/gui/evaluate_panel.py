@@ -36,45 +36,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.commands import compare as compare_command
+from studio.commands import evaluate as evaluate_command
 from studio.core.io.presets import save_preset
+from studio.core.jobs.events import Event
 from studio.core.model.errors import StudioError
 from studio.core.model.preset import Preset
 from studio.gui.curve_chart import CurveChart
 from studio.gui.export_panel import format_eta
 from studio.gui.process_runner import ProcessRunner
+from studio.integrations.train.config import CompareConfig, EvaluateConfig
 
 COLUMNS = ("model", "steps", "face IoU", "mIoU", "Δ mIoU", "boundary F")
 SIZES = (64, 128, 256)
 
 
-@dataclass(frozen=True)
-class CompareJob:
-    presets: tuple[str, ...]
-    faces: str
-    test: str
-    out: str
-    count: int = 300
-    minutes: float = 2.0
-    size: int = 128
-    seed: int = 0
-    resume: bool = False
-
-    def arguments(self) -> list[str]:
-        args = ["compare", *self.presets, "--faces", self.faces, "--test", self.test]
-        args += ["--out", self.out, "--count", str(self.count), "--minutes", f"{self.minutes:g}"]
-        args += ["--size", str(self.size), "--seed", str(self.seed), "--progress", "jsonl"]
-        return [*args, "--resume"] if self.resume else args
+Job = CompareConfig | EvaluateConfig
 
 
-@dataclass(frozen=True)
-class EvaluateJob:
-    run: str
-    test: str
-    out: str = ""
-
-    def arguments(self) -> list[str]:
-        args = ["evaluate", self.run, "--test", self.test, "--progress", "jsonl"]
-        return [*args, "--out", self.out] if self.out else args
+def job_arguments(job: Job, resume: bool = False) -> list[str]:
+    """The command line of ``job``: the compare or evaluate command's own ``arguments``."""
+    if isinstance(job, EvaluateConfig):
+        return evaluate_command.arguments(job)
+    return compare_command.arguments(job, resume)
 
 
 @dataclass
@@ -280,27 +264,32 @@ class EvaluatePanel(QWidget):
         return str(path)
 
     # ---- jobs -------------------------------------------------------------------------------
-    def job(self) -> CompareJob | EvaluateJob:
+    def job(self) -> Job:
         test = self.test.text().strip()
         if self.mode.currentIndex() == 1:
-            return EvaluateJob(self.run_dir.text().strip(), test, self.eval_out.text().strip())
-        presets = tuple(self.presets.item(i).text() for i in range(self.presets.count()))
-        return CompareJob(
-            presets,
-            self.faces.text().strip(),
-            test,
-            self.compare_out.text().strip(),
-            self.count.value(),
-            self.minutes.value(),
-            int(self.size.currentText()),
-            self.seed.value(),
-            self.resume.isChecked(),
+            return EvaluateConfig(
+                self.run_dir.text().strip(), test, self.eval_out.text().strip() or None
+            )
+        presets = [self.presets.item(i).text() for i in range(self.presets.count())]
+        return CompareConfig(
+            presets=presets,
+            faces=self.faces.text().strip(),
+            test=test,
+            out=self.compare_out.text().strip(),
+            count=self.count.value(),
+            minutes=self.minutes.value(),
+            size=int(self.size.currentText()),
+            seed=self.seed.value(),
         )
 
-    def _missing(self, job: CompareJob | EvaluateJob) -> str | None:
+    def arguments(self) -> list[str]:
+        """The command line of the job the panel shows."""
+        return job_arguments(self.job(), self.resume.isChecked())
+
+    def _missing(self, job: Job) -> str | None:
         if not job.test:
             return "choose a test set (images with visible-face masks)"
-        if isinstance(job, EvaluateJob):
+        if isinstance(job, EvaluateConfig):
             return None if job.run else "choose a training run folder"
         if not job.presets:
             return "add at least one preset to compare with the baseline"
@@ -318,11 +307,11 @@ class EvaluatePanel(QWidget):
         self.table.setRowCount(0)
         self.chart.clear()
         self._done = False
-        self.out_dir = job.out if isinstance(job, CompareJob) else (job.out or job.run)
+        self.out_dir = job.out if isinstance(job, CompareConfig) else (job.out or job.run)
         self.bar.setRange(0, 0)
         self.status.setText("Starting…")
         self._set_running(True)
-        self.runner.start(job.arguments())
+        self.runner.start(job_arguments(job, self.resume.isChecked()))
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
@@ -362,9 +351,9 @@ class EvaluatePanel(QWidget):
         for col, text in enumerate(cells):
             self.table.setItem(index, col, QTableWidgetItem(text))
 
-    def on_event(self, event: dict) -> None:
+    def on_event(self, event: Event) -> None:
         """Show one JSON-lines event of compare or evaluate."""
-        kind, model = event.get("event"), event.get("model")
+        kind, model = event.kind, event.model
         if kind == "plan":
             for name in event.get("models", []):
                 self._row(name)
@@ -381,7 +370,7 @@ class EvaluatePanel(QWidget):
             row = self._row(model)
             row.steps = int(event.get("steps", 0))
             if event.get("val_miou") is not None:
-                self.chart.add_point(model, row.steps, float(event["val_miou"]))
+                self.chart.add_point(model, row.steps, float(event.get("val_miou")))
             self._show_row(row)
         elif kind == "result" and model is not None:
             self._result(model, event)
@@ -390,28 +379,29 @@ class EvaluatePanel(QWidget):
         elif kind == "done" and model is None:
             self._finished(event)
 
-    def _on_progress(self, event: dict) -> None:
+    def _on_progress(self, event: Event) -> None:
         total = event.get("total")
         if total:
             self.bar.setRange(0, int(total))
             self.bar.setValue(int(event.get("done", 0)))
         elif event.get("progress") is not None:
             self.bar.setRange(0, 1000)
-            self.bar.setValue(int(1000 * float(event["progress"])))
+            self.bar.setValue(int(1000 * float(event.get("progress"))))
         stage = event.get("stage", "")
         text = f"{event.get('model', '')} {stage}: {event.get('done', 0)}"
         text += f" / {total}" if total else ""
         text += f" · {float(event.get('rate') or 0):.1f} img/s"
         if event.get("loss") is not None:
-            text += f" · loss {float(event['loss']):.4f}"
+            text += f" · loss {float(event.get('loss')):.4f}"
         if event.get("eta") is not None:
-            text += f" · ETA {format_eta(float(event['eta']))}"
+            text += f" · ETA {format_eta(event.get('eta'))}"
         self.status.setText(text.strip())
 
-    def _result(self, name: str, event: dict) -> None:
+    def _result(self, name: str, event: Event) -> None:
         row = self._row(name)
         row.steps = int(event.get("steps", row.steps))
-        row.scores = {k: event[k] for k in ("face_iou", "miou", "boundary_f") if k in event}
+        names = ("face_iou", "miou", "boundary_f")
+        row.scores = {k: event.get(k) for k in names if event.get(k) is not None}
         row.gallery = event.get("gallery")
         for other in self.rows.values():
             self._show_row(other)
@@ -419,10 +409,10 @@ class EvaluatePanel(QWidget):
             self.table.selectRow(list(self.rows).index(name))
         self._update_buttons()
 
-    def _finished(self, event: dict) -> None:
+    def _finished(self, event: Event) -> None:
         self._done = True
-        if "table" not in event:  # studio evaluate: one run
-            self._result("run", {**event, "gallery": event.get("gallery")})
+        if event.get("table") is None:  # studio evaluate: one run
+            self._result("run", event)
             self.out_dir = event.get("out", self.out_dir)
             self.status.setText(
                 f"Done: mIoU {event.get('miou', 0):.4f} on {event.get('count', 0)} images → "

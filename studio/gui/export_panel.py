@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.export.sheet import contact_sheet as export_sheet
+from studio.core.export.spec import ExportSpec
 from studio.core.io.presets import save_preset
+from studio.core.jobs.events import Event
 from studio.core.model.errors import StudioError
 from studio.core.model.preset import Preset
 from studio.gui.canvas import to_qimage
-from studio.gui.export_runner import ExportJob, ExportRunner
+from studio.gui.export_runner import ExportRunner
 from studio.gui.jobs import Jobs
 from studio.report import INSTALL_HINT, REPORT_HTML, matplotlib_available
 
@@ -48,7 +50,10 @@ def contact_sheet(out: str | Path, count: int = SHEET_COUNT, tile: int = SHEET_T
         return None
 
 
-def format_eta(seconds: float) -> str:
+def format_eta(seconds: float | None) -> str:
+    """``m:ss`` or ``h:mm:ss``; ``?`` while unknown."""
+    if seconds is None:
+        return "?"
     seconds = max(0, round(seconds))
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
@@ -170,17 +175,17 @@ class ExportPanel(QWidget):
         if self.settings is not None and self.out.text().strip():
             self.settings.setValue(OUT_KEY, self.out.text().strip())
 
-    def job(self) -> ExportJob:
+    def job(self) -> ExportSpec:
         """Write the preset snapshot and describe the job."""
         preset_path = Path(self._tmp.name) / "preset.yaml"
         save_preset(self.snapshot(), preset_path)
-        return ExportJob(
-            str(preset_path),
-            self.out.text().strip(),
-            self.count.value(),
-            self.seed.value(),
-            self.workers.value(),
-            self.resume.isChecked(),
+        return ExportSpec(
+            preset=str(preset_path),
+            out=self.out.text().strip(),
+            count=self.count.value(),
+            seed=self.seed.value(),
+            workers=self.workers.value(),
+            resume=self.resume.isChecked(),
             report=self.make_report,
         )
 
@@ -203,7 +208,7 @@ class ExportPanel(QWidget):
         self.report_requested = job.report
         self._remember_out()
         self.sheet.clear()
-        self.bar.setRange(0, job.count)
+        self.bar.setRange(0, job.count or 0)
         self.bar.setValue(0)
         self.status.setText("Starting…")
         self._set_running(True)
@@ -219,15 +224,15 @@ class ExportPanel(QWidget):
         self.bar.setRange(0, max(1, total))
         self.status.setText(f"Exporting {total} images to {out}")
 
-    def _on_progress(self, event: dict) -> None:
+    def _on_progress(self, event: Event) -> None:
         self.bar.setValue(int(event.get("done", 0)))
         self.status.setText(
             f"{event.get('done', 0)} / {event.get('total', 0)} · "
-            f"{float(event.get('rate', 0.0)):.1f} img/s · ETA {format_eta(event.get('eta', 0))}"
+            f"{float(event.get('rate', 0.0)):.1f} img/s · ETA {format_eta(event.get('eta'))}"
             f" · {event.get('failed', 0)} failed"
         )
 
-    def _on_done(self, event: dict) -> None:
+    def _on_done(self, event: Event) -> None:
         self._set_running(False)
         if event.get("cancelled"):
             self.resume.setChecked(True)

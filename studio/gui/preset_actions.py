@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from studio.core.export.inputs import job_sources
 from studio.core.model.errors import StudioError
-from studio.core.sources import refs_from_preset
 
 MAX_RECENT = 8
 
@@ -27,8 +27,7 @@ class PresetFileActions:
         self._add_recent(str(path))
         self.panel.refresh()
         if with_sources:
-            base = Path(path).resolve().parent
-            for ref in refs_from_preset(self.doc.preset.sources, base).values():
+            for ref in job_sources(self.doc.preset, path, check=False).values():
                 self.open_ref(ref)
         return True
 

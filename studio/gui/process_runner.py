@@ -1,8 +1,10 @@
 """Runs a ``studio`` sub-command in a separate process and reports its JSON-lines events.
 
 The studio runs long jobs (``studio export``, ``studio compare``, ``studio evaluate``) as
-``python -m studio.cli COMMAND ... --progress jsonl``: each stdout line is one JSON object (an
-event), stderr carries the one-line error of a failed run. The process runs at a lower CPU
+``python -m studio.cli COMMAND ... --progress jsonl``, the arguments made by the command's own
+``arguments(spec)`` from a typed job spec: each stdout line is one job event
+(:class:`~studio.core.jobs.events.Event`, read back typed), stderr carries the one-line error of
+a failed run. The process runs at a lower CPU
 priority (nice 10), so that on a small machine the preview keeps its latency while the job
 uses every core; cancelling sends SIGTERM, which the commands turn into a clean, resumable stop.
 """
@@ -16,6 +18,8 @@ import signal
 import sys
 
 from PySide6.QtCore import QObject, QProcess, Signal
+
+from studio.core.jobs.events import Event
 
 JOB_NICENESS = 10  #: background jobs yield the CPU to the studio's preview
 
@@ -35,9 +39,9 @@ def lower_priority(pid: int, niceness: int = JOB_NICENESS) -> None:
 class ProcessRunner(QObject):
     """One process at a time; the UI stays responsive (QProcess, no blocking reads).
 
-    Signals: ``event`` for every JSON line (a dict), ``exited(code, cancelled, message)`` when
-    the process ends (``message``: the last stderr line, or the exit code), ``failed(line)``
-    when it cannot start.
+    Signals: ``event`` for every event line (an :class:`Event`), ``exited(code, cancelled,
+    message)`` when the process ends (``message``: the last stderr line, or the exit code),
+    ``failed(line)`` when it cannot start.
     """
 
     event = Signal(object)
@@ -54,7 +58,7 @@ class ProcessRunner(QObject):
         self.command = command or default_command()
         self.niceness = niceness
         self.process: QProcess | None = None
-        self.last_event: dict | None = None
+        self.last_event: Event | None = None
         self._buffer = b""
         self._stderr = b""
         self._cancelled = False
@@ -68,7 +72,7 @@ class ProcessRunner(QObject):
         return self._cancelled
 
     def start(self, arguments: list[str]) -> None:
-        """Start ``COMMAND arguments`` (the arguments include ``--progress jsonl``)."""
+        """Start ``COMMAND arguments --progress jsonl``."""
         if self.running:
             raise RuntimeError("a job is already running")
         self._buffer, self._stderr = b"", b""
@@ -76,7 +80,7 @@ class ProcessRunner(QObject):
         self.last_event = None
         proc = QProcess(self)
         proc.setProgram(self.command[0])
-        proc.setArguments([*self.command[1:], *arguments])
+        proc.setArguments([*self.command[1:], *arguments, "--progress", "jsonl"])
         proc.readyReadStandardOutput.connect(self._read_stdout)
         proc.readyReadStandardError.connect(self._read_stderr)
         proc.finished.connect(self._on_finished)
@@ -113,12 +117,11 @@ class ProcessRunner(QObject):
         if not line.startswith(b"{"):
             return
         try:
-            event = json.loads(line)
-        except ValueError:
-            return
-        if isinstance(event, dict):
-            self.last_event = event
-            self.event.emit(event)
+            event = Event.from_json(json.loads(line))
+        except (ValueError, TypeError, AttributeError):
+            return  # not an event line
+        self.last_event = event
+        self.event.emit(event)
 
     def _on_finished(self, code: int, _status) -> None:
         self._read_stdout()

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from studio.core.export.records import FAILURES, JOB, MANIFEST, STATS, read_rows
+from studio.core.jobs.records import read_record
 from studio.core.model.errors import InputError
 from studio.report.stats import Category, Heat2D, Numeric, Usage, bin_index, uniform_edges
 
@@ -195,15 +196,8 @@ def _check_row(row: dict[str, Any], number: int, path: Path) -> None:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise InputError(f"cannot read: {err}", path) from err
-    if not isinstance(data, dict):
-        raise InputError("not a JSON object", path)
-    return data
+    """A record of the export (job.json, stats.json); {} when the file is not there."""
+    return read_record(path) if path.is_file() else {}
 
 
 def _job_facts(job: dict[str, Any]) -> dict[str, Any]:

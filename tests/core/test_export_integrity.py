@@ -359,7 +359,8 @@ def test_bad_output_folders_and_records_are_one_line(job, tmp_path: Path, capsys
     afile.write_text("x")
     for target in (afile, Path("/dev/null")):
         assert _export(preset, target) == 2
-        assert "--out must be a folder; this is a file" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "the output must be a folder; this is a file (choose another --out)" in err
     out = _copy_job(ref, tmp_path / "out")
     (out / "job.json").write_bytes(b"\xff\xfe not utf-8")
     assert _export(preset, out, "--resume") == 2
@@ -369,8 +370,10 @@ def test_bad_output_folders_and_records_are_one_line(job, tmp_path: Path, capsys
         fh.write('{"index": 99, "fi')
     assert main(["sheet", str(torn)]) == 0  # the torn last line is left out
     for args in (["render", "--face", "f.jpg", "--seed", "-1", "--out", str(tmp_path)],):
-        assert main(args) == 2
-        assert "--seed must be 0 or more" in capsys.readouterr().err
+        with pytest.raises(SystemExit) as exit_:
+            main(args)
+        assert exit_.value.code == 2
+        assert "argument --seed: must be 0 or more, got -1" in capsys.readouterr().err
     assert main(["export", str(preset), "--out", str(tmp_path / "x"), "--verify"]) == 2
     assert "--verify goes with --resume" in capsys.readouterr().err
 

@@ -64,7 +64,7 @@ def test_loss_falls_and_cpu_runs_are_deterministic(data, tmp_path):
     runs, notes = {}, []
     for name, seed in (("a", 0), ("b", 0), ("c", 1)):
         cfg = TrainConfig([str(data / "faces")], str(tmp_path / name), epochs=4, seed=seed, **TINY)
-        runs[name] = train(cfg, on_event=lambda e: e["event"] == "note" and notes.append(e))
+        runs[name] = train(cfg, on_event=lambda e: e.kind == "note" and notes.append(e))
     losses = [row["loss"] for row in runs["a"].history]
     assert len(losses) == 4 and losses[-1] < 0.8 * losses[0]
     assert (tmp_path / "a/metrics.jsonl").read_bytes() == (
@@ -84,7 +84,7 @@ def test_loss_falls_and_cpu_runs_are_deterministic(data, tmp_path):
         assert (tmp_path / "a/model.onnx").exists() or notes
     except ImportError:  # no model.onnx, and a note that says why
         assert not (tmp_path / "a/model.onnx").exists()
-        assert any("onnx package is not installed" in n["message"] for n in notes)
+        assert any("onnx package is not installed" in (n.message or "") for n in notes)
 
 
 def constant_run(run: Path, face_everywhere: bool, size: int = 32) -> Path:
@@ -198,8 +198,9 @@ def test_resume_after_kill_9_continues_from_the_checkpoint(data, tmp_path):
 def test_resume_refuses_another_config_and_a_run_needs_resume(data, tmp_path):
     cfg = TrainConfig([str(data / "faces")], str(tmp_path / "r"), steps=2, **TINY)
     train(cfg)
-    with pytest.raises(InputError, match="pass --resume"):
+    with pytest.raises(InputError, match="holds a training run") as refused:
         train(cfg)
+    assert refused.value.hint == "resume"
     other = TrainConfig([str(data / "faces")], str(tmp_path / "r"), steps=2, seed=3, **TINY)
     with pytest.raises(InputError, match="seed is 3 now, 0 in the run"):
         train(other, resume=True)
@@ -303,14 +304,15 @@ def test_compare_writes_its_table(data, tmp_path):
     table = format_table(summary["models"])
     assert "baseline" in table and "natocc" in table and "d mIoU" in table
     assert (tmp_path / "cmp/compare.png").stat().st_size > 0
-    kinds = [e["event"] for e in events]
+    kinds = [e.kind for e in events]
     assert kinds[0] == "plan" and kinds[-1] == "done" and kinds.count("result") == 2
-    assert {e["model"] for e in events if e["event"] == "epoch"} == {"baseline", "natocc"}
-    results = {e["model"]: e for e in events if e["event"] == "result"}  # what the studio reads
-    assert results["natocc"]["miou"] == saved["models"][1]["miou"]
-    assert results["natocc"]["gallery"] == saved["models"][1]["gallery"]
-    with pytest.raises(InputError, match="--resume"):
+    assert {e.model for e in events if e.kind == "epoch"} == {"baseline", "natocc"}
+    results = {e.model: e for e in events if e.kind == "result"}  # what the studio reads
+    assert results["natocc"].get("miou") == saved["models"][1]["miou"]
+    assert results["natocc"].get("gallery") == saved["models"][1]["gallery"]
+    with pytest.raises(InputError, match="is not empty") as refused:
         compare(config)
+    assert refused.value.hint == "resume"
 
 
 def celebamask_folder(root: Path, count: int = 4) -> Path:

@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 
 from studio.cli import build_parser
-from studio.gui.evaluate_panel import CompareJob, EvaluateJob, EvaluatePanel
+from studio.commands.compare import config_from_args as compare_config
+from studio.commands.evaluate import config_from_args as evaluate_config
+from studio.gui.evaluate_panel import EvaluatePanel, job_arguments
 from studio.gui.process_runner import ProcessRunner
+from studio.integrations.train.config import CompareConfig, EvaluateConfig
 
 FAKE = str(Path(__file__).with_name("fake_compare.py"))
 
@@ -30,17 +33,15 @@ def fill_compare(panel: EvaluatePanel, tmp_path: Path, presets=("natocc.yaml",))
     panel.compare_out.setText(str(tmp_path / "out"))
 
 
-def test_jobs_follow_the_cli_contract():
-    job = CompareJob(("a.yaml", "b.yaml"), "faces", "test", "out", 40, 1.5, 64, 3, True)
-    args = build_parser().parse_args(job.arguments())
-    assert args.command == "compare" and args.presets == ["a.yaml", "b.yaml"]
-    assert (args.faces, args.test, args.out, args.count) == ("faces", "test", "out", 40)
-    assert (args.minutes, args.size, args.seed, args.resume) == (1.5, 64, 3, True)
-    assert args.progress == "jsonl"
-    ev = build_parser().parse_args(EvaluateJob("run", "test", "rep").arguments())
-    assert (ev.command, ev.run, ev.test, ev.out, ev.progress) == (
-        "evaluate", "run", "test", "rep", "jsonl"
-    )  # fmt: skip
+def test_jobs_are_the_commands_own_configs():
+    """The panel's command line, parsed back by the command, is the same config."""
+    job = CompareConfig(["a.yaml", "b.yaml"], "faces", "test", "out", 40, 1.5, size=64, seed=3)
+    args = build_parser().parse_args(job_arguments(job, resume=True))
+    assert args.command == "compare" and args.resume
+    assert compare_config(args) == job
+    ev = EvaluateConfig("run", "test", "rep", device="cpu", limit=5)
+    args = build_parser().parse_args(job_arguments(ev))
+    assert args.command == "evaluate" and evaluate_config(args) == ev
 
 
 def test_compare_fills_curves_and_table_as_events_come(qtbot, tmp_path, monkeypatch):
@@ -48,7 +49,7 @@ def test_compare_fills_curves_and_table_as_events_come(qtbot, tmp_path, monkeypa
     fill_compare(panel, tmp_path, ("natocc.yaml", "randocc.yaml"))
     seen_rows = []
     panel.runner.event.connect(
-        lambda e: seen_rows.append(panel.table.rowCount()) if e["event"] == "epoch" else None
+        lambda e: seen_rows.append(panel.table.rowCount()) if e.kind == "epoch" else None
     )
     panel.start()
     assert not panel.start_button.isEnabled() and panel.cancel_button.isEnabled()
@@ -81,7 +82,7 @@ def test_cancel_stops_the_compare_and_offers_resume(qtbot, tmp_path):
     qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30_000)
     assert "Cancelled" in panel.status.text() and panel.resume.isChecked()
     assert not panel.runner.running
-    assert "--resume" in panel.job().arguments()
+    assert "--resume" in panel.arguments()
 
 
 def test_errors_are_one_line_and_missing_fields_are_named(qtbot, tmp_path):

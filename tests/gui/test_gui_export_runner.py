@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from studio.gui.export_runner import ExportJob, ExportRunner
+from studio.cli import build_parser
+from studio.commands.export import arguments, spec_from_args
+from studio.core.export.spec import ExportSpec
+from studio.gui.export_runner import ExportRunner
 
 FAKE = str(Path(__file__).with_name("fake_export.py"))
 
@@ -27,23 +30,30 @@ def preset_file(tmp_path):
     return str(path)
 
 
-def test_job_arguments_follow_the_cli_contract():
-    job = ExportJob("p.yaml", "out", 50, seed=7, workers=2, resume=True)
-    assert job.arguments() == [
-        "export", "p.yaml", "--out", "out", "--count", "50", "--seed", "7",
-        "--workers", "2", "--progress", "jsonl", "--resume",
-    ]  # fmt: skip
-    assert ExportJob("p.yaml", "out", 5, report=True).arguments()[-1] == "--report"
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ExportSpec("p.yaml", "out", 50, seed=7, workers=2, resume=True),
+        ExportSpec("p.yaml", "out", 5, report=True),
+        ExportSpec("natocc-hands", "o", data="/d", faces="f", textures="t", engine="ray"),
+        ExportSpec("p.yaml", "out", seed=0, verify=True, resume=True, backend="auto"),
+    ],
+)
+def test_the_studio_starts_exactly_the_job_of_its_spec(spec):
+    """The studio's command line is the command's own: parsed back, it is the same job."""
+    argv = arguments(spec)
+    assert argv[0] == "export"
+    assert spec_from_args(build_parser().parse_args(argv)) == spec
 
 
 def test_export_reports_progress_and_completes(qtbot, tmp_path, preset_file):
     runner, seen = make_runner(0.0)
     out = tmp_path / "out"
-    runner.start(ExportJob(preset_file, str(out), 12))
+    runner.start(ExportSpec(preset_file, str(out), 12))
     qtbot.waitUntil(lambda: bool(seen["done"]), timeout=30_000)
     assert seen["start"] == [(12, str(out))]
-    assert [e["done"] for e in seen["progress"]] == list(range(1, 13))
-    assert seen["done"][0]["written"] == 12 and not seen["done"][0]["cancelled"]
+    assert [e.done for e in seen["progress"]] == list(range(1, 13))
+    assert seen["done"][0].written == 12 and not seen["done"][0].cancelled
     assert len(list((out / "masks").glob("*.png"))) == 12
     qtbot.waitUntil(lambda: not runner.running, timeout=30_000)
 
@@ -51,23 +61,23 @@ def test_export_reports_progress_and_completes(qtbot, tmp_path, preset_file):
 def test_cancel_leaves_a_resumable_job(qtbot, tmp_path, preset_file):
     runner, seen = make_runner(0.05)
     out = tmp_path / "out"
-    runner.start(ExportJob(preset_file, str(out), 200))
+    runner.start(ExportSpec(preset_file, str(out), 200))
     qtbot.waitUntil(lambda: len(seen["progress"]) >= 3, timeout=30_000)
     runner.cancel()
     qtbot.waitUntil(lambda: bool(seen["done"]), timeout=30_000)
-    assert seen["done"][0]["cancelled"] is True
+    assert seen["done"][0].cancelled is True
     partial = len(list((out / "masks").glob("*.png")))
     assert 3 <= partial < 200
     runner2, seen2 = make_runner(0.0)
-    runner2.start(ExportJob(preset_file, str(out), 200, resume=True))
+    runner2.start(ExportSpec(preset_file, str(out), 200, resume=True))
     qtbot.waitUntil(lambda: bool(seen2["done"]), timeout=60_000)
-    assert seen2["done"][0]["written"] == 200 - partial
+    assert seen2["done"][0].written == 200 - partial
     assert len(list((out / "masks").glob("*.png"))) == 200
 
 
 def test_exporter_error_is_one_line(qtbot, tmp_path):
     runner, seen = make_runner(0.0)
-    runner.start(ExportJob(str(tmp_path / "missing.yaml"), str(tmp_path / "o"), 5))
+    runner.start(ExportSpec(str(tmp_path / "missing.yaml"), str(tmp_path / "o"), 5))
     qtbot.waitUntil(lambda: bool(seen["failed"]), timeout=30_000)
     assert seen["failed"] == [f"studio: error: {tmp_path / 'missing.yaml'}: preset file not found"]
     assert seen["done"] == []
@@ -77,7 +87,7 @@ def test_export_process_runs_at_a_lower_priority(qtbot, tmp_path, preset_file):
     import os
 
     runner, seen = make_runner(0.05)
-    runner.start(ExportJob(preset_file, str(tmp_path / "out"), 100))
+    runner.start(ExportSpec(preset_file, str(tmp_path / "out"), 100))
     qtbot.waitUntil(lambda: len(seen["progress"]) >= 1, timeout=30_000)
     pid = int(runner.process.processId())
     assert os.getpriority(os.PRIO_PROCESS, pid) >= os.getpriority(os.PRIO_PROCESS, 0) + 1

@@ -4,17 +4,17 @@ May import every other part of core; never commands, gui or Qt.
 
 from studio.core.export.engines import InProcessEngine, LocalEngine, RayEngine, make_engine
 from studio.core.export.job import (
-    ExportEvent,
     ExportSummary,
     export_events,
     prepare_output,
     run_export,
 )
 from studio.core.export.plan import LAYOUTS, JobPlan, make_plan
+from studio.core.export.spec import ExportSpec
 
 __all__ = [
     "LAYOUTS",
-    "ExportEvent",
+    "ExportSpec",
     "ExportSummary",
     "InProcessEngine",
     "JobPlan",

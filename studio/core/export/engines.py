@@ -107,7 +107,8 @@ class LocalEngine:
                             return
                         raise StudioError(
                             "a worker process died (killed, or out of memory); the job is "
-                            "resumable with --resume"
+                            "resumable",
+                            hint="resume",
                         ) from err
                     yield from outcomes
         finally:
@@ -212,7 +213,7 @@ def make_engine(
     if name != "local":
         raise BackendError(f"unknown engine {name!r} (local or ray)")
     if address:
-        raise BackendError("--ray-address needs --engine ray")
+        raise BackendError("a Ray cluster address needs the ray engine", hint="engine")
     if workers == 1:
         return InProcessEngine(cache_mb)
     return LocalEngine(workers, cache_mb=cache_mb)

@@ -6,15 +6,57 @@ layouts); the workers open the refs the plan recorded, whose layout must still b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from studio.core.model.errors import InputError
-from studio.core.sources import SourceRef, open_ref
+from studio.core.model.preset import Preset
+from studio.core.sources import SourceRef, open_ref, refs_from_preset
 
-#: What a mode draws from besides faces, and the preset key and flag that name it.
+#: What a mode draws from besides faces (the preset key that names it).
 POOL_ROLE = {"natocc": "occluders", "randocc": "textures"}
-FLAGS = {"faces": "--faces DIR", "occluders": "--occluders DIR", "textures": "--textures DIR"}
+
+
+def job_sources(
+    preset: Preset,
+    preset_path: str | Path,
+    overrides: Mapping[str, str | Path | None] | None = None,
+    *,
+    data_root: str | Path | None = None,
+    check: bool = True,
+) -> dict[str, SourceRef]:
+    """The source refs of a job on ``preset``: its sources under the data root (``data_root``,
+    by default the preset file's folder), with ``overrides`` (faces, face_masks, occluders,
+    occluder_masks, textures: relative to the working folder) in place of the preset's.
+
+    With ``check`` the data root and the preset folders the mode needs (faces, and occluders
+    or textures) must exist; a missing one is named with the root it was looked for under.
+
+    Raises
+    ------
+    InputError
+        a missing data root, or a missing folder the job needs (hint ``data`` when no data
+        root was given: giving it is the usual fix).
+    """
+    base = Path(data_root).expanduser() if data_root else Path(preset_path).resolve().parent
+    if check and data_root and not base.is_dir():
+        reason = "data root: folder not found" if not base.exists() else "data root: not a folder"
+        raise InputError(reason, base, hint="data")
+    given = dict(overrides or {})
+    refs = refs_from_preset(preset.sources, base, given)
+    if not check:
+        return refs
+    needed = {"faces", POOL_ROLE[preset.mode]}
+    for role, ref in refs.items():
+        if role in needed and given.get(role) is None and not Path(ref.path).exists():
+            raise InputError(
+                f"folder not found: sources.{role} of the preset, under {base.resolve()}",
+                ref.path,
+                hint=None if data_root else "data",
+            )
+    return refs
 
 
 @dataclass
@@ -42,7 +84,7 @@ def open_job_sources(mode: str, refs: dict[str, SourceRef]) -> JobSources:
     """
     for role in ("faces", "occluders") if mode == "natocc" else ("faces",):
         if role not in refs:
-            raise InputError(f"sources.{role}: not set in the preset (or pass {FLAGS[role]})")
+            raise InputError(f"sources.{role}: not set in the preset", hint=role)
     faces = open_ref(refs["faces"])
     pool_ref = refs.get(POOL_ROLE[mode])
     return JobSources(faces, None if pool_ref is None else open_ref(pool_ref))

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from studio.core.export.engines import Engine, InProcessEngine
 from studio.core.export.plan import JobPlan, describe_difference
@@ -31,52 +31,13 @@ from studio.core.export.records import (
     iter_rows,
     remove_temp_files,
 )
-from studio.core.io.safe_yaml import read_text
 from studio.core.io.writers import dumps_json, write_json
+from studio.core.jobs.events import Event
+from studio.core.jobs.progress import Progress
+from studio.core.jobs.records import check_resumable, read_record
 from studio.core.model.errors import InputError, WriteError
 
 __all__ = ["FAILURES", "JOB", "MANIFEST", "STATS", "export_events", "run_export"]
-
-PROGRESS_INTERVAL = 0.25  #: seconds between progress events (the last one always comes)
-
-
-@dataclass(frozen=True)
-class ExportEvent:
-    """A progress event. ``to_json()`` gives the line ``--progress jsonl`` prints."""
-
-    event: Literal["start", "progress", "done"]
-    total: int
-    done: int = 0
-    written: int = 0
-    failed: int = 0
-    rate: float = 0.0  #: images per second in this session
-    eta: float | None = None  #: seconds left, None when unknown
-    out: str = ""
-    cancelled: bool = False
-    repaired: Repair | None = None  #: start of a resume: what was found damaged and redone
-
-    def to_json(self) -> dict[str, Any]:
-        if self.event == "start":
-            start = {"event": "start", "total": self.total, "out": self.out, "done": self.done}
-            if self.repaired is not None and self.repaired.changed:
-                start["repaired"] = len(self.repaired.damaged) + self.repaired.duplicate_rows
-            return start
-        if self.event == "progress":
-            return {
-                "event": "progress",
-                "done": self.done,
-                "total": self.total,
-                "failed": self.failed,
-                "rate": round(self.rate, 3),
-                "eta": None if self.eta is None else round(self.eta, 1),
-            }
-        return {
-            "event": "done",
-            "written": self.written,
-            "failed": self.failed,
-            "out": self.out,
-            "cancelled": self.cancelled,
-        }
 
 
 @dataclass
@@ -91,20 +52,9 @@ class ExportSummary:
     rate: float
 
 
-def _read_job_file(job_file: Path) -> dict[str, Any]:
-    try:
-        text = read_text(job_file, "job.json")
-        stored = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"job.json is not valid JSON ({err.msg})", job_file) from err
-    if not isinstance(stored, dict):
-        raise InputError("job.json is not a job record", job_file)
-    return stored
-
-
 def _check_out_folder(out: Path) -> None:
     if out.exists() and not out.is_dir():
-        raise InputError("--out must be a folder; this is a file", out)
+        raise InputError("the output must be a folder; this is a file", out, hint="out")
 
 
 def prepare_output(plan: JobPlan, resume: bool, verify: bool = False) -> Records:
@@ -116,17 +66,11 @@ def prepare_output(plan: JobPlan, resume: bool, verify: bool = False) -> Records
     if resume:
         if not job_file.is_file():
             raise InputError("nothing to resume: no job.json in this folder", out)
-        stored = _read_job_file(job_file)
-        difference = describe_difference(stored, json.loads(dumps_json(record)))
-        if difference:
-            raise InputError(f"cannot resume a different job: {difference}", out)
+        stored = read_record(job_file, JOB)
+        check_resumable(describe_difference(stored, json.loads(dumps_json(record))), out)
     else:
         if job_file.exists():
-            raise InputError(
-                "already holds an export job: pass --resume to continue it, or choose an "
-                "empty folder",
-                out,
-            )
+            raise InputError("already holds an export job", out, hint="resume")
         if any(p.name != LOCK for p in out.iterdir()):
             raise InputError("output folder is not empty", out)
         write_json(job_file, record)
@@ -160,7 +104,7 @@ def export_events(
     resume: bool = False,
     verify: bool = False,
     cancel: threading.Event | None = None,
-) -> Iterator[ExportEvent]:
+) -> Iterator[Event]:
     """Run the job, yielding start / progress / done events (the GUI and CLI consume these).
 
     The output folder is locked for the whole run. On resume every recorded sample is checked
@@ -183,54 +127,57 @@ def export_events(
 
 def _run(
     plan: JobPlan, engine: Engine, resume: bool, verify: bool, cancel: threading.Event
-) -> Iterator[ExportEvent]:
+) -> Iterator[Event]:
     records = prepare_output(plan, resume, verify)
     already = len(records.done)
-    todo = plan.count - already
-    yield ExportEvent(
-        "start", plan.count, done=already, out=str(plan.out), repaired=records.repair
-    )
+    repaired = records.repair
+    start = Event.make("start", total=plan.count, done=already, out=str(plan.out))
+    if repaired is not None and repaired.changed:
+        yield start.replace(repaired=len(repaired.damaged) + repaired.duplicate_rows)
+        yield Event.make("note", message=repair_note(repaired))
+    else:
+        yield start
     records.open()
-    t0 = time.perf_counter()
-    last_event = 0.0
-    made = 0
+    progress = Progress(plan.count, done=already)
     try:
         for path, reason in plan.input_problems:
             records.record_input_problem(path, reason)
         for outcome in engine.run(plan, pending(plan.count, records.done), cancel):
             records.record(outcome)
-            made += 1
-            now = time.perf_counter()
-            if now - last_event >= PROGRESS_INTERVAL or made == todo:
-                last_event = now
-                rate = made / max(now - t0, 1e-9)
-                left = todo - made
-                yield ExportEvent(
-                    "progress",
-                    plan.count,
-                    done=already + made,
-                    written=records.written,
-                    failed=records.failed_samples,
-                    rate=rate,
-                    eta=left / rate if rate > 0 else None,
-                    out=str(plan.out),
-                )
+            event = progress.update(progress.done + 1, failed=records.failed_samples)
+            if event is not None:
+                yield event
     finally:
         records.close()
-    seconds = time.perf_counter() - t0
+    made = progress.done - already
     cancelled = len(records.done) < plan.count
     if not cancelled:
-        write_stats(plan, records, seconds, made, engine)
-    yield ExportEvent(
+        write_stats(plan, records, progress.seconds, made, engine)
+    yield Event.make(
         "done",
-        plan.count,
+        total=plan.count,
         done=len(records.done),
         written=records.written,
         failed=records.failed_samples,
-        rate=made / max(seconds, 1e-9),
+        rate=progress.rate,
         out=str(plan.out),
         cancelled=cancelled,
     )
+
+
+def repair_note(repair: Repair) -> str:
+    """One line on what a resume found damaged in the records (made again)."""
+    parts = []
+    if repair.damaged:
+        index, reason = repair.damaged[0]
+        parts.append(
+            f"{len(repair.damaged)} recorded samples damaged (first: sample {index}, {reason})"
+        )
+    if repair.duplicate_rows:
+        parts.append(f"{repair.duplicate_rows} duplicate manifest rows")
+    if repair.torn_lines:
+        parts.append("a torn last manifest line")
+    return f"resume: {'; '.join(parts)}: made again"
 
 
 def write_stats(plan: JobPlan, records: Records, seconds: float, made: int, engine: Any) -> None:
@@ -264,16 +211,16 @@ def run_export(
     resume: bool = False,
     verify: bool = False,
     cancel: threading.Event | None = None,
-    on_event: Callable[[ExportEvent], None] | None = None,
+    on_event: Callable[[Event], None] | None = None,
 ) -> ExportSummary:
     """Run the job to the end (or until ``cancel``), calling ``on_event`` for each event."""
     t0 = time.perf_counter()
-    last: ExportEvent | None = None
+    last: Event | None = None
     for event in export_events(plan, engine, resume=resume, verify=verify, cancel=cancel):
         last = event
         if on_event is not None:
             on_event(event)
-    assert last is not None and last.event == "done"
+    assert last is not None and last.kind == "done"
     records_failed_inputs = sum(
         1 for _, r in iter_rows(plan.out / FAILURES, strict=False) if r.get("index") is None
     )
@@ -281,10 +228,10 @@ def run_export(
     return ExportSummary(
         out=plan.out,
         total=plan.count,
-        written=last.written,
-        failed=last.failed,
+        written=last.get("written", 0),
+        failed=last.get("failed", 0),
         failed_inputs=records_failed_inputs,
-        cancelled=last.cancelled,
+        cancelled=bool(last.cancelled),
         seconds=seconds,
-        rate=last.rate,
+        rate=last.get("rate", 0.0),
     )

@@ -16,6 +16,7 @@ from typing import Any
 from studio import __version__
 from studio.core.engine.draw import face_index
 from studio.core.export.inputs import open_job_sources
+from studio.core.jobs.records import first_difference
 from studio.core.model.errors import InputError
 from studio.core.model.preset import Preset, preset_to_dict
 from studio.core.ops.backend import get_backend
@@ -198,35 +199,18 @@ def make_plan(
     )
 
 
-def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(obj, dict):
-        flat: dict[str, Any] = {}
-        for key, value in obj.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    return {prefix: obj}
+def _explain_input(key: str, old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """An input's fingerprint or file count differs: say which input, and how."""
+    if not (key.startswith("inputs.") and key.endswith((".fingerprint", ".items"))):
+        return None
+    name = key.split(".")[1]
+    items_old, items_new = old.get(f"inputs.{name}.items"), new.get(f"inputs.{name}.items")
+    if items_old != items_new:
+        return f"the {name} input has {items_new} files now, {items_old} in the job"
+    return f"the {name} input changed (file names or sizes differ)"
 
 
 def describe_difference(stored: dict[str, Any], current: dict[str, Any]) -> str | None:
     """The first difference between two job records, in words; None when they match."""
-    a, b = _flatten(stored), _flatten(current)
-    order = ["version", "seed", "count", "layout", "sources", "preset", "inputs"]
-    position = {k: n for n, k in enumerate([*b, *(k for k in a if k not in b)])}
-
-    def rank(key: str) -> tuple[int, int]:
-        group = next((n for n, p in enumerate(order) if key.split(".")[0] == p), len(order))
-        return group, position[key]
-
-    keys = sorted(position, key=rank)
-    for key in keys:
-        if a.get(key, "<missing>") == b.get(key, "<missing>"):
-            continue
-        if key.startswith("inputs.") and key.endswith((".fingerprint", ".items")):
-            name = key.split(".")[1]
-            items_a = a.get(f"inputs.{name}.items")
-            items_b = b.get(f"inputs.{name}.items")
-            if items_a != items_b:
-                return f"the {name} input has {items_b} files now, {items_a} in the job"
-            return f"the {name} input changed (file names or sizes differ)"
-        return f"{key} is {b.get(key, '<missing>')!r} now, {a.get(key, '<missing>')!r} in the job"
-    return None
+    order = ("version", "seed", "count", "layout", "sources", "preset", "inputs")
+    return first_difference(stored, current, order=order, explain=_explain_input)

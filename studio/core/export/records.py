@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from studio.core.io.writers import default_mode, dumps_json, fsync_dir
+from studio.core.jobs.records import read_record
 from studio.core.model.errors import InputError, StudioError, WriteError
 
 MANIFEST = "manifest.jsonl"
@@ -160,8 +161,9 @@ class JobLock:
             os.close(fd)
             raise InputError(
                 f"another export is running in this folder ({holder}): wait for it to end "
-                "or stop it, then --resume",
+                "or stop it, then resume it",
                 self.path.parent,
+                hint="resume",
             ) from err
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         os.ftruncate(fd, 0)
@@ -376,14 +378,12 @@ def verify_job(out: str | Path, hashes: bool = True) -> Verification:
     InputError
         when ``out`` is not an export folder (no readable job.json).
     """
-    from studio.core.io.safe_yaml import read_text
-
     out = Path(out)
     job_file = out / JOB
     if not job_file.is_file():
         raise InputError("not an export folder (no job.json)", out)
+    job = read_record(job_file, JOB)
     try:
-        job = json.loads(read_text(job_file, "job.json"))
         count = int(job["count"])
     except (ValueError, KeyError, TypeError) as err:
         raise InputError(f"job.json is not a job record ({err})", job_file) from err

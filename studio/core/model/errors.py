@@ -4,14 +4,39 @@ from __future__ import annotations
 
 import errno as _errno
 from pathlib import Path
+from typing import Literal
+
+#: What the user can change to get past an error, in the job's own terms (no command-line
+#: flag, no button): each front end words it (``studio.commands.flags.HINTS``, the studio's).
+#: resume: continue the job already in the folder; out: choose another output folder;
+#: data: give the folder the preset's relative paths are relative to; faces / occluders /
+#: textures / occluder_masks: give that source (folder); face_mask / occluder_mask: give the
+#: mask file of a single image; engine: the option needs another export engine.
+Hint = Literal[
+    "resume",
+    "out",
+    "data",
+    "faces",
+    "occluders",
+    "textures",
+    "occluder_masks",
+    "face_mask",
+    "occluder_mask",
+    "engine",
+]
 
 
 class StudioError(Exception):
-    """Base class of errors shown to users as one line, without a traceback."""
+    """Base class of errors shown to users as one line, without a traceback.
 
-    def __init__(self, reason: str, path: str | Path | None = None) -> None:
+    ``hint`` names what the user can change (:data:`Hint`); the front end words it."""
+
+    def __init__(
+        self, reason: str, path: str | Path | None = None, *, hint: Hint | None = None
+    ) -> None:
         self.reason = reason
         self.path = None if path is None else str(path)
+        self.hint = hint
         super().__init__(self.line())
 
     def line(self) -> str:
@@ -47,9 +72,16 @@ class WriteError(StudioError):
 
     NAME_ERRNOS = frozenset({_errno.ENAMETOOLONG, _errno.EILSEQ, _errno.EINVAL})
 
-    def __init__(self, reason: str, path: str | Path | None = None, errno: int = 0) -> None:
+    def __init__(
+        self,
+        reason: str,
+        path: str | Path | None = None,
+        errno: int = 0,
+        *,
+        hint: Hint | None = None,
+    ) -> None:
         self.errno = errno
-        super().__init__(reason, path)
+        super().__init__(reason, path, hint=hint)
 
     def __reduce__(self) -> tuple:
         return (type(self), (self.reason, self.path, self.errno), self.__dict__)

@@ -19,7 +19,7 @@ import numpy as np
 from studio.core.io import imageio
 from studio.core.io.imageio import IMAGE_EXTENSIONS, is_image_name
 from studio.core.io.paths import file_key
-from studio.core.model.errors import InputError, StudioError
+from studio.core.model.errors import Hint, InputError, StudioError
 from studio.core.model.inputs import Face, Occluder, Texture
 from studio.core.model.vocab import OccluderKind, UpSide, values
 
@@ -81,6 +81,7 @@ def read_occluder(
     kind: str = "object",
     up: str = "up",
     no_alpha: str = "occluder has no alpha channel and no mask was given",
+    no_alpha_hint: Hint = "occluder_masks",
     resize_masks: bool = False,
 ) -> Occluder:
     """An occluder from an RGBA image, or from an image and its mask file."""
@@ -91,7 +92,7 @@ def read_occluder(
     elif image.shape[2] == 4:
         alpha = image[:, :, 3]
     else:
-        raise InputError(no_alpha, path)
+        raise InputError(no_alpha, path, hint=no_alpha_hint)
     try:
         return Occluder(
             np.ascontiguousarray(image[:, :, :3]),

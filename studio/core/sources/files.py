@@ -20,7 +20,7 @@ def face_from_files(image_path: str | Path, mask_path: str | Path | None = None)
     mask = face_label_map(path, image) == 1
     if not mask.any():
         raise InputError(
-            "no face found for the automatic face mask: pass --face-mask MASK.png", image_path
+            "no face found for the automatic face mask", image_path, hint="face_mask"
         )
     return Face(image, mask, id=path.name, _key=file_key(path, "auto"))
 
@@ -36,7 +36,8 @@ def occluder_from_files(
         path.name,
         kind=kind,
         up=up,
-        no_alpha="occluder has no alpha channel: give an RGBA PNG or --occluder-mask",
+        no_alpha="occluder has no alpha channel: give an RGBA PNG or the occluder's mask",
+        no_alpha_hint="occluder_mask",
     )
 
 

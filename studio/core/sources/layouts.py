@@ -195,7 +195,7 @@ def _alpha_check(folder: Path) -> str:
         return (
             f"{jpegs} JPEG/BMP images cannot carry an alpha channel and no mask folder was "
             "found (looked for a sibling such as X_img/ + X_mask/, or images/ + masks/ "
-            "inside): give the masks folder (--occluder-masks DIR) or RGBA PNG cut-outs"
+            "inside): give the masks folder or RGBA PNG cut-outs"
         )
     step = max(1, len(names) // ALPHA_SNIFF)
     for path in names[::step][:ALPHA_SNIFF]:
@@ -207,7 +207,7 @@ def _alpha_check(folder: Path) -> str:
     return (
         "no alpha channel in the images looked at, and no mask folder was found (looked for "
         "a sibling such as X_img/ + X_mask/, or images/ + masks/ inside): give the masks "
-        "folder (--occluder-masks DIR) or RGBA PNG cut-outs"
+        "folder or RGBA PNG cut-outs"
     )
 
 
@@ -287,9 +287,10 @@ def recognise(
     members = dataset_members(path)
     if members:
         raise InputError(
-            f"holds several sources ({', '.join(members)}): name one of them, or pass this "
-            "folder as --data ROOT to a preset",
+            f"holds several sources ({', '.join(members)}): name one of them, or use this "
+            "folder as the data root of a preset",
             path,
+            hint="data",
         )
     images_of = image_sibling(path)
     if images_of is not None:
@@ -300,5 +301,5 @@ def recognise(
         return Layout(PHOTOS, path, how="photos without masks: automatic face masks")
     reason = _alpha_check(path)
     if reason:
-        raise InputError(reason, path)
+        raise InputError(reason, path, hint="occluder_masks")
     return Layout(RGBA, path, how="RGBA cut-outs: the alpha is the shape")

@@ -24,15 +24,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from studio.core.export import make_engine, make_plan, run_export
+from studio.core.export.inputs import job_sources
+from studio.core.export.records import JOB
 from studio.core.io.presets import load_preset
 from studio.core.io.writers import write_json
+from studio.core.jobs.events import Event
 from studio.core.model.errors import InputError
-from studio.core.sources import open_source, refs_from_preset
+from studio.core.sources import open_source
+from studio.integrations.train.config import CompareConfig
 from studio.integrations.train.data import Target, open_test_set
 from studio.integrations.train.evaluate import evaluate
 from studio.integrations.train.loop import TrainConfig, train
@@ -42,42 +46,10 @@ COMPARE_FILE = "compare.json"
 FIGURE_FILE = "compare.png"
 BASELINE = "baseline"
 
-Event = dict[str, Any]
 
 
 class Cancelled(Exception):
     """The compare was stopped (it can be resumed)."""
-
-
-@dataclass
-class CompareConfig:
-    presets: list[str]
-    faces: str
-    test: str
-    out: str
-    count: int = 300
-    minutes: float | None = None
-    steps: int | None = None
-    size: int = 128
-    batch: int = 8
-    width: int = 16
-    seed: int = 0
-    device: str = "auto"
-    workers: int | None = None  #: export worker processes (default: all cores)
-    threads: int | None = None  #: torch CPU threads of the training
-    occluders: str | None = None  #: overrides every preset's occluders
-    textures: str | None = None  #: overrides every preset's textures
-    val_limit: int = 100
-
-    def check(self) -> None:
-        if not self.presets:
-            raise InputError("give at least one preset")
-        if self.minutes is not None and self.steps is not None:
-            raise InputError("give one budget: --minutes or --steps")
-        if self.minutes is None and self.steps is None:
-            self.minutes = 2.0
-        if self.count < 1:
-            raise InputError(f"--count must be positive, got {self.count}")
 
 
 def _names(presets: list[str]) -> list[str]:
@@ -100,7 +72,7 @@ def _face_folders(faces: str | Path) -> tuple[str, str | None]:
 
 def _check_out(out: Path, resume: bool) -> None:
     if out.exists() and any(out.iterdir()) and not resume:
-        raise InputError("is not empty: pass --resume to continue a compare there", out)
+        raise InputError("is not empty (and holds no compare to resume)", out, hint="resume")
     out.mkdir(parents=True, exist_ok=True)
 
 
@@ -139,7 +111,7 @@ class _Compare:
             raise Cancelled
 
     def tagged(self, model: str, stage: str) -> Callable[[Event], None]:
-        return lambda event: self.emit({**event, "model": model, "stage": stage})
+        return lambda event: self.emit(event.replace(model=model, stage=stage))
 
     def export(self, name: str, preset_path: str) -> Path:
         c = self.config
@@ -150,16 +122,16 @@ class _Compare:
             "occluders": c.occluders,
             "textures": c.textures,
         }
-        sources = refs_from_preset(preset.sources, Path(preset_path).parent, overrides)
+        sources = job_sources(preset, preset_path, overrides)
         data = self.out / "data" / name
         plan = make_plan(preset, sources, data, seed=c.seed, count=c.count)
-        self.emit({"event": "stage", "model": name, "stage": "export", "count": c.count})
+        self.emit(Event.make("stage", model=name, stage="export", count=c.count))
         summary = run_export(
             plan,
             make_engine("local", c.workers),
-            resume=(data / "job.json").exists(),
+            resume=(data / JOB).exists(),
             cancel=self.cancel,
-            on_event=lambda e: self.tagged(name, "export")(e.to_json()),
+            on_event=self.tagged(name, "export"),
         )
         if summary.cancelled:
             raise Cancelled
@@ -183,14 +155,14 @@ class _Compare:
             val_limit=c.val_limit,
             extra={"compare": str(self.out), "model": name},
         )
-        self.emit({"event": "stage", "model": name, "stage": "train"})
+        self.emit(Event.make("stage", model=name, stage="train"))
         result = train(config, resume=True, cancel=self.cancel, on_event=self.tagged(name, "train"))
         if not result.finished:
             raise Cancelled
         return result
 
     def evaluate(self, name: str) -> dict[str, Any]:
-        self.emit({"event": "stage", "model": name, "stage": "evaluate"})
+        self.emit(Event.make("stage", model=name, stage="evaluate"))
         ev = evaluate(
             self.out / "runs" / name,
             self.config.test,
@@ -224,14 +196,14 @@ class _Compare:
             "history": result.history,
         }
         scores = {k: v for k, v in row.items() if k != "history"}
-        self.emit({"event": "result", "model": name, **scores})
+        self.emit(Event.make("result", **{**scores, "model": name}))
         return row
 
     def run(self) -> dict[str, Any]:
         c = self.config
         _check_out(self.out, self.resume)
         t0 = time.perf_counter()
-        self.emit({"event": "plan", "models": [BASELINE, *self.names], "out": str(self.out)})
+        self.emit(Event.make("plan", models=[BASELINE, *self.names], out=str(self.out)))
         rows = []
         faces = [Path(c.faces).resolve()]
         baseline = self.train(BASELINE, faces, c.steps)
@@ -254,18 +226,18 @@ class _Compare:
         write_json(self.out / COMPARE_FILE, summary)
         note = write_compare_figure(self.out / FIGURE_FILE, rows)
         if note:
-            self.emit({"event": "note", "message": note})
+            self.emit(Event.make("note", message=note))
         table = [{k: v for k, v in r.items() if k != "history"} for r in rows]
         self.emit(
-            {
-                "event": "done",
-                "out": str(self.out),
-                "compare": str(self.out / COMPARE_FILE),
-                "figure": None if note else str(self.out / FIGURE_FILE),
-                "table": table,
-                "seconds": round(time.perf_counter() - t0, 1),
-                "cancelled": False,
-            }
+            Event.make(
+                "done",
+                out=str(self.out),
+                cancelled=False,
+                compare=str(self.out / COMPARE_FILE),
+                figure=None if note else str(self.out / FIGURE_FILE),
+                table=table,
+                seconds=round(time.perf_counter() - t0, 1),
+            )
         )
         return summary
 

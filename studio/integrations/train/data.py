@@ -27,12 +27,13 @@ import cv2
 import numpy as np
 import torch
 
+from studio.core.export.inputs import job_sources
 from studio.core.export.plan import LAYOUTS
 from studio.core.io.imageio import resize_nearest
 from studio.core.io.presets import load_preset
 from studio.core.model.errors import InputError
 from studio.core.model.vocab import TrainTarget, values
-from studio.core.sources import open_ref, open_source, refs_from_preset
+from studio.core.sources import open_ref, open_source
 from studio.core.sources.celebamask import CLASSES, FACE_PARTS
 from studio.core.sources.layouts import PHOTOS
 
@@ -214,11 +215,11 @@ def make_occlusion(
 
     spec = load_preset(preset)
     overrides = {"occluders": occluders, "textures": textures}
-    refs = refs_from_preset(spec.sources, Path(preset).parent, overrides)
+    refs = job_sources(spec, preset, overrides, check=False)
     pool = None
     if spec.mode == "natocc":
         if "occluders" not in refs:
-            raise InputError("the preset sets no occluders: pass --occluders DIR", preset)
+            raise InputError("the preset sets no occluders", preset, hint="occluders")
         pool = open_ref(refs["occluders"])
     elif "textures" in refs:
         pool = open_ref(refs["textures"])

@@ -23,6 +23,8 @@ from torch.nn import functional as F
 
 from studio.core.io.contact_sheet import contact_sheet, fit_tile, overlay
 from studio.core.io.writers import encode_image, write_bytes_atomic, write_json
+from studio.core.jobs.events import Event
+from studio.core.jobs.progress import Progress
 from studio.core.model.errors import InputError, StudioError
 from studio.integrations.train.data import (
     Item,
@@ -38,9 +40,7 @@ REPORT_FILE = "report.json"
 GALLERY_FILE = "gallery.png"
 GALLERY_COUNT = 12
 TILE = 160
-PROGRESS_INTERVAL = 0.5  #: seconds between progress events
 
-Event = dict[str, Any]
 
 
 @torch.no_grad()
@@ -161,9 +161,9 @@ def evaluate(
     ids = source.ids()[:limit] if limit else source.ids()
     if not ids:
         raise InputError(f"no usable test images found ({source.layout})", test)
-    emit({"event": "start", "total": len(ids), "out": str(out), "unit": "img"})
+    emit(Event.make("start", total=len(ids), out=str(out), unit="img"))
     t0 = time.perf_counter()
-    last = t0
+    progress = Progress(len(ids))
     per_image: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
     worst: list[tuple[float, str, np.ndarray]] = []  # max-heap by IoU (negated), kept at 12
@@ -188,13 +188,9 @@ def evaluate(
                     heapq.heappush(worst, entry)
                 else:
                     heapq.heapreplace(worst, entry)
-        now = time.perf_counter()
-        done = len(per_image) + len(failures)
-        if now - last >= PROGRESS_INTERVAL or done == len(ids):
-            rate = done / max(now - t0, 1e-9)
-            eta = (len(ids) - done) / rate if rate > 0 else None
-            emit({"event": "progress", "done": done, "total": len(ids), "rate": rate, "eta": eta})
-            last = now
+        event = progress.update(len(per_image) + len(failures), failed=len(failures))
+        if event is not None:
+            emit(event)
     seconds = time.perf_counter() - t0
     if not per_image:
         raise InputError(f"none of the {len(ids)} test images could be used", test)
@@ -215,12 +211,12 @@ def evaluate(
     write_bytes_atomic(out / GALLERY_FILE, encode_image(contact_sheet(rows, columns=1), "png"))
     result = Evaluation(report, out, seconds)
     emit(
-        {
-            "event": "done",
-            "out": str(out),
-            "report": str(out / REPORT_FILE),
-            "gallery": str(out / GALLERY_FILE),
+        Event.make(
+            "done",
+            out=str(out),
+            report=str(out / REPORT_FILE),
+            gallery=str(out / GALLERY_FILE),
             **{k: report[k] for k in ("count", "failed", "face_iou", "miou", "boundary_f")},
-        }
+        )
     )
     return result

@@ -19,7 +19,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,11 @@ from torch.nn import functional as F
 
 from studio import __version__
 from studio.core.io.writers import write_bytes_atomic, write_json
+from studio.core.jobs.events import Event
+from studio.core.jobs.progress import Progress
+from studio.core.jobs.records import check_resumable, first_difference
 from studio.core.model.errors import InputError
+from studio.integrations.train.config import TrainConfig
 from studio.integrations.train.data import Target, TrainSet, make_occlusion, open_sets
 from studio.integrations.train.evaluate import load_val_items, score_items
 from studio.integrations.train.model import ModelConfig, UNet, parameter_count
@@ -50,75 +54,23 @@ TIMING_FILE = "timing.json"
 CURVE_FILE = "curve.png"
 ONNX_FILE = "model.onnx"
 CHECKPOINT_SECONDS = 300.0
-PROGRESS_INTERVAL = 0.5
-DEFAULT_EPOCHS = 10
 WARMUP = 0.03  #: fraction of the budget with a linear learning-rate warm-up
 FINAL_LR = 0.05  #: cosine decay ends at this fraction of the learning rate
 
-Event = dict[str, Any]
 
 
-@dataclass
-class TrainConfig:
-    """Everything ``studio train`` takes. One of ``epochs``, ``steps``, ``minutes`` is the
-    budget (``epochs`` = 10 when none is given)."""
-
-    data: list[str]
-    out: str
-    target: str = "face"
-    size: int = 256
-    epochs: int | None = None
-    steps: int | None = None
-    minutes: float | None = None
-    batch: int = 8
-    lr: float = 2e-3
-    width: int = 16
-    depth: int = 4
-    seed: int = 0
-    device: str = "auto"
-    workers: int = 0
-    threads: int | None = None  #: torch CPU threads (None: torch's default); results depend on it
-    length: int | None = None  #: items per data set per epoch (cycles or cuts each set)
-    flip: bool = True
-    occlude: str | None = None  #: preset of the on-line RandomOcclusion
-    occluders: str | None = None
-    textures: str | None = None
-    occlude_p: float = 0.5
-    val: str | None = None  #: scored after each epoch (at the training size)
-    val_limit: int = 100
-    extra: dict[str, Any] = field(default_factory=dict)  #: recorded, not used (compare's notes)
-
-    def check(self) -> None:
-        budgets = [b for b in (self.epochs, self.steps, self.minutes) if b is not None]
-        if len(budgets) > 1:
-            raise InputError("give one budget: --epochs, --steps or --minutes")
-        if not budgets:
-            self.epochs = DEFAULT_EPOCHS
-        for name in ("epochs", "steps", "minutes"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise InputError(f"--{name} must be positive, got {value}")
-        multiple = ModelConfig(depth=self.depth).multiple
-        if self.size < 16 or self.size % multiple:
-            raise InputError(f"--size must be a multiple of {multiple} and at least 16")
-        if self.batch < 1:
-            raise InputError("--batch must be at least 1")
-        if not self.data:
-            raise InputError("no training data given")
-        Target.of(self.target)
-
-    def record(self, device: str) -> dict[str, Any]:
-        """What determines the weights (compared on --resume): paths resolved, no out/workers."""
-        rec = asdict(self)
-        for key in ("out", "workers", "extra", "device", "threads"):
-            rec.pop(key)
-        rec["data"] = [str(Path(p).resolve()) for p in self.data]
-        for key in ("occlude", "occluders", "textures", "val"):
-            if rec[key] is not None:
-                rec[key] = str(Path(rec[key]).resolve())
-        rec["device"] = device
-        rec["threads"] = torch.get_num_threads()  # CPU results differ with the thread count
-        return rec
+def run_record(config: TrainConfig, device: str) -> dict[str, Any]:
+    """What determines the weights (compared on --resume): paths resolved, no out/loader workers."""
+    rec = asdict(config)
+    for key in ("out", "loader_workers", "extra", "device", "threads"):
+        rec.pop(key)
+    rec["data"] = [str(Path(p).resolve()) for p in config.data]
+    for key in ("occlude", "occluders", "textures", "val"):
+        if rec[key] is not None:
+            rec[key] = str(Path(rec[key]).resolve())
+    rec["device"] = device
+    rec["threads"] = torch.get_num_threads()  # CPU results differ with the thread count
+    return rec
 
 
 @dataclass
@@ -133,13 +85,6 @@ class TrainResult:
     @property
     def model(self) -> Path:
         return self.out / MODEL_FILE
-
-
-def _difference(new: dict[str, Any], old: dict[str, Any]) -> str | None:
-    for key in sorted(set(new) | set(old)):
-        if new.get(key) != old.get(key):
-            return f"{key} is {new.get(key)!r} now, {old.get(key)!r} in the run"
-    return None
 
 
 def segmentation_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -178,7 +123,7 @@ class _Run:
             torch.set_num_threads(config.threads)
         self.device = resolve_device(config.device)
         self.target = Target.of(config.target)
-        self.record = config.record(self.device.type)
+        self.record = run_record(config, self.device.type)
         self.data = self._data()
         self.batches = math.ceil(len(self.data) / config.batch)
         self.total = config.steps or (config.epochs * self.batches if config.epochs else None)
@@ -233,14 +178,10 @@ class _Run:
         ckpt = self.out / CHECKPOINT_FILE
         if ckpt.exists():
             if not resume:
-                raise InputError(
-                    "holds a training run: pass --resume to continue it, or choose another --out",
-                    self.out,
-                )
+                raise InputError("holds a training run", self.out, hint="resume")
             saved = load_torch(ckpt)
-            diff = _difference(self.record, saved["config"])
-            if diff:
-                raise InputError(f"cannot resume a different run: {diff}", self.out)
+            difference = first_difference(saved["config"], self.record, holder="run")
+            check_resumable(difference, self.out, holder="run")
             self.net.load_state_dict(saved["model"])
             self.optim.load_state_dict(saved["optim"])
             self.state = saved["state"]
@@ -301,7 +242,7 @@ class _Run:
         ]
         for note in notes:
             if note:
-                self.emit({"event": "note", "message": note})
+                self.emit(Event.make("note", message=note))
 
     def model(self) -> LoadedModel:
         return LoadedModel(
@@ -342,26 +283,26 @@ def train(
     run = _Run(config, resume, emit)
     s = run.state
     emit(
-        {
-            "event": "start",
-            "out": str(run.out),
-            "total": run.total,
-            "unit": "step",
-            "minutes": config.minutes,
-            "done": s["steps"],
-            "items": len(run.data),
-            "steps_per_epoch": run.batches,
-            "device": run.device.type,
-            "resumed": bool(s["steps"]) or s["finished"],
-        }
+        Event.make(
+            "start",
+            out=str(run.out),
+            total=run.total,
+            unit="step",
+            done=s["steps"],
+            minutes=config.minutes,
+            items=len(run.data),
+            steps_per_epoch=run.batches,
+            device=run.device.type,
+            resumed=bool(s["steps"]) or s["finished"],
+        )
     )
     if s["finished"]:
         if not (run.out / MODEL_FILE).exists():  # killed between the last checkpoint and model.pt
             run.finish()
         return _result(run, True)
     run.net.train()
-    t_session = time.perf_counter()
-    last_checkpoint = last_event = time.perf_counter()
+    progress = Progress(run.total, done=s["steps"])
+    last_checkpoint = time.perf_counter()
     stopped = False
     while not run.budget_spent() and not stopped:
         epoch = s["epoch"]
@@ -369,7 +310,7 @@ def train(
         order = np.random.default_rng([config.seed, epoch, 3]).permutation(len(run.data))
         batches = [order[i : i + config.batch].tolist() for i in range(0, len(order), config.batch)]
         loader = torch.utils.data.DataLoader(
-            run.data, batch_sampler=batches[s["batch"] :], num_workers=config.workers
+            run.data, batch_sampler=batches[s["batch"] :], num_workers=config.loader_workers
         )
         t_epoch = time.perf_counter()
         for images, targets in loader:
@@ -389,9 +330,9 @@ def train(
             s["loss_count"] += len(images)
             now = time.perf_counter()
             s["elapsed"] += now - t0
-            if now - last_event >= PROGRESS_INTERVAL:
-                _progress(run, emit, epoch, t_session, now)
-                last_event = now
+            event = _progress(run, progress, epoch)
+            if event is not None:
+                emit(event)
             if run.budget_spent():
                 break
             if cancel is not None and cancel.is_set():
@@ -412,7 +353,7 @@ def train(
         run.write_metrics()
         run.checkpoint()
         last_checkpoint = time.perf_counter()
-        emit({"event": "epoch", **row})
+        emit(Event.make("epoch", **row))
         if cancel is not None and cancel.is_set():
             stopped = True
     if not stopped:
@@ -422,7 +363,9 @@ def train(
     return _result(run, not stopped)
 
 
-def _progress(run: _Run, emit: Callable[[Event], None], epoch: int, t0: float, now: float) -> None:
+def _progress(run: _Run, progress: Progress, epoch: int) -> Event | None:
+    """The progress event of the step just taken (None when the last one is too recent):
+    images per second of training, the ETA of a time budget or of the steps left."""
     s = run.state
     rate = s["images"] / s["elapsed"] if s["elapsed"] > 0 else 0.0
     left = None
@@ -430,17 +373,13 @@ def _progress(run: _Run, emit: Callable[[Event], None], epoch: int, t0: float, n
         left = max(0.0, run.config.minutes * 60 - s["elapsed"])
     elif run.total and rate > 0:
         left = (run.total - s["steps"]) * run.config.batch / rate
-    emit(
-        {
-            "event": "progress",
-            "epoch": epoch,
-            "done": s["steps"],
-            "total": run.total,
-            "loss": s["loss_sum"] / max(1, s["loss_count"]),
-            "rate": rate,
-            "eta": left,
-            "progress": min(1.0, run.progress()),
-        }
+    return progress.update(
+        s["steps"],
+        rate=rate,
+        eta=left,
+        epoch=epoch,
+        loss=s["loss_sum"] / max(1, s["loss_count"]),
+        progress=min(1.0, run.progress()),
     )
 
 
@@ -448,14 +387,14 @@ def _result(run: _Run, finished: bool) -> TrainResult:
     s = run.state
     result = TrainResult(run.out, s["steps"], s["epoch"], s["history"], finished, s["elapsed"])
     run.emit(
-        {
-            "event": "done",
-            "out": str(run.out),
-            "steps": s["steps"],
-            "epochs": s["epoch"],
-            "finished": finished,
-            "cancelled": not finished,
-            "model": str(run.out / MODEL_FILE) if finished else None,
-        }
+        Event.make(
+            "done",
+            out=str(run.out),
+            cancelled=not finished,
+            steps=s["steps"],
+            epochs=s["epoch"],
+            finished=finished,
+            model_file=str(run.out / MODEL_FILE) if finished else None,
+        )
     )
     return result
