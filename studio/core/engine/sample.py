@@ -14,6 +14,7 @@ from studio.core.model.errors import InputError, PlacementError
 from studio.core.model.inputs import Face, Occluder, Texture
 from studio.core.model.params import RenderParams
 from studio.core.model.spec import EngineSpec
+from studio.core.model.vocab import pool_required
 
 
 def sample(
@@ -38,7 +39,7 @@ def sample(
     PlacementError
         when no placement meets the coverage bounds within ``spec.placement.max_tries``.
     """
-    if spec.mode == "natocc" and not isinstance(occluder, Occluder):
+    if pool_required(spec.mode) and not isinstance(occluder, Occluder):
         raise InputError("natocc sampling needs an occluder with a mask", face.id)
     cache = cache or RenderCache(32 * 2**20)
     drawn = draws.draw_stage(rng, spec, "sample")

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.core.model.errors import InputError
+from studio.core.model.vocab import POOL_ROLE, pool_required
 from studio.core.sources import SourceRef, open_ref
 
-#: What a mode draws from besides faces, and the preset key and flag that name it.
-POOL_ROLE = {"natocc": "occluders", "randocc": "textures"}
+#: The flag that names each source (what a mode draws besides faces: vocab.POOL_ROLE).
 FLAGS = {"faces": "--faces DIR", "occluders": "--occluders DIR", "textures": "--textures DIR"}
 
 
@@ -40,7 +40,7 @@ def open_job_sources(mode: str, refs: dict[str, SourceRef]) -> JobSources:
     InputError
         when a source the mode needs is not set, or cannot be opened.
     """
-    for role in ("faces", "occluders") if mode == "natocc" else ("faces",):
+    for role in ("faces", POOL_ROLE[mode]) if pool_required(mode) else ("faces",):
         if role not in refs:
             raise InputError(f"sources.{role}: not set in the preset (or pass {FLAGS[role]})")
     faces = open_ref(refs["faces"])
