@@ -10,6 +10,7 @@ it.
 from __future__ import annotations
 
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -127,8 +128,13 @@ def knob_row(knob: Knob) -> Param:
     return row(knob.key, group, knob.label, knob.tip, pinned, knob.decimals, knob.choices)
 
 
+def knob_rows(table: Sequence[Knob] = KNOBS) -> tuple[Param, ...]:
+    """A row for each knob of the preset in ``table``, in its order."""
+    return tuple(knob_row(k) for k in table if k.in_preset)
+
+
 PARAMS: tuple[Param, ...] = (
-    *(knob_row(k) for k in KNOBS if k.in_preset),
+    *knob_rows(),
     row("output.image_format", OUTPUTS, "Image format", "Format of the written images."),
     row("output.jpeg_quality", OUTPUTS, "JPEG quality", "Quality of written JPEG images."),
     row("output.occlusion_mask", OUTPUTS, "Occlusion mask", "Write the occlusion mask."),

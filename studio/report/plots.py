@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
 from studio.core.model.errors import StudioError
-from studio.core.model.knobs import KNOBS, Group
+from studio.core.model.knobs import KNOBS, Group, Knob
 from studio.report.collect import COVERAGE_EDGES, ExportStats
 from studio.report.stats import Category, Numeric, Usage
 
@@ -38,29 +38,32 @@ def _record_key(path: tuple[str | int, ...]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
-#: key -> title of the named plots: a knob's own plot, shown even when the value is the same in
-#: every sample, in the table's order
-NAMED: dict[str, str] = {_record_key(k.path): k.plot for k in KNOBS if k.plot is not None}
-ALWAYS = tuple(NAMED)
+def named_plots(table: Sequence[Knob] = KNOBS) -> dict[str, str]:
+    """Key -> title of the named plots: each knob's own plot, shown even when the value is the
+    same in every sample, in the table's order."""
+    return {_record_key(k.path): k.plot for k in table if k.plot is not None}
 
 
-def _places() -> tuple[dict[str, Group], dict[str, int]]:
+def groups_and_order(table: Sequence[Knob] = KNOBS) -> tuple[dict[str, Group], dict[str, int]]:
     """Key prefix -> the group whose values it holds (their titles: ``Colour transfer: steps``),
     and key or key prefix -> its place in the table (the order of the named plots)."""
     groups: dict[str, Group] = {}
     order: dict[str, int] = {}
-    for place, knob in enumerate(KNOBS):
+    for place, knob in enumerate(table):
         if not knob.path:
             continue
         order.setdefault(_record_key(knob.path), place)
         if len(knob.path) > 1 and isinstance(knob.path[1], str):
             groups.setdefault(f"{knob.path[0]}.", knob.group)
             order.setdefault(f"{knob.path[0]}.", place)
-    groups["harmonise."], order["harmonise."] = groups["harmonize."], order["harmonize."]  # old
+    if "harmonize." in groups:  # the spelling of older records
+        groups["harmonise."], order["harmonise."] = groups["harmonize."], order["harmonize."]
     return groups, order
 
 
-GROUPS, ORDER = _places()
+NAMED = named_plots()
+ALWAYS = tuple(NAMED)
+GROUPS, ORDER = groups_and_order()
 
 
 def matplotlib_available() -> bool:

@@ -330,12 +330,7 @@ assert len(KNOB) == len(KNOBS), "two entries with one key"
 
 def in_stage(stage: Stage) -> tuple[Knob, ...]:
     """The entries of ``stage`` in draw order (settings belong to none)."""
-    return _BY_STAGE[stage]
-
-
-_BY_STAGE: dict[Stage, tuple[Knob, ...]] = {
-    s: tuple(k for k in KNOBS if k.stage == s and k.draw != "setting") for s in STAGES
-}
+    return tuple(k for k in KNOBS if k.stage == stage and k.draw != "setting")
 
 
 def preset_value(preset: BaseModel, key: str) -> Any:
