@@ -42,7 +42,7 @@ def _value(rng: np.random.Generator, spec: EngineSpec, knob: Knob) -> Any:
     if knob.draw == "colour":
         r, g, b = (int(v) for v in rng.integers(0, 256, 3))
         return (r, g, b)
-    value = preset_value(spec, knob.key)
+    value = preset_value(spec, knob.key_path)
     if knob.draw == "chance":
         return happens(rng, value)
     if knob.draw == "number":

@@ -25,6 +25,7 @@ sample carries it, one field of RenderParams.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -83,12 +84,17 @@ class Knob:
     choices: tuple[Any, ...] | None = None  #: the studio's order of a choice's values
     seeds: int = 0  #: a seed: how many there are to draw from
 
-    @property
+    @cached_property
     def path(self) -> Path:
         """The RenderParams path of the value (empty: none)."""
         if self.params is None:
             return ()
         return tuple(int(p) if p.isdigit() else p for p in self.params.split("."))
+
+    @cached_property
+    def key_path(self) -> tuple[str, ...]:
+        """The preset key as its parts."""
+        return tuple(self.key.split("."))
 
     @property
     def drawn(self) -> bool:
@@ -330,13 +336,21 @@ assert len(KNOB) == len(KNOBS), "two entries with one key"
 
 def in_stage(stage: Stage) -> tuple[Knob, ...]:
     """The entries of ``stage`` in draw order (settings belong to none)."""
-    return tuple(k for k in KNOBS if k.stage == stage and k.draw != "setting")
+    table, entries = _STAGES.get(stage, ((), ()))
+    if table is not KNOBS:  # first call, or another table (tests)
+        entries = tuple(k for k in KNOBS if k.stage == stage and k.draw != "setting")
+        _STAGES[stage] = (KNOBS, entries)
+    return entries
 
 
-def preset_value(preset: BaseModel, key: str) -> Any:
-    """The value at dotted ``key`` of a preset (or of any model laid out like one)."""
+#: stage -> (the table, its entries of the stage)
+_STAGES: dict[Stage, tuple[tuple[Knob, ...], tuple[Knob, ...]]] = {}
+
+
+def preset_value(preset: BaseModel, key: str | tuple[str, ...]) -> Any:
+    """The value at ``key`` (dotted, or its parts) of a preset (or a model laid out like one)."""
     value: Any = preset
-    for part in key.split("."):
+    for part in key.split(".") if isinstance(key, str) else key:
         value = getattr(value, part)
     return value
 

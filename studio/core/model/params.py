@@ -198,7 +198,7 @@ def with_values(obj: Any, values: dict[tuple[str | int, ...], Any]) -> Any:
         else:
             below.setdefault(path[0], {})[path[1:]] = value
     for head, rest in below.items():
-        current = value_at(obj, (head,))
+        current = obj[head] if isinstance(head, int) else getattr(obj, head)
         if current is not None:
             new[head] = with_values(current, rest)
     if isinstance(obj, tuple):
