@@ -19,9 +19,9 @@ from pydantic import BaseModel
 from studio.core.engine.resolve import new_shape
 from studio.core.model import knobs
 from studio.core.model.knobs import KNOBS, Knob, preset_value
+from studio.core.model.numbers import Range, field_bounds, field_ui_range
 from studio.core.model.params import HarmonizeParams, RenderParams, value_at, with_values
 from studio.core.model.preset import Preset, preset_from_dict
-from studio.core.model.spec import Range, field_bounds, field_ui_range
 
 Kind = Literal["num", "prob", "int", "float", "bool", "choice"]
 Path = knobs.Path

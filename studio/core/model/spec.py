@@ -30,15 +30,34 @@ from studio.core.model.numbers import (
 )
 from studio.core.model.vocab import ColorMethod, ColorTarget, MaskMax, Mode, UpSide
 
-#: the names of :mod:`studio.core.model.numbers` this module has always offered
+#: the spec models, and the number forms this module has always offered (from numbers)
 __all__ = [
     "NUM_TAGS",
+    "AffineSpec",
+    "BlendSpec",
+    "BlurSpec",
     "Bounds",
     "Choices",
+    "ColorSpec",
+    "EngineSpec",
     "Finite",
+    "FlipSpec",
+    "FocusSpec",
+    "HarmonizeColorSpec",
+    "HarmonizeSpec",
+    "ImageAugmentSpec",
+    "JpegSpec",
+    "NoiseSpec",
     "Num",
+    "OccluderAugmentSpec",
+    "PlacementSpec",
     "Probability",
     "Range",
+    "RotationSpec",
+    "ScaleSpec",
+    "ShadingSpec",
+    "ShadowSpec",
+    "ShapeSpec",
     "StrictInt",
     "draw",
     "draw_int",
