@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtCore import QSettings, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -63,6 +63,8 @@ def format_eta(seconds: float | None) -> str:
 
 class ExportPanel(QWidget):
     """Runs ``studio export`` on a snapshot of the current preset, in the background."""
+
+    reviewRequested = Signal(str)  #: an export folder to review (a job ended, or Review)
 
     def __init__(
         self,
@@ -135,7 +137,16 @@ class ExportPanel(QWidget):
         )
         self.report_button.setEnabled(False)
         self.report_button.clicked.connect(self.open_report)
-        for b in (self.start_button, self.cancel_button, self.open_button, self.report_button):
+        self.review_button = QPushButton("Review")
+        self.review_button.setToolTip(
+            "Browse the exported samples with their labels; reject the bad ones"
+        )
+        self.review_button.setEnabled(False)
+        self.review_button.clicked.connect(lambda: self.reviewRequested.emit(self.out_dir))
+        for b in (
+            self.start_button, self.cancel_button, self.open_button, self.report_button,
+            self.review_button,
+        ):  # fmt: skip
             buttons.addWidget(b)
         layout.addLayout(buttons)
         self.bar = QProgressBar()
@@ -220,6 +231,7 @@ class ExportPanel(QWidget):
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.open_button.setEnabled(not running and self.out_dir is not None)
+        self.review_button.setEnabled(not running and self.out_dir is not None)
         self.report_button.setEnabled(not running and self.report_path() is not None)
 
     def _on_started(self, total: int, out: str) -> None:
@@ -250,6 +262,8 @@ class ExportPanel(QWidget):
             if report is not None and self.report_requested:
                 self.open_report()  # written by the exporter before its "done" line
             self.report_button.setEnabled(report is not None)
+            if out:
+                self.reviewRequested.emit(str(out))  # the samples open for review
             self.status.setText(
                 f"Done: {event.get('written', 0)} written, {event.get('failed', 0)} failed → "
                 f"{event.get('out', self.out_dir)}"

@@ -1,0 +1,169 @@
+"""The list model of the review grid: the rows a query keeps, in its order, as tiles.
+
+The order is a NumPy array of row positions in the :class:`ReviewIndex`; a new order (a
+filter dragged, a sort chosen, rows read) costs the UI thread a model reset, not a Python
+call per row: with uniform tile sizes the view asks ``data`` only for the tiles it paints.
+Thumbnails arrive by position and are kept for the tiles seen last (a bounded LRU); the others
+show a placeholder until made again (from the disk cache).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QIcon, QImage, QPixmap
+
+from studio.core.export.review.decisions import SHOWN
+from studio.core.export.review.index import ReviewIndex
+from studio.gui.item_model import PIXMAP_BYTES, placeholder
+
+POSITION_ROLE = Qt.ItemDataRole.UserRole
+DECISION_ROLE = Qt.ItemDataRole.UserRole + 1
+MISSING = -1  #: a position for a sample the export does not hold (compare: only in the other)
+
+
+class ReviewModel(QAbstractListModel):
+    """Tiles of the rows of ``order`` (positions; :data:`MISSING` for an empty tile)."""
+
+    def __init__(self, side: int, dpr: float = 1.0) -> None:
+        super().__init__()
+        self.side, self.dpr = side, dpr
+        self.index_: ReviewIndex | None = None
+        self.order = np.empty(0, np.int64)
+        self.decisions: dict[int, str] = {}  #: standing decision by sample index
+        self.caption: str | None = None  #: a field whose value each tile shows
+        self.errors: dict[int, str] = {}
+        self._icons: OrderedDict[int, tuple[QIcon, int]] = OrderedDict()
+        self._icon_bytes = 0
+        self._placeholder = placeholder(side, dpr)
+        self._broken = placeholder(side, dpr, warning=True)
+
+    # ---- contents -----------------------------------------------------------------------------
+    def set_rows(self, index: ReviewIndex, order: np.ndarray) -> None:
+        """Show the rows ``order`` of ``index``: an order that extends the one shown adds
+        rows at the end (the view keeps its place), any other resets the view."""
+        old = self.order
+        grown = (
+            self.index_ is not None
+            and len(order) > len(old)
+            and np.array_equal(order[: len(old)], old)
+        )
+        if grown:
+            self.beginInsertRows(QModelIndex(), len(old), len(order) - 1)
+            self.index_, self.order = index, order
+            self.endInsertRows()
+            return
+        self.beginResetModel()
+        self.index_, self.order = index, order
+        self.endResetModel()
+
+    def clear_thumbnails(self) -> None:
+        """Forget the thumbnails (the view changed: they are made again)."""
+        self._icons.clear()
+        self._icon_bytes = 0
+        self.errors.clear()
+        self._changed_all()
+
+    def set_decisions(self, decisions: dict[int, str]) -> None:
+        self.decisions = decisions
+        self._changed_all()
+
+    def set_caption(self, key: str | None) -> None:
+        self.caption = key
+        self._changed_all()
+
+    def _changed_all(self) -> None:
+        if len(self.order):
+            self.dataChanged.emit(self.index(0), self.index(len(self.order) - 1))
+
+    def position_at(self, row: int) -> int:
+        return int(self.order[row]) if 0 <= row < len(self.order) else MISSING
+
+    def sample_at(self, row: int) -> int | None:
+        """The sample index shown by tile ``row`` (None: an empty tile)."""
+        position = self.position_at(row)
+        if position == MISSING or self.index_ is None:
+            return None
+        return int(self.index_.index[position])
+
+    def row_of(self, position: int) -> int | None:
+        """The tile showing row ``position`` (None when the query leaves it out)."""
+        found = np.flatnonzero(self.order == position)
+        return int(found[0]) if len(found) else None
+
+    # ---- thumbnails ---------------------------------------------------------------------------
+    def has_thumbnail(self, position: int) -> bool:
+        return position in self._icons or position in self.errors
+
+    def set_thumbnail(self, position: int, image: QImage | str) -> None:
+        """The thumbnail of row ``position`` (or why it cannot be made) arrived."""
+        if isinstance(image, str):
+            self.errors[position] = image
+        else:
+            pix = QPixmap.fromImage(image)
+            pix.setDevicePixelRatio(self.dpr)
+            old = self._icons.pop(position, None)
+            if old is not None:
+                self._icon_bytes -= old[1]
+            self._icons[position] = (QIcon(pix), image.sizeInBytes())
+            self._icon_bytes += image.sizeInBytes()
+            while self._icon_bytes > PIXMAP_BYTES and len(self._icons) > 1:
+                _, (_, size) = self._icons.popitem(last=False)
+                self._icon_bytes -= size
+        row = self.row_of(position)
+        if row is not None:
+            tile = self.index(row)
+            self.dataChanged.emit(tile, tile, [Qt.ItemDataRole.DecorationRole])
+
+    # ---- Qt -----------------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.order)
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> object:
+        row = index.row()
+        if not index.isValid() or row >= len(self.order) or self.index_ is None:
+            return None
+        position = int(self.order[row])
+        if role == POSITION_ROLE:
+            return position
+        if position == MISSING:
+            return "not in this export" if role == Qt.ItemDataRole.DisplayRole else None
+        sample = int(self.index_.index[position])
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._caption(sample, position)
+        if role == Qt.ItemDataRole.DecorationRole:
+            kept = self._icons.get(position)
+            if kept is not None:
+                self._icons.move_to_end(position)
+                return kept[0]
+            return self._broken if position in self.errors else self._placeholder
+        if role == DECISION_ROLE:
+            return self.decisions.get(sample)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            error = self.errors.get(position)
+            decision = SHOWN.get(self.decisions.get(sample, ""), "")
+            lines = [f"sample {sample}" + (f" · {decision}" if decision else "")]
+            return "\n".join([*lines, error] if error else lines)
+        return None
+
+    def _caption(self, sample: int, position: int) -> str:
+        text = f"#{sample}"
+        key, index = self.caption, self.index_
+        if key is None or index is None:
+            return text
+        if key in index.numbers:
+            value = index.numbers[key][position]
+            if np.isnan(value):
+                return text
+            decimals = index.field(key).decimals
+            return f"{text} · {value:.{decimals}f}"
+        if key in index.codes:
+            return f"{text} · {index.label(key, position)}"
+        return text
