@@ -9,6 +9,8 @@ line's words for the hints that core errors carry.
   ``--device`` is the same flag (torch's word), kept as an alias.
 - ``--progress``: ``bar`` (tqdm on stderr), ``jsonl`` (one job event per stdout line, what
   the studio reads), ``none``.
+- ``--include-rejected``: read an export's samples that its review rejected (review.jsonl)
+  too; without it they are left out (train, evaluate).
 """
 
 from __future__ import annotations
@@ -102,6 +104,16 @@ def add_progress(p: argparse.ArgumentParser) -> None:
         choices=PROGRESS_MODES,
         default="bar",
         help="bar: tqdm on stderr; jsonl: one JSON event per line on stdout (for the studio)",
+    )
+
+
+def add_include_rejected(p: argparse.ArgumentParser) -> None:
+    """``--include-rejected``: an export's rejected samples are read too."""
+    p.add_argument(
+        "--include-rejected",
+        action="store_true",
+        help="also read the samples an export's review rejected (review.jsonl; by default "
+        "they are left out)",
     )
 
 

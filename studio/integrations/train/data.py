@@ -29,6 +29,7 @@ import torch
 
 from studio.core.export.inputs import job_sources
 from studio.core.export.plan import LAYOUTS
+from studio.core.export.review.decisions import rejected_in
 from studio.core.io.imageio import resize_nearest
 from studio.core.io.presets import load_preset
 from studio.core.model.errors import InputError
@@ -96,14 +97,18 @@ def _occlusion_masks(faces: Any) -> Any | None:
 
 
 class LabelledSource:
-    """One data set read through the input layer, with the targets of ``target``."""
+    """One data set read through the input layer, with the targets of ``target``. The samples
+    of an export that its review rejected (review.jsonl) are left out unless
+    ``include_rejected``."""
 
-    def __init__(self, path: str | Path, target: Target) -> None:
+    def __init__(self, path: str | Path, target: Target, include_rejected: bool = False) -> None:
         self.path = Path(path)
         self.target = target
+        self.include_rejected = include_rejected
         self.faces = open_source(self.path, "faces")
         self.occlusion = _occlusion_masks(self.faces) if target.name == "occlusion" else None
         self._ids: list[str] | None = None
+        self.left_out = 0  #: rejected samples left out
 
     @property
     def layout(self) -> str:
@@ -111,7 +116,14 @@ class LabelledSource:
 
     def ids(self) -> list[str]:
         if self._ids is None:
-            self._ids = list(self.faces.ids())
+            ids = list(self.faces.ids())
+            root = getattr(self.faces, "root", None)
+            if not self.include_rejected and root is not None:
+                rejected = rejected_in(root)
+                self._ids = [i for i in ids if i not in rejected]
+                self.left_out = len(ids) - len(self._ids)
+            else:
+                self._ids = ids
         return self._ids
 
     def load(self, item_id: str) -> Item:
@@ -145,10 +157,13 @@ class LabelledSource:
         return labels
 
 
-def open_test_set(path: str | Path, model_target: Target) -> LabelledSource:
+def open_test_set(
+    path: str | Path, model_target: Target, include_rejected: bool = False
+) -> LabelledSource:
     """A test set: its own masks are the truth. Photos without masks are refused (the input
-    layer would give them automatic face masks, which are not ground truth)."""
-    source = LabelledSource(path, scoring_target(model_target))
+    layer would give them automatic face masks, which are not ground truth). An export's
+    rejected samples are left out unless ``include_rejected``."""
+    source = LabelledSource(path, scoring_target(model_target), include_rejected)
     if source.faces.ref.layout == PHOTOS:
         raise InputError(
             "a test set needs its own masks (images/ + masks/ with the visible face); "
@@ -158,9 +173,12 @@ def open_test_set(path: str | Path, model_target: Target) -> LabelledSource:
     return source
 
 
-def open_sets(paths: Sequence[str | Path], target: Target) -> list[LabelledSource]:
-    """One :class:`LabelledSource` per path; InputError when one holds no usable image."""
-    sets = [LabelledSource(p, target) for p in paths]
+def open_sets(
+    paths: Sequence[str | Path], target: Target, include_rejected: bool = False
+) -> list[LabelledSource]:
+    """One :class:`LabelledSource` per path (an export's rejected samples left out unless
+    ``include_rejected``); InputError when one holds no usable image."""
+    sets = [LabelledSource(p, target, include_rejected) for p in paths]
     for s in sets:
         if not s.ids():
             raise InputError(f"no usable images found ({s.layout})", s.path)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from studio.core.export.records import read_rows
+from studio.core.export.records import MANIFEST, iter_rows, read_rows
 from studio.core.io.writers import default_mode, dumps_json, fsync_dir
 from studio.core.model.errors import InputError, WriteError
 
@@ -74,6 +74,31 @@ def read_decisions(out: str | Path) -> Verdicts:
 def rejected(out: str | Path) -> set[int]:
     """The sample indices that stand rejected."""
     return read_decisions(out).rejected
+
+
+def rejected_files(out: str | Path, key: str = "image") -> set[str]:
+    """The ``key`` files (as the manifest names them: ``images/0000003_x.jpg``) of the
+    samples that stand rejected."""
+    out = Path(out)
+    gone = rejected(out)
+    found: set[str] = set()
+    if not gone:
+        return found
+    for _, row in iter_rows(out / MANIFEST, strict=False):
+        rel = (row.get("files") or {}).get(key)
+        if row.get("index") in gone and isinstance(rel, str):
+            found.add(rel)
+    return found
+
+
+def rejected_in(folder: str | Path) -> set[str]:
+    """The names of the rejected samples' files in ``folder``, a sample folder of an export
+    (``out/images``); empty for any other folder."""
+    folder = Path(folder)
+    if not (folder.parent / MANIFEST).is_file() or not (folder.parent / REVIEW).is_file():
+        return set()
+    prefix = f"{folder.name}/"
+    return {rel[len(prefix) :] for rel in rejected_files(folder.parent) if rel.startswith(prefix)}
 
 
 def record(out: str | Path, decisions: Iterable[tuple[int, str]]) -> list[dict]:
