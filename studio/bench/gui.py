@@ -1,9 +1,9 @@
 """`studio bench` suite "gui": the studio's responsiveness.
 
-- Drag-to-frame latency and event-loop blocking: ``python -m studio.gui.latency`` in a
+- Drag-to-frame latency and event-loop blocking: ``python -m studio.bench.gui_latency`` in a
   subprocess (offscreen Qt), once idle and once while a real `studio export` of the demo
   preset runs (every core, at the studio's lower priority).
-- Browsers at data-set scale: ``python -m studio.gui.browse_bench`` on generated face folders
+- Browsers at data-set scale: ``python -m studio.bench.gui_browse`` on generated face folders
   of 5,000 and 30,000 items (images/ + masks/; one real 256 px JPEG and its mask written under
   every name, once per run), with an empty thumbnail cache: open to the first visible
   thumbnails, the longest UI-thread block, thumbnails decoded in the first 10 s, memory, the
@@ -47,7 +47,8 @@ def _run_json(cmd: list[str], env: dict[str, str], what: str) -> dict:
 def _measure(steps: int, load: bool) -> dict:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     # 1024 px faces: previews at the 512 px cap, like real photos
-    cmd = [sys.executable, "-m", "studio.gui.latency", "--steps", str(steps), "--face-size", "1024"]
+    cmd = [sys.executable, "-m", "studio.bench.gui_latency", "--steps", str(steps),
+           "--face-size", "1024"]  # fmt: skip
     return _run_json([*cmd, "--load"] if load else cmd, env, "latency run")
 
 
@@ -90,7 +91,7 @@ def browse_rows(quick: bool) -> list[BenchRow]:
             env = dict(
                 os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CACHE_DIR=f"{tmp}/cache{count}"
             )
-            cmd = [sys.executable, "-m", "studio.gui.browse_bench", str(images)]
+            cmd = [sys.executable, "-m", "studio.bench.gui_browse", str(images)]
             m = _run_json([*cmd, "--watch", str(watch), "--steps", str(steps)], env, "browse run")
             rows.extend(_rows_of(m, count, watch))
             growth[count] = m["rss_open_mib"] - m["rss_before_mib"]

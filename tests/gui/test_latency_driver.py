@@ -11,7 +11,7 @@ from studio.bench import SUITES
 def test_latency_driver_drags_and_reports():
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     proc = subprocess.run(
-        [sys.executable, "-m", "studio.gui.latency", "--steps", "15"],
+        [sys.executable, "-m", "studio.bench.gui_latency", "--steps", "15"],
         env=env, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -28,7 +28,7 @@ def test_browse_driver_opens_a_folder_and_reports(tmp_path):
     images = many_faces(tmp_path / "faces", 400)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CACHE_DIR=str(tmp_path / "c"))
     proc = subprocess.run(
-        [sys.executable, "-m", "studio.gui.browse_bench", str(images), "--watch", "1",
+        [sys.executable, "-m", "studio.bench.gui_browse", str(images), "--watch", "1",
          "--steps", "12"],
         env=env, capture_output=True, text=True, timeout=240,
     )  # fmt: skip

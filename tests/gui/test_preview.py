@@ -45,7 +45,7 @@ def test_dragging_the_occluder_changes_placement_and_preview(window):
 def test_drag_with_real_mouse_events(window, qtbot):
     from PySide6.QtCore import QEvent, QPoint, Qt
 
-    from studio.gui.latency import send_mouse
+    from studio.bench.gui_latency import send_mouse
 
     view = window.canvas
     start = view.mapFromScene(occluder_center(window))

@@ -1,6 +1,6 @@
 """GUI-driven latency measurement: drag the occluder N steps with real mouse events.
 
-``python -m studio.gui.latency [--steps 200] [--load]`` opens the main window offscreen,
+``python -m studio.bench.gui_latency [--steps 200] [--load]`` opens the main window offscreen,
 presses the mouse on the occluder and moves it N steps at 60 Hz, then prints JSON:
 
 - drag-to-frame latency per mouse event: from the event to the first shown frame that
@@ -11,7 +11,7 @@ presses the mouse on the occluder and moves it N steps at 60 Hz, then prints JSO
 workers: every core), at the lower priority the studio gives its export processes.
 
 The pieces (:func:`open_window`, :class:`Ticker`, :func:`drag`) also drive the browser
-benchmark (:mod:`studio.gui.browse_bench`).
+benchmark (:mod:`studio.bench.gui_browse`).
 """
 
 from __future__ import annotations
@@ -235,7 +235,7 @@ def measure(steps: int, load: bool, face_size: int = 0) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m studio.gui.latency")
+    p = argparse.ArgumentParser(prog="python -m studio.bench.gui_latency")
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--load", action="store_true", help="drag while a real studio export runs")
     p.add_argument("--face-size", type=int, default=0, help="synthetic faces of this size")
