@@ -3,6 +3,8 @@
 - Drag-to-frame latency and event-loop blocking: ``python -m studio.bench.gui_latency`` in a
   subprocess (offscreen Qt), once idle and once while a real `studio export` of the demo
   preset runs (every core, at the studio's lower priority).
+- Dragging the colour strength slider: ``python -m studio.bench.gui_latency --strength``, the
+  median frame time after the first (SOT at a 512 px preview; the transport is reused).
 - Browsers at data-set scale: ``python -m studio.bench.gui_browse`` on generated face folders
   of 5,000 and 30,000 items (images/ + masks/; one real 256 px JPEG and its mask written under
   every name, once per run), with an empty thumbnail cache: open to the first visible
@@ -30,6 +32,7 @@ from studio.core.io.writers import encode_image
 
 SUITE = "gui"
 LATENCY_TARGET_MS = 30.0
+STRENGTH_FRAME_TARGET_MS = 3.0
 BLOCK_TARGET_MS = 50.0
 OPEN_TARGET_S = 1.0
 FACE_SIDE = 256
@@ -50,6 +53,26 @@ def _measure(steps: int, load: bool) -> dict:
     cmd = [sys.executable, "-m", "studio.bench.gui_latency", "--steps", str(steps),
            "--face-size", "1024"]  # fmt: skip
     return _run_json([*cmd, "--load"] if load else cmd, env, "latency run")
+
+
+def strength_rows() -> list[BenchRow]:
+    """Dragging the colour strength slider (SOT) at a 512 px preview: the colour transport is
+    made by the first frame and reused by every other (only the strength is applied again)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    cmd = [sys.executable, "-m", "studio.bench.gui_latency", "--strength", "--face-size", "1024"]
+    m = _run_json(cmd, env, "strength drag")
+    median, first = m["frame_ms_median_after_first"], m["first_frame_ms"]
+    side = m["preview_size"][0]
+    note = (
+        f"{m['steps']} values of the slider at 60 Hz, SOT, no harmonisation, preview {side} px; "
+        f"first frame (makes the transport) {first or 0:.1f} ms, "
+        f"slowest after it {m['frame_ms_max_after_first'] or 0:.1f} ms"
+    )
+    return [
+        BenchRow(SUITE, "strength_drag_frame_median", median, "ms",
+                 f"<= {STRENGTH_FRAME_TARGET_MS:g}",
+                 median is not None and median <= STRENGTH_FRAME_TARGET_MS, note),
+    ]  # fmt: skip
 
 
 def face_files() -> tuple[bytes, bytes]:
@@ -159,5 +182,6 @@ def run(quick: bool, backend: str) -> list[BenchRow]:
             BenchRow(SUITE, f"event_loop_block_max{suffix}", block, "ms",
                      f"< {BLOCK_TARGET_MS:g}", block < BLOCK_TARGET_MS, note)
         )  # fmt: skip
+    rows.extend(strength_rows())
     rows.extend(browse_rows(quick))
     return rows

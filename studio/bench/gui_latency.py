@@ -10,6 +10,9 @@ presses the mouse on the occluder and moves it N steps at 60 Hz, then prints JSO
 ``--load`` runs a real ``studio export`` of the demo preset while dragging (default
 workers: every core), at the lower priority the studio gives its export processes.
 
+``--strength`` drags the colour strength slider instead (SOT, no harmonisation, an empty
+preview cache first) and prints the first frame's time and the median frame time after it.
+
 The pieces (:func:`open_window`, :class:`Ticker`, :func:`drag`) also drive the browser
 benchmark (:mod:`studio.bench.gui_browse`).
 """
@@ -190,6 +193,57 @@ def drag(app, win, steps: int, on_step: Callable[[int], None] | None = None) -> 
     }
 
 
+STRENGTH_STEPS = 90  #: distinct values of the strength slider (2 decimals) a drag visits
+
+
+def drag_strength(app, win, steps: int = STRENGTH_STEPS) -> dict:
+    """Drag the colour strength slider through ``steps`` values (at most
+    :data:`STRENGTH_STEPS`, each new) at 60 Hz, with SOT and no harmonisation: what the slider
+    itself costs. The preview's cache is emptied first, so the first frame makes the colour
+    transport; returns its time and the median frame time (render ms) of the frames after it.
+    """
+    from dataclasses import replace
+
+    from PySide6.QtCore import Qt, QTimer
+
+    from studio.core.model.params import HarmonizeParams
+
+    doc, preview = win.doc, win.preview
+    sot = replace(doc.params.color, method="sot", strength=1.0)
+    doc.set_params(doc.params.replace(color=sot, harmonize=HarmonizeParams()), "SOT")
+    pump(app, lambda: preview.up_to_date(), 60, 0.005)
+    preview.worker.cache.clear()
+    slider = win.panel.rows["color.strength"].pinned_widget
+    start = preview.generation
+    frames: list = []
+    preview.frameShown.connect(lambda f: frames.append(f) if f.generation > start else None)
+    values = [round(0.95 - 0.01 * i, 2) for i in range(min(steps, STRENGTH_STEPS))]
+    state = {"i": 0}
+
+    def step() -> None:
+        if state["i"] >= len(values):
+            mover.stop()
+            return
+        slider.setValue(values[state["i"]])
+        state["i"] += 1
+
+    mover = QTimer()
+    mover.setTimerType(Qt.TimerType.PreciseTimer)
+    mover.timeout.connect(step)
+    mover.start(16)
+    pump(app, lambda: state["i"] >= len(values) and preview.up_to_date(), len(values) * 0.1 + 60)
+    times = [f.render_ms for f in frames]
+    return {
+        "steps": len(values),
+        "requests": preview.generation - start,
+        "frames_shown": len(frames),
+        "first_frame_ms": times[0] if times else None,
+        "frame_ms_median_after_first": statistics.median(times[1:]) if len(times) > 1 else None,
+        "frame_ms_max_after_first": max(times[1:]) if len(times) > 1 else None,
+        "preview_size": list(preview.last_frame.request.face.size),
+    }
+
+
 def measure(steps: int, load: bool, face_size: int = 0) -> dict:
     app, win, _tmp = open_window(face_size)
     burner = None
@@ -239,8 +293,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--load", action="store_true", help="drag while a real studio export runs")
     p.add_argument("--face-size", type=int, default=0, help="synthetic faces of this size")
+    p.add_argument(
+        "--strength", action="store_true", help="drag the colour strength slider instead"
+    )
     args = p.parse_args(argv)
-    print(json.dumps(measure(args.steps, args.load, args.face_size)))
+    if args.strength:
+        app, win, _tmp = open_window(args.face_size)
+        result = drag_strength(app, win, args.steps)
+        win.shutdown()
+    else:
+        result = measure(args.steps, args.load, args.face_size)
+    print(json.dumps(result))
     return 0
 
 

@@ -272,3 +272,25 @@ def test_sot_result_depends_on_strength(face, occluder):
     assert not np.array_equal(
         render(face, occluder, params).image, render(face, occluder, none).image
     )
+
+
+@pytest.mark.parametrize("method", ["sot", "reinhard"])
+def test_a_new_strength_reuses_the_transport_and_renders_as_a_cold_cache(
+    face, occluder, method, monkeypatch
+):
+    from studio.core.ops import color
+
+    made: list[str] = []
+    real = color.transport
+    monkeypatch.setattr(
+        color, "transport", lambda *a, **k: made.append("transport") or real(*a, **k)
+    )
+    params = _sampled(face, occluder, seed=1, color={"method": method})
+    warm = RenderCache()
+    for s in (1.0, 0.55, 0.3, 0.999, 0.05, 0.55):
+        p = params.replace(color=ColorParams(method=method, strength=s))
+        dragged = render(face, occluder, p, cache=warm)
+        cold = render(face, occluder, p, cache=RenderCache())
+        for a, b in zip(_arrays(dragged), _arrays(cold), strict=True):
+            assert np.array_equal(a, b), s
+    assert len(made) == 1 + 6  # the warm cache made it once; every cold render once

@@ -83,15 +83,22 @@ def prepare(
         return Prepared(rgb, alpha, host.key, host.base)
     occ = base_occluder(params, occluder, cache)
     image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
-    transfers = params.color.method in ("sot", "reinhard")
+    transfers = params.color.method in color.TRANSFERS
+    target = face.key if ring_skin is None else ("ring", content_key(ring_skin))
 
     def colored() -> Array:
         if not transfers or params.color.strength <= 0:
             return image
-        skin = stage.face_skin(face, cache) if ring_skin is None else ring_skin
-        return color.transfer(be, image, alpha, skin, params.color)
+        # the transport does not depend on the strength: a new strength only applies it
+        moved = cache.get(
+            ("transport", occ.key, target, color.transport_key(params.color), be.name),
+            lambda: color.transport(be, image, alpha, skin(), params.color),
+        )
+        return image if moved is None else moved.apply(be, image, params.color.strength)
 
-    target = face.key if ring_skin is None else ("ring", content_key(ring_skin))
+    def skin() -> np.ndarray:
+        return stage.face_skin(face, cache) if ring_skin is None else ring_skin
+
     color_key = ("color", occ.key, target if transfers else None, params.color)
     rgb = cache.get((*color_key, be.name), colored)
     photometric = params.augment.photometric
