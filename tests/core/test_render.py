@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from studio.core import EngineSpec, Face, Occluder, RenderCache, render, sample
-from studio.core.engine import harmonize as stage
 from studio.core.engine.coords import band_radius
-from studio.core.engine.placement import place
+from studio.core.engine.placement import label_size, place
 from studio.core.model.errors import RenderError
 from studio.core.model.params import BlendParams, ColorParams, ImageAugment, RenderParams
 from studio.core.ops import shadow
@@ -127,7 +126,7 @@ def _shadow_zone(r, params) -> np.ndarray:
     label = r.occlusion_mask > 0
     if not params.harmonize.enabled or s.opacity <= 0:
         return np.zeros(label.shape, bool)
-    size = stage.occluder_size(get_backend("cpu"), label)
+    size = label_size(get_backend("cpu"), label)
     dx, dy = shadow.offset(s, size)
     h, w = label.shape
     moved = np.zeros((h, w), np.uint8)
