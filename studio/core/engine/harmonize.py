@@ -32,6 +32,7 @@ byte-identical to one without harmonisation. Labels never change.
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -142,6 +143,7 @@ class Ring:
     band: Array  #: its edge band on the work region
     radius: int  #: ring width in pixels
     work: Region  #: the work region: the occluder's region grown by the ring (in the image)
+    key: Hashable = None  #: what made it: the placement and the ring's width
 
     @cached_property
     def cells(self) -> cells.CellMask:
@@ -210,15 +212,8 @@ def ring_of(
         _embed(xp, placed.band, region, work),
         ring_radius(params, placed.size),
         work,
+        ("ring", placed.key, params.harmonize.ring),
     )
-
-
-def ring_colours(params: RenderParams, ring: Ring | None) -> np.ndarray | None:
-    """The skin ring's colours as the SOT / Reinhard target (host), or None: the whole face's
-    skin (the ring is not the target, or too small)."""
-    if ring is None or not transfers_to_ring(params) or not ring.usable:
-        return None
-    return ring.skin_pixels()
 
 
 @dataclass

@@ -64,6 +64,9 @@ class Placed:
     placement: Placement
     alpha: Array  #: uint8 placed shape alpha on the region (read-only: it may be shared)
     band_radius: int  #: half-width of the edge band in pixels
+    #: what made it (the face, the shape and the geometry): what is computed from the
+    #: placement alone (the skin ring) is cached under it
+    key: Hashable = None
 
     @property
     def region(self) -> Region:
@@ -88,7 +91,8 @@ class Placed:
         """The same placement with its alpha on the host."""
         if self.be.on_host:
             return self
-        return Placed(self.be.host, self.placement, self.be.to_numpy(self.alpha), self.band_radius)
+        alpha = self.be.to_numpy(self.alpha)
+        return Placed(self.be.host, self.placement, alpha, self.band_radius, self.key)
 
 
 def label_size(be: Backend, label: Array) -> float:
@@ -113,75 +117,54 @@ def reduced_size(size: tuple[int, int], scale: float) -> tuple[int, int] | None:
     return max(2, round(w * scale)), max(2, round(h * scale))
 
 
-def reduced(
-    be: Backend,
-    rgb: Array,
-    alpha: Array,
-    size: tuple[int, int] | None,
-    cache: RenderCache,
-    tag: Hashable,
-) -> tuple[Array, Array]:
-    """(rgb, alpha) area-reduced to ``size`` (as they are for None), cached by size."""
-    if size is None:
-        return rgb, alpha
-    return cache.get(
-        ("reduced", be.name, tag, size), lambda: (be.resize(rgb, size), be.resize(alpha, size))
-    )
-
-
 def _forward_matrix(
     face: Face, occ_size: tuple[int, int], params: RenderParams
 ) -> tuple[np.ndarray, float]:
     aug = params.augment
+    center = center_pixels(face, params.center_rel)
     scale = pixel_scale(face, occ_size, params) * aug.affine_scale
-    matrix = geometry.occluder_matrix(
-        occ_size,
-        center_pixels(face, params.center_rel),
-        scale,
-        params.rotation + aug.affine_rotation,
-        params.flip,
-        aug.affine_shear,
-    )
+    angle = params.rotation + aug.affine_rotation
+    matrix = geometry.occluder_matrix(occ_size, center, scale, angle, params.flip, aug.affine_shear)
     return matrix, scale
 
 
-def _pad(face: Face, params: RenderParams) -> int:
+def _pad(face: Face, params: RenderParams, band: int) -> int:
+    """Pixels around the warped shape that compositing may touch: the edge band and the reach
+    of the feather and the edge blur."""
     b = params.blend
-    return band_radius(face, params) + math.ceil(3 * max(b.feather, b.edge_blur) * face.scale) + 2
+    return band + math.ceil(3 * max(b.feather, b.edge_blur) * face.scale) + 2
 
 
 def placed_on(
-    be: Backend,
-    face: Face,
-    alpha: Array,
-    key: Hashable,
-    params: RenderParams,
-    cache: RenderCache,
+    be: Backend, face: Face, occluder: Occluder, params: RenderParams, cache: RenderCache
 ) -> Placed | None:
-    """The occluder whose shape ``alpha`` (on ``be``) is cached under ``key``, placed on the
-    face (arrays on ``be``); None when it misses the face image."""
+    """The occluder's shape placed on the face (arrays on ``be``); None when it misses the
+    face image."""
+    _, alpha = on_device(be, cache, occluder.key, occluder.image, occluder.alpha)
     size = (alpha.shape[1], alpha.shape[0])
+    radius = band_radius(face, params)
     matrix, scale = _forward_matrix(face, size, params)
     small = reduced_size(size, scale)
     alpha_src = alpha
     if small is not None:  # shrunk a lot: placed from its area-reduced copy (cached by size)
         alpha_src = cache.get(
-            ("reduced-alpha", be.name, key, small), lambda: be.resize(alpha, small)
+            ("reduced-alpha", be.name, occluder.key, small), lambda: be.resize(alpha, small)
         )
     back = geometry.translate(0.0, 0.0) if small is None else geometry.resize_matrix(size, small)
     full = geometry.compose(matrix, back)
     src_size = (alpha_src.shape[1], alpha_src.shape[0])
-    region = geometry.region_of(full, src_size, face.size, _pad(face, params))
+    region = geometry.region_of(full, src_size, face.size, _pad(face, params, radius))
     if region is None:
         return None
     # sampling places the shape to measure coverage, the render places it again: the warp is
     # shared through the cache's recent values (keyed by the alpha's source and the geometry)
     warped = cache.recent(
-        ("placed-alpha", be.name, key, small, region, full.tobytes()),
+        ("placed-alpha", be.name, occluder.key, small, region, full.tobytes()),
         lambda: _read_only(geometry.warp_region(be, alpha_src, full, region)),
     )
     where = Placement(region, full, src_size, scale, small)
-    return Placed(be, where, warped, band_radius(face, params))
+    key = (face.key, occluder.key, small, region, full.tobytes(), radius)
+    return Placed(be, where, warped, radius, key)
 
 
 def _read_only(array: Array) -> Array:
@@ -202,10 +185,7 @@ def place(
     ``render`` uses exactly this geometry (the same function), so the label and coverage
     computed here are the ones a render gives. Arrays are returned on the host.
     """
-    be = get_backend(backend)
-    cache = cache or no_cache()
-    _, alpha = on_device(be, cache, occluder.key, occluder.image, occluder.alpha)
-    placed = placed_on(be, face, alpha, occluder.key, params, cache)
+    placed = placed_on(get_backend(backend), face, occluder, params, cache or no_cache())
     return None if placed is None else placed.on_host()
 
 

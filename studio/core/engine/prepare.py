@@ -15,9 +15,9 @@ import numpy as np
 
 from studio.core.engine import harmonize as stage
 from studio.core.engine.cache import RenderCache, on_device
-from studio.core.engine.placement import Placed, Placement, reduced
+from studio.core.engine.placement import Placed, Placement
 from studio.core.model.errors import RenderError
-from studio.core.model.inputs import Face, Occluder, Texture, content_key
+from studio.core.model.inputs import Face, Occluder, Texture
 from studio.core.model.params import RenderParams
 from studio.core.ops import augment, color, geometry, shapes
 from studio.core.ops.backend import Array, Backend
@@ -66,23 +66,25 @@ def prepare(
     occ: Occluder,
     params: RenderParams,
     cache: RenderCache,
-    ring_skin: np.ndarray | None = None,
+    ring: stage.Ring | None = None,
 ) -> Prepared:
     """The occluder ``occ`` (:func:`base_occluder`) after colour transfer (SOT or Reinhard;
     ``lighting`` runs on the placed occluder) and photometric augmentation, on ``be``.
 
-    ``ring_skin`` replaces the face's skin pixels as the colour target (the skin ring).
+    The colour target is the face's skin, or the skin ring's (``ring``, when the harmonize
+    parameters say so and it is large enough).
     When the occluder is JPEG re-compressed, everything that feeds the JPEG encoder (colour
     transfer, blur) runs on the host: JPEG turns 1-level float differences between backends
     into blocks of larger ones, so the host result is computed once and uploaded.
     """
     if not be.on_host and params.augment.jpeg_quality is not None:
-        host = prepare(be.host, face, occ, params, cache, ring_skin)
+        host = prepare(be.host, face, occ, params, cache, ring)
         rgb, alpha = on_device(be, cache, host.key, host.rgb, host.alpha)
         return Prepared(rgb, alpha, host.key, host.base)
     image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
     transfers = params.color.method in color.TRANSFERS
-    target = face.key if ring_skin is None else ("ring", content_key(ring_skin))
+    to_ring = ring is not None and stage.transfers_to_ring(params) and ring.usable
+    target = ring.key if ring is not None and to_ring else face.key
 
     def colored() -> Array:
         if not transfers or params.color.strength <= 0:
@@ -95,7 +97,7 @@ def prepare(
         return image if moved is None else moved.apply(be, image, params.color.strength)
 
     def skin() -> np.ndarray:
-        return stage.face_skin(face, cache) if ring_skin is None else ring_skin
+        return ring.skin_pixels() if ring is not None and to_ring else stage.face_skin(face, cache)
 
     color_key = ("color", occ.key, target if transfers else None, params.color)
     rgb = cache.get((*color_key, be.name), colored)
@@ -114,9 +116,9 @@ def premultiplied(be: Backend, prepared: Prepared, where: Placement, cache: Rend
     cached by that size, so every scale that reduces to it shares one copy."""
 
     def make() -> Array:
-        rgb, alpha = reduced(
-            be, prepared.rgb, prepared.alpha, where.reduced_size, cache, prepared.key
-        )
+        rgb, alpha, size = prepared.rgb, prepared.alpha, where.reduced_size
+        if size is not None:  # the area-reduced copy the placement maps from
+            rgb, alpha = be.resize(rgb, size), be.resize(alpha, size)
         xp = be.xp
         a = alpha.astype(xp.float32) * np.float32(1 / 255)
         return (rgb.astype(xp.float32) * a[..., None] + np.float32(0.5)).astype(xp.uint8)
@@ -127,6 +129,5 @@ def premultiplied(be: Backend, prepared: Prepared, where: Placement, cache: Rend
 def placed_colours(be: Backend, prepared: Prepared, placed: Placed, cache: RenderCache) -> Array:
     """The prepared colours premultiplied and warped onto the placed region (uint8)."""
     where = placed.placement
-    return geometry.warp_region(
-        be, premultiplied(be, prepared, where, cache), where.matrix, where.region
-    )
+    prem = premultiplied(be, prepared, where, cache)
+    return geometry.warp_region(be, prem, where.matrix, where.region)

@@ -100,18 +100,15 @@ def _render(
     occ = base_occluder(params, occluder, cache)
     # colour transfer does not move the shape: the base occluder is placed once, and its
     # Placed (label, band, size) serves the colour target, the steps and the compositing
-    _, occ_alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
-    placed = placed_on(be, face, occ_alpha, occ.key, params, cache)
+    placed = placed_on(be, face, occ, params, cache)
     if placed is None:
         raise RenderError("the occluder lies entirely outside the face image", params.face_id)
     if not bool(placed.label.any()):
         raise RenderError("the occluder covers no pixel of the face image", params.face_id)
-    ring = (
-        stage.ring_of(be, params, face_image, face_mask, placed)
-        if stage.needs_ring(params)
-        else None
-    )
-    prepared = prepare(be, face, occ, params, cache, stage.ring_colours(params, ring))
+    ring = None
+    if stage.needs_ring(params):
+        ring = stage.ring_of(be, params, face_image, face_mask, placed)
+    prepared = prepare(be, face, occ, params, cache, ring)
     prem = placed_colours(be, prepared, placed, cache)
     x0, y0, x1, y1 = placed.region
     face_roi, shadow = face_image[y0:y1, x0:x1], None
