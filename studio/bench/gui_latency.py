@@ -81,7 +81,7 @@ def open_window(face_size: int = 0):
     if face_size:
         library.faces = SyntheticFaces(face_size)
     win = MainWindow(library=library, settings=settings)
-    win._confirm_discard = lambda: True
+    win.ask_before_discarding = False
     win.resize(1280, 800)
     win.show()
     from studio.gui.app import freeze_heap
@@ -141,7 +141,7 @@ def drag(app, win, steps: int, on_step: Callable[[int], None] | None = None) -> 
     ticker.start()
     view = win.canvas
     vp = view.viewport()
-    start = view.mapFromScene(view._center())
+    start = view.mapFromScene(view.center())
 
     def pos_of(i: int) -> QPoint:  # a slow circle of 60 px radius around the start point
         a = 2 * math.pi * i / 100.0

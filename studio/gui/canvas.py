@@ -242,6 +242,15 @@ class Canvas(QGraphicsView):
         super().resizeEvent(event)
         self._settle.start()
 
+    def set_show_handles(self, show: bool) -> None:
+        """Show or hide the occluder's outline and handles."""
+        self.show_handles = show
+        self._set_corners(self.corners)
+
+    def fit_next_frame(self) -> None:
+        """Fit the next frame to the view (a new face: another size, another place)."""
+        self._fitted = False
+
     def _set_corners(self, corners: list[QPointF]) -> None:
         self.corners = corners
         visible = self.show_handles and len(corners) == 4
@@ -256,7 +265,8 @@ class Canvas(QGraphicsView):
         self.rotate_line.setLine(top.x(), top.y(), knob.x(), knob.y())
         self.rotate_item.setPos(knob)
 
-    def _center(self) -> QPointF:
+    def center(self) -> QPointF:
+        """The occluder's centre (the mean of its corners) in scene coordinates."""
         xs = [p.x() for p in self.corners]
         ys = [p.y() for p in self.corners]
         return QPointF(sum(xs) / 4.0, sum(ys) / 4.0)
@@ -265,7 +275,7 @@ class Canvas(QGraphicsView):
         return 1.0 / max(1e-6, self.transform().m11())
 
     def _rotate_anchor(self) -> tuple[QPointF, QPointF]:
-        c = self._center()
+        c = self.center()
         top = (self.corners[0] + self.corners[1]) / 2.0
         d = top - c
         n = math.hypot(d.x(), d.y()) or 1.0
@@ -337,7 +347,7 @@ class Canvas(QGraphicsView):
             "press": pos,
             "params": self.params,
             "corners": list(self.corners),
-            "center": self._center(),
+            "center": self.center(),
         }
         event.accept()
 
@@ -445,7 +455,7 @@ class Canvas(QGraphicsView):
             "press": press,
             "params": self.params,
             "corners": list(self.corners),
-            "center": self._center() if self.corners else press,
+            "center": self.center() if self.corners else press,
         }
 
     def end_drag(self) -> None:

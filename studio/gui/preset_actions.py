@@ -16,6 +16,10 @@ class PresetFileActions:
     """Mixed into :class:`~studio.gui.window.MainWindow`, which provides ``doc``, ``panel``,
     ``settings``, ``recent_menu``, ``show_message`` and ``statusBar``."""
 
+    #: False: unsaved changes are discarded without asking (benchmarks and tests drive the
+    #: window with no one to answer)
+    ask_before_discarding = True
+
     def open_preset(self, path: str | Path, with_sources: bool = True) -> bool:
         """Open a preset; with ``with_sources`` the browsers also open the sources it names
         (those that open: the others are named in a message and keep what they show)."""
@@ -71,7 +75,7 @@ class PresetFileActions:
         return True
 
     def _confirm_discard(self) -> bool:
-        if not self.doc.dirty:
+        if not self.doc.dirty or not self.ask_before_discarding:
             return True
         answer = QMessageBox.question(
             self,

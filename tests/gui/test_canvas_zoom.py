@@ -22,7 +22,7 @@ def big_window(qtbot, settings):
     library = Library.default(samples=settings_dir())
     library.faces = SyntheticFaces(1024)
     win = MainWindow(library=library, settings=settings, synchronous=True)
-    win._confirm_discard = lambda: True
+    win.ask_before_discarding = False
     qtbot.addWidget(win)
     win.resize(1280, 800)
     win.show()

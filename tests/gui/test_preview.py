@@ -11,7 +11,7 @@ from studio.gui.preview import PreviewController
 
 
 def occluder_center(win) -> QPointF:
-    return win.canvas._center()
+    return win.canvas.center()
 
 
 def test_first_frame_is_rendered_and_shown(window):
