@@ -263,6 +263,20 @@ def test_recent_values_are_bounded_and_never_evict_the_cache(monkeypatch):
     assert made[-1] == "again"  # the oldest were dropped
 
 
+def test_bounded_cache_holds_what_fits_and_drops_the_least_recently_used():
+    from studio.core.engine.cache import ENTRY_OVERHEAD, BoundedCache
+
+    cache = BoundedCache(3 * (100 + ENTRY_OVERHEAD), size_of=len)
+    for key in "abc":
+        cache.put(key, key * 100)
+    assert cache.find("a") == "a" * 100  # now the most recent
+    cache.put("d", "d" * 100)
+    assert "b" not in cache and all(k in cache for k in "acd")
+    cache.put("e", "small", size=1000)  # an explicit size: only it is left
+    assert cache.entries == 1 and cache.find("e") == "small" and cache.find("a") is None
+    assert cache.get("e", lambda: "made") == "small" and cache.get("f", lambda: "f") == "f"
+
+
 def test_sot_result_depends_on_strength(face, occluder):
     params = _sampled(face, occluder, seed=1, color={"method": "sot"})
     zero = params.replace(color=ColorParams(method="sot", strength=0.0))
