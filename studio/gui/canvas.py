@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.engine.coords import center_pixels, relative_center
 from studio.core.engine.resolve import aimed
+from studio.core.io.contact_sheet import FACE_COLOUR, OCCLUDER_COLOUR, tint
 from studio.core.model.inputs import Face
 from studio.core.model.params import RenderParams
 from studio.core.ops.geometry import screen_angle
@@ -48,13 +49,6 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     if rgb.ndim == 2:
         return QImage(rgb.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-
-
-def _tint(image: np.ndarray, mask: np.ndarray, rgb: tuple[int, int, int]) -> np.ndarray:
-    out = image.astype(np.float32)
-    on = mask > 0
-    out[on] = out[on] * 0.45 + np.asarray(rgb, np.float32) * 0.55
-    return out.astype(np.uint8)
 
 
 def split_column(frame: PreviewFrame, split: float) -> int:
@@ -81,9 +75,9 @@ def compose_view(frame: PreviewFrame, mode: str, split: float = 0.5) -> np.ndarr
             out[:, :cut] = before[:, :cut]
         return out
     if mode == "Face mask":
-        return _tint(result.image, result.face_mask, (40, 220, 90))
+        return tint(result.image, result.face_mask, FACE_COLOUR)
     if mode == "Occlusion mask":
-        return _tint(result.image, result.occlusion_mask, (255, 40, 60))
+        return tint(result.image, result.occlusion_mask, OCCLUDER_COLOUR)
     if mode == "Alpha":
         return (np.clip(result.alpha, 0.0, 1.0) * 255).astype(np.uint8)
     return result.image
