@@ -6,6 +6,8 @@
 - no module imports itself through a loop of imports (a cycle), at any depth;
 - Qt only in ``studio/gui`` and the GUI benchmarks' window drivers; torch only in
   ``studio/integrations`` and the benchmarks that measure it;
+- the training code reaches export, sources and the torch integration through their package
+  faces only (:data:`TRAIN_SEAMS`), and the torch integration never imports it;
 - no private name (``_x``) imported from another module;
 - no private member reached on another module's object (:func:`private_reaches`).
 
@@ -30,6 +32,9 @@ CORE_ALLOWED: dict[str, set[str]] = {
     "jobs": {"model", "io"},
     "export": {"model", "ops", "io", "sources", "engine", "jobs"},
 }
+#: the packages the training code (``studio.integrations.train``) reaches only through their
+#: face (``__init__``): it stands on their public seams, not on their modules
+TRAIN_SEAMS = ("studio.core.export", "studio.core.sources", "studio.integrations.torch")
 QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "superqt", "qtpy", "pyqtgraph")
 #: the studio, and the benchmarks that drive its window (the suite ``bench/gui.py`` itself
 #: runs them in subprocesses and needs no Qt)
@@ -121,6 +126,14 @@ def violations(root: Path) -> list[str]:
         outside = not imp.target.startswith("studio.core") and imp.target != "studio"
         if imp.source.startswith("studio.core") and outside:  # ``studio``: the version
             found.append(f"{where}: core imports {imp.target}")
+        if imp.source.startswith("studio.integrations.train"):
+            inside = [f for f in TRAIN_SEAMS if imp.target.startswith(f"{f}.")]
+            if inside:
+                found.append(f"{where}: train reaches into {imp.target}: import from {inside[0]}")
+        if imp.source.startswith("studio.integrations.torch") and imp.target.startswith(
+            "studio.integrations.train"
+        ):
+            found.append(f"{where}: the torch integration imports the training code")
         mine, theirs = core_part(imp.source), core_part(imp.target)
         if mine and theirs and theirs != mine and theirs not in CORE_ALLOWED[mine]:
             found.append(f"{where}: {mine} imports {theirs} ({imp.target}): an arrow up")

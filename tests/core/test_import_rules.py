@@ -143,3 +143,23 @@ def test_a_reach_into_another_objects_private_member_is_caught(tmp_path: Path) -
         "studio/gui/window.py:11: reaches into view._fitted",
         "studio/gui/window.py:12: reaches into canvas._private",
     ]
+
+
+def test_training_code_reaching_past_a_package_face_is_caught(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "studio/core/export/plan.py": "LAYOUTS = {}\n",
+            "studio/integrations/train/data.py": (
+                "from studio.core.export.plan import LAYOUTS\n"
+                "from studio.core.export import LAYOUTS as L\n"
+            ),
+            "studio/integrations/torch/transform.py": (
+                "from studio.integrations.train import data\n"
+            ),
+        },
+    )
+    found = violations(root)
+    assert any("data.py:1: train reaches into studio.core.export.plan" in f for f in found)
+    assert not any("data.py:2" in f for f in found)
+    assert any("transform.py:1: the torch integration imports the training" in f for f in found)

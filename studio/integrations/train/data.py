@@ -28,17 +28,22 @@ import numpy as np
 import torch
 
 from studio.core.engine.cache import BoundedCache
-from studio.core.export.plan import LAYOUTS
+from studio.core.export import LAYOUTS
 from studio.core.io.imageio import resize_nearest
 from studio.core.io.presets import load_preset
 from studio.core.model.errors import InputError
 from studio.core.model.vocab import TrainTarget, values
-from studio.core.sources import open_ref, open_source, refs_from_preset
-from studio.core.sources.celebamask import CLASSES, FACE_PARTS
-from studio.core.sources.layouts import PHOTOS
+from studio.core.sources import (
+    CLASSES,
+    FACE_PARTS,
+    OCCLUDER_CLASS,
+    PHOTOS,
+    open_ref,
+    open_source,
+    refs_from_preset,
+)
 
 TARGETS = values(TrainTarget)
-OCCLUDER_CLASS = len(CLASSES)  #: class id of the occluder in the "classes" target (19)
 #: left/right classes swapped by a horizontal flip (CelebAMask-HQ ids)
 _MIRROR_PAIRS = ((4, 5), (6, 7), (8, 9))
 CACHE_BYTES = 512 * 2**20  #: resized items kept in memory per process
