@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -57,30 +57,31 @@ class Placement:
 class Placed:
     """The occluder's shape placed on the face, as every stage of a render reads it: the
     geometry, the placed shape alpha and its label, and (made when first asked for) its edge
-    band and size. Built once per render (and once per sampling candidate); arrays on ``be``.
+    band and size. Arrays on ``be``, read-only: a placement is made once and shared by the
+    sampling that measured it and every render that uses it (a drag of any other parameter
+    places nothing again).
     """
 
     be: Backend
     placement: Placement
-    alpha: Array  #: uint8 placed shape alpha on the region (read-only: it may be shared)
+    alpha: Array  #: uint8 placed shape alpha on the region
     band_radius: int  #: half-width of the edge band in pixels
     #: what made it (the face, the shape and the geometry): what is computed from the
     #: placement alone (the skin ring) is cached under it
     key: Hashable = None
+    label: Array = field(init=False)  #: the occluded pixels of the region (alpha >= 128)
+
+    def __post_init__(self) -> None:
+        self.label = _read_only(self.alpha >= 128)
 
     @property
     def region(self) -> Region:
         return self.placement.region
 
     @cached_property
-    def label(self) -> Array:
-        """The occluded pixels of the region (the label rule: alpha >= 128)."""
-        return self.alpha >= 128
-
-    @cached_property
     def band(self) -> Array:
         """Pixels within :attr:`band_radius` of the label's boundary, on both sides."""
-        return blend.edge_band(self.be, self.label, self.band_radius)
+        return _read_only(blend.edge_band(self.be, self.label, self.band_radius))
 
     @cached_property
     def size(self) -> float:
@@ -156,15 +157,16 @@ def placed_on(
     region = geometry.region_of(full, src_size, face.size, _pad(face, params, radius))
     if region is None:
         return None
-    # sampling places the shape to measure coverage, the render places it again: the warp is
-    # shared through the cache's recent values (keyed by the alpha's source and the geometry)
-    warped = cache.recent(
-        ("placed-alpha", be.name, occluder.key, small, region, full.tobytes()),
-        lambda: _read_only(geometry.warp_region(be, alpha_src, full, region)),
-    )
-    where = Placement(region, full, src_size, scale, small)
+    # sampling places the shape to measure coverage, the render places it again, and a drag
+    # of another parameter renders it again and again: the Placed (its warp, label and band)
+    # is shared through the cache's recent values, keyed by what made it
     key = (face.key, occluder.key, small, region, full.tobytes(), radius)
-    return Placed(be, where, warped, radius, key)
+
+    def make() -> Placed:
+        warped = _read_only(geometry.warp_region(be, alpha_src, full, region))
+        return Placed(be, Placement(region, full, src_size, scale, small), warped, radius, key)
+
+    return cache.recent(("placed", be.name, key), make)
 
 
 def _read_only(array: Array) -> Array:

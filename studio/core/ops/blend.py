@@ -93,10 +93,11 @@ def composite(
             blurred = _take(xp, be.gaussian_blur(out, edge_blur_sigma, floats=True), in_band)
             _put(xp, out, in_band, xp.clip(xp.rint(blurred), 0, 255).astype(xp.uint8))
     # the face is restored wherever the rule says untouched (soft alpha outside the band)
-    stray = ~(label | band) & (alpha_u8 > 0)
-    if bool(stray.any()):
-        out[stray] = face[stray]
-        alpha[stray] = 0.0
+    stray = xp.flatnonzero(~(label | band) & (alpha_u8 > 0))
+    if stray.size:
+        out = xp.ascontiguousarray(out)
+        _put(xp, out, stray, _take(xp, face, stray))
+        _put(xp, alpha, stray, xp.zeros(stray.size, xp.float32))
     return out, alpha
 
 
