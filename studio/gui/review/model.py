@@ -9,12 +9,11 @@ show a placeholder until made again (from the disk cache).
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 
+from studio.core.engine.cache import BoundedCache
 from studio.core.export.review.decisions import SHOWN
 from studio.core.export.review.index import ReviewIndex
 from studio.gui.item_model import PIXMAP_BYTES, placeholder
@@ -35,8 +34,7 @@ class ReviewModel(QAbstractListModel):
         self.decisions: dict[int, str] = {}  #: standing decision by sample index
         self.caption: str | None = None  #: a field whose value each tile shows
         self.errors: dict[int, str] = {}
-        self._icons: OrderedDict[int, tuple[QIcon, int]] = OrderedDict()
-        self._icon_bytes = 0
+        self._icons = BoundedCache(PIXMAP_BYTES)  #: QIcons, sized by their image's bytes
         self._placeholder = placeholder(side, dpr)
         self._broken = placeholder(side, dpr, warning=True)
 
@@ -62,7 +60,6 @@ class ReviewModel(QAbstractListModel):
     def clear_thumbnails(self) -> None:
         """Forget the thumbnails (the view changed: they are made again)."""
         self._icons.clear()
-        self._icon_bytes = 0
         self.errors.clear()
         self._changed_all()
 
@@ -104,14 +101,7 @@ class ReviewModel(QAbstractListModel):
         else:
             pix = QPixmap.fromImage(image)
             pix.setDevicePixelRatio(self.dpr)
-            old = self._icons.pop(position, None)
-            if old is not None:
-                self._icon_bytes -= old[1]
-            self._icons[position] = (QIcon(pix), image.sizeInBytes())
-            self._icon_bytes += image.sizeInBytes()
-            while self._icon_bytes > PIXMAP_BYTES and len(self._icons) > 1:
-                _, (_, size) = self._icons.popitem(last=False)
-                self._icon_bytes -= size
+            self._icons.put(position, QIcon(pix), image.sizeInBytes())
         row = self.row_of(position)
         if row is not None:
             tile = self.index(row)
@@ -139,10 +129,9 @@ class ReviewModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._caption(sample, position)
         if role == Qt.ItemDataRole.DecorationRole:
-            kept = self._icons.get(position)
+            kept = self._icons.find(position)
             if kept is not None:
-                self._icons.move_to_end(position)
-                return kept[0]
+                return kept
             return self._broken if position in self.errors else self._placeholder
         if role == DECISION_ROLE:
             return self.decisions.get(sample)

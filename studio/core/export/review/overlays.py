@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from studio.core.io import imageio
-from studio.core.io.contact_sheet import overlay
+from studio.core.io.contact_sheet import FACE_COLOUR, OCCLUDER_COLOUR, overlay, tint
 from studio.core.model.errors import InputError
 from studio.core.model.params import ShadowParams
 from studio.core.ops import shadow
@@ -33,8 +33,6 @@ VIEW_LABELS = {
     "classes": "Class map",
     "shadow": "Shadow region",
 }
-FACE_COLOUR = (40, 255, 40)
-OCCLUDER_COLOUR = (255, 40, 40)
 SHADOW_COLOUR = (60, 120, 255)
 STRENGTH = 0.5  #: how far a labelled pixel moves towards its colour
 SHADOW_SHOWN = 0.25  #: the shadow region: darkened by at least this share of its core
@@ -116,14 +114,6 @@ def read_sample(out: Path, row: dict[str, Any], side: int | None = None) -> Samp
     return SampleArrays(image, mask("mask"), occlusion, labels, params)
 
 
-def tint(image: np.ndarray, where: np.ndarray, colour: Any) -> np.ndarray:
-    """``image`` with the pixels of ``where`` moved :data:`STRENGTH` of the way to ``colour``
-    (one RGB colour, or one per pixel of ``where``)."""
-    shown = image.astype(np.float32)
-    shown[where] = (1 - STRENGTH) * shown[where] + STRENGTH * np.asarray(colour, np.float32)
-    return np.clip(shown + 0.5, 0, 255).astype(np.uint8)
-
-
 def palette() -> np.ndarray:
     """The colour of each class id (256 x 3 uint8): face-parsing classes on a colour wheel,
     background black, the occluder (any id past the classes) red."""
@@ -182,15 +172,15 @@ def render_view(arrays: SampleArrays, view: str, line: int = 1) -> np.ndarray:
     sample has no such label."""
     image = arrays.image
     if view == "face" and arrays.face is not None:
-        return tint(image, arrays.face, FACE_COLOUR)
+        return tint(image, arrays.face, FACE_COLOUR, STRENGTH)
     if view == "occlusion" and arrays.occlusion is not None:
         face = arrays.face if arrays.face is not None else np.zeros(image.shape[:2], bool)
         return overlay(image, face, arrays.occlusion, STRENGTH, line)
     if view == "classes" and arrays.labels is not None:
-        on = arrays.labels > 0
-        return tint(image, on, palette()[arrays.labels[on]])
+        labels = arrays.labels  # each labelled pixel towards its class's colour
+        return tint(image, labels, palette()[labels[labels > 0]], STRENGTH)
     if view == "shadow":
         region = shadow_region(arrays)
         if region is not None:
-            return tint(image, region, SHADOW_COLOUR)
+            return tint(image, region, SHADOW_COLOUR, STRENGTH)
     return image
