@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "presets",
     "export",
     "verify",
+    "review",
     "sheet",
     "report",
     "train",

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from studio.core.export.records import FAILURES, JOB, MANIFEST, STATS, read_rows
+from studio.core.export.review.decisions import read_decisions
 from studio.core.jobs.records import read_record
 from studio.core.model.errors import InputError
 from studio.report.stats import Category, Heat2D, Numeric, Usage, bin_index, uniform_edges
@@ -79,6 +80,8 @@ class ExportStats:
     failures: Failures = field(default_factory=Failures)
     job: dict[str, Any] = field(default_factory=dict)
     run: dict[str, Any] = field(default_factory=dict)
+    #: samples the review rejected and flagged (review.jsonl; they are in the statistics)
+    review: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     # one entry per row, in manifest order: for the median and the thumbnails
     _cov: array = field(default_factory=lambda: array("d"))
@@ -171,6 +174,7 @@ class ExportStats:
             },
             "job": self.job,
             "run": self.run,
+            "review": self.review,
             "notes": self.notes,
         }
 
@@ -287,6 +291,10 @@ def collect(out: str | Path) -> ExportStats:
             stats.failures.add(row)
     if not stats.run["finished"]:
         stats.notes.append(f"no {STATS}: the job has not finished (or was stopped)")
+    verdicts = read_decisions(out)
+    counts = verdicts.counts()
+    stats.review = {"rejected": counts["reject"], "flagged": counts["flag"]}
+    stats.notes.extend(verdicts.notes)
     return stats
 
 

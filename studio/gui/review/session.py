@@ -84,7 +84,7 @@ class ReviewSession(QObject):
             self._builder, verdicts = found
             self.decisions = dict(verdicts.by_index)
             for note in verdicts.notes:
-                self.problem.emit(f"{self.out / D.REVIEW}: {note}")
+                self.problem.emit(f"{self.out}: {note}")
             self._grew()
 
         self.jobs.submit(("open", str(self.out)), opened, done, self._failed)
