@@ -118,13 +118,24 @@ class ReviewIndex:
         return self.labels[key][int(self.codes[key][position])]
 
     def varying(self) -> list[F.Field]:
-        """The fields whose value is not the same in every row (worth filtering by)."""
+        """The fields worth filtering by: those whose value (or whether there is one) is not
+        the same in every written sample (failed samples have none)."""
+        written = self.codes[F.OUTCOME] != self.labels[F.OUTCOME].index(FAILED) if (
+            FAILED in self.labels[F.OUTCOME]
+        ) else np.ones(len(self), bool)  # fmt: skip
         found = []
         for f in self.fields:
-            column = self.values(f.key)
-            if len(column) and (column != column[0]).any():
-                if f.kind == "number" and np.isnan(column).all():
-                    continue
+            column = self.values(f.key)[written]
+            if not len(column):
+                continue
+            if f.kind == "number":
+                known = ~np.isnan(column)
+                if known.any() and (not known.all() or np.ptp(column[known]) > 0):
+                    found.append(f)
+            elif f.key == F.OUTCOME:
+                if len(column) < len(self):  # some samples failed
+                    found.append(f)
+            elif (column != column[0]).any():
                 found.append(f)
         return found
 
