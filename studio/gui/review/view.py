@@ -164,7 +164,8 @@ class ReviewView(QWidget):
         self.act_flag = action("Flag", "F", lambda: self.decide("flag"))
         self.act_clear = action("Clear decision", "C", lambda: self.decide("clear"))
         self.act_undo = action("Undo", QKeySequence.StandardKey.Undo, self.undo.undo)
-        self.act_redo = action("Redo", QKeySequence.StandardKey.Redo, self.undo.redo)
+        self.act_redo = action("Redo", "Ctrl+Shift+Z", self.undo.redo)
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
 
     # ---- opening --------------------------------------------------------------------------------
     def open(self, out: str | Path, compare: bool = False) -> ReviewSession:
