@@ -15,7 +15,7 @@ from review_helpers import made_up_export, real_export
 
 from studio.core.export.review import decisions as D
 from studio.core.export.review import fields as F
-from studio.core.export.review.index import IndexBuilder, open_index
+from studio.core.export.review.builder import IndexBuilder, open_index
 from studio.core.export.review.query import Column, Filter, select
 from studio.core.model.knobs import KNOBS
 
@@ -87,6 +87,29 @@ def test_a_streamed_index_grows_to_the_same_columns_and_is_cached(made_up):
         fh.write(json.dumps({"index": 4000, "path": "x", "reason": "late"}) + "\n")
     assert not IndexBuilder(out).load_cached()
     assert len(open_index(out)) == len(streamed) + 1
+
+
+def test_a_large_manifest_parsed_in_a_worker_process_gives_the_same_index(made_up, monkeypatch):
+    from studio.core.export.review import builder as B
+
+    out = made_up[0]
+    monkeypatch.setattr(B, "cache_path", lambda _out: None)  # read, not taken from a cache
+    monkeypatch.setattr(B, "WORKER_BYTES", 1)
+    here = IndexBuilder(out)
+    while here.read(500):
+        pass
+    there = IndexBuilder(out, worker=True)
+    assert there.read(500) == 500 and there.worker  # the first chunk here, the rest there
+    assert there.read(500) and there.in_worker
+    while there.read(500):
+        pass
+    a, b = here.snapshot(), there.snapshot()
+    assert b.complete and np.array_equal(a.index, b.index) and np.array_equal(a.start, b.start)
+    assert a.labels == b.labels and [f.key for f in a.fields] == [f.key for f in b.fields]
+    for key in a.numbers:
+        assert np.array_equal(a.numbers[key], b.numbers[key], equal_nan=True)
+    for key in a.codes:
+        assert np.array_equal(a.codes[key], b.codes[key])
 
 
 def test_a_torn_last_manifest_line_is_left_out_with_a_note(tmp_path):

@@ -8,7 +8,7 @@ holds its text.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -25,6 +25,7 @@ from studio.core.export.review.query import Column, Filter, column
 from studio.gui.review.histogram import FieldFilter
 
 DECISION_FIELD = describe(DECISION, "choice", in_params=False)
+ADD_PER_TURN = 1  #: filters made per turn of the event loop
 
 
 class FilterPanel(QWidget):
@@ -36,6 +37,13 @@ class FilterPanel(QWidget):
         super().__init__(parent)
         self.filters: dict[str, FieldFilter] = {}
         self._headers: dict[str, QLabel] = {}
+        self._waiting: list[Field] = []
+        self._index: ReviewIndex | None = None
+        self._extra: dict[str, Column] = {}
+        self._adding = QTimer(self)
+        self._adding.setSingleShot(True)
+        self._adding.setInterval(0)
+        self._adding.timeout.connect(self._add_some)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
@@ -59,14 +67,32 @@ class FilterPanel(QWidget):
         self.scroll.setWidget(self.body)
         layout.addWidget(self.scroll, 1)
 
-    def set_index(self, index: ReviewIndex, extra: dict[str, Column]) -> None:
-        """The fields' columns (rows were read, or decisions taken); new fields join."""
-        wanted: list[Field] = [DECISION_FIELD, *index.varying()]
-        for field in wanted:
-            if field.key not in self.filters:
-                self._add(field)
+    def set_index(
+        self, index: ReviewIndex, varying: list[Field], extra: dict[str, Column]
+    ) -> None:
+        """The fields' columns (rows were read, or decisions taken); the ``varying`` fields
+        not shown yet join, a few per turn of the event loop (making dozens of widgets at
+        once would hold the UI thread)."""
+        self._index, self._extra = index, extra
+        known = set(self.filters) | {f.key for f in self._waiting}
+        self._waiting += [f for f in [DECISION_FIELD, *varying] if f.key not in known]
         for key, widget in self.filters.items():
             widget.set_column(column(index, key, extra))
+        if self._waiting:
+            self._adding.start()
+
+    def _add_some(self) -> None:
+        for field in self._waiting[:ADD_PER_TURN]:
+            self._add(field)
+            if self._index is not None:
+                self.filters[field.key].set_column(column(self._index, field.key, self._extra))
+        del self._waiting[:ADD_PER_TURN]
+        if self._waiting:
+            self._adding.start()
+
+    def pending(self) -> int:
+        """Filters still to be made."""
+        return len(self._waiting)
 
     def set_decisions(self, decisions: Column) -> None:
         widget = self.filters.get(DECISION)
@@ -86,7 +112,8 @@ class FilterPanel(QWidget):
         widget.changed.connect(lambda key: self.changed.emit(key, self.filters[key].filter()))
         self.rows.insertWidget(self._group_end(group), widget)
         self.filters[field.key] = widget
-        self._narrow(self.search.text())
+        if self.search.text().strip():
+            self._narrow(self.search.text())
 
     def _group_end(self, group: str) -> int:
         """Where the next widget of ``group`` goes (after its last one; new groups last)."""

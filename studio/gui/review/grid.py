@@ -71,7 +71,7 @@ class ReviewGrid(QWidget):
         self._generation = 0
         self.thumbs = Thumbnailer(
             "review", store if store is not None else ThumbnailStore(), yield_to,
-            name=f"thumbs-{name}",
+            name=f"thumbs-{name}", lower=False,  # see the thumbnailer: no priority inversion
         )  # fmt: skip
         self.thumbs.ready.connect(self._thumb_ready)
         self.list = TileView(side=TILE)
@@ -101,15 +101,32 @@ class ReviewGrid(QWidget):
         self.schedule()
 
     def set_rows(self, index: ReviewIndex, order: np.ndarray) -> None:
-        """Show rows ``order`` of ``index`` (the current tile stays current when kept)."""
+        """Show rows ``order`` of ``index``: the current tile and the selection stay when
+        kept; when rows were only added, the view stays where it was."""
         current = self.current_position()
+        chosen = [self.model.position_at(r) for r in self.selected_rows()]
+        top = self.list.verticalScrollBar().value()
         if self.tiles is None:
             self.set_view(index, "image")
         assert self.tiles is not None
         self.tiles.index = index  # positions are stable: rows read later are added at the end
-        self.model.set_rows(index, order)
+        extends = len(order) >= len(self.model.order) and np.array_equal(
+            order[: len(self.model.order)], self.model.order
+        )
+        if not self.model.set_rows(index, order):
+            if current != MISSING:
+                self.select_position(current)
+            return
+        self.list.doItemsLayout()  # the reset model laid out now: its scroll range is known
+        if extends:
+            self.list.verticalScrollBar().setValue(top)
         if current != MISSING:
-            self.select_position(current)
+            self.select_position(current, scroll=not extends)
+        selection = self.list.selectionModel()
+        for position in chosen:
+            row = self.model.row_of(position)
+            if row is not None and position != current:
+                selection.select(self.model.index(row, 0), selection.SelectionFlag.Select)
 
     def current_row(self) -> int:
         return self.list.currentIndex().row()
@@ -126,15 +143,15 @@ class ReviewGrid(QWidget):
     def select_row(self, row: int, scroll: bool = True) -> None:
         if not 0 <= row < self.model.rowCount():
             return
-        index = self.model.index(row)
+        index = self.model.index(row, 0)
         self.list.setCurrentIndex(index)
         if scroll:
             self.list.scrollTo(index)
 
-    def select_position(self, position: int) -> None:
+    def select_position(self, position: int, scroll: bool = True) -> None:
         row = self.model.row_of(position)
         if row is not None:
-            self.select_row(row)
+            self.select_row(row, scroll)
 
     # ---- thumbnails of the tiles in view --------------------------------------------------------
     def visible_rows(self, margin_rows: int = MARGIN_ROWS) -> list[int]:

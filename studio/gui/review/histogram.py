@@ -77,6 +77,7 @@ class FieldFilter(QWidget):
         self._edges = np.zeros(0)
         self._bars = 0
         self._stale = True
+        self._prepared = False
         self._kept: np.ndarray | None = None
         self._unticked: set[int] = set()  #: choice codes left out
         layout = QVBoxLayout(self)
@@ -120,8 +121,19 @@ class FieldFilter(QWidget):
 
     # ---- data -----------------------------------------------------------------------------------
     def set_column(self, column: Column) -> None:
-        """The field's values (again, when more rows were read)."""
+        """The field's values (again, when more rows were read): its bars are made when the
+        filter is next painted (a filter scrolled out of view costs nothing)."""
         self.column = column
+        self._prepared = False
+        self._stale = True
+        self.update()
+
+    def _prepare(self) -> None:
+        """Bars of the column: a number's range (the range chosen kept), or a choice's values."""
+        if self._prepared or self.column is None:
+            return
+        self._prepared = True
+        column = self.column
         if self.field.kind == "number":
             low, high = self._range()
             self._edges = edges(column)
@@ -130,19 +142,17 @@ class FieldFilter(QWidget):
         else:
             self._bars = len(column.labels or ())
         self._ids = bin_ids(column, self._edges)
-        self._stale = True
         if self.values is not None:
             self._fill_values()
-        self.update()
 
     def set_kept(self, kept: np.ndarray) -> None:
-        """The rows every filter keeps: the counts are made again when next shown."""
+        """The rows every filter keeps: the counts are made again when next painted."""
         self._kept = kept
         self._stale = True
-        if self.isVisible():
-            self.refresh_counts()
+        self.update()
 
     def refresh_counts(self) -> None:
+        self._prepare()
         if not self._stale or self.column is None or len(self._ids) != len(self.column.values):
             return
         self._stale = False
@@ -155,12 +165,8 @@ class FieldFilter(QWidget):
         else:
             self._label_values(total, kept)
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self.refresh_counts()
-
     def paintEvent(self, event) -> None:
-        self.refresh_counts()
+        self.refresh_counts()  # only filters on screen are painted
         super().paintEvent(event)
 
     # ---- numbers --------------------------------------------------------------------------------
@@ -186,6 +192,7 @@ class FieldFilter(QWidget):
 
     def set_range(self, low: float, high: float) -> None:
         """Keep ``low <= value <= high`` (as a drag would)."""
+        self._prepare()
         if len(self._edges):
             self._set_range(low, high)
             self._emit()
@@ -242,6 +249,7 @@ class FieldFilter(QWidget):
     def set_choices(self, labels: set[str]) -> None:
         """Keep only the values ``labels`` (as unticking every other would)."""
         assert self.column is not None
+        self._prepare()
         every = enumerate(self.column.labels or ())
         self._unticked = {code for code, label in every if label not in labels}
         self._fill_values()

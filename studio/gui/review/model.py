@@ -1,8 +1,11 @@
 """The list model of the review grid: the rows a query keeps, in its order, as tiles.
 
-The order is a NumPy array of row positions in the :class:`ReviewIndex`; a new order (a
-filter dragged, a sort chosen, rows read) costs the UI thread a model reset, not a Python
-call per row: with uniform tile sizes the view asks ``data`` only for the tiles it paints.
+The order is a NumPy array of row positions in the :class:`ReviewIndex`. The rows themselves
+are those of a :class:`QStringListModel` of empty strings under an identity proxy: their count
+and indexes live in C++, so a view lays out 100,000 tiles without a Python call per tile (a
+Python ``rowCount`` is asked for once per tile and layout: seconds at that size), and a new
+order (a filter dragged, a sort chosen, rows read) costs the UI thread rows added or removed
+at the end and a repaint. ``data`` (Python) is asked only for the tiles painted.
 Thumbnails arrive by position and are kept for the tiles seen last (a bounded LRU); the others
 show a placeholder until made again (from the disk cache).
 """
@@ -10,7 +13,13 @@ show a placeholder until made again (from the disk cache).
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QIdentityProxyModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QStringListModel,
+    Qt,
+)
 from PySide6.QtGui import QIcon, QImage, QPixmap
 
 from studio.core.engine.cache import BoundedCache
@@ -23,11 +32,23 @@ DECISION_ROLE = Qt.ItemDataRole.UserRole + 1
 MISSING = -1  #: a position for a sample the export does not hold (compare: only in the other)
 
 
-class ReviewModel(QAbstractListModel):
+_BLANKS: list[str] = []
+
+
+def _blank(n: int) -> list[str]:
+    """``n`` empty strings (one list kept, sliced)."""
+    if len(_BLANKS) < n:
+        _BLANKS.extend([""] * (n - len(_BLANKS)))
+    return _BLANKS[:n]
+
+
+class ReviewModel(QIdentityProxyModel):
     """Tiles of the rows of ``order`` (positions; :data:`MISSING` for an empty tile)."""
 
     def __init__(self, side: int, dpr: float = 1.0) -> None:
         super().__init__()
+        self._rows = QStringListModel()  #: as many (empty) rows as tiles, counted in C++
+        self.setSourceModel(self._rows)
         self.side, self.dpr = side, dpr
         self.index_: ReviewIndex | None = None
         self.order = np.empty(0, np.int64)
@@ -39,23 +60,22 @@ class ReviewModel(QAbstractListModel):
         self._broken = placeholder(side, dpr, warning=True)
 
     # ---- contents -----------------------------------------------------------------------------
-    def set_rows(self, index: ReviewIndex, order: np.ndarray) -> None:
-        """Show the rows ``order`` of ``index``: an order that extends the one shown adds
-        rows at the end (the view keeps its place), any other resets the view."""
-        old = self.order
-        grown = (
-            self.index_ is not None
-            and len(order) > len(old)
-            and np.array_equal(order[: len(old)], old)
-        )
-        if grown:
-            self.beginInsertRows(QModelIndex(), len(old), len(order) - 1)
-            self.index_, self.order = index, order
-            self.endInsertRows()
-            return
-        self.beginResetModel()
+    def set_rows(self, index: ReviewIndex, order: np.ndarray) -> bool:
+        """Show the rows ``order`` of ``index``. Fewer tiles: the last ones are removed; more:
+        the model is reset (a view inserts rows one by one: far slower at this size), so the
+        view's selection and scroll position are lost (True is returned). The tiles kept are
+        painted again unless the new order only extends the old one."""
+        old, n = self.order, len(order)
+        extends = n >= len(old) and np.array_equal(order[: len(old)], old)
         self.index_, self.order = index, order
-        self.endResetModel()
+        if n > len(old):
+            self._rows.setStringList(_blank(n))
+            return True
+        if n < len(old):
+            self._rows.removeRows(n, len(old) - n)
+        if not extends and n:
+            self.dataChanged.emit(self.index(0, 0), self.index(n - 1, 0))
+        return False
 
     def clear_thumbnails(self) -> None:
         """Forget the thumbnails (the view changed: they are made again)."""
@@ -73,7 +93,7 @@ class ReviewModel(QAbstractListModel):
 
     def _changed_all(self) -> None:
         if len(self.order):
-            self.dataChanged.emit(self.index(0), self.index(len(self.order) - 1))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.order) - 1, 0))
 
     def position_at(self, row: int) -> int:
         return int(self.order[row]) if 0 <= row < len(self.order) else MISSING
@@ -104,18 +124,10 @@ class ReviewModel(QAbstractListModel):
             self._icons.put(position, QIcon(pix), image.sizeInBytes())
         row = self.row_of(position)
         if row is not None:
-            tile = self.index(row)
+            tile = self.index(row, 0)
             self.dataChanged.emit(tile, tile, [Qt.ItemDataRole.DecorationRole])
 
     # ---- Qt -----------------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.order)
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> object:
         row = index.row()
         if not index.isValid() or row >= len(self.order) or self.index_ is None:

@@ -10,6 +10,7 @@ an undo appends the decision it takes back.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -17,16 +18,27 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from studio.core.export.review import decisions as D
-from studio.core.export.review.fields import DECISION
-from studio.core.export.review.index import IndexBuilder, ReviewIndex
+from studio.core.export.review.builder import IndexBuilder
+from studio.core.export.review.fields import DECISION, Field
+from studio.core.export.review.index import ReviewIndex
 from studio.core.export.review.query import Column, Filter, select
 from studio.gui.jobs import Jobs
 from studio.gui.source_actions import error_line
 
 FIRST_ROWS = 512  #: rows of the first chunk (the first screen of tiles)
 CHUNK_ROWS = 16_384  #: rows of each later chunk
+SHOW_EVERY_S = 2.0  #: while reading, the rows read are shown this often (and at the end)
 DECISION_LABELS = ["undecided", D.SHOWN["reject"], D.SHOWN["flag"]]
 DECISION_CODE = {"reject": 1, "flag": 2}
+
+
+#: the rows read so far, and the fields worth filtering by (judged on the worker)
+Read = tuple[ReviewIndex, list[Field]]
+
+
+def _read(builder: IndexBuilder) -> Read:
+    index = builder.snapshot()
+    return index, index.varying()
 
 
 class DecisionCommand(QUndoCommand):
@@ -54,12 +66,16 @@ class ReviewSession(QObject):
     decisionsChanged = Signal()
     problem = Signal(str)  #: one line for the user
 
-    def __init__(self, out: str | Path, jobs: Jobs, undo: QUndoStack | None = None) -> None:
+    def __init__(
+        self, out: str | Path, jobs: Jobs, undo: QUndoStack | None = None, worker: bool = True
+    ) -> None:
         super().__init__()
         self.out = Path(out)
+        self.worker = worker  #: a large manifest is parsed in a worker process
         self.jobs = jobs
         self.undo = undo if undo is not None else QUndoStack(self)
         self.index: ReviewIndex | None = None
+        self.varying: list[Field] = []  #: the fields whose value varies in the rows read
         self.decisions: dict[int, str] = {}
         self.filters: dict[str, Filter] = {}
         self.sort: str | None = None
@@ -68,44 +84,50 @@ class ReviewSession(QObject):
         self.kept = np.empty(0, bool)  #: rows the filters keep (bool per row)
         self._builder: IndexBuilder | None = None
         self._writes = 0
+        self._shown_at = 0.0
         self._decision_column: Column | None = None
 
     # ---- reading --------------------------------------------------------------------------------
     def start(self) -> None:
         """Open the export and read its rows in the background."""
 
-        def opened() -> tuple[IndexBuilder, D.Verdicts]:
-            builder = IndexBuilder(self.out)
+        def opened() -> tuple[IndexBuilder, D.Verdicts, Read]:
+            builder = IndexBuilder(self.out, worker=self.worker)
             if not builder.load_cached():
                 builder.read(FIRST_ROWS)
-            return builder, D.read_decisions(self.out)
+            return builder, D.read_decisions(self.out), _read(builder)
 
-        def done(found: tuple[IndexBuilder, D.Verdicts]) -> None:
-            self._builder, verdicts = found
+        def done(found: tuple[IndexBuilder, D.Verdicts, Read]) -> None:
+            self._builder, verdicts, read = found
             self.decisions = dict(verdicts.by_index)
             for note in verdicts.notes:
                 self.problem.emit(f"{self.out}: {note}")
-            self._grew()
+            self._grew(read)
 
         self.jobs.submit(("open", str(self.out)), opened, done, self._failed)
 
     def _failed(self, err: BaseException) -> None:
         self.problem.emit(error_line(err))
 
-    def _grew(self) -> None:
-        assert self._builder is not None
-        self.index = self._builder.snapshot()
-        self._decision_column = None
-        self.refresh()
-        self.grew.emit()
-        if not self.index.complete:
+    def _grew(self, read: Read) -> None:
+        index, varying = read
+        now = time.monotonic()
+        if self.index is None or index.complete or now - self._shown_at >= SHOW_EVERY_S:
+            self.index, self.varying, self._shown_at = index, varying, now
+            self._decision_column = None
+            self.refresh()
+            self.grew.emit()
+        if not index.complete:
             builder = self._builder
-            self.jobs.submit(
-                ("read", str(self.out)), lambda: builder.read(CHUNK_ROWS),
-                lambda _n: self._grew(), self._failed,
-            )  # fmt: skip
+            assert builder is not None
+
+            def more() -> Read:
+                builder.read(CHUNK_ROWS)
+                return _read(builder)
+
+            self.jobs.submit(("read", str(self.out)), more, self._grew, self._failed)
         else:
-            for note in self.index.notes:
+            for note in index.notes:
                 self.problem.emit(f"{self.out}: {note}")
 
     @property
@@ -173,6 +195,11 @@ class ReviewSession(QObject):
         if DECISION in self.filters or self.sort == DECISION:
             self.refresh()
         self.decisionsChanged.emit()
+
+    def close(self) -> None:
+        """Stop reading (the worker process ends)."""
+        if self._builder is not None:
+            self._builder.close()
 
     def counts(self) -> dict[str, int]:
         """Samples rejected and flagged."""

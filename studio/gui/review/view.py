@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.export.review.fields import DECISION, Field
-from studio.core.export.review.index import ReviewIndex
 from studio.core.export.review.overlays import (
     VIEW_LABELS,
     VIEWS,
@@ -171,12 +170,14 @@ class ReviewView(QWidget):
     def open(self, out: str | Path, compare: bool = False) -> ReviewSession:
         """Review the export in ``out`` (``compare``: beside the one shown)."""
         if not compare:
+            for session in self.sessions:
+                session.close()
             for grid in self.grids:
                 grid.shutdown()
                 grid.deleteLater()
             self.sessions, self.grids = [], []
             self.undo.clear()
-        session = ReviewSession(out, self.io, self.undo)
+        session = ReviewSession(out, self.io, self.undo, worker=not self.io.synchronous)
         grid = ReviewGrid(self.store, name=f"review{len(self.grids)}")
         k = len(self.sessions)
         self.sessions.append(session)
@@ -202,14 +203,14 @@ class ReviewView(QWidget):
         if grid.tiles is None:
             grid.set_view(index, self.view_name)
         if k == 0:
-            self.filters.set_index(index, session.extra())
-            self._fill_sort(index)
+            self.filters.set_index(index, session.varying, session.extra())
+            self._fill_sort(session.varying)
         self._order_changed()
         self._answer()
 
-    def _fill_sort(self, index: ReviewIndex) -> None:
+    def _fill_sort(self, varying: list[Field]) -> None:
         known = {self.sort_combo.itemData(i) for i in range(self.sort_combo.count())}
-        for field in sorted_by_label([*index.varying(), DECISION_FIELD]):
+        for field in sorted_by_label([*varying, DECISION_FIELD]):
             if field.key not in known:
                 self.sort_combo.addItem(f"{field.group}: {field.label}", field.key)
 
@@ -228,6 +229,9 @@ class ReviewView(QWidget):
     def _answer(self) -> None:
         asked = getattr(self, "_asked", None)
         if asked is None or not self.sessions or not self.sessions[0].complete:
+            return
+        if self.filters.pending():  # the filters are still being made
+            QTimer.singleShot(20, self._answer)
             return
         self._asked = None
         view, ranges, sort = asked
@@ -413,11 +417,13 @@ class ReviewView(QWidget):
     # ---- state ----------------------------------------------------------------------------------
     def busy(self) -> bool:
         """Rows being read, pictures being made, or thumbnails in view not shown yet."""
-        if self.io.pending() or self.pictures.pending():
+        if self.io.pending() or self.pictures.pending() or self.filters.pending():
             return True
         return any(grid.pending for grid in self.grids)
 
     def shutdown(self) -> None:
+        for session in self.sessions:
+            session.close()
         for grid in self.grids:
             grid.shutdown()
         self.io.shutdown()

@@ -108,11 +108,11 @@ def bin_ids(col: Column, bin_edges: np.ndarray) -> np.ndarray:
     """The bar of each row (choices: their code; numbers without a value: one past the
     last bar)."""
     if col.labels is not None:
-        return col.values.astype(np.int64)
+        return col.values.astype(np.int32)
     bins = len(bin_edges) - 1
     with np.errstate(invalid="ignore"):
-        ids = np.searchsorted(bin_edges, col.values, side="right") - 1
-    ids = np.clip(ids, 0, bins - 1)
+        ids = np.searchsorted(bin_edges, col.values, side="right").astype(np.int32) - 1
+    np.clip(ids, 0, bins - 1, out=ids)
     ids[np.isnan(col.values)] = bins
     return ids
 

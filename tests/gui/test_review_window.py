@@ -43,7 +43,7 @@ def review(qtbot, exports):
     qtbot.waitExposed(window)
     window.activateWindow()
     grid = window.view.grids[0]
-    qtbot.waitUntil(lambda: grid.model.rowCount() == 12 and grid.pending == 0, timeout=30_000)
+    qtbot.waitUntil(lambda: grid.model.rowCount() == 12 and not window.view.busy(), timeout=30_000)
     yield window
     window.close()
 
@@ -79,7 +79,7 @@ def test_a_filter_and_a_sort_drive_the_grid_and_the_counts(review, qtbot):
     view.descending.setChecked(True)
     shown = [float(values[grid.model.position_at(r)]) for r in range(grid.model.rowCount())]
     assert shown == sorted(shown, reverse=True)
-    assert grid.model.data(grid.model.index(0)).endswith(f"{shown[0]:.3f}")  # the value shown
+    assert grid.model.data(grid.model.index(0, 0)).endswith(f"{shown[0]:.3f}")  # the value shown
     widget.clear()
     assert grid.model.rowCount() == 12
 
@@ -101,7 +101,7 @@ def test_keys_reject_flag_and_undo_into_review_jsonl(review, qtbot):
     qtbot.keyClick(grid.list, Qt.Key.Key_F)
     assert D.read_decisions(out).by_index == {first: "reject", second: "flag"}
     assert "1 rejected · 1 flagged" in view.count.text()
-    assert grid.model.data(grid.model.index(0), DECISION_ROLE) == "reject"
+    assert grid.model.data(grid.model.index(0, 0), DECISION_ROLE) == "reject"
     qtbot.keyClick(grid.list, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert D.read_decisions(out).by_index == {first: "reject"}
     qtbot.keyClick(grid.list, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
