@@ -5,7 +5,8 @@ rotate it; the wheel over the occluder scales it, elsewhere it zooms; drag the b
 (or middle-drag) to pan; in the before/after view drag the divider. Edits become new
 :class:`RenderParams`; the canvas moves its outline at once and the image follows when the
 worker's frame arrives. Zoomed in, the visible region is shown at full resolution
-(:mod:`studio.gui.canvas_overlays`).
+(:mod:`studio.gui.canvas_overlays`). Faces that carry class maps can be seen as one (a palette
+and a legend, :mod:`studio.gui.class_map`). With nothing to show, a sentence says why instead.
 """
 
 from __future__ import annotations
@@ -31,11 +32,15 @@ from studio.core.engine.resolve import aimed
 from studio.core.model.inputs import Face
 from studio.core.model.params import RenderParams
 from studio.core.ops.geometry import screen_angle
-from studio.gui.canvas_overlays import REFINE_ABOVE, RegionOverlay, SplitHandle
+from studio.gui.canvas_overlays import REFINE_ABOVE, Notice, RegionOverlay, SplitHandle
+from studio.gui.class_map import colourise, legend, legend_html
 from studio.gui.preview import PreviewFrame
 
 RAW_PASTE = "Raw paste"  #: the same sample without harmonisation (flip with Composite)
-VIEW_MODES = ("Composite", "Before / after", "Face mask", "Occlusion mask", "Alpha", RAW_PASTE)
+CLASS_MAP = "Class map"  #: the label map the export writes, for faces that carry class maps
+VIEW_MODES = (
+    "Composite", "Before / after", "Face mask", "Occlusion mask", "Alpha", RAW_PASTE, CLASS_MAP
+)  # fmt: skip
 HANDLE_PX = 9  # handle size on screen
 ROTATE_OFFSET_PX = 28
 ACCENT = QColor(64, 196, 255)
@@ -86,6 +91,8 @@ def compose_view(frame: PreviewFrame, mode: str, split: float = 0.5) -> np.ndarr
         return _tint(result.image, result.occlusion_mask, (255, 40, 60))
     if mode == "Alpha":
         return (np.clip(result.alpha, 0.0, 1.0) * 255).astype(np.uint8)
+    if mode == CLASS_MAP and result.labels is not None:
+        return colourise(result.labels, frame.request.params.occluder_class, result.image)
     return result.image
 
 
@@ -156,6 +163,30 @@ class Canvas(QGraphicsView):
         self._fitted = False
         self._drag: dict | None = None
         self._gesture = 0
+        self.class_names: tuple[str, ...] | None = None  #: of the face source's class maps
+        self.notice = Notice(self.viewport())
+        self.legend = Notice(self.viewport(), corner=True)
+
+    # ---- nothing to show ----------------------------------------------------------------------
+    def set_notice(self, text: str | None) -> None:
+        """Show ``text`` (why there is nothing to preview) instead of the image and handles;
+        None shows the preview again."""
+        if text:
+            self.frame = None
+            self.pixmap_item.setPixmap(QPixmap())
+            self.region.hide()
+            self._set_corners([])
+            self.legend.set_text(None)
+        self.notice.set_text(text)
+
+    def refit(self) -> None:
+        """Fit the next frame in the view (a new face); done when the canvas is next shown
+        if another tab is in front."""
+        self._fitted = False
+
+    def set_handles_shown(self, shown: bool) -> None:
+        self.show_handles = shown
+        self._set_corners(self.corners)
 
     # ---- frames -----------------------------------------------------------------------------
     def set_context(self, face: Face, params: RenderParams) -> None:
@@ -172,15 +203,31 @@ class Canvas(QGraphicsView):
         self._settle.start()
         size = frame.request.face.size
         self.scene().setSceneRect(-size[0] * 0.5, -size[1] * 0.5, size[0] * 2.0, size[1] * 2.0)
-        if not self._fitted:
+        if not self._fitted and self.isVisible():
             self.fit()
             self._fitted = True
         if self._drag is None and frame.corners:
             self._set_corners([QPointF(x, y) for x, y in frame.corners])
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        result = self.frame.result if self.frame is not None else None
+        if self.view_mode != CLASS_MAP or result is None or result.labels is None:
+            self.legend.set_text(None)
+            return
+        entries = legend(result.labels, self.frame.request.params.occluder_class, self.class_names)
+        self.legend.set_text(legend_html(entries))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._fitted and self.face is not None and self.frame is not None:
+            self.fit()
+            self._fitted = True
 
     def set_view_mode(self, mode: str) -> None:
         self.view_mode = mode
         region = self.region.frame
+        self._show_legend()
         if self.frame is not None:
             self.show_frame(self.frame)
         if region is not None:
@@ -240,6 +287,8 @@ class Canvas(QGraphicsView):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self.notice.place()
+        self.legend.place()
         self._settle.start()
 
     def _set_corners(self, corners: list[QPointF]) -> None:

@@ -59,8 +59,7 @@ def test_studio_presets_lists_yours_beside_the_shipped_ones(data_dir, capsys):
     assert "my hands" in capsys.readouterr().out
 
 
-def test_is_shipped_and_in_install():
-    demo = paths.shipped_presets()["demo"]
-    assert paths.is_shipped(demo) and paths.in_install(demo)
-    assert paths.in_install(paths.resources_dir() / "samples")
-    assert not paths.is_shipped(paths.resources_dir() / "x.yaml")
+def test_in_install(tmp_path):
+    assert paths.in_install(paths.shipped_presets()["demo"])
+    assert paths.in_install(paths.resources_dir() / "samples" / "new.yaml")  # not there yet
+    assert not paths.in_install(tmp_path / "demo.yaml")

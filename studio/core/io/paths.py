@@ -60,13 +60,9 @@ def inside(path: str | Path, folder: Path) -> bool:
     return True
 
 
-def is_shipped(path: str | Path) -> bool:
-    """Whether ``path`` is one of the shipped presets (a read-only template)."""
-    return inside(path, presets_dir())
-
-
 def in_install(path: str | Path) -> bool:
-    """Whether ``path`` lies inside the installed package (never written by the studio)."""
+    """Whether ``path`` lies inside the installed package: a shipped preset (a read-only
+    template) or a bundled resource; the studio never writes there."""
     return inside(path, PACKAGE_DIR)
 
 
