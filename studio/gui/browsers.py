@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QMenu,
+    QSizePolicy,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QToolButton,
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.io.thumbnails import ThumbnailStore
 from studio.core.model.errors import StudioError
-from studio.gui.elided import ElidedLabel
+from studio.gui.elided import ElidedLabel, breakable
 from studio.gui.item_model import ItemModel
 from studio.gui.thumbnailer import Thumbnailer
 from studio.gui.wording import error_text
@@ -148,8 +149,11 @@ class Browser(QWidget):
         self.where = ElidedLabel()
         self.where.setObjectName("hint")
         layout.addWidget(self.where)
-        self.problem = ElidedLabel()  #: why the last Open… failed (until another opens)
+        #: why the source did not open, or why the last Open… failed (until another opens)
+        self.problem = QLabel()
         self.problem.setObjectName("error")
+        self.problem.setWordWrap(True)
+        self.problem.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.problem.hide()
         layout.addWidget(self.problem)
         self.list = TileView()
@@ -175,6 +179,8 @@ class Browser(QWidget):
         self.where.setText(label)
         self.where.setToolTip(tooltip or label)
         self.clear_problem()
+        if failed:
+            self.show_problem(getattr(source, "reason", ""))
         try:
             ids = source.ids()
         except StudioError as err:
@@ -188,8 +194,9 @@ class Browser(QWidget):
         self._schedule()
 
     def show_problem(self, text: str) -> None:
-        """Say under the header why an Open… failed (the browser keeps its source)."""
-        self.problem.setText(f"⚠ {text}")
+        """Say under the header why the source did not open, or why an Open… failed (the
+        browser then keeps its source)."""
+        self.problem.setText(breakable(text))
         self.problem.setToolTip(text)
         self.problem.show()
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.model.inputs import Face
+from studio.gui.elided import breakable
 from studio.gui.preview import PreviewController, PreviewFrame
 
 #: refine when a preview pixel covers more than this many device pixels
@@ -175,7 +176,7 @@ class Notice(QLabel):
         self.hide()
 
     def set_text(self, text: str | None) -> None:
-        self.setText(text or "")
+        self.setText((text if self.corner else breakable(text)) if text else "")
         self.setVisible(bool(text))
         self.place()
 

@@ -138,6 +138,8 @@ class StudioDocument(QObject):
         params = self.params
         if param.kind != "num" and param.pinned is not None:
             params = P.with_pinned_value(params, param, value)
+        elif param.pinned is not None and isinstance(value, tuple) and value[0] == value[1]:
+            params = P.with_pinned_value(params, param, value[0])  # a fixed value is shown
         if param.key == "mode" and value == "randocc" and params.shape is None:
             params = P.with_new_shape(preset, params, 0)
         self.edit(f"Set {param.label} range", preset, params, merge_key=("spec", param.key))

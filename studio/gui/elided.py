@@ -13,6 +13,18 @@ def elide(text: str, metrics: QFontMetrics, width: int, mode=Qt.TextElideMode.El
     return metrics.elidedText(" ".join(text.split()), mode, max(0, width))
 
 
+def breakable(text: str) -> str:
+    """``text`` that a word-wrapped label may also break after a ``/`` (long paths)."""
+    return text.replace("/", "/\u200b")
+
+
+def set_elided(label: QLabel, text: str, width: int) -> None:
+    """Show ``text`` in ``label`` elided to ``width`` pixels, the full text in its tooltip."""
+    shown = elide(text, label.fontMetrics(), width, Qt.TextElideMode.ElideRight)
+    label.setText(shown)
+    label.setToolTip(text if shown != text else "")
+
+
 class ElidedLabel(QLabel):
     """A one-line label that asks for no width: its text is elided to whatever width the
     layout gives it (the end by default, the middle for paths), the full text in the tooltip
@@ -28,7 +40,7 @@ class ElidedLabel(QLabel):
         self.mode = mode
         self._full = ""
         self._own_tip = False
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.setText(text)
 
     def setText(self, text: str) -> None:

@@ -40,7 +40,7 @@ from studio.core.jobs.events import Event
 from studio.core.model.errors import StudioError
 from studio.core.model.preset import Preset
 from studio.gui.canvas import to_qimage
-from studio.gui.elided import ElidedLabel
+from studio.gui.elided import ElidedLabel, breakable
 from studio.gui.export_folder import FolderState, folder_state, next_numbered
 from studio.gui.export_runner import ExportRunner
 from studio.gui.jobs import Jobs
@@ -200,7 +200,8 @@ class ExportPanel(QWidget):
         """Turn Export off with ``reason`` (the browsers show no sources an export could
         read), or on again with None."""
         self.blocker = reason
-        self.blocker_label.setText(f"Export is off: {reason}" if reason else "")
+        self.blocker_label.setText(breakable(f"Export is off: {reason}") if reason else "")
+        self.blocker_label.setToolTip(reason or "")
         self.blocker_label.setVisible(bool(reason))
         self._update_start()
 

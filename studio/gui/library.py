@@ -68,7 +68,7 @@ class FailedSource:
 
     role: str
     path: str
-    reason: str  #: the one line the studio shows (hint in the studio's words)
+    reason: str  #: why (with the hint in the studio's words), without the path
 
     root = None
     ref = None
@@ -90,7 +90,8 @@ def header(source: object, bundled: bool = False) -> tuple[str, str]:
     if isinstance(source, SYNTHETIC):
         return "built-in synthetic samples (preview only)", "procedural samples"
     if isinstance(source, FailedSource):
-        return f"⚠ {source.reason}", f"{source.path}: did not open\n{source.reason}"
+        name = Path(source.path).name or source.path
+        return f"⚠ {name}: did not open · 0 items", f"{source.path}: did not open\n{source.reason}"
     count = len(source.ids())
     problems = len(source.report().problems)
     text = f"{source.layout} · {count} item{'s' if count != 1 else ''}"

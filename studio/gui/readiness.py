@@ -40,7 +40,7 @@ def export_blocker(library: Library, mode: str) -> str | None:
     for role in needed_roles(mode):
         problem = _problem(library, role, for_export=True)
         if problem:
-            return problem[0].upper() + problem[1:]
+            return problem
     return None
 
 

@@ -17,7 +17,7 @@ from studio.core.model.errors import StudioError
 from studio.core.sources import ROLES, SourceRef, open_ref
 from studio.gui.browsers import Browser
 from studio.gui.library import FailedSource, Library, Scanned, header, scanned
-from studio.gui.wording import error_text
+from studio.gui.wording import error_text, hinted
 
 FIRST_TRIES = 50  #: items tried, in order, for the first loadable one of a source
 KINDS = {"faces": "face", "occluders": "occluder", "textures": "texture"}
@@ -120,7 +120,7 @@ class SourceActions:
             text = error_text(err)
             self.show_message(text, TITLES[role])
             if replace is not None:
-                self._source_failed(role, replace, text)
+                self._source_failed(role, replace, err)
             else:
                 self._browsers()[role].show_problem(f"not opened: {text}")
 
@@ -147,10 +147,14 @@ class SourceActions:
             self.samples.set_library(self.library)
             self.sources_changed()
 
-    def _source_failed(self, role: str, path: str, text: str) -> None:
+    def _source_failed(self, role: str, path: str, err: BaseException) -> None:
         """Show that the ``role`` source did not open: its browser says why (until another
         opens), its item is gone from the canvas, and the export is off while it is needed."""
-        failed = FailedSource(role, str(path), text)
+        if isinstance(err, StudioError):
+            where, reason = err.path or str(path), hinted(err.reason, err.hint)
+        else:
+            where, reason = str(path), error_text(err)
+        failed = FailedSource(role, where, reason)
         self.library.set(role, failed)
         self._browsers()[role].set_source(failed, *header(failed))
         self._clear_item(role)

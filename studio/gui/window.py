@@ -27,7 +27,7 @@ from studio.gui.browsers import Browser
 from studio.gui.canvas import CLASS_MAP, RAW_PASTE, VIEW_MODES, Canvas
 from studio.gui.canvas_overlays import RegionRefiner
 from studio.gui.document import StudioDocument
-from studio.gui.elided import ElidedLabel
+from studio.gui.elided import set_elided
 from studio.gui.evaluate_panel import EvaluatePanel
 from studio.gui.export_panel import ExportPanel
 from studio.gui.jobs import Jobs
@@ -42,6 +42,8 @@ from studio.gui.row_state import outside_rows, row_state
 from studio.gui.samples import SampleGrid
 from studio.gui.source_actions import SourceActions
 
+STATUS_TEXT_PX = 320  #: a preview error in the status bar is elided to this width
+
 
 def default_preset_path() -> Path | None:
     """The shipped demo preset, which the studio opens on."""
@@ -51,7 +53,7 @@ def default_preset_path() -> Path | None:
 class MainWindow(PresetFileActions, SourceActions, QMainWindow):
     """Occlusion Studio's main window."""
 
-    firstFrame = Signal()
+    firstFrame = Signal()  #: the first preview frame (or the sentence why there is none) shown
 
     def __init__(
         self,
@@ -274,9 +276,7 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         self.backend_label = QLabel(f"backend: {self.preview.backend.upper()}")
         self.render_label = QLabel("render: – ms")
         self.seed_label = QLabel("seed: 0")
-        self.coverage_label = ElidedLabel("coverage: –")
-        self.coverage_label.setMaximumWidth(320)
-        self.coverage_label.setMinimumWidth(110)
+        self.coverage_label = QLabel("coverage: –")
         for label in (self.coverage_label, self.render_label, self.seed_label, self.backend_label):
             label.setObjectName("statusField")
             status.addPermanentWidget(label)
@@ -327,9 +327,13 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         self.canvas.show_frame(frame)
         self.render_label.setText(f"render: {frame.render_ms:.0f} ms")
         if frame.error:
-            self.coverage_label.setText(f"⚠ {frame.error}")
+            set_elided(self.coverage_label, f"⚠ {frame.error}", STATUS_TEXT_PX)
         elif frame.result is not None:
-            self.coverage_label.setText(f"coverage: {frame.result.stats['coverage']:.0%}")
+            set_elided(self.coverage_label, f"coverage: {frame.result.stats['coverage']:.0%}", 200)
+        self._first_shown()
+
+    def _first_shown(self) -> None:
+        """The first preview frame, or the sentence saying why there is none, is on screen."""
         if not self._first_frame_seen:
             self._first_frame_seen = True
             self.firstFrame.emit()
@@ -393,6 +397,8 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         mode = self.doc.preset.mode
         notice = canvas_notice(self.library, mode)
         self.canvas.set_notice(notice)
+        if notice:
+            self._first_shown()
         self.export_panel.set_blocker(export_blocker(self.library, mode))
         if notice is None and self.canvas.frame is None:
             self.request_preview()
