@@ -83,6 +83,21 @@ class TileView(QListView):
         self.setItemDelegate(TileDelegate(QSize(THUMB + 8, THUMB + 20), self))
         self.setObjectName("tiles")
 
+    def scrollTo(self, index, hint=QAbstractItemView.ScrollHint.EnsureVisible) -> None:
+        """Bring ``index`` into view (keys, a choice) and stop on a row boundary, so the top
+        row is never cut under the browser's header."""
+        super().scrollTo(index, hint)
+        bar = self.verticalScrollBar()
+        row_h = self.gridSize().height()
+        value = bar.value()
+        if row_h <= 0 or value % row_h == 0 or value >= bar.maximum():
+            return
+        down = min(bar.maximum(), (value // row_h + 1) * row_h)
+        up = (value // row_h) * row_h
+        shift = down - value
+        # the next boundary down unless that hides the item's top; else the one up
+        bar.setValue(down if self.visualRect(index).top() - shift >= 0 else up)
+
 
 class Browser(QWidget):
     """A thumbnail grid over one source."""

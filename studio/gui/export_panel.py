@@ -185,6 +185,7 @@ class ExportPanel(QWidget):
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_done)
         self.runner.failed.connect(self._on_failed)
+        self.runner.stopped.connect(self._update_start)
         self.check_folder()
 
     # ---- remembered values, the sources and the output folder ----------------------------------
@@ -277,7 +278,7 @@ class ExportPanel(QWidget):
 
     def _update_start(self) -> None:
         ready = self.blocker is None and self._folder_ready()
-        self.start_button.setEnabled(not self._running and ready)
+        self.start_button.setEnabled(not self._running and not self.runner.running and ready)
         why = self.blocker or ("" if self._folder_ready() else self.folder_sentence())
         self.start_button.setToolTip(
             "Export in the background (Ctrl+E)" if not why else f"Export is off: {why}"
