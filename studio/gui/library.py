@@ -98,8 +98,8 @@ def header(source: object, bundled: bool = False) -> tuple[str, str]:
     if problems:
         text += f" · ⚠ {problems} unusable"
     tooltip = summary_line(source, count, problems)
-    if bundled:
-        text = f"{BUNDLED} · {text}"
+    if bundled:  # the layout is the tooltip's: the header is narrow
+        text = f"{BUNDLED} · {text.split(' · ', 1)[1]}"
         first = "The samples that ship with the studio (the first start: nothing chosen yet)"
         tooltip = f"{first}\n{tooltip}"
     return text, tooltip
