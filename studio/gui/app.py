@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.shutdown()
         app.exit(2)
 
-    if window.preview.last_frame is not None or window.canvas.notice.isVisibleTo(window):
+    if window.preview.last_frame is not None or window.canvas.has_notice:
         ready()
     else:
         window.firstFrame.connect(ready)

@@ -165,12 +165,14 @@ class Canvas(QGraphicsView):
         self._gesture = 0
         self.class_names: tuple[str, ...] | None = None  #: of the face source's class maps
         self.notice = Notice(self.viewport())
+        self.has_notice = False  #: a sentence stands instead of the preview
         self.legend = Notice(self.viewport(), corner=True)
 
     # ---- nothing to show ----------------------------------------------------------------------
     def set_notice(self, text: str | None) -> None:
         """Show ``text`` (why there is nothing to preview) instead of the image and handles;
         None shows the preview again."""
+        self.has_notice = bool(text)
         if text:
             self.frame = None
             self.pixmap_item.setPixmap(QPixmap())
@@ -194,6 +196,8 @@ class Canvas(QGraphicsView):
         self.face, self.params = face, params
 
     def show_frame(self, frame: PreviewFrame) -> None:
+        if self.has_notice:
+            return  # a frame asked for before the sources failed
         self.frame = frame
         self.face = frame.request.face
         image = compose_view(frame, self.view_mode, self.split)

@@ -219,7 +219,7 @@ class SampleGrid(QWidget):
 
     def _caption(self, tile: QToolButton, text: str) -> None:
         """A tile's caption, elided to the tile's width (a long one never widens the grid)."""
-        tile.setText(elide(text, tile.fontMetrics(), TILE, Qt.TextElideMode.ElideRight))
+        tile.setText(elide(text, tile.fontMetrics(), TILE + 40, Qt.TextElideMode.ElideRight))
 
     def _sum_up_problems(self) -> None:
         failed = [(i, s) for i, s in sorted(self.samples.items()) if s.error]

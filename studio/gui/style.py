@@ -44,6 +44,7 @@ def apply_style(app: QApplication) -> None:
     pal.setColor(QPalette.ColorRole.Highlight, QColor(47, 143, 216))
     pal.setColor(QPalette.ColorRole.HighlightedText, QColor(255, 255, 255))
     pal.setColor(QPalette.ColorRole.PlaceholderText, QColor(130, 136, 146))
+    pal.setColor(QPalette.ColorRole.Link, QColor(108, 182, 255))
     for role in (
         QPalette.ColorRole.Text,
         QPalette.ColorRole.ButtonText,

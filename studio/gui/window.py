@@ -313,7 +313,7 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
 
     def request_preview(self) -> int | None:
         """Send the current state to the preview worker (never renders here)."""
-        if self.face is None or self.canvas.notice.isVisible():
+        if self.face is None or self.canvas.has_notice:
             return None
         if self.doc.preset.mode == "natocc" and self.occluder is None and self.jobs.pending():
             return None  # the occluder is being loaded: its arrival asks for the frame
