@@ -39,10 +39,10 @@ def drag(widget, start: QPoint, end: QPoint, steps: int = 8) -> None:
 def tune(win: MainWindow) -> None:
     canvas = win.canvas
     view = canvas.viewport()
-    corner, center = canvas.corners[0], canvas._center()
+    corner, center = canvas.corners[0], canvas.center()
     drag(view, canvas.mapFromScene(corner), canvas.mapFromScene(center + (corner - center) * 1.45))
     QTest.qWait(300)
-    knob, center = canvas._rotate_anchor()[1], canvas._center()
+    knob, center = canvas.rotate_item.pos(), canvas.center()
     d = knob - center
     turned = center + QPointF(d.x() * 0.94 + d.y() * 0.34, d.y() * 0.94 - d.x() * 0.34)
     drag(view, canvas.mapFromScene(knob), canvas.mapFromScene(turned))

@@ -36,10 +36,6 @@ from studio.gui.row_state import row_state
 from studio.gui.wheel_guard import WheelGuard
 from studio.gui.wording import hinted
 
-OPEN_GROUPS = (
-    "Mode", "Placement", "Scale", "Rotation", "Colour transfer", "Blend", P.HARMONIZE
-)  # fmt: skip
-
 
 class ParamRow:
     """The widgets of one parameter and their sync with the document."""
@@ -252,7 +248,7 @@ class ParameterPanel(QScrollArea):
                 self.rows[param.key] = ParamRow(doc, param, grid, row)
                 row = self.rows[param.key].next_row
             section.addWidget(inner)
-            if group in OPEN_GROUPS:
+            if group in P.OPEN_GROUPS:
                 section.expand(animate=False)
             else:
                 section.collapse(animate=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from studio.core.model.knobs import KNOBS
 from studio.core.model.params import RenderParams
 from studio.core.model.preset import Preset
 from studio.gui import parameters as P
@@ -21,6 +22,8 @@ State = Literal["fixed", "inside", "outside", "off", "derived", "none"]
 
 #: rows whose pinned value is computed, not set, while the preset says so
 DERIVED = {"rotation.angle": "point at face turns the occluder"}
+#: the chances and switches that gate each knob (a closed gate: the sample holds the default)
+GATES = {k.key: k.when for k in KNOBS if k.when}
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,9 @@ def span(param: P.Param, lo: float, hi: float) -> str:
 
 
 def neutral(param: P.Param) -> object:
-    """The value that means "this step is off" for rows the preview starts without
-    (augmentation, see-through): a sample whose probability gate was closed has it."""
-    if not param.key.startswith(P.NEUTRAL_PREFIXES):
+    """The value a sample holds when a gate of ``param`` (a chance, a switch) is closed: a
+    pinned value equal to it is "off", not outside the range (None: the row has no gate)."""
+    if param.key not in GATES:
         return None
     return P.pinned_value(RenderParams(), param)
 
@@ -72,7 +75,8 @@ def row_state(preset: Preset, params: RenderParams, param: P.Param) -> RowState:
     if lo - 0.5 * 10**-param.decimals <= value <= hi + 0.5 * 10**-param.decimals:
         return RowState("fixed" if lo == hi else "inside")
     if value == neutral(param):
-        return RowState("off", "off in this preview (as when its probability draws no)")
+        gate = GATES[param.key][-1].removeprefix("not ")
+        return RowState("off", f"off in this preview (as in a sample where {gate} is off)")
     kind = "the fixed value" if lo == hi else "the exported range"
     text = f"{fmt(param, value)} is outside {kind} {span(param, lo, hi)}: the export never draws it"
     return RowState("outside", text, (min(lo, value), max(hi, value)))

@@ -10,10 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from studio.core.io.contact_sheet import overlay
-from studio.core.io.imageio import read_image, read_mask, shrink_to_fit
+from studio.core.io.contact_sheet import labels_view
+from studio.core.io.imageio import read_image, shrink_to_fit
 from studio.core.io.writers import write_image
 from studio.core.model.errors import StudioError
 
@@ -32,18 +30,6 @@ class Thumb:
     error: str | None = None
 
 
-def _labels_view(out: Path, row: dict[str, Any], image: np.ndarray) -> np.ndarray:
-    """The image with its labels shown (see :func:`studio.core.io.contact_sheet.overlay`)."""
-    files = row["files"]
-    shape = image.shape[:2]
-    face = read_mask(out / files["mask"], shape=shape)
-    if "occlusion_mask" in files:
-        occluded = read_mask(out / files["occlusion_mask"], shape=shape)
-    else:
-        occluded = np.zeros(shape, bool)
-    return overlay(image, face, occluded)
-
-
 def make_thumbs(
     out: Path, picked: dict[str, list[dict[str, Any]]], folder: str = "report/thumbs"
 ) -> dict[str, list[Thumb]]:
@@ -58,7 +44,7 @@ def make_thumbs(
             base = f"{int(row['index']):07d}"
             try:
                 image = read_image(out / row["files"]["image"])
-                labels = _labels_view(out, row, image)
+                labels = labels_view(out, row, image)
                 paths = {}
                 for kind, picture, suffix in (("image", image, ""), ("labels", labels, ".labels")):
                     rel = f"{folder}/{base}{suffix}.jpg"

@@ -15,7 +15,7 @@ from studio.gui.window import MainWindow
 
 def make_window(qtbot, settings, library=None):
     win = MainWindow(library=library or Library.default(), settings=settings, synchronous=True)
-    win._confirm_discard = lambda: True
+    win.ask_before_discarding = False
     qtbot.addWidget(win)
     win.resize(1280, 800)
     win.show()

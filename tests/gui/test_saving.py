@@ -95,7 +95,7 @@ def test_save_writes_the_browsers_sources_relative_below_the_file(window, asked,
 
 
 def test_unsaved_changes_dialog_offers_save(window, asked, tmp_path, qtbot):
-    del window._confirm_discard  # the real question
+    window.ask_before_discarding = True  # the real question
     window.panel.rows["color.strength"].pinned_widget.setValue(0.4)
     asked["answer"] = tmp_path / "kept.yaml"
     clicked = {}

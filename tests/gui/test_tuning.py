@@ -14,7 +14,7 @@ from studio.gui import parameters as P
 def rotate_a_quarter(window):
     """Drag the rotation knob a quarter turn clockwise on screen."""
     canvas = window.canvas
-    knob, center = canvas._rotate_anchor()[1], canvas._center()
+    knob, center = canvas.rotate_item.pos(), canvas.center()
     d = knob - center
     drag(
         canvas.viewport(),
@@ -26,7 +26,7 @@ def rotate_a_quarter(window):
 def scale_by(window, factor):
     """Drag the first corner handle away from the centre (``factor`` times the distance)."""
     canvas = window.canvas
-    corner, center = canvas.corners[0], canvas._center()
+    corner, center = canvas.corners[0], canvas.center()
     drag(
         canvas.viewport(),
         on_canvas(window, corner),
@@ -36,7 +36,7 @@ def scale_by(window, factor):
 
 def move_by(window, dx, dy):
     canvas = window.canvas
-    center = canvas._center()
+    center = canvas.center()
     drag(canvas.viewport(), on_canvas(window, center), on_canvas(window, center + QPointF(dx, dy)))
 
 
@@ -113,7 +113,7 @@ def test_wheel_over_the_occluder_scales_a_fixed_area(window):
     row.range_widget.setValue((0.6, 0.6))
     render(window)
     canvas = window.canvas
-    wheel(canvas.viewport(), on_canvas(window, canvas._center()), steps=2)
+    wheel(canvas.viewport(), on_canvas(window, canvas.center()), steps=2)
     area = window.doc.params.area_ratio
     assert area == pytest.approx(0.6 * 1.1**2, abs=1e-3)
     assert window.doc.preset.scale.area_ratio == area

@@ -3,6 +3,7 @@ May import every other part of core; never commands, gui or Qt.
 """
 
 from studio.core.export.engines import InProcessEngine, LocalEngine, RayEngine, make_engine
+from studio.core.export.inputs import job_sources
 from studio.core.export.job import (
     ExportSummary,
     export_events,
@@ -10,9 +11,11 @@ from studio.core.export.job import (
     run_export,
 )
 from studio.core.export.plan import LAYOUTS, JobPlan, make_plan
+from studio.core.export.records import JOB
 from studio.core.export.spec import ExportSpec
 
 __all__ = [
+    "JOB",
     "LAYOUTS",
     "ExportSpec",
     "ExportSummary",
@@ -21,6 +24,7 @@ __all__ = [
     "LocalEngine",
     "RayEngine",
     "export_events",
+    "job_sources",
     "make_engine",
     "make_plan",
     "prepare_output",

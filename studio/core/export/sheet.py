@@ -12,21 +12,16 @@ import numpy as np
 
 from studio.core.export.records import iter_rows
 from studio.core.io.contact_sheet import contact_sheet as grid
-from studio.core.io.contact_sheet import fit_tile, overlay
+from studio.core.io.contact_sheet import fit_tile, labels_view
+from studio.core.io.imageio import read_image
 from studio.core.io.writers import write_image
 from studio.core.model.errors import InputError
-from studio.core.sources.base import read_image
 
 
 def _thumb(out: Path, row: dict, side: int) -> np.ndarray:
-    files = row["files"]
-    image = read_image(out / files["image"])
+    image = read_image(out / row["files"]["image"])
     h, w = image.shape[:2]
-    occluded = None
-    if "occlusion_mask" in files:
-        occluded = read_image(out / files["occlusion_mask"])[:, :, 0]
-    face = read_image(out / files["mask"])[:, :, 0]
-    tile = fit_tile(overlay(image, face, occluded, line=round(max(h, w) / side)), side)
+    tile = fit_tile(labels_view(out, row, image, line=round(max(h, w) / side)), side)
     cv2.putText(tile, row["stem"][:7], (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1)
     return tile
 

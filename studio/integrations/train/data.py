@@ -27,18 +27,22 @@ import cv2
 import numpy as np
 import torch
 
-from studio.core.export.inputs import job_sources
-from studio.core.export.plan import LAYOUTS
+from studio.core.engine.cache import BoundedCache
+from studio.core.export import LAYOUTS, job_sources
 from studio.core.io.imageio import resize_nearest
 from studio.core.io.presets import load_preset
 from studio.core.model.errors import InputError
-from studio.core.model.vocab import TrainTarget, values
-from studio.core.sources import open_ref, open_source
-from studio.core.sources.celebamask import CLASSES, FACE_PARTS
-from studio.core.sources.layouts import PHOTOS
+from studio.core.model.vocab import TrainTarget, pool_required, pool_role, values
+from studio.core.sources import (
+    CLASSES,
+    FACE_PARTS,
+    OCCLUDER_CLASS,
+    PHOTOS,
+    open_ref,
+    open_source,
+)
 
 TARGETS = values(TrainTarget)
-OCCLUDER_CLASS = len(CLASSES)  #: class id of the occluder in the "classes" target (19)
 #: left/right classes swapped by a horizontal flip (CelebAMask-HQ ids)
 _MIRROR_PAIRS = ((4, 5), (6, 7), (8, 9))
 CACHE_BYTES = 512 * 2**20  #: resized items kept in memory per process
@@ -216,13 +220,10 @@ def make_occlusion(
     spec = load_preset(preset)
     overrides = {"occluders": occluders, "textures": textures}
     refs = job_sources(spec, preset, overrides, check=False)
-    pool = None
-    if spec.mode == "natocc":
-        if "occluders" not in refs:
-            raise InputError("the preset sets no occluders", preset, hint="occluders")
-        pool = open_ref(refs["occluders"])
-    elif "textures" in refs:
-        pool = open_ref(refs["textures"])
+    role = pool_role(spec.mode)
+    if pool_required(spec.mode) and role not in refs:
+        raise InputError(f"the preset sets no {role}", preset, hint=role)
+    pool = open_ref(refs[role]) if role in refs else None
     face_classes = target.face_classes if target.name == "classes" else None
     mask_type = "labels" if target.name == "classes" else "face"
     return RandomOcclusion(spec, pool, p, seed=seed, mask_type=mask_type, face_classes=face_classes)
@@ -260,8 +261,7 @@ class TrainSet(torch.utils.data.Dataset):
         self.occlusion = occlusion
         self.epoch = 0
         self.cache_bytes = cache_bytes
-        self._cache: dict[tuple[int, str], Item] = {}
-        self._cached = 0
+        self._cache = BoundedCache(cache_bytes)
 
     def set_epoch(self, epoch: int) -> None:
         """Draw the augmentations of epoch ``epoch`` (call before iterating)."""
@@ -273,16 +273,12 @@ class TrainSet(torch.utils.data.Dataset):
         return len(self.items)
 
     def base(self, index: int) -> Item:
-        """Item ``index`` resized, before augmentation (kept in memory while it fits)."""
+        """Item ``index`` resized, before augmentation (the items used last are kept in
+        memory, up to ``cache_bytes``)."""
         k, item_id = self.items[index]
-        key = (k, item_id)
-        item = self._cache.get(key)
-        if item is None:
-            item = resize_item(self.sets[k].load(item_id), self.size)
-            if self._cached + item.nbytes <= self.cache_bytes:
-                self._cache[key] = item
-                self._cached += item.nbytes
-        return item
+        return self._cache.get(
+            (k, item_id), lambda: resize_item(self.sets[k].load(item_id), self.size)
+        )
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         item = self.base(index)
