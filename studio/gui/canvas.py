@@ -5,8 +5,9 @@ rotate it; the wheel over the occluder scales it, elsewhere it zooms; drag the b
 (or middle-drag) to pan; in the before/after view drag the divider. Edits become new
 :class:`RenderParams`; the canvas moves its outline at once and the image follows when the
 worker's frame arrives. Zoomed in, the visible region is shown at full resolution
-(:mod:`studio.gui.canvas_overlays`). Faces that carry class maps can be seen as one (a palette
-and a legend, :mod:`studio.gui.class_map`). With nothing to show, a sentence says why instead.
+(:mod:`studio.gui.canvas_overlays`). What a frame looks like in each view mode is
+:mod:`studio.gui.view_modes`; a class map gets its legend here. With nothing to show, a
+sentence says why instead.
 """
 
 from __future__ import annotations
@@ -29,19 +30,14 @@ from PySide6.QtWidgets import (
 
 from studio.core.engine.coords import center_pixels, relative_center
 from studio.core.engine.resolve import aimed
-from studio.core.io.contact_sheet import FACE_COLOUR, OCCLUDER_COLOUR, tint
 from studio.core.model.inputs import Face
 from studio.core.model.params import RenderParams
 from studio.core.ops.geometry import screen_angle
 from studio.gui.canvas_overlays import REFINE_ABOVE, Notice, RegionOverlay, SplitHandle
-from studio.gui.class_map import colourise, legend, legend_html
+from studio.gui.class_map import legend, legend_html
 from studio.gui.preview import PreviewFrame
+from studio.gui.view_modes import CLASS_MAP, VIEW_MODES, compose_view
 
-RAW_PASTE = "Raw paste"  #: the same sample without harmonisation (flip with Composite)
-CLASS_MAP = "Class map"  #: the label map the export writes, for faces that carry class maps
-VIEW_MODES = (
-    "Composite", "Before / after", "Face mask", "Occlusion mask", "Alpha", RAW_PASTE, CLASS_MAP
-)  # fmt: skip
 HANDLE_PX = 9  # handle size on screen
 ROTATE_OFFSET_PX = 28
 ACCENT = QColor(64, 196, 255)
@@ -54,40 +50,6 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     if rgb.ndim == 2:
         return QImage(rgb.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-
-
-def split_column(frame: PreviewFrame, split: float) -> int:
-    """The column of ``frame``'s image where the before/after divider at ``split`` (a
-    fraction of the whole image's width) falls (a region frame starts at its region)."""
-    full_w = frame.request.face.size[0]
-    x0 = frame.request.region[0] if frame.request.region is not None else 0
-    width = frame.result.image.shape[1] if frame.result is not None else full_w
-    return int(np.clip(round(split * full_w) - x0, 0, width))
-
-
-def compose_view(frame: PreviewFrame, mode: str, split: float = 0.5) -> np.ndarray:
-    """The picture shown for ``frame`` in view ``mode`` (masks are the engine's labels);
-    "Before / after" shows the face left of ``split`` (a fraction of the width). In
-    :data:`RAW_PASTE` the frame itself was rendered without harmonisation."""
-    before = frame.before if frame.before is not None else frame.request.face.image
-    result = frame.result
-    if result is None:
-        return before
-    if mode == "Before / after":
-        out = result.image.copy()
-        cut = split_column(frame, split)
-        if before.shape == out.shape:
-            out[:, :cut] = before[:, :cut]
-        return out
-    if mode == "Face mask":
-        return tint(result.image, result.face_mask, FACE_COLOUR)
-    if mode == "Occlusion mask":
-        return tint(result.image, result.occlusion_mask, OCCLUDER_COLOUR)
-    if mode == "Alpha":
-        return (np.clip(result.alpha, 0.0, 1.0) * 255).astype(np.uint8)
-    if mode == CLASS_MAP and result.labels is not None:
-        return colourise(result.labels, frame.request.params.occluder_class, result.image)
-    return result.image
 
 
 def _handle(rect_item: bool) -> QGraphicsItem:

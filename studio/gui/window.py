@@ -25,7 +25,7 @@ from studio.core.model.inputs import Face, Occluder, Texture
 from studio.core.model.vocab import pool_required, pool_role
 from studio.gui import parameters as P
 from studio.gui.browsers import Browser
-from studio.gui.canvas import CLASS_MAP, RAW_PASTE, VIEW_MODES, Canvas
+from studio.gui.canvas import Canvas
 from studio.gui.canvas_overlays import RegionRefiner
 from studio.gui.document import StudioDocument
 from studio.gui.elided import set_elided
@@ -42,6 +42,7 @@ from studio.gui.readiness import canvas_notice, export_blocker
 from studio.gui.row_state import outside_rows, row_state
 from studio.gui.samples import SampleGrid
 from studio.gui.source_actions import SourceActions
+from studio.gui.view_modes import CLASS_MAP, RAW_PASTE, VIEW_MODES
 
 STATUS_TEXT_PX = 320  #: a preview error in the status bar is elided to this width
 

@@ -9,8 +9,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from studio.bench.gui_latency import send_mouse
 from studio.core.engine.render import RenderCache
 from studio.core.engine.render import render as engine_render
-from studio.gui.canvas import compose_view, split_column
 from studio.gui.preview import render_request
+from studio.gui.view_modes import compose_view, split_column
 
 
 @pytest.fixture

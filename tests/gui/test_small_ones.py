@@ -11,8 +11,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from studio.core.sources.synthetic import synthetic_face
-from studio.gui.canvas import CLASS_MAP, VIEW_MODES
 from studio.gui.class_map import OCCLUDER_RGB, PALETTE
+from studio.gui.view_modes import CLASS_MAP, VIEW_MODES
 
 
 def write_face(folder, name, side):
