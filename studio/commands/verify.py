@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from studio.core.export.records import verify_job
+from studio.core.export.verify import verify_job
 
 SHOWN = 50  #: problems listed before "... and N more"
 

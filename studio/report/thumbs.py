@@ -5,16 +5,16 @@ Only the chosen samples are decoded (through the project's one image reader).
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from studio.core.export.folder import ExportFolder
+from studio.core.export.records import read_sample_file
 from studio.core.io.contact_sheet import overlay
-from studio.core.io.imageio import read_image, read_mask, shrink_to_fit
-from studio.core.io.writers import write_image
+from studio.core.io.imageio import decode_image, decode_mask, shrink_to_fit
+from studio.core.io.writers import encode_image
 from studio.core.model.errors import StudioError
 
 THUMB_SIDE = 184  #: longest side of a thumbnail, pixels
@@ -32,24 +32,32 @@ class Thumb:
     error: str | None = None
 
 
-def _labels_view(out: Path, row: dict[str, Any], image: np.ndarray) -> np.ndarray:
+def _decoded(out: ExportFolder, row: dict[str, Any], key: str, shape: Any = None) -> np.ndarray:
+    """A file of a sample, read through the export folder (confined, bounded) and decoded."""
+    if key not in row["files"]:
+        raise KeyError(key)
+    data = read_sample_file(out, row, key)
+    name = out.path / row["files"][key]
+    return decode_image(data, name) if shape is None else decode_mask(data, name, shape=shape)
+
+
+def _labels_view(out: ExportFolder, row: dict[str, Any], image: np.ndarray) -> np.ndarray:
     """The image with its labels shown (see :func:`studio.core.io.contact_sheet.overlay`)."""
-    files = row["files"]
     shape = image.shape[:2]
-    face = read_mask(out / files["mask"], shape=shape)
-    if "occlusion_mask" in files:
-        occluded = read_mask(out / files["occlusion_mask"], shape=shape)
+    face = _decoded(out, row, "mask", shape)
+    if "occlusion_mask" in row["files"]:
+        occluded = _decoded(out, row, "occlusion_mask", shape)
     else:
         occluded = np.zeros(shape, bool)
     return overlay(image, face, occluded)
 
 
 def make_thumbs(
-    out: Path, picked: dict[str, list[dict[str, Any]]], folder: str = "report/thumbs"
+    out: ExportFolder, picked: dict[str, list[dict[str, Any]]], folder: str = "report/thumbs"
 ) -> dict[str, list[Thumb]]:
-    """Write ``<index>.jpg`` and ``<index>.labels.jpg`` under ``out/folder`` for each picked
-    row; thumbnails of earlier reports that are not shown any more are removed."""
-    target = out / folder
+    """Write ``<index>.jpg`` and ``<index>.labels.jpg`` under ``folder`` of the export for
+    each picked row; thumbnails of earlier reports that are not shown any more are removed
+    (files of that folder only: a link there is removed, never what it points to)."""
     made: dict[str, list[Thumb]] = {}
     keep: set[str] = set()
     for name, rows in picked.items():
@@ -57,22 +65,21 @@ def make_thumbs(
         for row in rows:
             base = f"{int(row['index']):07d}"
             try:
-                image = read_image(out / row["files"]["image"])
+                image = _decoded(out, row, "image")
                 labels = _labels_view(out, row, image)
                 paths = {}
                 for kind, picture, suffix in (("image", image, ""), ("labels", labels, ".labels")):
                     rel = f"{folder}/{base}{suffix}.jpg"
-                    write_image(out / rel, shrink_to_fit(picture, THUMB_SIDE), THUMB_QUALITY)
-                    keep.add(Path(rel).name)
+                    small = shrink_to_fit(picture, THUMB_SIDE)
+                    out.write(rel, encode_image(small, "jpg", THUMB_QUALITY))
+                    keep.add(rel.rsplit("/", 1)[1])
                     paths[kind] = rel
                 thumbs.append(Thumb(row, paths["image"], paths["labels"]))
             except (StudioError, KeyError) as err:
                 reason = err.line() if isinstance(err, StudioError) else f"no {err} file"
                 thumbs.append(Thumb(row, error=reason))
         made[name] = thumbs
-    if target.is_dir():
-        for stale in target.glob("*.jpg"):
-            if stale.name not in keep:
-                with contextlib.suppress(OSError):
-                    stale.unlink()
+    for stale in out.list(folder):
+        if stale.name.endswith(".jpg") and stale.kind != "folder" and stale.name not in keep:
+            out.remove(f"{folder}/{stale.name}")
     return made

@@ -215,8 +215,8 @@ def test_hostile_presets_are_one_clear_line(case: str, tmp_path: Path, capsys) -
 
 
 def test_preset_files_that_are_not_text_end_quickly(tmp_path: Path, capsys) -> None:
-    assert main(["validate", "/dev/zero"]) == 2
-    assert "over the size limit of 1,000,000 bytes" in capsys.readouterr().err
+    assert main(["validate", "/dev/zero"]) == 2  # a device: refused before any byte is read
+    assert "/dev/zero: is not a regular file" in capsys.readouterr().err
     latin = tmp_path / "latin1.yaml"
     latin.write_bytes("name: caf\xe9\n".encode("latin-1"))
     assert main(["validate", str(latin)]) == 2
@@ -305,12 +305,13 @@ def test_a_failing_disk_stops_the_job_naming_the_file_and_resume_recovers(
 
 def test_folder_syncs_are_batched(job, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from studio.core.export import records
+    from studio.core.export.folder import ExportFolder
 
     preset, ref = job
     synced: list[str] = []
     monkeypatch.setattr(records, "SYNC_EVERY_ROWS", 5)
     monkeypatch.setattr(records, "SYNC_EVERY_S", 1e9)
-    monkeypatch.setattr(records, "fsync_dir", lambda path: synced.append(Path(path).name))
+    monkeypatch.setattr(ExportFolder, "sync", lambda self, name="": synced.append(name))
     assert _export(preset, tmp_path / "out") == 0
     # 20 rows: a sync every 5 rows (4) and one at the end, each of the three folders
     assert synced.count("images") == 5 and set(synced) == {

@@ -216,8 +216,8 @@ def test_only_the_shown_samples_are_decoded(export: Path, tmp_path: Path, monkey
     copy = tmp_path / "copy"
     shutil.copytree(export, copy)
     calls = []
-    real = thumbs.read_image
-    monkeypatch.setattr(thumbs, "read_image", lambda p, **kw: calls.append(p) or real(p, **kw))
+    real = thumbs.decode_image
+    monkeypatch.setattr(thumbs, "decode_image", lambda d, p, **kw: calls.append(p) or real(d, p))
     write_report(copy, samples_per_bin=2)
     assert len(calls) == 6  # of 30 samples: the 2 lowest, 2 median and 2 highest
     assert len(list((copy / "report" / "thumbs").iterdir())) == 12  # stale ones removed

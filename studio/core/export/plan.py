@@ -15,29 +15,13 @@ from typing import Any
 
 from studio import __version__
 from studio.core.engine.draw import face_index
+from studio.core.export.folder import LAYOUTS
 from studio.core.export.inputs import open_job_sources
 from studio.core.jobs.records import first_difference
 from studio.core.model.errors import InputError
 from studio.core.model.preset import Preset, preset_to_dict
 from studio.core.ops.backend import get_backend
 from studio.core.sources import SourceRef, describe, fingerprint, summary_line
-
-#: output sub-folders per layout: image, face mask, occlusion mask, multi-class labels
-LAYOUTS: dict[str, dict[str, str]] = {
-    "studio": {
-        "image": "images",
-        "mask": "masks",
-        "occlusion_mask": "occlusion_masks",
-        "labels": "labels",
-    },
-    "seed": {
-        "image": "img",
-        "mask": "mask",
-        "occlusion_mask": "occlusion_mask",
-        "labels": "labels",
-    },
-}
-
 
 #: longest output stem in bytes (names get an extension, and temp files a prefix and suffix)
 MAX_STEM_BYTES = 160
@@ -212,5 +196,5 @@ def _explain_input(key: str, old: dict[str, Any], new: dict[str, Any]) -> str | 
 
 def describe_difference(stored: dict[str, Any], current: dict[str, Any]) -> str | None:
     """The first difference between two job records, in words; None when they match."""
-    order = ("version", "seed", "count", "layout", "sources", "preset", "inputs")
+    order = ("version", "preset", "seed", "count", "layout", "sources", "inputs")
     return first_difference(stored, current, order=order, explain=_explain_input)

@@ -5,30 +5,48 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
-from studio.core.export.records import iter_rows
+from studio.core.export.folder import ExportFolder
+from studio.core.export.records import MANIFEST, read_rows, read_sample_file, row_problem
 from studio.core.io.contact_sheet import contact_sheet as grid
 from studio.core.io.contact_sheet import fit_tile, overlay
-from studio.core.io.writers import write_image
+from studio.core.io.imageio import decode_image, decode_mask
+from studio.core.io.writers import encode_image, write_image
 from studio.core.model.errors import InputError
-from studio.core.sources.base import read_image
 
 
-def _thumb(out: Path, row: dict, side: int) -> np.ndarray:
+def _thumb(folder: ExportFolder, row: dict[str, Any], side: int) -> np.ndarray:
     files = row["files"]
-    image = read_image(out / files["image"])
+    if "image" not in files or "mask" not in files:
+        raise InputError(f"sample {row['index']}: the row names no image or mask", folder.path)
+
+    def mask(key: str) -> np.ndarray:
+        data = read_sample_file(folder, row, key)
+        return decode_mask(data, folder.path / files[key], shape=(h, w))
+
+    image = decode_image(read_sample_file(folder, row, "image"), folder.path / files["image"])
     h, w = image.shape[:2]
-    occluded = None
-    if "occlusion_mask" in files:
-        occluded = read_image(out / files["occlusion_mask"])[:, :, 0]
-    face = read_image(out / files["mask"])[:, :, 0]
+    occluded = mask("occlusion_mask") if "occlusion_mask" in files else None
+    face = mask("mask")
     tile = fit_tile(overlay(image, face, occluded, line=round(max(h, w) / side)), side)
     cv2.putText(tile, row["stem"][:7], (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1)
     return tile
+
+
+def shown_rows(folder: ExportFolder) -> Iterator[dict[str, Any]]:
+    """The manifest's rows, each checked before it is shown (one line naming the first odd
+    row: an index out of range, no stem, files outside the sample folders)."""
+    for n, _, _, row in read_rows(folder, MANIFEST):
+        problem = row_problem(row)
+        if problem is not None:
+            raise InputError(f"line {n} {problem}", folder.path / MANIFEST)
+        yield row
 
 
 def contact_sheet(
@@ -38,18 +56,16 @@ def contact_sheet(
 
     Occluder labels are tinted red, the visible face mask is outlined in green.
     """
-    out = Path(out)
-    manifest = out / "manifest.jsonl"
-    if not manifest.is_file():
-        raise InputError("no manifest.jsonl: not an export folder", out)
-    rows_in_file = (row for _, row in iter_rows(manifest))
-    if by_index:  # reads the whole manifest
-        rows = heapq.nsmallest(count, rows_in_file, key=lambda r: r.get("index", 0))
-    else:  # the first rows written: reads no further than it shows
-        rows = list(itertools.islice(rows_in_file, count))
-    if not rows:
-        raise InputError("the export has no samples yet", out)
-    tiles = [_thumb(out, row, side) for row in rows]
+    with ExportFolder(out) as folder:
+        if not folder.exists(MANIFEST):
+            raise InputError(f"no {MANIFEST}: not an export folder", folder.path)
+        if by_index:  # reads the whole manifest
+            rows = heapq.nsmallest(count, shown_rows(folder), key=lambda r: r["index"])
+        else:  # the first rows written: reads no further than it shows
+            rows = list(itertools.islice(shown_rows(folder), count))
+        if not rows:
+            raise InputError("the export has no samples yet", folder.path)
+        tiles = [_thumb(folder, row, side) for row in rows]
     return grid(tiles, columns=math.ceil(math.sqrt(len(rows))), gap=gap)
 
 
@@ -57,6 +73,11 @@ def write_contact_sheet(
     out: str | Path, path: str | Path | None = None, count: int = 16, side: int = 256
 ) -> Path:
     """Write the contact sheet PNG (default DIR/sheet.png) and return its path."""
-    target = Path(path) if path else Path(out) / "sheet.png"
-    write_image(target, contact_sheet(out, count, side))
-    return target
+    sheet = contact_sheet(out, count, side)
+    if path is not None:
+        target = Path(path)
+        write_image(target, sheet)
+        return target
+    with ExportFolder(out) as folder:
+        folder.write("sheet.png", encode_image(sheet, "png"))
+    return Path(out) / "sheet.png"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno as _errno
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -32,7 +33,7 @@ class StudioError(Exception):
     ``hint`` names what the user can change (:data:`Hint`); the front end words it."""
 
     def __init__(
-        self, reason: str, path: str | Path | None = None, *, hint: Hint | None = None
+        self, reason: str, path: str | os.PathLike[str] | None = None, *, hint: Hint | None = None
     ) -> None:
         self.reason = reason
         self.path = None if path is None else str(path)
@@ -75,7 +76,7 @@ class WriteError(StudioError):
     def __init__(
         self,
         reason: str,
-        path: str | Path | None = None,
+        path: str | os.PathLike[str] | None = None,
         errno: int = 0,
         *,
         hint: Hint | None = None,
