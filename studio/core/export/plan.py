@@ -23,6 +23,8 @@ from studio.core.model.preset import Preset, preset_to_dict
 from studio.core.ops.backend import get_backend
 from studio.core.sources import SourceRef, describe, fingerprint, summary_line
 
+#: control characters of input names become "_" in output names
+_NO_CONTROL = {c: "_" for c in (*range(32), *range(127, 160))}
 #: longest output stem in bytes (names get an extension, and temp files a prefix and suffix)
 MAX_STEM_BYTES = 160
 STEM_PREFIX_BYTES = 100
@@ -62,13 +64,14 @@ class JobPlan:
         return self.face_ids[face_index(index, len(self.face_ids), per)]
 
     def stem_for(self, index: int) -> str:
-        """Output file stem: the sample index and the face's full stem (no collisions).
+        """Output file stem: the sample index and the face's full stem (no collisions; control
+        characters of the name become ``_``).
 
         A stem too long for file systems (255 bytes a name) keeps a readable prefix and gets
         a short hash of the whole in its place: ``0000001_<first 100 bytes>~<8 hex>``.
         """
         face = Path(self.face_for(index).partition("#")[0])
-        flat = (face.parent / face.stem).as_posix().replace("/", "__")
+        flat = (face.parent / face.stem).as_posix().replace("/", "__").translate(_NO_CONTROL)
         extra = self.face_for(index).partition("#")[2]
         if extra:
             flat += f".face{extra}"

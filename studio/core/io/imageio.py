@@ -402,6 +402,25 @@ def _alpha_is_the_mask(image: Image.Image) -> bool:
     return extrema[0] == extrema[1]
 
 
+#: a mask has at least this share of its pixels near its darkest or brightest level
+TWO_LEVEL_SHARE = 0.75
+
+
+def is_two_level(path: str | Path) -> bool:
+    """Whether the image at ``path`` looks like a mask: at least :data:`TWO_LEVEL_SHARE` of
+    its pixels within a tenth of its range of its darkest or brightest level (0/255 masks,
+    anti-aliased or JPEG-compressed ones); a photo has most pixels in between."""
+    image = _decode(Path(path), None)
+    try:
+        values = _grey_of(image).astype(np.float32)
+    finally:
+        image.close()
+    low, top = float(values.min()), float(values.max())
+    band = (top - low) / 10
+    near = np.count_nonzero((values <= low + band) | (values >= top - band))
+    return bool(near >= TWO_LEVEL_SHARE * values.size)
+
+
 def threshold_mask(values: np.ndarray) -> np.ndarray:
     """Bool mask: values above half of the maximum (0/255, 0/1 and grey masks alike)."""
     top = float(values.max()) if values.size else 0.0

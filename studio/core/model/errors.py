@@ -27,6 +27,15 @@ Hint = Literal[
 ]
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160))}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\x1b``): a file name shown on a terminal
+    or written in a name never carries a newline or an escape sequence."""
+    return text.translate(_CONTROL)
+
+
 class StudioError(Exception):
     """Base class of errors shown to users as one line, without a traceback.
 
@@ -42,7 +51,7 @@ class StudioError(Exception):
 
     def line(self) -> str:
         """The one-line message: ``PATH: reason`` or just ``reason``."""
-        return f"{self.path}: {self.reason}" if self.path else self.reason
+        return f"{printable(self.path)}: {self.reason}" if self.path else self.reason
 
     def __reduce__(self) -> tuple:
         # keeps reason and path apart across processes (worker -> driver)

@@ -17,6 +17,7 @@ from studio.core.sources.base import (
 )
 from studio.core.sources.factory import (
     SourceRef,
+    dataset_members_refs,
     dataset_refs,
     describe,
     fingerprint,
@@ -40,6 +41,7 @@ __all__ = [
     "SourceRef",
     "SourceReport",
     "TextureSource",
+    "dataset_members_refs",
     "dataset_refs",
     "describe",
     "face_from_files",
