@@ -16,7 +16,7 @@ from studio.core.io.paths import samples
 from studio.core.io.writers import write_image
 from studio.core.model.errors import StudioError
 from studio.core.model.spec import EngineSpec
-from studio.core.model.vocab import Mode, values
+from studio.core.model.vocab import Mode, pool_role, values
 from studio.core.sources import open_source
 from studio.core.sources.synthetic import synthetic_face, synthetic_occluder, synthetic_texture
 
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
                 "shadow": {"probability": 0.6 if natocc else 0.0},
             },
         )
-        pool = occluders if mode == "natocc" else textures
+        pool = {"occluders": occluders, "textures": textures}[pool_role(mode)]
         for _ in range(args.count):
             rng = sample_rng(args.seed, len(tiles) // 2)
             face = faces.draw(rng)[1]

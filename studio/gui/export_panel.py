@@ -31,6 +31,7 @@ from studio.core.io.presets import save_preset
 from studio.core.jobs.events import Event
 from studio.core.model.errors import StudioError
 from studio.core.model.preset import Preset
+from studio.core.model.vocab import pool_required, pool_role
 from studio.gui.canvas import to_qimage
 from studio.gui.export_runner import ExportRunner
 from studio.gui.jobs import Jobs
@@ -193,7 +194,8 @@ class ExportPanel(QWidget):
         if self.runner.running:
             return
         preset = self.snapshot()
-        if not preset.sources.faces or (preset.mode == "natocc" and not preset.sources.occluders):
+        pool = getattr(preset.sources, pool_role(preset.mode))
+        if not preset.sources.faces or (pool_required(preset.mode) and not pool):
             self._on_failed(
                 "the export needs folders of faces (and occluders for NatOcc): open them in the "
                 "browsers or open a preset that names them (the synthetic samples are preview-only)"

@@ -28,10 +28,6 @@ from studio.core.model.errors import StudioError
 from studio.gui import parameters as P
 from studio.gui.document import StudioDocument
 
-OPEN_GROUPS = (
-    "Mode", "Placement", "Scale", "Rotation", "Colour transfer", "Blend", P.HARMONIZE
-)  # fmt: skip
-
 
 class ParamRow:
     """The widgets of one parameter and their sync with the document."""
@@ -215,7 +211,7 @@ class ParameterPanel(QScrollArea):
                 self.rows[param.key] = ParamRow(doc, param, grid, row)
                 row = self.rows[param.key].next_row
             section.addWidget(inner)
-            if group in OPEN_GROUPS:
+            if group in P.OPEN_GROUPS:
                 section.expand(animate=False)
             else:
                 section.collapse(animate=False)

@@ -31,6 +31,7 @@ from studio.core.engine.render import render
 from studio.core.model.errors import StudioError
 from studio.core.model.params import RenderParams
 from studio.core.model.preset import Preset
+from studio.core.model.vocab import pool_role
 from studio.gui.canvas import to_qimage
 from studio.gui.library import Library
 
@@ -59,7 +60,7 @@ def grid_sample(
     faces = inputs.setdefault("face_ids", library.faces.ids())
     if not faces:
         return None, Sample("?", None, None, "no faces to draw from")
-    other = library.textures if preset.mode == "randocc" else library.occluders
+    other = getattr(library, pool_role(preset.mode))
     pool = inputs.get(preset.mode)
     if pool is None:
         pool = inputs[preset.mode] = ItemPool(other)

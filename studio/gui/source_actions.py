@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from studio.core.model.errors import StudioError
+from studio.core.model.vocab import pool_role
 from studio.core.sources import ROLES, SourceRef, open_ref
 from studio.gui.browsers import Browser
 from studio.gui.library import Library, Scanned, scanned
@@ -203,9 +204,7 @@ class SourceActions:
         once both are decoded (in the background)."""
         roles = {"faces": info.face_id}
         if info.occluder_id is not None:
-            roles["textures" if self.doc.preset.mode == "randocc" else "occluders"] = (
-                info.occluder_id
-            )
+            roles[pool_role(self.doc.preset.mode)] = info.occluder_id
         waiting = set(roles)
 
         def arrived(role: str, item: Any) -> None:

@@ -22,6 +22,7 @@ from studio.core.engine.resolve import resolve
 from studio.core.io.paths import shipped_presets
 from studio.core.io.thumbnails import ThumbnailStore
 from studio.core.model.inputs import Face, Occluder, Texture
+from studio.core.model.vocab import pool_required, pool_role
 from studio.gui import parameters as P
 from studio.gui.browsers import Browser
 from studio.gui.canvas import RAW_PASTE, VIEW_MODES, Canvas
@@ -284,7 +285,8 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
 
     # ---- preview ----------------------------------------------------------------------------
     def current_occluder(self) -> Occluder | Texture | None:
-        return self.texture if self.doc.preset.mode == "randocc" else self.occluder
+        items = {"occluders": self.occluder, "textures": self.texture}
+        return items[pool_role(self.doc.preset.mode)]
 
     def effective_params(self):
         face = self.preview.preview_face(self.face)
@@ -294,7 +296,8 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         """Send the current state to the preview worker (never renders here)."""
         if self.face is None:
             return None
-        if self.doc.preset.mode == "natocc" and self.occluder is None and self.jobs.pending():
+        waiting = pool_required(self.doc.preset.mode) and self.current_occluder() is None
+        if waiting and self.jobs.pending():
             return None  # the occluder is being loaded: its arrival asks for the frame
         params = self.effective_params()
         self.canvas.set_context(self.preview.preview_face(self.face), params)

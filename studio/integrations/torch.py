@@ -38,6 +38,7 @@ from studio.core.model.errors import InputError, PlacementError, RenderError
 from studio.core.model.inputs import Face, Occluder, Texture
 from studio.core.model.preset import Preset
 from studio.core.model.spec import EngineSpec
+from studio.core.model.vocab import pool_required, pool_role
 from studio.core.ops.backend import get_backend
 from studio.core.sources import FaceSource, OccluderSource, TextureSource, open_source
 
@@ -66,7 +67,7 @@ def _pool(items: Any, mode: str) -> ItemPool | None:
     if isinstance(items, (Occluder, Texture)):
         items = [items]
     if isinstance(items, (str, Path)):
-        items = open_source(items, "occluders" if mode == "natocc" else "textures")
+        items = open_source(items, pool_role(mode))
     if not (isinstance(items, Sequence) or (hasattr(items, "ids") and hasattr(items, "load"))):
         raise TypeError("occluders must be a source (ids/load), a path or a list of items")
     return ItemPool(items, cache_bytes=LOADED_BYTES)
@@ -116,7 +117,7 @@ class RandomOcclusion:
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"p must lie in [0, 1], got {p}")
         self.pool = _pool(occluders, self.spec.mode)
-        if self.spec.mode == "natocc" and not self.pool:
+        if pool_required(self.spec.mode) and not self.pool:
             raise InputError("natocc needs occluders (a folder, a source or a list of Occluder)")
         if seed is None:
             seed = int(torch.randint(0, 2**62, (1,), generator=generator).item())

@@ -2,7 +2,8 @@
 
 Each plot is a :class:`Plot`: a title and a function that draws on an ``Axes``, so the same
 drawing goes into its own SVG (report.html) and into the one-sheet PNG (report.png). The named
-plots come first (coverage, scale, rotation, centre, colour transfer, harmonisation, opacity);
+plots come first (coverage, scale, rotation, centre, colour transfer, opacity, harmonisation:
+the knobs and groups the parameter table, :mod:`studio.core.model.knobs`, names, in its order);
 then every other parameter that varies, so new parameter groups appear without code changes.
 """
 
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
 from studio.core.model.errors import StudioError
+from studio.core.model.knobs import KNOBS, Group, Knob
 from studio.report.collect import COVERAGE_EDGES, ExportStats
 from studio.report.stats import Category, Numeric, Usage
 
@@ -30,26 +32,38 @@ INK = "#2b2f36"
 FAINT = "#8a93a3"
 CARD_SIZE = (4.2, 2.7)  #: inches at 100 dpi: one plot card
 
-#: (key or group prefix, title): the plots the issue names, in this order.
-NAMED: tuple[tuple[str, str], ...] = (
-    ("area_ratio", "Occluder scale (bbox area / face bbox area)"),
-    ("rotation", "Rotation (degrees)"),
-    ("color.method", "Colour transfer: method"),
-    ("color.strength", "Colour transfer: strength"),
-    ("color.", "Colour transfer"),
-    ("harmonize.", "Harmonisation"),
-    ("harmonise.", "Harmonisation"),
-    ("blend.opacity", "Opacity"),
-)
-#: named plots shown even when the value is the same in every sample
-ALWAYS = ("area_ratio", "rotation", "color.method", "color.strength", "blend.opacity")
-#: titles of the other parameter groups (unknown groups show their key path)
-GROUPS = {
-    "augment.": "Occluder augmentation",
-    "blend.": "Blending",
-    "image_augment.": "Image augmentation",
-    "shape.": "RandOcc shape",
-}
+
+def _record_key(path: tuple[str | int, ...]) -> str:
+    """A RenderParams path as the report's key of it (``a.b``, ``a[0]``)."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def named_plots(table: Sequence[Knob] = KNOBS) -> dict[str, str]:
+    """Key -> title of the named plots: each knob's own plot, shown even when the value is the
+    same in every sample, in the table's order."""
+    return {_record_key(k.path): k.plot for k in table if k.plot is not None}
+
+
+def groups_and_order(table: Sequence[Knob] = KNOBS) -> tuple[dict[str, Group], dict[str, int]]:
+    """Key prefix -> the group whose values it holds (their titles: ``Colour transfer: steps``),
+    and key or key prefix -> its place in the table (the order of the named plots)."""
+    groups: dict[str, Group] = {}
+    order: dict[str, int] = {}
+    for place, knob in enumerate(table):
+        if not knob.path:
+            continue
+        order.setdefault(_record_key(knob.path), place)
+        if len(knob.path) > 1 and isinstance(knob.path[1], str):
+            groups.setdefault(f"{knob.path[0]}.", knob.group)
+            order.setdefault(f"{knob.path[0]}.", place)
+    if "harmonize." in groups:  # the spelling of older records
+        groups["harmonise."], order["harmonise."] = groups["harmonize."], order["harmonize."]
+    return groups, order
+
+
+NAMED = named_plots()
+ALWAYS = tuple(NAMED)
+GROUPS, ORDER = groups_and_order()
 
 
 def matplotlib_available() -> bool:
@@ -106,25 +120,32 @@ def _style() -> Iterator[None]:
         yield
 
 
+def _group_of(key: str) -> str | None:
+    return next((prefix for prefix in GROUPS if key.startswith(prefix)), None)
+
+
 def _title_of(key: str) -> str:
     if key.startswith("len(") and key.endswith(")"):  # a list's length (shape points)
         return _title_of(key[4:-1]) + " (count)"
-    for name, title in NAMED:
-        if key == name:
-            return title
-        if name.endswith(".") and key.startswith(name):
-            return f"{title}: {key[len(name) :].replace('_', ' ')}"
-    for prefix, title in GROUPS.items():
-        if key.startswith(prefix):
-            return f"{title}: {key[len(prefix) :].replace('_', ' ')}"
+    if key in NAMED:
+        return NAMED[key]
+    prefix = _group_of(key)
+    if prefix is not None:
+        return f"{GROUPS[prefix].report_title}: {key[len(prefix) :].replace('_', ' ')}"
     return key.replace("_", " ")
 
 
-def _rank(key: str) -> tuple[int, str]:
-    for position, (name, _) in enumerate(NAMED):
-        if key == name or (name.endswith(".") and key.startswith(name)):
-            return position, key
-    return len(NAMED), key
+def _named(key: str) -> bool:
+    """A named plot: a knob's own, or a value of a group the report shows first."""
+    prefix = _group_of(key)
+    return key in NAMED or (prefix is not None and GROUPS[prefix].named)
+
+
+def _rank(key: str) -> tuple[int, int, str]:
+    if not _named(key):
+        return 1, 0, key
+    place = ORDER[key] if key in ORDER else ORDER[_group_of(key) or ""]
+    return 0, place, key
 
 
 def _bars(ax: Any, edges: list[float], counts: list[int], color: str = ACCENT) -> None:
@@ -346,7 +367,7 @@ def build_plots(stats: ExportStats) -> list[Plot]:
             draw = _draw_number(key, numbers[key], categories.get(key))
         else:
             draw = _draw_category(key, categories[key])
-        named = _rank(key)[0] < len(NAMED)
+        named = _named(key)
         section = "main" if named else "other"
         plot = Plot(anchor, _title_of(key), draw, section, _constant_of(key, stats))
         (main if named else other).append(plot)

@@ -18,6 +18,7 @@ from studio.core.model.errors import InputError, PlacementError
 from studio.core.model.inputs import Face, Occluder, Texture
 from studio.core.model.params import RenderParams
 from studio.core.model.spec import EngineSpec
+from studio.core.model.vocab import pool_required
 
 MAX_ATTEMPTS = 3  #: occluders tried per sample when no placement meets the coverage bounds
 
@@ -77,7 +78,7 @@ def draw_sample(
                 err.unusable = unusable  # type: ignore[attr-defined]
                 raise
             unusable.extend(met)
-        elif spec.mode == "natocc":
+        elif pool_required(spec.mode):
             raise InputError("natocc needs occluders, and none were given")
         try:
             params = sample(spec, rng, face, item, cache)

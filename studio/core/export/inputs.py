@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from studio.core.model.errors import InputError
+from studio.core.model.errors import Hint, InputError
 from studio.core.model.preset import Preset
+from studio.core.model.vocab import POOL_ROLE, pool_required
 from studio.core.sources import SourceRef, open_ref, refs_from_preset
-
-#: What a mode draws from besides faces (the preset key that names it).
-POOL_ROLE = {"natocc": "occluders", "randocc": "textures"}
 
 
 def job_sources(
@@ -48,7 +46,7 @@ def job_sources(
     refs = refs_from_preset(preset.sources, base, given)
     if not check:
         return refs
-    needed = {"faces", POOL_ROLE[preset.mode]}
+    needed = {"faces", POOL_ROLE[preset.mode]}  # textures too: named means wanted
     for role, ref in refs.items():
         if role in needed and given.get(role) is None and not Path(ref.path).exists():
             raise InputError(
@@ -82,9 +80,9 @@ def open_job_sources(mode: str, refs: dict[str, SourceRef]) -> JobSources:
     InputError
         when a source the mode needs is not set, or cannot be opened.
     """
-    for role in ("faces", "occluders") if mode == "natocc" else ("faces",):
+    for role in ("faces", POOL_ROLE[mode]) if pool_required(mode) else ("faces",):
         if role not in refs:
-            raise InputError(f"sources.{role}: not set in the preset", hint=role)
+            raise InputError(f"sources.{role}: not set in the preset", hint=cast(Hint, role))
     faces = open_ref(refs["faces"])
     pool_ref = refs.get(POOL_ROLE[mode])
     return JobSources(faces, None if pool_ref is None else open_ref(pool_ref))

@@ -2,6 +2,11 @@
 
 ``sample()`` draws them; ``render()`` consumes them. They are frozen, hashable and round-trip
 through JSON (``to_dict`` / ``from_dict``), so a sample can be recorded and re-rendered exactly.
+
+A field's default is what a sample holds when the step that sets it is off or not drawn (a
+colour transfer that did not happen: ``method="none"``, no blur: ``blur_sigma=0``); the preset's
+defaults (what a new preset draws from, e.g. SOT) are those of the parameter table,
+:mod:`studio.core.model.knobs`, which also says which knob sets which field.
 """
 
 from __future__ import annotations
@@ -169,3 +174,33 @@ for _cls in (
 @functools.cache
 def _ADAPTER() -> TypeAdapter[RenderParams]:
     return TypeAdapter(RenderParams)
+
+
+def value_at(obj: Any, path: tuple[str | int, ...]) -> Any:
+    """The value at ``path`` (attribute names, tuple indices) of RenderParams or a part of
+    them; None when a part on the way is None (e.g. the shape of a NatOcc sample)."""
+    value = obj
+    for part in path:
+        if value is None:
+            return None
+        value = value[part] if isinstance(part, int) else getattr(value, part)
+    return value
+
+
+def with_values(obj: Any, values: dict[tuple[str | int, ...], Any]) -> Any:
+    """A copy of ``obj`` (RenderParams or a part of them) with each ``path: value`` set; a path
+    through a part that is None (no shape) is left out."""
+    new: dict[str | int, Any] = {}
+    below: dict[str | int, dict[tuple[str | int, ...], Any]] = {}
+    for path, value in values.items():
+        if len(path) == 1:
+            new[path[0]] = value
+        else:
+            below.setdefault(path[0], {})[path[1:]] = value
+    for head, rest in below.items():
+        current = obj[head] if isinstance(head, int) else getattr(obj, head)
+        if current is not None:
+            new[head] = with_values(current, rest)
+    if isinstance(obj, tuple):
+        return tuple(new.get(i, v) for i, v in enumerate(obj))
+    return dataclasses.replace(obj, **{str(k): v for k, v in new.items()}) if new else obj

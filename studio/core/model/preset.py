@@ -15,7 +15,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from studio.core.model.errors import InputError
-from studio.core.model.spec import NUM_TAGS, EngineSpec, StrictInt
+from studio.core.model.numbers import NUM_TAGS, StrictInt
+from studio.core.model.spec import EngineSpec
 from studio.core.model.vocab import ImageFormat, OccluderKind, OutputLayout, UpSide
 
 SCHEMA_VERSION = 1

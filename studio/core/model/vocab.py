@@ -22,3 +22,23 @@ TrainTarget = Literal["face", "occlusion", "classes"]  #: what a trained model p
 def values(words: object) -> tuple[str, ...]:
     """The values of one of the Literal types above, in order."""
     return tuple(get_args(words))
+
+
+#: mode -> the source role it draws from besides faces, and whether a sample needs one:
+#: NatOcc pastes occluders; RandOcc fills its shapes with textures (without: flat colours).
+_POOLS: dict[str, tuple[Role, bool]] = {
+    "natocc": ("occluders", True),
+    "randocc": ("textures", False),
+}
+#: mode -> the source role of what it draws besides faces
+POOL_ROLE: dict[str, Role] = {mode: role for mode, (role, _) in _POOLS.items()}
+
+
+def pool_role(mode: str) -> Role:
+    """What ``mode`` draws besides faces: ``occluders`` (natocc) or ``textures`` (randocc)."""
+    return _POOLS[mode][0]
+
+
+def pool_required(mode: str) -> bool:
+    """True when ``mode`` cannot make a sample without its pool (natocc: an occluder)."""
+    return _POOLS[mode][1]

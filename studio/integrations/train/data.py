@@ -38,7 +38,7 @@ from studio.core.io.imageio import decode_image, decode_mask, resize_nearest
 from studio.core.io.presets import load_preset
 from studio.core.model.errors import InputError
 from studio.core.model.inputs import Face
-from studio.core.model.vocab import TrainTarget, values
+from studio.core.model.vocab import TrainTarget, pool_required, pool_role, values
 from studio.core.sources import open_ref, open_source
 from studio.core.sources.celebamask import CLASSES, FACE_PARTS
 from studio.core.sources.layouts import PHOTOS
@@ -275,13 +275,10 @@ def make_occlusion(
     spec = load_preset(preset)
     overrides = {"occluders": occluders, "textures": textures}
     refs = job_sources(spec, preset, overrides, check=False)
-    pool = None
-    if spec.mode == "natocc":
-        if "occluders" not in refs:
-            raise InputError("the preset sets no occluders", preset, hint="occluders")
-        pool = open_ref(refs["occluders"])
-    elif "textures" in refs:
-        pool = open_ref(refs["textures"])
+    role = pool_role(spec.mode)
+    if pool_required(spec.mode) and role not in refs:
+        raise InputError(f"the preset sets no {role}", preset, hint=role)
+    pool = open_ref(refs[role]) if role in refs else None
     face_classes = target.face_classes if target.name == "classes" else None
     mask_type = "labels" if target.name == "classes" else "face"
     return RandomOcclusion(spec, pool, p, seed=seed, mask_type=mask_type, face_classes=face_classes)
