@@ -17,6 +17,7 @@ from studio.core.engine.pool import ItemPool
 from studio.core.engine.render import render
 from studio.core.export.folder import ExportFolder
 from studio.core.export.inputs import open_job_sources
+from studio.core.export.lifeline import die_with_parent
 from studio.core.export.plan import JobPlan
 from studio.core.export.records import file_hash
 from studio.core.io.writers import encode_image
@@ -186,15 +187,20 @@ _MAKERS: dict[str, SampleMaker] = {}
 
 
 def init_worker(
-    plan: JobPlan, cache_mb: int = DEFAULT_CACHE_MB, single_thread: bool = True
+    plan: JobPlan,
+    cache_mb: int = DEFAULT_CACHE_MB,
+    single_thread: bool = True,
+    death_signal: bool = False,
 ) -> None:
-    """Pool initializer: ignore Ctrl-C and SIGTERM (sent to the whole process group by
-    terminals, ``timeout``, systemd, docker stop and Slurm: the parent stops the job and
-    waits for the samples in flight), and build the state."""
+    """Pool initializer: die with the driver (:func:`~.lifeline.die_with_parent`; the
+    parent-death signal only when ``death_signal``), ignore Ctrl-C and SIGTERM (sent to the
+    whole process group by terminals, ``timeout``, systemd, docker stop and Slurm: the parent
+    stops the job and waits for the samples in flight), and build the state."""
     import signal
 
     import cv2
 
+    die_with_parent(death_signal)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if single_thread:
