@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.export.folder import ExportFolder
+from studio.core.export.folder import ExportFolder, Refused
 from studio.core.export.records import read_sample_file
 from studio.core.io.contact_sheet import overlay
 from studio.core.io.imageio import decode_image, decode_mask, shrink_to_fit
@@ -75,6 +75,8 @@ def make_thumbs(
                     keep.add(rel.rsplit("/", 1)[1])
                     paths[kind] = rel
                 thumbs.append(Thumb(row, paths["image"], paths["labels"]))
+            except Refused:
+                raise  # a linked sample folder: the report stops, naming it
             except (StudioError, KeyError) as err:
                 reason = err.line() if isinstance(err, StudioError) else f"no {err} file"
                 thumbs.append(Thumb(row, error=reason))

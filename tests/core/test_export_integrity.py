@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 from export_helpers import (
+    export_cli,
     failure_rows,
     make_inputs,
     manifest_rows,
     output_files,
+    reference_job,
     start_export,
     wait_for_progress,
     write_preset,
@@ -36,18 +38,13 @@ COUNT = 20
 
 
 def _export(preset: Path, out: Path, *args: str, count: int = COUNT) -> int:
-    base = ["export", str(preset), "--out", str(out), "--count", str(count)]
-    return main([*base, "--workers", "1", "--progress", "none", *args])
+    return export_cli(preset, out, *args, count=count)
 
 
 @pytest.fixture(scope="module")
 def job(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A preset and an uninterrupted one-worker export of COUNT samples (the reference)."""
-    root = make_inputs(tmp_path_factory.mktemp("inputs"), faces=5)
-    preset = write_preset(root / "p.yaml")
-    ref = tmp_path_factory.mktemp("ref") / "out"
-    assert _export(preset, ref) == 0
-    return preset, ref
+    return reference_job(tmp_path_factory, faces=5, count=COUNT)
 
 
 def _copy_job(ref: Path, dest: Path) -> Path:

@@ -97,9 +97,13 @@ def sample_path(value: object, folders: Iterable[str] = SAMPLE_FOLDERS) -> str |
     return None
 
 
-def refused(path: Path, what: str = "a symbolic link") -> InputError:
+class Refused(InputError):
+    """A record or subfolder of the export is a link or a special file: the command stops."""
+
+
+def refused(path: Path, what: str = "a symbolic link") -> Refused:
     """The one line for a record or subfolder that is not what an export writes there."""
-    return InputError(
+    return Refused(
         f"is {what}; refused (an export's records and folders are never links or special files)",
         path,
     )

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 import torch
 
-from studio.core.export.folder import LAYOUTS, ExportFolder
+from studio.core.export.folder import LAYOUTS, ExportFolder, Refused
 from studio.core.export.inputs import job_sources
 from studio.core.export.records import JOB, MANIFEST, read_rows, read_sample_file, row_problem
 from studio.core.io.imageio import decode_image, decode_mask, resize_nearest
@@ -342,6 +342,8 @@ class TrainSet(torch.utils.data.Dataset):
                 return item
             try:
                 item = resize_item(self.sets[key[0]].load(key[1]), self.size)
+            except Refused:
+                raise  # a linked sample folder: the run stops, naming it
             except InputError as err:
                 self._unreadable.add(key)
                 print(f"studio: warning: {err.line()}: skipped", file=sys.stderr, flush=True)
