@@ -224,6 +224,8 @@ class ExportFolder:
         fd = self._dirs.get(parts)
         if fd is not None:
             return fd
+        if not parts:
+            raise InputError("the export folder was closed", self.path)
         parent = self._dir(parts[:-1], create)
         if parent is None:
             return None
@@ -275,7 +277,9 @@ class ExportFolder:
     def exists(self, rel: str) -> bool:
         return self.stat(rel) is not None
 
-    def _open_regular(self, rel: str, flags: int, mode: int = 0o666) -> int | None:
+    def _open_regular(
+        self, rel: str, flags: int, mode: int = 0o666, sample: bool = False
+    ) -> int | None:
         """A descriptor of the regular file ``rel`` (None when missing); a link or special
         file is refused."""
         parent, name, path = self._locate(rel, create=bool(flags & os.O_CREAT))
@@ -288,25 +292,26 @@ class ExportFolder:
         except OSError as err:
             found = self.stat(rel)
             if found is not None and found.kind != "file":
-                raise refused(path, _what(found.kind)) from err
+                raise _not_regular(path, found.kind, sample) from err
             if flags & (os.O_WRONLY | os.O_RDWR):
                 raise WriteError.from_os_error(err, path) from err
             raise InputError(f"cannot read: {err.strerror or err}", path) from err
         kind = _kind(os.fstat(fd).st_mode)
         if kind != "file":
             os.close(fd)
-            raise refused(path, _what(kind))
+            raise _not_regular(path, kind, sample)
         return fd
 
-    def read(self, rel: str, limit: int) -> bytes:
+    def read(self, rel: str, limit: int, *, sample: bool = False) -> bytes:
         """The bytes of the regular file ``rel``, never more than ``limit``.
 
         Raises
         ------
         InputError
-            naming the file: missing, a link or special file, or longer than ``limit``.
+            naming the file: missing, a link or special file (:class:`Refused` unless it is a
+            ``sample`` file: then it is damage of that sample), or longer than ``limit``.
         """
-        fd = self._open_regular(rel, os.O_RDONLY)
+        fd = self._open_regular(rel, os.O_RDONLY, sample=sample)
         path = self.path / rel
         if fd is None:
             raise InputError("is missing", path)
@@ -335,21 +340,23 @@ class ExportFolder:
         fd = self._open_regular(rel, os.O_RDONLY)
         return None if fd is None else os.fdopen(fd, "rb")
 
-    def list(self, folder: str) -> list[Entry]:
-        """The entries of a subfolder (``""``: the folder itself), sorted by name (empty when
-        it does not exist)."""
+    def entries(self, folder: str) -> Iterator[Entry]:
+        """The entries of a subfolder (``""``: the folder itself) as a stream, in no order
+        (none when it does not exist)."""
         fd = self._dir(tuple(_parts(folder)) if folder else (), create=False)
         if fd is None:
-            return []
-        entries = []
+            return
         with os.scandir(fd) as found:
             for e in found:
                 try:
                     st = e.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                entries.append(Entry(e.name, _kind(st.st_mode), st.st_size))
-        return sorted(entries, key=lambda e: e.name)
+                yield Entry(e.name, _kind(st.st_mode), st.st_size)
+
+    def list(self, folder: str) -> list[Entry]:
+        """The entries of a subfolder, sorted by name (see :meth:`entries`)."""
+        return sorted(self.entries(folder), key=lambda e: e.name)
 
     # ---- writing -------------------------------------------------------------------------------
     def is_folder(self, folder: str) -> bool:
@@ -457,6 +464,12 @@ class ExportFolder:
             return
         with fh:
             yield from fh
+
+
+def _not_regular(path: Path, kind: Kind, sample: bool) -> InputError:
+    """A sample file that is not a regular file is damage of that sample; a record that is
+    not is refused (the command stops)."""
+    return InputError(f"is {_what(kind)}", path) if sample else refused(path, _what(kind))
 
 
 def _what(kind: Kind) -> str:

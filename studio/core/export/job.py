@@ -86,7 +86,7 @@ def check_output(folder: ExportFolder, plan: JobPlan, resume: bool) -> dict[str,
     if not resume:
         if stored is not None:
             raise InputError("already holds an export job", folder.path, hint="resume")
-        if any(entry.name != LOCK for entry in folder.list("")):
+        if any(entry.name != LOCK for entry in folder.entries("")):
             raise InputError("output folder is not empty", folder.path)
         return None
     if stored is None:

@@ -70,7 +70,14 @@ class SampleMaker:
         )
         self.face_cache = RenderCache(budget // 4, errors=(InputError,))
         self.render_cache = RenderCache(budget // 8)  # per-sample colour work rarely repeats
-        self.folder = ExportFolder(plan.out)
+        self._folder: ExportFolder | None = None
+
+    @property
+    def folder(self) -> ExportFolder:
+        """The output folder, opened at the first write (a worker may start before it exists)."""
+        if self._folder is None:
+            self._folder = ExportFolder(self.plan.out)
+        return self._folder
 
     def _face(self, face_id: str) -> Face:
         return self.face_cache.get(("face", face_id), lambda: self.faces.load(face_id))
