@@ -1,9 +1,11 @@
 """`studio bench` suite "gui": the studio's responsiveness.
 
-- Drag-to-frame latency and event-loop blocking: ``python -m studio.gui.latency`` in a
+- Drag-to-frame latency and event-loop blocking: ``python -m studio.bench.gui_latency`` in a
   subprocess (offscreen Qt), once idle and once while a real `studio export` of the demo
   preset runs (every core, at the studio's lower priority).
-- Browsers at data-set scale: ``python -m studio.gui.browse_bench`` on generated face folders
+- Dragging the colour strength slider: ``python -m studio.bench.gui_latency --strength``, the
+  median frame time after the first (SOT at a 512 px preview; the transport is reused).
+- Browsers at data-set scale: ``python -m studio.bench.gui_browse`` on generated face folders
   of 5,000 and 30,000 items (images/ + masks/; one real 256 px JPEG and its mask written under
   every name, once per run), with an empty thumbnail cache: open to the first visible
   thumbnails, the longest UI-thread block, thumbnails decoded in the first 10 s, memory, the
@@ -30,6 +32,7 @@ from studio.core.io.writers import encode_image
 
 SUITE = "gui"
 LATENCY_TARGET_MS = 30.0
+STRENGTH_FRAME_TARGET_MS = 3.0
 BLOCK_TARGET_MS = 50.0
 OPEN_TARGET_S = 1.0
 FACE_SIDE = 256
@@ -47,8 +50,29 @@ def _run_json(cmd: list[str], env: dict[str, str], what: str) -> dict:
 def _measure(steps: int, load: bool) -> dict:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     # 1024 px faces: previews at the 512 px cap, like real photos
-    cmd = [sys.executable, "-m", "studio.gui.latency", "--steps", str(steps), "--face-size", "1024"]
+    cmd = [sys.executable, "-m", "studio.bench.gui_latency", "--steps", str(steps),
+           "--face-size", "1024"]  # fmt: skip
     return _run_json([*cmd, "--load"] if load else cmd, env, "latency run")
+
+
+def strength_rows() -> list[BenchRow]:
+    """Dragging the colour strength slider (SOT) at a 512 px preview: the colour transport is
+    made by the first frame and reused by every other (only the strength is applied again)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    cmd = [sys.executable, "-m", "studio.bench.gui_latency", "--strength", "--face-size", "1024"]
+    m = _run_json(cmd, env, "strength drag")
+    median, first = m["frame_ms_median_after_first"], m["first_frame_ms"]
+    side = m["preview_size"][0]
+    note = (
+        f"{m['steps']} values of the slider at 60 Hz, SOT, no harmonisation, preview {side} px; "
+        f"first frame (makes the transport) {first or 0:.1f} ms, "
+        f"slowest after it {m['frame_ms_max_after_first'] or 0:.1f} ms"
+    )
+    return [
+        BenchRow(SUITE, "strength_drag_frame_median", median, "ms",
+                 f"<= {STRENGTH_FRAME_TARGET_MS:g}",
+                 median is not None and median <= STRENGTH_FRAME_TARGET_MS, note),
+    ]  # fmt: skip
 
 
 def face_files() -> tuple[bytes, bytes]:
@@ -90,7 +114,7 @@ def browse_rows(quick: bool) -> list[BenchRow]:
             env = dict(
                 os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CACHE_DIR=f"{tmp}/cache{count}"
             )
-            cmd = [sys.executable, "-m", "studio.gui.browse_bench", str(images)]
+            cmd = [sys.executable, "-m", "studio.bench.gui_browse", str(images)]
             m = _run_json([*cmd, "--watch", str(watch), "--steps", str(steps)], env, "browse run")
             rows.extend(_rows_of(m, count, watch))
             growth[count] = m["rss_open_mib"] - m["rss_before_mib"]
@@ -158,5 +182,6 @@ def run(quick: bool, backend: str) -> list[BenchRow]:
             BenchRow(SUITE, f"event_loop_block_max{suffix}", block, "ms",
                      f"< {BLOCK_TARGET_MS:g}", block < BLOCK_TARGET_MS, note)
         )  # fmt: skip
+    rows.extend(strength_rows())
     rows.extend(browse_rows(quick))
     return rows

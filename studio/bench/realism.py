@@ -30,7 +30,6 @@ import numpy as np
 from studio.bench.common import BenchRow, time_call
 from studio.core.engine import harmonize as stage
 from studio.core.engine.cache import RenderCache
-from studio.core.engine.coords import band_radius
 from studio.core.engine.placement import place
 from studio.core.engine.render import render
 from studio.core.engine.sample import sample
@@ -39,7 +38,6 @@ from studio.core.model.errors import StudioError
 from studio.core.model.inputs import Face, Occluder
 from studio.core.model.params import HarmonizeParams, RenderParams, ShadowParams
 from studio.core.model.spec import EngineSpec
-from studio.core.ops import blend
 from studio.core.ops import estimate as est
 from studio.core.ops.backend import get_backend
 from studio.core.sources import open_source
@@ -102,15 +100,11 @@ def regions(face: Face, occ: Occluder, params: RenderParams) -> Regions | None:
     placed = place(face, occ, params)
     if placed is None or not placed.label.any():
         return None
-    band = blend.edge_band(be, placed.label, band_radius(face, params))
-    size = stage.occluder_size(be, placed.label)
-    ring, work = stage.ring_of(
-        be, params, face.image, face.mask, placed.region, placed.label, band, size
-    )
+    ring = stage.ring_of(be, params, face.image, face.mask, placed)
     inside = est.interior_cells(be, placed.label, est.MARGIN).full()
     if not ring.usable or np.count_nonzero(inside) < 4 * est.MIN_PIXELS:
         return None
-    return Regions(placed.region, inside, work, ring.mask)
+    return Regions(placed.region, inside, ring.work, ring.mask)
 
 
 def _crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:

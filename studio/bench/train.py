@@ -91,8 +91,7 @@ def _compare_wall(root: Path, quick: bool, device: str) -> tuple[float, str]:
 def _occluded_test_set(root: Path, count: int) -> Path:
     """Procedural faces (seeds no training face has) occluded by procedural hands of seeds no
     training preset uses, exported with NatOcc + SOT: visible-face masks, like RealOcc."""
-    from studio.core.export import make_plan, run_export
-    from studio.core.export.inputs import job_sources
+    from studio.core.export import job_sources, make_plan, run_export
     from studio.core.io.presets import load_preset
 
     faces = write_face_folder(root / "test-faces", count, 256, first_seed=10_000)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.engine.coords import center_pixels, relative_center
 from studio.core.engine.resolve import aimed
+from studio.core.io.contact_sheet import FACE_COLOUR, OCCLUDER_COLOUR, tint
 from studio.core.model.inputs import Face
 from studio.core.model.params import RenderParams
 from studio.core.ops.geometry import screen_angle
@@ -48,13 +49,6 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     if rgb.ndim == 2:
         return QImage(rgb.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-
-
-def _tint(image: np.ndarray, mask: np.ndarray, rgb: tuple[int, int, int]) -> np.ndarray:
-    out = image.astype(np.float32)
-    on = mask > 0
-    out[on] = out[on] * 0.45 + np.asarray(rgb, np.float32) * 0.55
-    return out.astype(np.uint8)
 
 
 def split_column(frame: PreviewFrame, split: float) -> int:
@@ -81,9 +75,9 @@ def compose_view(frame: PreviewFrame, mode: str, split: float = 0.5) -> np.ndarr
             out[:, :cut] = before[:, :cut]
         return out
     if mode == "Face mask":
-        return _tint(result.image, result.face_mask, (40, 220, 90))
+        return tint(result.image, result.face_mask, FACE_COLOUR)
     if mode == "Occlusion mask":
-        return _tint(result.image, result.occlusion_mask, (255, 40, 60))
+        return tint(result.image, result.occlusion_mask, OCCLUDER_COLOUR)
     if mode == "Alpha":
         return (np.clip(result.alpha, 0.0, 1.0) * 255).astype(np.uint8)
     return result.image
@@ -242,6 +236,15 @@ class Canvas(QGraphicsView):
         super().resizeEvent(event)
         self._settle.start()
 
+    def set_show_handles(self, show: bool) -> None:
+        """Show or hide the occluder's outline and handles."""
+        self.show_handles = show
+        self._set_corners(self.corners)
+
+    def fit_next_frame(self) -> None:
+        """Fit the next frame to the view (a new face: another size, another place)."""
+        self._fitted = False
+
     def _set_corners(self, corners: list[QPointF]) -> None:
         self.corners = corners
         visible = self.show_handles and len(corners) == 4
@@ -256,7 +259,8 @@ class Canvas(QGraphicsView):
         self.rotate_line.setLine(top.x(), top.y(), knob.x(), knob.y())
         self.rotate_item.setPos(knob)
 
-    def _center(self) -> QPointF:
+    def center(self) -> QPointF:
+        """The occluder's centre (the mean of its corners) in scene coordinates."""
         xs = [p.x() for p in self.corners]
         ys = [p.y() for p in self.corners]
         return QPointF(sum(xs) / 4.0, sum(ys) / 4.0)
@@ -265,7 +269,7 @@ class Canvas(QGraphicsView):
         return 1.0 / max(1e-6, self.transform().m11())
 
     def _rotate_anchor(self) -> tuple[QPointF, QPointF]:
-        c = self._center()
+        c = self.center()
         top = (self.corners[0] + self.corners[1]) / 2.0
         d = top - c
         n = math.hypot(d.x(), d.y()) or 1.0
@@ -337,7 +341,7 @@ class Canvas(QGraphicsView):
             "press": pos,
             "params": self.params,
             "corners": list(self.corners),
-            "center": self._center(),
+            "center": self.center(),
         }
         event.accept()
 
@@ -445,7 +449,7 @@ class Canvas(QGraphicsView):
             "press": press,
             "params": self.params,
             "corners": list(self.corners),
-            "center": self._center() if self.corners else press,
+            "center": self.center() if self.corners else press,
         }
 
     def end_drag(self) -> None:

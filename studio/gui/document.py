@@ -45,10 +45,10 @@ class EditCommand(QUndoCommand):
         return True
 
     def redo(self) -> None:
-        self.doc._set(*self.new)
+        self.doc.set_state(*self.new)
 
     def undo(self) -> None:
-        self.doc._set(*self.old)
+        self.doc.set_state(*self.old)
 
 
 class StudioDocument(QObject):
@@ -74,7 +74,9 @@ class StudioDocument(QObject):
         name = self.path.name if self.path else f"{self.preset.name} (unsaved)"
         return f"{name}{' *' if self.dirty else ''} — Occlusion Studio"
 
-    def _set(self, preset: Preset, params: RenderParams) -> None:
+    def set_state(self, preset: Preset, params: RenderParams) -> None:
+        """Show (preset, params) now, outside the undo history: what the undo commands do
+        (edits go through :meth:`edit`)."""
         self.preset, self.params = preset, params
         self.changed.emit()
         self.titleChanged.emit(self.title())
@@ -124,13 +126,13 @@ class StudioDocument(QObject):
         self.path = Path(path)
         self._saved = preset
         self.undo_stack.clear()
-        self._set(preset, P.initial_params(preset))
+        self.set_state(preset, P.initial_params(preset))
 
     def new(self) -> None:
         self.path = None
         self._saved = Preset(name="untitled")
         self.undo_stack.clear()
-        self._set(self._saved, P.initial_params(self._saved))
+        self.set_state(self._saved, P.initial_params(self._saved))
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the preset (atomically) to ``path`` or its current file."""

@@ -11,12 +11,13 @@ made again (from the disk cache) when they come back into view.
 from __future__ import annotations
 
 import bisect
-from collections import OrderedDict
 from collections.abc import Sequence
 from itertools import pairwise
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QStringListModel, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+
+from studio.core.engine.cache import BoundedCache
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 PIXMAP_BYTES = 24 * 2**20  #: memory for the thumbnails kept
@@ -50,8 +51,7 @@ class ItemModel(QStringListModel):
         self.errors: dict[str, str] = {}
         self._sorted = True  #: rows can be found by bisection (sources list ids sorted)
         self._row_of: dict[str, int] | None = None  #: else an index, made when needed
-        self._icons: OrderedDict[str, tuple[QIcon, int]] = OrderedDict()
-        self._icon_bytes = 0
+        self._icons = BoundedCache(PIXMAP_BYTES)  #: QIcons, sized by their image's bytes
         self._placeholder = placeholder(side, dpr)
         self._broken = placeholder(side, dpr, warning=True)
 
@@ -62,7 +62,6 @@ class ItemModel(QStringListModel):
         self._sorted = all(a < b for a, b in pairwise(self.all_ids))
         self.errors.clear()
         self._icons.clear()
-        self._icon_bytes = 0
         self._apply(self.needle, force=True)
 
     def set_filter(self, text: str) -> bool:
@@ -104,14 +103,7 @@ class ItemModel(QStringListModel):
         else:
             pix = QPixmap.fromImage(image)
             pix.setDevicePixelRatio(self.dpr)
-            old = self._icons.pop(item_id, None)
-            if old is not None:
-                self._icon_bytes -= old[1]
-            self._icons[item_id] = (QIcon(pix), image.sizeInBytes())
-            self._icon_bytes += image.sizeInBytes()
-            while self._icon_bytes > PIXMAP_BYTES and len(self._icons) > 1:
-                _, (_, size) = self._icons.popitem(last=False)
-                self._icon_bytes -= size
+            self._icons.put(item_id, QIcon(pix), image.sizeInBytes())
         row = self.row_of(item_id)
         if row is not None:
             index = self.index(row)
@@ -131,10 +123,9 @@ class ItemModel(QStringListModel):
             name = item_id.rpartition("/")[2]
             return f"⚠ {name}" if item_id in self.errors else name
         if role == Qt.ItemDataRole.DecorationRole:
-            kept = self._icons.get(item_id)
+            kept = self._icons.find(item_id)
             if kept is not None:
-                self._icons.move_to_end(item_id)
-                return kept[0]
+                return kept
             return self._broken if item_id in self.errors else self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             error = self.errors.get(item_id)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from studio.core.engine.cache import RenderCache
+from studio.core.engine.cache import BoundedCache, RenderCache
 from studio.core.engine.render import Result, render
 from studio.core.model.errors import StudioError
 from studio.core.model.inputs import Face, Occluder, Texture
@@ -34,6 +34,7 @@ from studio.core.model.params import RenderParams
 from studio.gui.parameters import raw_params
 
 PREVIEW_MAX_SIDE = 512
+PREVIEW_FACES_BYTES = 32 * 2**20  #: faces kept at preview resolution (about 20 of 512 px)
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ class PreviewController(QObject):
         self.last_frame: PreviewFrame | None = None
         self.raw = False  #: render without harmonisation (the "Raw paste" view)
         self.region_frame: PreviewFrame | None = None
-        self._preview_faces: dict[tuple[str, float], Face] = {}
+        self._preview_faces = BoundedCache(PREVIEW_FACES_BYTES)
         self._faces_lock = threading.Lock()
 
     def preview_face(self, face: Face) -> Face:
@@ -207,14 +208,12 @@ class PreviewController(QObject):
         factor = preview_factor(face)
         key = (face.key, factor)
         with self._faces_lock:
-            found = self._preview_faces.get(key)
+            found = self._preview_faces.find(key)
         if found is not None:
             return found
-        made = face if factor >= 1.0 else face.resized(factor)
+        made = face if factor >= 1.0 else face.resized(factor)  # not under the lock
         with self._faces_lock:
-            if len(self._preview_faces) > 16:
-                self._preview_faces.clear()
-            return self._preview_faces.setdefault(key, made)
+            return self._preview_faces.get(key, lambda: made)  # the first one made wins
 
     def request(self, face: Face, occluder: Occluder | Texture | None, params: RenderParams) -> int:
         """Ask for a frame; returns its generation."""

@@ -186,7 +186,7 @@ class SourceActions:
         setattr(self, kind, item)
         self._browsers()[role].select(item_id)
         if kind == "face":
-            self.canvas._fitted = False
+            self.canvas.fit_next_frame()
         if preview:
             self.request_preview()
 

@@ -328,8 +328,7 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
             self.view_combo.setCurrentText(mode)
 
     def _toggle_handles(self) -> None:
-        self.canvas.show_handles = self.act_handles.isChecked()
-        self.canvas._set_corners(self.canvas.corners)
+        self.canvas.set_show_handles(self.act_handles.isChecked())
 
     def toggle_flip(self) -> None:
         self.doc.set_params(self.doc.params.replace(flip=not self.doc.params.flip), "Flip")

@@ -94,7 +94,37 @@ class ExportStats:
     _index: array = field(default_factory=lambda: array("q"))
     _offset: array = field(default_factory=lambda: array("q"))
     _end: int = 0  #: bytes of the manifest read (rows appended later are left out)
-    _skip: dict[str, bool] = field(default_factory=dict)  #: leaves left out, by key
+
+    def add_position(self, coverage: float, index: int, start: int, end: int) -> None:
+        """Remember a manifest row: its coverage and sample index (for the median and the
+        order) and its byte offset (read again for the thumbnails); ``end``: the bytes of the
+        manifest read so far."""
+        self._cov.append(coverage)
+        self._index.append(index)
+        self._offset.append(start)
+        self._end = end
+
+    @property
+    def manifest_end(self) -> int:
+        """Bytes of the manifest read (rows appended later are left out)."""
+        return self._end
+
+    def rows_at(self, positions: list[int]) -> list[dict[str, Any]]:
+        """The manifest rows at these positions (in manifest order), read again by offset
+        (through the export folder; each row checked again: the file may have changed)."""
+        with ExportFolder(self.out) as folder:
+            fh = folder.open_read(MANIFEST)
+            if fh is None:
+                raise InputError(f"no {MANIFEST}: not an export folder", self.out)
+            rows = []
+            with fh:
+                for pos in positions:
+                    fh.seek(self._offset[int(pos)])
+                    row = json.loads(fh.readline())
+                    if not isinstance(row, dict) or row_problem(row) is not None:
+                        raise InputError("changed while read", self.out / MANIFEST)
+                    rows.append(row)
+        return rows
 
     @property
     def coverage_mean(self) -> float:
@@ -277,11 +307,11 @@ def _collect(folder: ExportFolder) -> ExportStats:
     stats = ExportStats(out)
     stats.job = _job_facts(read_record_file(folder, JOB) or {}, out / JOB)
     stats.run = _run_facts(read_record_file(folder, STATS) or {}, out / STATS)
+    skip: dict[str, bool] = {}  #: parameter leaves left out, by key
     for number, start, end, row in read_rows(folder, MANIFEST, notes=stats.notes):
         _check_row(row, number, manifest)
-        _first_pass(stats, row)
-        stats._offset.append(start)
-        stats._end = end
+        _first_pass(stats, row, skip)
+        stats.add_position(float(row["coverage"]), int(row["index"]), start, end)
     if stats.rows:
         _second_pass(stats, folder)
     failures = out / FAILURES
@@ -297,14 +327,12 @@ def _collect(folder: ExportFolder) -> ExportStats:
     return stats
 
 
-def _first_pass(stats: ExportStats, row: dict[str, Any]) -> None:
+def _first_pass(stats: ExportStats, row: dict[str, Any], skip: dict[str, bool]) -> None:
     cov = float(row["coverage"])
     params = row["params"]
     stats.rows += 1
     stats.coverage.add(cov)
     stats.coverage_counts[bin_index(COVERAGE_EDGES, min(max(cov, 0.0), 1.0))] += 1
-    stats._cov.append(cov)
-    stats._index.append(int(row["index"]))
     face = row.get("face_id", params.get("face_id"))
     occluder = row.get("occluder_id", params.get("occluder_id"))
     texture = row.get("texture_id", params.get("texture_id"))
@@ -322,7 +350,7 @@ def _first_pass(stats: ExportStats, row: dict[str, Any]) -> None:
     center = params.get("center_rel")
     if isinstance(center, list) and len(center) == 2 and all(map(_is_number, center)):
         stats.center.add(float(center[0]), float(center[1]))
-    numbers, categories, skip = stats.numbers, stats.categories, stats._skip
+    numbers, categories = stats.numbers, stats.categories
     for key, value in leaves(params):
         skipped = skip.get(key)
         if skipped is None:
@@ -351,7 +379,7 @@ def _second_pass(stats: ExportStats, folder: ExportFolder) -> None:
         if num.varies and not num.discrete:
             num.start_bins()
     stats.center.start_bins()
-    for _, _, _, row in read_rows(folder, MANIFEST, end=stats._end):
+    for _, _, _, row in read_rows(folder, MANIFEST, end=stats.manifest_end):
         params = row["params"]
         center = params.get("center_rel")
         if isinstance(center, list) and len(center) == 2 and all(map(_is_number, center)):
@@ -382,19 +410,5 @@ def pick_samples(stats: ExportStats, per_bin: int = 6) -> dict[str, list[dict[st
         mid = list(order[start : start + per_bin])
         high = list(order[-per_bin:])
     high.reverse()
-    chosen: dict[str, list[dict[str, Any]]] = {}
-    with ExportFolder(stats.out) as folder:
-        fh = folder.open_read(MANIFEST)
-        if fh is None:
-            raise InputError(f"no {MANIFEST}: not an export folder", stats.out)
-        with fh:
-            for name, positions in (("lowest", low), ("median", mid), ("highest", high)):
-                rows = []
-                for pos in positions:
-                    fh.seek(stats._offset[int(pos)])
-                    row = json.loads(fh.readline())
-                    if not isinstance(row, dict) or row_problem(row) is not None:
-                        raise InputError("changed while read", stats.out / MANIFEST)
-                    rows.append(row)
-                chosen[name] = rows
-    return chosen
+    parts = {"lowest": low, "median": mid, "highest": high}
+    return {name: stats.rows_at(positions) for name, positions in parts.items()}

@@ -8,12 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from studio.core.export.folder import ExportFolder, Refused
-from studio.core.export.records import read_sample_file
-from studio.core.io.contact_sheet import overlay
-from studio.core.io.imageio import decode_image, decode_mask, shrink_to_fit
+from studio.core.export.sheet import labels_view, sample_image
+from studio.core.io.imageio import shrink_to_fit
 from studio.core.io.writers import encode_image
 from studio.core.model.errors import StudioError
 
@@ -32,26 +29,6 @@ class Thumb:
     error: str | None = None
 
 
-def _decoded(out: ExportFolder, row: dict[str, Any], key: str, shape: Any = None) -> np.ndarray:
-    """A file of a sample, read through the export folder (confined, bounded) and decoded."""
-    if key not in row["files"]:
-        raise KeyError(key)
-    data = read_sample_file(out, row, key)
-    name = out.path / row["files"][key]
-    return decode_image(data, name) if shape is None else decode_mask(data, name, shape=shape)
-
-
-def _labels_view(out: ExportFolder, row: dict[str, Any], image: np.ndarray) -> np.ndarray:
-    """The image with its labels shown (see :func:`studio.core.io.contact_sheet.overlay`)."""
-    shape = image.shape[:2]
-    face = _decoded(out, row, "mask", shape)
-    if "occlusion_mask" in row["files"]:
-        occluded = _decoded(out, row, "occlusion_mask", shape)
-    else:
-        occluded = np.zeros(shape, bool)
-    return overlay(image, face, occluded)
-
-
 def make_thumbs(
     out: ExportFolder, picked: dict[str, list[dict[str, Any]]], folder: str = "report/thumbs"
 ) -> dict[str, list[Thumb]]:
@@ -65,8 +42,8 @@ def make_thumbs(
         for row in rows:
             base = f"{int(row['index']):07d}"
             try:
-                image = _decoded(out, row, "image")
-                labels = _labels_view(out, row, image)
+                image = sample_image(out, row, "image")
+                labels = labels_view(out, row, image)
                 paths = {}
                 for kind, picture, suffix in (("image", image, ""), ("labels", labels, ".labels")):
                     rel = f"{folder}/{base}{suffix}.jpg"

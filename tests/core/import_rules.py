@@ -4,9 +4,12 @@
 - ``studio/core`` imports nothing else of ``studio`` (no command, studio window, report,
   integration or benchmark);
 - no module imports itself through a loop of imports (a cycle), at any depth;
-- Qt only in ``studio/gui`` and the GUI benchmark; torch only in ``studio/integrations`` and the
-  benchmarks that measure it;
-- no private name (``_x``) imported from another module.
+- Qt only in ``studio/gui`` and the GUI benchmarks' window drivers; torch only in
+  ``studio/integrations`` and the benchmarks that measure it;
+- the training code reaches export, sources and the torch integration through their package
+  faces only (:data:`TRAIN_SEAMS`), and the torch integration never imports it;
+- no private name (``_x``) imported from another module;
+- no private member reached on another module's object (:func:`private_reaches`).
 
 Imports under ``if TYPE_CHECKING:`` are not imports at run time and are left out; imports inside
 functions count (a lazy import still ties the two modules together).
@@ -29,14 +32,14 @@ CORE_ALLOWED: dict[str, set[str]] = {
     "jobs": {"model", "io"},
     "export": {"model", "ops", "io", "sources", "engine", "jobs"},
 }
+#: the packages the training code (``studio.integrations.train``) reaches only through their
+#: face (``__init__``): it stands on their public seams, not on their modules
+TRAIN_SEAMS = ("studio.core.export", "studio.core.sources", "studio.integrations.torch")
 QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "superqt", "qtpy", "pyqtgraph")
-QT_ALLOWED = ("studio/gui/", "studio/bench/gui")
-TORCH_ALLOWED = (
-    "studio/integrations/",
-    "studio/bench/gpu",
-    "studio/bench/train",
-    "studio/bench/gui",
-)
+#: the studio, and the benchmarks that drive its window (the suite ``bench/gui.py`` itself
+#: runs them in subprocesses and needs no Qt)
+QT_ALLOWED = ("studio/gui/", "studio/bench/gui_latency.py", "studio/bench/gui_browse.py")
+TORCH_ALLOWED = ("studio/integrations/", "studio/bench/gpu.py", "studio/bench/train.py")
 
 
 @dataclass(frozen=True)
@@ -123,10 +126,105 @@ def violations(root: Path) -> list[str]:
         outside = not imp.target.startswith("studio.core") and imp.target != "studio"
         if imp.source.startswith("studio.core") and outside:  # ``studio``: the version
             found.append(f"{where}: core imports {imp.target}")
+        if imp.source.startswith("studio.integrations.train"):
+            inside = [f for f in TRAIN_SEAMS if imp.target.startswith(f"{f}.")]
+            if inside:
+                found.append(f"{where}: train reaches into {imp.target}: import from {inside[0]}")
+        if imp.source.startswith("studio.integrations.torch") and imp.target.startswith(
+            "studio.integrations.train"
+        ):
+            found.append(f"{where}: the torch integration imports the training code")
         mine, theirs = core_part(imp.source), core_part(imp.target)
         if mine and theirs and theirs != mine and theirs not in CORE_ALLOWED[mine]:
             found.append(f"{where}: {mine} imports {theirs} ({imp.target}): an arrow up")
     found += [f"cycle: {' -> '.join(c)}" for c in cycles(edges)]
+    for path in sorted((root / "studio").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [f"{rel}:{line}: {what}" for line, what in private_reaches(tree)]
+    return found
+
+
+#: private names every namedtuple offers (its public API)
+NAMEDTUPLE_API = {"_replace", "_asdict", "_fields", "_make", "_field_defaults"}
+
+
+def _is_private(name: str) -> bool:
+    return (
+        name.startswith("_") and name != "_" and not (name.startswith("__") and name.endswith("__"))
+    )
+
+
+def _own_privates(cls: ast.ClassDef) -> set[str]:
+    """The private members a class defines: in its body, or assigned on ``self``/``cls``."""
+    own: set[str] = set()
+    for stmt in cls.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            own.add(stmt.name)
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            own.add(stmt.target.id)
+        elif isinstance(stmt, ast.Assign):
+            own |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+    for node in ast.walk(cls):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Store)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("self", "cls")
+        ):
+            own.add(node.attr)
+    return {name for name in own if _is_private(name)}
+
+
+def _open_names(tree: ast.Module) -> set[str]:
+    """Module-level names whose private members the module may use: its own classes and
+    functions, and modules from outside the package (``sys._getframe``, ``os._exit``)."""
+    names: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import):
+            names |= {
+                (a.asname or a.name).split(".")[0]
+                for a in stmt.names
+                if a.name.split(".")[0] != "studio"
+            }
+        elif isinstance(stmt, ast.ImportFrom) and not stmt.level:
+            if (stmt.module or "").split(".")[0] != "studio":
+                names |= {a.asname or a.name for a in stmt.names}
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(stmt.name)
+    return names
+
+
+def private_reaches(tree: ast.Module) -> list[tuple[int, str]]:
+    """``x._member`` reaching into another object's private member: (line, the expression).
+
+    Allowed: ``self._x`` and ``cls._x``; inside a class, any object's ``_x`` that the class
+    itself defines (``other._key`` in ``__eq__``); ``Name._x`` where ``Name`` is a class or
+    function of the same module or a module from outside the package; and the namedtuple
+    API. Anything else (``canvas._set_corners``, ``self.canvas._fitted``, ``stats._offset``
+    written by a function beside the class) is a reach: give the member a public name, or
+    move the code to the class that owns it.
+    """
+    open_names = _open_names(tree)
+    found: list[tuple[int, str]] = []
+
+    def visit(node: ast.AST, own: frozenset[str]) -> None:
+        if isinstance(node, ast.ClassDef):
+            own = own | _own_privates(node)
+        if (
+            isinstance(node, ast.Attribute)
+            and _is_private(node.attr)
+            and node.attr not in NAMEDTUPLE_API
+            and node.attr not in own
+        ):
+            base = node.value
+            named = isinstance(base, ast.Name)
+            if not (named and (base.id in ("self", "cls") or base.id in open_names)):
+                found.append((node.lineno, f"reaches into {ast.unparse(node)}"))
+        for child in ast.iter_child_nodes(node):
+            visit(child, own)
+
+    visit(tree, frozenset())
     return found
 
 

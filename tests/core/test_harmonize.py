@@ -14,12 +14,12 @@ from render_cases import result_digest
 from studio.core import EngineSpec, Face, Occluder, RenderCache, render, sample
 from studio.core.engine import harmonize as stage
 from studio.core.engine.coords import band_radius
-from studio.core.engine.placement import place
+from studio.core.engine.placement import label_size, place
 from studio.core.model.errors import InputError
 from studio.core.model.params import HarmonizeParams, RenderParams, ShadowParams
 from studio.core.model.preset import preset_from_dict
-from studio.core.ops import blend, shadow
 from studio.core.ops import estimate as est
+from studio.core.ops import shadow
 from studio.core.ops.backend import get_backend
 from studio.core.sources.synthetic import synthetic_face
 
@@ -183,7 +183,7 @@ def test_shadow_only_darkens_and_stays_near_the_occluder(face, occluder, angle):
     changed = (a.image != b.image).any(axis=2) & outside
     assert changed.any(), "the shadow darkens something beside the occluder"
     # within its offset + blur reach of the occluder's shape
-    size = stage.occluder_size(CPU, label)
+    size = label_size(CPU, label)
     reach = shadow.reach(shadowed.harmonize.shadow, size) + radius
     near = (
         cv2.dilate(
@@ -217,12 +217,9 @@ def test_see_through_occluder_casts_a_lighter_shadow(face, occluder):
 
 def _regions(face, occ, params):
     placed = place(face, occ, params)
-    band = blend.edge_band(CPU, placed.label, band_radius(face, params))
-    size = stage.occluder_size(CPU, placed.label)
-    ring, work = stage.ring_of(
-        CPU, params, face.image, face.mask, placed.region, placed.label, band, size
-    )
-    return placed.region, est.interior_cells(CPU, placed.label, est.MARGIN).full(), work, ring.mask
+    ring = stage.ring_of(CPU, params, face.image, face.mask, placed)
+    inside = est.interior_cells(CPU, placed.label, est.MARGIN).full()
+    return placed.region, inside, ring.work, ring.mask
 
 
 def _stats(image, face, occ, params):

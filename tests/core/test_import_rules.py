@@ -109,3 +109,57 @@ def test_the_old_preset_module_has_the_names_of_both_new_homes() -> None:
     from studio.core.model.preset import Preset as NewPreset
 
     assert load_preset is new_load and Preset is NewPreset
+
+
+def test_a_reach_into_another_objects_private_member_is_caught(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "studio/gui/canvas.py": (
+                "class Canvas:\n"
+                "    def __init__(self):\n        self._fitted = False\n"
+                "    def _set_corners(self, c):\n        self.corners = c\n"
+                "    def same(self, other):\n        return other._fitted == self._fitted\n"
+            ),
+            "studio/gui/window.py": (
+                "import sys\n"
+                "from collections import namedtuple\n"
+                "from studio.gui import canvas\n"
+                "P = namedtuple('P', 'x')\n"
+                "class Window:\n"
+                "    def _toggle(self):\n"
+                "        self.canvas._set_corners([])\n"
+                "        sys._getframe(0)\n"
+                "        return P(1)._replace(x=2), self._toggle\n"
+                "def helper(view):\n"
+                "    view._fitted = True\n"
+                "    return canvas._private\n"
+            ),
+        },
+    )
+    found = [f for f in violations(root) if "reaches into" in f]
+    assert found == [
+        "studio/gui/window.py:7: reaches into self.canvas._set_corners",
+        "studio/gui/window.py:11: reaches into view._fitted",
+        "studio/gui/window.py:12: reaches into canvas._private",
+    ]
+
+
+def test_training_code_reaching_past_a_package_face_is_caught(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "studio/core/export/plan.py": "LAYOUTS = {}\n",
+            "studio/integrations/train/data.py": (
+                "from studio.core.export.plan import LAYOUTS\n"
+                "from studio.core.export import LAYOUTS as L\n"
+            ),
+            "studio/integrations/torch/transform.py": (
+                "from studio.integrations.train import data\n"
+            ),
+        },
+    )
+    found = violations(root)
+    assert any("data.py:1: train reaches into studio.core.export.plan" in f for f in found)
+    assert not any("data.py:2" in f for f in found)
+    assert any("transform.py:1: the torch integration imports the training" in f for f in found)

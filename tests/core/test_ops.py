@@ -52,9 +52,9 @@ def test_strength_zero_is_identity_and_strength_is_monotone(face, occluder, meth
 
 def test_sot_is_seeded(face, occluder):
     rgb, alpha, skin = _inputs(face, occluder)
-    a = color.sot_transfer(be, rgb, alpha, skin, ColorParams(method="sot", seed=5))
-    b = color.sot_transfer(be, rgb, alpha, skin, ColorParams(method="sot", seed=5))
-    c = color.sot_transfer(be, rgb, alpha, skin, ColorParams(method="sot", seed=6))
+    a = color.transfer(be, rgb, alpha, skin, ColorParams(method="sot", seed=5))
+    b = color.transfer(be, rgb, alpha, skin, ColorParams(method="sot", seed=5))
+    c = color.transfer(be, rgb, alpha, skin, ColorParams(method="sot", seed=6))
     assert np.array_equal(a, b) and not np.array_equal(a, c)
 
 

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from studio.core import EngineSpec, Face, Occluder, RenderCache, render, sample
-from studio.core.engine import harmonize as stage
 from studio.core.engine.coords import band_radius
-from studio.core.engine.placement import place
+from studio.core.engine.placement import label_size, place
 from studio.core.model.errors import RenderError
 from studio.core.model.params import BlendParams, ColorParams, ImageAugment, RenderParams
 from studio.core.ops import shadow
@@ -127,7 +126,7 @@ def _shadow_zone(r, params) -> np.ndarray:
     label = r.occlusion_mask > 0
     if not params.harmonize.enabled or s.opacity <= 0:
         return np.zeros(label.shape, bool)
-    size = stage.occluder_size(get_backend("cpu"), label)
+    size = label_size(get_backend("cpu"), label)
     dx, dy = shadow.offset(s, size)
     h, w = label.shape
     moved = np.zeros((h, w), np.uint8)
@@ -264,6 +263,20 @@ def test_recent_values_are_bounded_and_never_evict_the_cache(monkeypatch):
     assert made[-1] == "again"  # the oldest were dropped
 
 
+def test_bounded_cache_holds_what_fits_and_drops_the_least_recently_used():
+    from studio.core.engine.cache import ENTRY_OVERHEAD, BoundedCache
+
+    cache = BoundedCache(3 * (100 + ENTRY_OVERHEAD), size_of=len)
+    for key in "abc":
+        cache.put(key, key * 100)
+    assert cache.find("a") == "a" * 100  # now the most recent
+    cache.put("d", "d" * 100)
+    assert "b" not in cache and all(k in cache for k in "acd")
+    cache.put("e", "small", size=1000)  # an explicit size: only it is left
+    assert cache.entries == 1 and cache.find("e") == "small" and cache.find("a") is None
+    assert cache.get("e", lambda: "made") == "small" and cache.get("f", lambda: "f") == "f"
+
+
 def test_sot_result_depends_on_strength(face, occluder):
     params = _sampled(face, occluder, seed=1, color={"method": "sot"})
     zero = params.replace(color=ColorParams(method="sot", strength=0.0))
@@ -272,3 +285,25 @@ def test_sot_result_depends_on_strength(face, occluder):
     assert not np.array_equal(
         render(face, occluder, params).image, render(face, occluder, none).image
     )
+
+
+@pytest.mark.parametrize("method", ["sot", "reinhard"])
+def test_a_new_strength_reuses_the_transport_and_renders_as_a_cold_cache(
+    face, occluder, method, monkeypatch
+):
+    from studio.core.ops import color
+
+    made: list[str] = []
+    real = color.transport
+    monkeypatch.setattr(
+        color, "transport", lambda *a, **k: made.append("transport") or real(*a, **k)
+    )
+    params = _sampled(face, occluder, seed=1, color={"method": method})
+    warm = RenderCache()
+    for s in (1.0, 0.55, 0.3, 0.999, 0.05, 0.55):
+        p = params.replace(color=ColorParams(method=method, strength=s))
+        dragged = render(face, occluder, p, cache=warm)
+        cold = render(face, occluder, p, cache=RenderCache())
+        for a, b in zip(_arrays(dragged), _arrays(cold), strict=True):
+            assert np.array_equal(a, b), s
+    assert len(made) == 1 + 6  # the warm cache made it once; every cold render once

@@ -36,7 +36,7 @@ def window(qtbot, settings):
         settings=settings,
         synchronous=True,
     )
-    win._confirm_discard = lambda: True  # no modal "unsaved changes" question in tests
+    win.ask_before_discarding = False  # no modal "unsaved changes" question in tests
     win.export_panel.opened = []  # the URLs the panel asked to open: no browser in tests
     win.export_panel.open_url = win.export_panel.opened.append
     qtbot.addWidget(win)

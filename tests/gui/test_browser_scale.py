@@ -161,7 +161,7 @@ def test_choosing_decodes_on_a_worker_thread(qtbot, settings, tmp_path):
     from studio.gui.window import MainWindow
 
     win = MainWindow(library=Library.default(tmp_path / "none"), settings=settings)
-    win._confirm_discard = lambda: True
+    win.ask_before_discarding = False
     qtbot.addWidget(win)
     try:
         write_faces(tmp_path)  # broken.png sorts first

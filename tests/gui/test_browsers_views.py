@@ -73,7 +73,7 @@ def test_last_folders_are_remembered(window, qtbot, settings, tmp_path):
     again = MainWindow(
         library=Library.default(tmp_path / "none"), settings=settings, synchronous=True
     )
-    again._confirm_discard = lambda: True
+    again.ask_before_discarding = False
     qtbot.addWidget(again)
     try:
         assert again.faces.ids() == ["broken.png", "f0.png", "f1.png", "f2.png"]

@@ -6,10 +6,10 @@ import pytest
 from gui_helpers import qimage_array, render
 from PySide6.QtCore import QEvent, QPointF, Qt
 
+from studio.bench.gui_latency import send_mouse
 from studio.core.engine.render import RenderCache
 from studio.core.engine.render import render as engine_render
 from studio.gui.canvas import compose_view, split_column
-from studio.gui.latency import send_mouse
 from studio.gui.preview import render_request
 
 
@@ -22,7 +22,7 @@ def big_window(qtbot, settings):
     library = Library.default(samples=settings_dir())
     library.faces = SyntheticFaces(1024)
     win = MainWindow(library=library, settings=settings, synchronous=True)
-    win._confirm_discard = lambda: True
+    win.ask_before_discarding = False
     qtbot.addWidget(win)
     win.resize(1280, 800)
     win.show()

@@ -11,7 +11,7 @@ from studio.gui.preview import PreviewController
 
 
 def occluder_center(win) -> QPointF:
-    return win.canvas._center()
+    return win.canvas.center()
 
 
 def test_first_frame_is_rendered_and_shown(window):
@@ -45,7 +45,7 @@ def test_dragging_the_occluder_changes_placement_and_preview(window):
 def test_drag_with_real_mouse_events(window, qtbot):
     from PySide6.QtCore import QEvent, QPoint, Qt
 
-    from studio.gui.latency import send_mouse
+    from studio.bench.gui_latency import send_mouse
 
     view = window.canvas
     start = view.mapFromScene(occluder_center(window))

@@ -64,14 +64,14 @@ def test_sources_of_the_last_session_are_reopened(qtbot, settings, tmp_path):
     coco = replicas.coco_instances(tmp_path)
     first = MainWindow(library=Library.default(tmp_path / "none"), settings=settings)
     qtbot.addWidget(first)
-    first._confirm_discard = lambda: True
+    first.ask_before_discarding = False
     assert first.open_path(str(coco), "occluders")  # read on a worker thread
     qtbot.waitUntil(lambda: first.occluders.where.text() == "coco · 2 items", timeout=30_000)
     first.shutdown()
     settings.sync()
     again = MainWindow(library=Library.default(tmp_path / "none"), settings=settings)
     qtbot.addWidget(again)
-    again._confirm_discard = lambda: True
+    again.ask_before_discarding = False
     try:
         qtbot.waitUntil(lambda: again.occluders.where.text() == "coco · 2 items", timeout=30_000)
     finally:

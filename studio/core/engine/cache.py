@@ -1,5 +1,6 @@
 """One bounded cache for everything the engine and its clients keep: decoded inputs, device
-uploads, colour transfers, augmentations, shapes and reduced copies.
+uploads, colour transfers, augmentations, shapes and reduced copies (:class:`RenderCache`),
+and the studio's other bounded caches (:class:`BoundedCache`, which it extends).
 
 It is an LRU bounded by the bytes of the arrays it holds; keys are tuples (what made the value:
 content keys, parameters, backend), never strings built from them. A cache changes speed,
@@ -36,32 +37,29 @@ def nbytes(value: Any) -> int:
     return 0
 
 
-class RenderCache:
-    """An LRU cache bounded by bytes (at least one entry is always kept).
+class BoundedCache:
+    """An LRU cache bounded by the size of what it holds (at least one entry is always kept):
+    the one bounded cache of the package, for arrays (sized by :func:`nbytes`) and, with
+    ``size_of`` or an explicit size, anything else (the studio's thumbnails).
 
     ``errors`` lists exception types that are cached like values (an unreadable input stays
-    unreadable: it is not decoded again) and raised again on every ``get``.
+    unreadable: it is not decoded again) and raised again on every ``get``. A copy sent to
+    another process starts empty.
     """
 
     def __init__(
-        self, max_bytes: int = DEFAULT_BYTES, errors: tuple[type[BaseException], ...] = ()
+        self,
+        max_bytes: int = DEFAULT_BYTES,
+        errors: tuple[type[BaseException], ...] = (),
+        size_of: Callable[[Any], int] = nbytes,
     ) -> None:
         self.max_bytes = max_bytes
         self.errors = errors
+        self.size_of = size_of
         self.bytes = 0
         self.hits = 0
         self.misses = 0
         self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
-        self._recent: RenderCache | None = None  # see recent(); made when first used
-
-    def recent(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        """Like :meth:`get`, for values that only the next few calls ask for again (a sample's
-        placement, made while sampling and again by its render): held in a small cache of
-        their own (:data:`RECENT_BYTES`), so a drag's stream of placements never evicts the
-        inputs and colour transfers."""
-        if self._recent is None:
-            self._recent = RenderCache(RECENT_BYTES)
-        return self._recent.get(key, make)
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """The value of ``key``, made by ``make()`` when not held."""
@@ -75,15 +73,34 @@ class RenderCache:
                 value = make()
             except self.errors as err:
                 value = err
-            size = ENTRY_OVERHEAD + nbytes(value)
-            self._items[key] = (value, size)
-            self.bytes += size
-            while self.bytes > self.max_bytes and len(self._items) > 1:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self.bytes -= dropped
+            self.put(key, value)
         if self.errors and isinstance(value, self.errors):
             raise value
         return value
+
+    def put(self, key: Hashable, value: Any, size: int | None = None) -> None:
+        """Hold ``value`` under ``key`` (replacing what was there), counted as ``size`` bytes
+        (``size_of(value)`` when None); the least recently used entries make room."""
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.bytes -= old[1]
+        held = ENTRY_OVERHEAD + (self.size_of(value) if size is None else size)
+        self._items[key] = (value, held)
+        self.bytes += held
+        while self.bytes > self.max_bytes and len(self._items) > 1:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self.bytes -= dropped
+
+    def find(self, key: Hashable) -> Any | None:
+        """The value held under ``key`` (now the most recently used), or None."""
+        held = self._items.get(key)
+        if held is None:
+            return None
+        self._items.move_to_end(key)
+        return held[0]
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items
 
     @property
     def entries(self) -> int:
@@ -92,13 +109,36 @@ class RenderCache:
     def clear(self) -> None:
         self._items.clear()
         self.bytes = 0
-        self._recent = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)  # a copy for another process starts empty
         state["_items"] = OrderedDict()
         state["bytes"] = 0
-        state["_recent"] = None
+        return state
+
+
+class RenderCache(BoundedCache):
+    """The engine's cache (see the module docstring), with a small cache of its own for the
+    values that only the next few calls ask for again (:meth:`recent`)."""
+
+    _recent: BoundedCache | None = None  # see recent(); made when first used
+
+    def recent(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """Like :meth:`get`, for values that only the next few calls ask for again (a sample's
+        placement, made while sampling and again by its render): held in a small cache of
+        their own (:data:`RECENT_BYTES`), so a drag's stream of placements never evicts the
+        inputs and colour transfers."""
+        if self._recent is None:
+            self._recent = BoundedCache(RECENT_BYTES)
+        return self._recent.get(key, make)
+
+    def clear(self) -> None:
+        super().clear()
+        self._recent = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_recent", None)
         return state
 
 
@@ -110,6 +150,9 @@ class _NoCache(RenderCache):
 
     def recent(self, key: Hashable, make: Callable[[], Any]) -> Any:
         return make()
+
+    def put(self, key: Hashable, value: Any, size: int | None = None) -> None:
+        pass
 
 
 def no_cache() -> RenderCache:

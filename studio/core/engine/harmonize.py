@@ -32,12 +32,14 @@ byte-identical to one without harmonisation. Labels never change.
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from studio.core.engine.cache import on_device
+from studio.core.engine.cache import RenderCache, on_device
+from studio.core.engine.placement import Placed
 from studio.core.model.inputs import Face, Occluder
 from studio.core.model.params import RenderParams
 from studio.core.ops import cells, color, shadow
@@ -78,16 +80,14 @@ def ring_target(params: RenderParams) -> bool:
     return h.enabled and h.color_target == "ring" and params.color.method != "none"
 
 
-def occluder_size(be: Backend, label: Array) -> float:
-    """Size in pixels of a placed occluder: the geometric mean of its label's bbox sides."""
-    xp = be.xp
-    rows = xp.flatnonzero(label.any(axis=1))
-    cols = xp.flatnonzero(label.any(axis=0))
-    if rows.size == 0:
-        return 1.0
-    h = int(rows[-1]) - int(rows[0]) + 1
-    w = int(cols[-1]) - int(cols[0]) + 1
-    return math.sqrt(h * w)
+def transfers_to_ring(params: RenderParams) -> bool:
+    """True when SOT or Reinhard (run before placement) take the skin ring as their target."""
+    return ring_target(params) and params.color.method in color.TRANSFERS
+
+
+def needs_ring(params: RenderParams) -> bool:
+    """True when the render reads the skin ring: as the colour target, or in a step."""
+    return transfers_to_ring(params) or relights(params) or filters(params)
 
 
 def ring_radius(params: RenderParams, size: float) -> int:
@@ -113,9 +113,7 @@ def _embed(xp, inner: Array, region: Region, work: Region) -> Array:
     return out
 
 
-def ring_mask(
-    be: Backend, label: Array, band: Array, skin: Array, radius: int
-) -> cells.CellMask:
+def ring_mask(be: Backend, label: Array, band: Array, skin: Array, radius: int) -> cells.CellMask:
     """Skin pixels within about ``radius`` of ``label``, outside it and its edge ``band``.
 
     The dilation runs on a grid of whole cells, reduced so that the radius is about
@@ -144,6 +142,8 @@ class Ring:
     label: Array  #: the occluder's label on the work region
     band: Array  #: its edge band on the work region
     radius: int  #: ring width in pixels
+    work: Region  #: the work region: the occluder's region grown by the ring (in the image)
+    key: Hashable = None  #: what made it: the placement and the ring's width
 
     @cached_property
     def cells(self) -> cells.CellMask:
@@ -196,40 +196,24 @@ class Ring:
 
 
 def ring_of(
-    be: Backend,
-    params: RenderParams,
-    face_image: Array,
-    face_mask: Array,
-    region: Region,
-    label: Array,
-    band: Array,
-    size: float,
-) -> tuple[Ring, Region]:
-    """The skin ring of a placed occluder, and the work region it lies on."""
+    be: Backend, params: RenderParams, face_image: Array, face_mask: Array, placed: Placed
+) -> Ring:
+    """The skin ring of a placed occluder, on its work region."""
     xp = be.xp
-    work = work_region(params, region, size, (face_image.shape[1], face_image.shape[0]))
+    region = placed.region
+    size = (face_image.shape[1], face_image.shape[0])
+    work = work_region(params, region, placed.size, size)
     wx0, wy0, wx1, wy1 = work
-    ring = Ring(
+    return Ring(
         be,
         face_image[wy0:wy1, wx0:wx1],
         face_mask[wy0:wy1, wx0:wx1],
-        _embed(xp, label, region, work),
-        _embed(xp, band, region, work),
-        ring_radius(params, size),
+        _embed(xp, placed.label, region, work),
+        _embed(xp, placed.band, region, work),
+        ring_radius(params, placed.size),
+        work,
+        ("ring", placed.key, params.harmonize.ring),
     )
-    return ring, work
-
-
-@dataclass
-class Around:
-    """A placed shape as the colour target and the steps both read it: its label, edge band
-    and size, and its skin ring on the work region (built once per render)."""
-
-    label: Array
-    band: Array
-    size: float
-    ring: Ring
-    work: Region
 
 
 @dataclass
@@ -242,7 +226,7 @@ class Pasted:
     shadow_pixels: Array | None = None  #: their new values (uint8)
 
 
-def source_stats(occluder: Occluder, cache) -> color.ColourStats:
+def source_stats(occluder: Occluder, cache: RenderCache) -> color.ColourStats:
     """Colour statistics of an occluder's own pixels (host, cached by content)."""
     cpu = get_backend("cpu")
     return cache.get(
@@ -251,7 +235,7 @@ def source_stats(occluder: Occluder, cache) -> color.ColourStats:
     )
 
 
-def face_skin(face: Face, cache) -> np.ndarray:
+def face_skin(face: Face, cache: RenderCache) -> np.ndarray:
     """The whole face's skin pixels (:func:`~studio.core.ops.color.skin_pixels`, host),
     cached by content: the colour transfers' target and the lighting's statistics."""
     return cache.get(
@@ -260,7 +244,7 @@ def face_skin(face: Face, cache) -> np.ndarray:
     )
 
 
-def face_stats(face: Face, cache) -> color.ColourStats:
+def face_stats(face: Face, cache: RenderCache) -> color.ColourStats:
     """Colour statistics of the whole face's skin pixels (host, cached by content)."""
     cpu = get_backend("cpu")
     skin = face_skin(face, cache)
@@ -274,42 +258,32 @@ def paste(
     be: Backend,
     face: Face,
     face_image: Array,
-    face_mask: Array,
-    region: Region,
-    placed_alpha: Array,
-    label: Array,
-    band: Array,
+    placed: Placed,
+    ring: Ring | None,
     premultiplied: Array,
     params: RenderParams,
     occluder: Occluder,
-    cache,
-    around: Around | None = None,
+    cache: RenderCache,
 ) -> Pasted:
-    """Run the steps on the placed occluder (see the module docstring). ``around``: the
-    shape's ring and size when the colour target already built them for this placement."""
+    """Run the steps on the placed occluder (see the module docstring); ``ring``: its skin
+    ring (:func:`ring_of`, built by the render when :func:`needs_ring`)."""
     xp = be.xp
     h = params.harmonize
-    x0, y0, x1, y1 = region
-    size = occluder_size(be, label) if around is None else around.size
+    x0, y0, x1, y1 = placed.region
     if relights(params) or filters(params):
-        if around is None:
-            ring, work = ring_of(be, params, face_image, face_mask, region, label, band, size)
-        else:
-            ring, work = around.ring, around.work
-        premultiplied = _harmonised(
-            be, face, region, work, ring, placed_alpha, label, premultiplied, params, occluder,
-            cache,
-        )  # fmt: skip
+        assert ring is not None
+        premultiplied = _harmonised(be, face, placed, ring, premultiplied, params, occluder, cache)
     face_roi = face_image[y0:y1, x0:x1]
     if not casts_shadow(params):
         return Pasted(premultiplied, face_roi)
-    box = shadow.window(h.shadow, size, region, face.size)
+    box = shadow.window(h.shadow, placed.size, placed.region, face.size)
     if box is None:
         return Pasted(premultiplied, face_roi)
     pixels = shadow.cast(
-        be, face_image, placed_alpha, region, box, h.shadow, size, params.blend.opacity
-    )
-    return Pasted(premultiplied, _overlay(xp, face_roi, region, pixels, box), box, pixels)
+        be, face_image, placed.alpha, placed.region, box, h.shadow, placed.size,
+        params.blend.opacity,
+    )  # fmt: skip
+    return Pasted(premultiplied, _overlay(xp, face_roi, placed.region, pixels, box), box, pixels)
 
 
 def _overlay(xp, roi: Array, region: Region, pixels: Array, box: Region) -> Array:
@@ -325,18 +299,28 @@ def _overlay(xp, roi: Array, region: Region, pixels: Array, box: Region) -> Arra
     return out
 
 
+@dataclass
+class Pending:
+    """The placed occluder's colours as the steps leave them for
+    :func:`~studio.core.ops.harmonize.compose`: premultiplied ``colours * alpha / norm``, times
+    ``gain``; and the factor by which the steps scaled its noise."""
+
+    colours: Array
+    alpha: Array  #: float32 placed alpha (0..255)
+    norm: Array
+    gain: Array | None = None
+    noise_gain: float = 1.0
+
+
 def _harmonised(
     be: Backend,
     face: Face,
-    region: Region,
-    work: Region,
+    placed: Placed,
     ring: Ring,
-    placed_alpha: Array,
-    label: Array,
     premultiplied: Array,
     params: RenderParams,
     occluder: Occluder,
-    cache,
+    cache: RenderCache,
 ) -> Array:
     """The placed occluder's colours after lighting, shading, focus and noise (uint8
     premultiplied).
@@ -349,7 +333,7 @@ def _harmonised(
     """
     xp = be.xp
     h, c = params.harmonize, params.color
-    alpha = placed_alpha.astype(xp.float32)
+    alpha = placed.alpha.astype(xp.float32)
     colours = None  # float32 premultiplied colours, once a step needs them
     if relights(params):
         use_ring = ring_target(params) and ring.usable
@@ -357,53 +341,46 @@ def _harmonised(
         colours = premultiplied.astype(xp.float32)
         colours = color.lighting(be, colours, alpha, source_stats(occluder, cache), target, c)
     matched = h.enabled and (h.focus > 0 or h.noise > 0) and ring.usable
-    inside = est.interior_cells(be, label, est.MARGIN) if matched else None
+    inside = est.interior_cells(be, placed.label, est.MARGIN) if matched else None
     own = None
     if inside is not None:
         measured = premultiplied if colours is None else colours
         own = est.measure(be, measured, inside, blur=h.focus > 0)
         if measured.dtype != np.uint8:  # the noise its pixels hold, not counting the rounding
             own = est.Measured(own.blur, est.unrounded(own.luma, 0), est.unrounded(own.chroma, 1))
-    if colours is None:
-        colours = premultiplied  # floats once a step filters them
-    norm, gain, noise_gain = alpha, None, 1.0
+    # the colours stay uint8 until a step filters them
+    pending = Pending(premultiplied if colours is None else colours, alpha, alpha)
     if h.enabled and h.shading > 0:
-        x0, y0, x1, y1 = region
-        wx0, wy0 = work[:2]
+        x0, y0, x1, y1 = placed.region
+        wx0, wy0 = ring.work[:2]
         inner = (x0 - wx0, y0 - wy0, x1 - wx0, y1 - wy0)
         sigma = h.shading_smooth * math.sqrt(face.bbox_area)
         shaded = hz.shading_gain(be, ring.image, ring.skin, ring.label, sigma, inner, h.shading)
         if shaded is not None:
-            gain, noise_gain = shaded
+            pending.gain, pending.noise_gain = shaded
     noise = None
     if own is not None:
         assert inside is not None
-        colours, norm, gain, noise = _focus_and_noise(
-            be, colours, alpha, norm, gain, noise_gain, own, inside, ring, params, cache
-        )
-    return hz.compose(be, colours, placed_alpha, norm, gain, noise)
+        pending, noise = _focus_and_noise(be, pending, own, inside, ring, params, cache)
+    return hz.compose(be, pending.colours, placed.alpha, pending.norm, pending.gain, noise)
 
 
 def _focus_and_noise(
     be: Backend,
-    colours: Array,
-    alpha: Array,
-    norm: Array,
-    gain: Array | None,
-    noise_gain: float,
+    pending: Pending,
     own: est.Measured,
     inside: cells.CellMask,
     ring: Ring,
     params: RenderParams,
-    cache,
-) -> tuple[Array, Array, Array | None, Array | None]:
-    """Focus, then noise, matched on the occluder's interior in face pixels: the colours, their
-    normaliser and gain (as :func:`studio.core.ops.harmonize.compose` takes them) and the noise
-    to add. The noise the focus filter and the shading leave is predicted (white-noise model),
-    not re-measured."""
+    cache: RenderCache,
+) -> tuple[Pending, Array | None]:
+    """Focus, then noise, matched on the occluder's interior in face pixels: the colours as
+    :func:`studio.core.ops.harmonize.compose` takes them, and the noise to add. The noise the
+    focus filter and the shading leave is predicted (white-noise model), not re-measured."""
     h = params.harmonize
     target = ring.stats if h.focus > 0 else ring.noise
-    ratio = noise_gain
+    colours, alpha, norm, gain = pending.colours, pending.alpha, pending.norm, pending.gain
+    ratio = pending.noise_gain
     if h.focus > 0:
         blur, sharpen = hz.focus_plan(target.blur, own.blur, h.focus)
         if blur > 0 or sharpen > 0:
@@ -412,7 +389,7 @@ def _focus_and_noise(
     # the noise its pixels hold, scaled by the steps, then rounded once more at the end
     luma, chroma = est.rounded(own.luma * ratio, 0), est.rounded(own.chroma * ratio, 1)
     if h.noise <= 0:
-        return colours, norm, gain, None
+        return Pending(colours, alpha, norm, gain, ratio), None
     # chroma noise above the ring's is smoothed away (the luminance keeps its detail); the
     # occluder's noise is not white, so a second pass corrects what the first one missed
     for _ in range(CHROMA_PASSES):
@@ -428,7 +405,7 @@ def _focus_and_noise(
     add_c = _missing(target.chroma, chroma, h.noise)
     (tile,) = on_device(be, cache, ("noise-tile", hz.NOISE_TILE_SEED), hz.noise_tile())
     noise = hz.noise_field(be, tile, alpha.shape, add_l, add_c, h.noise_seed)
-    return colours, norm, gain, noise
+    return Pending(colours, alpha, norm, gain, ratio), noise
 
 
 def _missing(target: float, current: float, strength: float) -> float:

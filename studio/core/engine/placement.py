@@ -2,15 +2,18 @@
 
 ``place()`` warps the occluder's shape alpha onto the face; the label (alpha >= 128) and the
 coverage computed from it are exactly those a render gives, because ``render`` places through
-:func:`placement` too. A :class:`Placement` (region, matrix, source size) travels with every
-render result, so the studio draws the occluder's outline from the engine's own geometry.
+:func:`placed_on` too, once: its :class:`Placed` (geometry, alpha, label, edge band, size) is
+what colour, harmonisation and compositing read. A :class:`Placement` (region, matrix, source
+size) travels with every render result, so the studio draws the occluder's outline from the
+engine's own geometry.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -18,7 +21,7 @@ from studio.core.engine.cache import RenderCache, no_cache, on_device
 from studio.core.engine.coords import band_radius, center_pixels, pixel_scale
 from studio.core.model.inputs import Face, Occluder
 from studio.core.model.params import RenderParams
-from studio.core.ops import geometry
+from studio.core.ops import blend, geometry
 from studio.core.ops.backend import Array, Backend, get_backend
 
 PRESCALE_BELOW = 0.75  #: occluders shrunk more than this are first reduced with an area filter
@@ -52,15 +55,58 @@ class Placement:
 
 @dataclass
 class Placed:
-    """The occluder's shape placed on the face: its geometry, alpha and label (host)."""
+    """The occluder's shape placed on the face, as every stage of a render reads it: the
+    geometry, the placed shape alpha and its label, and (made when first asked for) its edge
+    band and size. Arrays on ``be``, read-only: a placement is made once and shared by the
+    sampling that measured it and every render that uses it (a drag of any other parameter
+    places nothing again).
+    """
 
+    be: Backend
     placement: Placement
-    alpha: np.ndarray  #: uint8 placed shape alpha in the region
-    label: np.ndarray  #: alpha >= 128: the occluded pixels of the region
+    alpha: Array  #: uint8 placed shape alpha on the region
+    band_radius: int  #: half-width of the edge band in pixels
+    #: what made it (the face, the shape and the geometry): what is computed from the
+    #: placement alone (the skin ring) is cached under it
+    key: Hashable = None
+    label: Array = field(init=False)  #: the occluded pixels of the region (alpha >= 128)
+
+    def __post_init__(self) -> None:
+        self.label = _read_only(self.alpha >= 128)
 
     @property
     def region(self) -> Region:
         return self.placement.region
+
+    @cached_property
+    def band(self) -> Array:
+        """Pixels within :attr:`band_radius` of the label's boundary, on both sides."""
+        return _read_only(blend.edge_band(self.be, self.label, self.band_radius))
+
+    @cached_property
+    def size(self) -> float:
+        """Size in pixels of the placed occluder (:func:`label_size` of its label)."""
+        return label_size(self.be, self.label)
+
+    def on_host(self) -> Placed:
+        """The same placement with its alpha on the host."""
+        if self.be.on_host:
+            return self
+        alpha = self.be.to_numpy(self.alpha)
+        return Placed(self.be.host, self.placement, alpha, self.band_radius, self.key)
+
+
+def label_size(be: Backend, label: Array) -> float:
+    """Size in pixels of a placed occluder's ``label``: the geometric mean of its bbox sides
+    (1 when it covers nothing)."""
+    xp = be.xp
+    rows = xp.flatnonzero(label.any(axis=1))
+    cols = xp.flatnonzero(label.any(axis=0))
+    if rows.size == 0:
+        return 1.0
+    h = int(rows[-1]) - int(rows[0]) + 1
+    w = int(cols[-1]) - int(cols[0]) + 1
+    return math.sqrt(h * w)
 
 
 def reduced_size(size: tuple[int, int], scale: float) -> tuple[int, int] | None:
@@ -72,76 +118,55 @@ def reduced_size(size: tuple[int, int], scale: float) -> tuple[int, int] | None:
     return max(2, round(w * scale)), max(2, round(h * scale))
 
 
-def reduced(
-    be: Backend,
-    rgb: Array,
-    alpha: Array,
-    size: tuple[int, int] | None,
-    cache: RenderCache,
-    tag: Hashable,
-) -> tuple[Array, Array]:
-    """(rgb, alpha) area-reduced to ``size`` (as they are for None), cached by size."""
-    if size is None:
-        return rgb, alpha
-    return cache.get(
-        ("reduced", be.name, tag, size), lambda: (be.resize(rgb, size), be.resize(alpha, size))
-    )
-
-
 def _forward_matrix(
     face: Face, occ_size: tuple[int, int], params: RenderParams
 ) -> tuple[np.ndarray, float]:
     aug = params.augment
+    center = center_pixels(face, params.center_rel)
     scale = pixel_scale(face, occ_size, params) * aug.affine_scale
-    matrix = geometry.occluder_matrix(
-        occ_size,
-        center_pixels(face, params.center_rel),
-        scale,
-        params.rotation + aug.affine_rotation,
-        params.flip,
-        aug.affine_shear,
-    )
+    angle = params.rotation + aug.affine_rotation
+    matrix = geometry.occluder_matrix(occ_size, center, scale, angle, params.flip, aug.affine_shear)
     return matrix, scale
 
 
-def _pad(face: Face, params: RenderParams) -> int:
+def _pad(face: Face, params: RenderParams, band: int) -> int:
+    """Pixels around the warped shape that compositing may touch: the edge band and the reach
+    of the feather and the edge blur."""
     b = params.blend
-    return band_radius(face, params) + math.ceil(3 * max(b.feather, b.edge_blur) * face.scale) + 2
+    return band + math.ceil(3 * max(b.feather, b.edge_blur) * face.scale) + 2
 
 
-def placement(
-    be: Backend,
-    face: Face,
-    rgb: Array,
-    alpha: Array,
-    key: Hashable,
-    params: RenderParams,
-    cache: RenderCache,
-    alpha_key: Hashable | None = None,
-) -> tuple[Placement, Array] | None:
-    """The placement and the placed uint8 shape alpha (on ``be``, read-only: it may be shared)
-    of an occluder whose ``(rgb, alpha)`` are cached under ``key`` (``alpha_key``: the key of
-    its alpha alone, when the colours are not the occluder's own); None when it misses the
+def placed_on(
+    be: Backend, face: Face, occluder: Occluder, params: RenderParams, cache: RenderCache
+) -> Placed | None:
+    """The occluder's shape placed on the face (arrays on ``be``); None when it misses the
     face image."""
+    _, alpha = on_device(be, cache, occluder.key, occluder.image, occluder.alpha)
     size = (alpha.shape[1], alpha.shape[0])
+    radius = band_radius(face, params)
     matrix, scale = _forward_matrix(face, size, params)
     small = reduced_size(size, scale)
-    _, alpha_src = reduced(be, rgb, alpha, small, cache, key)
+    alpha_src = alpha
+    if small is not None:  # shrunk a lot: placed from its area-reduced copy (cached by size)
+        alpha_src = cache.get(
+            ("reduced-alpha", be.name, occluder.key, small), lambda: be.resize(alpha, small)
+        )
     back = geometry.translate(0.0, 0.0) if small is None else geometry.resize_matrix(size, small)
     full = geometry.compose(matrix, back)
     src_size = (alpha_src.shape[1], alpha_src.shape[0])
-    region = geometry.region_of(full, src_size, face.size, _pad(face, params))
+    region = geometry.region_of(full, src_size, face.size, _pad(face, params, radius))
     if region is None:
         return None
-    placed = Placement(region, full, src_size, scale, small)
-    # sampling places the shape to measure coverage, the render places it again: the warp is
-    # shared through the cache's recent values (keyed by the alpha's source and the geometry)
-    warped = cache.recent(
-        ("placed-alpha", be.name, key if alpha_key is None else alpha_key, small, region,
-         full.tobytes()),
-        lambda: _read_only(geometry.warp_region(be, alpha_src, full, region)),
-    )  # fmt: skip
-    return placed, warped
+    # sampling places the shape to measure coverage, the render places it again, and a drag
+    # of another parameter renders it again and again: the Placed (its warp, label and band)
+    # is shared through the cache's recent values, keyed by what made it
+    key = (face.key, occluder.key, small, region, full.tobytes(), radius)
+
+    def make() -> Placed:
+        warped = _read_only(geometry.warp_region(be, alpha_src, full, region))
+        return Placed(be, Placement(region, full, src_size, scale, small), warped, radius, key)
+
+    return cache.recent(("placed", be.name, key), make)
 
 
 def _read_only(array: Array) -> Array:
@@ -162,15 +187,8 @@ def place(
     ``render`` uses exactly this geometry (the same function), so the label and coverage
     computed here are the ones a render gives. Arrays are returned on the host.
     """
-    be = get_backend(backend)
-    cache = cache or no_cache()
-    image, alpha = on_device(be, cache, occluder.key, occluder.image, occluder.alpha)
-    found = placement(be, face, image, alpha, occluder.key, params, cache)
-    if found is None:
-        return None
-    where, placed_alpha = found
-    host = be.to_numpy(placed_alpha)
-    return Placed(where, host, host >= 128)
+    placed = placed_on(get_backend(backend), face, occluder, params, cache or no_cache())
+    return None if placed is None else placed.on_host()
 
 
 def coverage_of(face: Face, placed: Placed | None) -> float:

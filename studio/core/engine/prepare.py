@@ -15,12 +15,11 @@ import numpy as np
 
 from studio.core.engine import harmonize as stage
 from studio.core.engine.cache import RenderCache, on_device
-from studio.core.engine.coords import band_radius
-from studio.core.engine.placement import Placement, placement, reduced
+from studio.core.engine.placement import Placed, Placement
 from studio.core.model.errors import RenderError
-from studio.core.model.inputs import Face, Occluder, Texture, content_key
+from studio.core.model.inputs import Face, Occluder, Texture
 from studio.core.model.params import RenderParams
-from studio.core.ops import augment, blend, color, shapes
+from studio.core.ops import augment, color, geometry, shapes
 from studio.core.ops.backend import Array, Backend
 
 NO_PHOTOMETRIC = (0.0, None, 0.0, 1.0)  #: blur, JPEG, brightness, contrast that change nothing
@@ -64,34 +63,42 @@ class Prepared:
 def prepare(
     be: Backend,
     face: Face,
-    occluder: Occluder | Texture | None,
+    occ: Occluder,
     params: RenderParams,
     cache: RenderCache,
-    ring_skin: np.ndarray | None = None,
+    ring: stage.Ring | None = None,
 ) -> Prepared:
-    """The occluder after colour transfer (SOT or Reinhard; ``lighting`` runs on the placed
-    occluder) and photometric augmentation, on ``be``.
+    """The occluder ``occ`` (:func:`base_occluder`) after colour transfer (SOT or Reinhard;
+    ``lighting`` runs on the placed occluder) and photometric augmentation, on ``be``.
 
-    ``ring_skin`` replaces the face's skin pixels as the colour target (the skin ring).
+    The colour target is the face's skin, or the skin ring's (``ring``, when the harmonize
+    parameters say so and it is large enough).
     When the occluder is JPEG re-compressed, everything that feeds the JPEG encoder (colour
     transfer, blur) runs on the host: JPEG turns 1-level float differences between backends
     into blocks of larger ones, so the host result is computed once and uploaded.
     """
     if not be.on_host and params.augment.jpeg_quality is not None:
-        host = prepare(be.host, face, occluder, params, cache, ring_skin)
+        host = prepare(be.host, face, occ, params, cache, ring)
         rgb, alpha = on_device(be, cache, host.key, host.rgb, host.alpha)
         return Prepared(rgb, alpha, host.key, host.base)
-    occ = base_occluder(params, occluder, cache)
     image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
-    transfers = params.color.method in ("sot", "reinhard")
+    transfers = params.color.method in color.TRANSFERS
+    to_ring = ring is not None and stage.transfers_to_ring(params) and ring.usable
+    target = ring.key if ring is not None and to_ring else face.key
 
     def colored() -> Array:
         if not transfers or params.color.strength <= 0:
             return image
-        skin = stage.face_skin(face, cache) if ring_skin is None else ring_skin
-        return color.transfer(be, image, alpha, skin, params.color)
+        # the transport does not depend on the strength: a new strength only applies it
+        moved = cache.get(
+            ("transport", occ.key, target, color.transport_key(params.color), be.name),
+            lambda: color.transport(be, image, alpha, skin(), params.color),
+        )
+        return image if moved is None else moved.apply(be, image, params.color.strength)
 
-    target = face.key if ring_skin is None else ("ring", content_key(ring_skin))
+    def skin() -> np.ndarray:
+        return ring.skin_pixels() if ring is not None and to_ring else stage.face_skin(face, cache)
+
     color_key = ("color", occ.key, target if transfers else None, params.color)
     rgb = cache.get((*color_key, be.name), colored)
     photometric = params.augment.photometric
@@ -109,9 +116,9 @@ def premultiplied(be: Backend, prepared: Prepared, where: Placement, cache: Rend
     cached by that size, so every scale that reduces to it shares one copy."""
 
     def make() -> Array:
-        rgb, alpha = reduced(
-            be, prepared.rgb, prepared.alpha, where.reduced_size, cache, prepared.key
-        )
+        rgb, alpha, size = prepared.rgb, prepared.alpha, where.reduced_size
+        if size is not None:  # the area-reduced copy the placement maps from
+            rgb, alpha = be.resize(rgb, size), be.resize(alpha, size)
         xp = be.xp
         a = alpha.astype(xp.float32) * np.float32(1 / 255)
         return (rgb.astype(xp.float32) * a[..., None] + np.float32(0.5)).astype(xp.uint8)
@@ -119,28 +126,8 @@ def premultiplied(be: Backend, prepared: Prepared, where: Placement, cache: Rend
     return cache.get(("premultiplied", be.name, prepared.key, where.reduced_size), make)
 
 
-def ring_skin(
-    be: Backend,
-    face: Face,
-    occluder: Occluder | Texture | None,
-    params: RenderParams,
-    cache: RenderCache,
-    face_image: Array,
-    face_mask: Array,
-) -> tuple[np.ndarray | None, stage.Around | None]:
-    """The skin ring's colours as the SOT / Reinhard target (host; None when the ring is too
-    small), from the placement of the base occluder (colour transfer does not move the shape),
-    and what the placement gave (None when it misses the image): the render places the
-    prepared occluder exactly there, so it reuses the label, band and ring."""
-    occ = base_occluder(params, occluder, cache)
-    image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
-    found = placement(be, face, image, alpha, occ.key, params, cache)
-    if found is None:
-        return None, None
-    where, placed_alpha = found
-    label = placed_alpha >= 128
-    band = blend.edge_band(be, label, band_radius(face, params))
-    size = stage.occluder_size(be, label)
-    ring, work = stage.ring_of(be, params, face_image, face_mask, where.region, label, band, size)
-    around = stage.Around(label, band, size, ring, work)
-    return (ring.skin_pixels() if ring.usable else None), around
+def placed_colours(be: Backend, prepared: Prepared, placed: Placed, cache: RenderCache) -> Array:
+    """The prepared colours premultiplied and warped onto the placed region (uint8)."""
+    where = placed.placement
+    prem = premultiplied(be, prepared, where, cache)
+    return geometry.warp_region(be, prem, where.matrix, where.region)

@@ -1,9 +1,11 @@
 """render(): a pure function of (face, occluder, params) -> image, masks, alpha and stats.
 
-The pipeline: prepare the occluder (:mod:`.prepare`: build, colour, augment; cached), place it
-(:mod:`.placement`: the one geometry path, shared with sampling), harmonise it with the face
-(:mod:`.harmonize`), composite it by the label rule (:mod:`.ops.blend`), assemble the image,
-masks and labels, and apply the whole-image augmentation.
+The pipeline: place the occluder's shape once (:mod:`.placement`: the one geometry path, shared
+with sampling; its :class:`~.placement.Placed` is what every later stage reads), prepare its
+colours (:mod:`.prepare`: build, colour, augment; cached) and warp them onto the placement,
+harmonise it with the face (:mod:`.harmonize`), composite it by the label rule
+(:mod:`.ops.blend`), assemble the image, masks and labels, and apply the whole-image
+augmentation.
 
 Backends: every image array of a render lives on the backend (``be.xp``): the face and the
 occluder are uploaded once (uploads are cached by content key), colour transfer, augmentation,
@@ -20,13 +22,12 @@ import numpy as np
 
 from studio.core.engine import harmonize as stage
 from studio.core.engine.cache import RenderCache, no_cache, on_device
-from studio.core.engine.coords import band_radius
-from studio.core.engine.placement import Placement, placement
-from studio.core.engine.prepare import premultiplied, prepare, ring_skin
+from studio.core.engine.placement import Placed, Placement, placed_on
+from studio.core.engine.prepare import base_occluder, placed_colours, prepare
 from studio.core.model.errors import RenderError
 from studio.core.model.inputs import Face, Occluder, Texture
 from studio.core.model.params import RenderParams
-from studio.core.ops import augment, blend, geometry
+from studio.core.ops import augment, blend
 from studio.core.ops.backend import Array, Backend, get_backend
 
 
@@ -92,34 +93,27 @@ def _render(
     params: RenderParams,
     cache: RenderCache,
 ) -> Result:
-    """The pipeline on ``be`` (arrays left there): prepare, place, harmonise, composite."""
+    """The pipeline on ``be`` (arrays left there): place, prepare, harmonise, composite."""
     face_image, face_mask, face_labels = on_device(
         be, cache, face.key, face.image, face.mask, face.labels
     )
-    target, around = None, None
-    if stage.ring_target(params) and params.color.method in ("sot", "reinhard"):
-        target, around = ring_skin(be, face, occluder, params, cache, face_image, face_mask)
-    prepared = prepare(be, face, occluder, params, cache, target)
-    found = placement(
-        be, face, prepared.rgb, prepared.alpha, prepared.key, params, cache, prepared.base.key
-    )
-    if found is None:
+    occ = base_occluder(params, occluder, cache)
+    # colour transfer does not move the shape: the base occluder is placed once, and its
+    # Placed (label, band, size) serves the colour target, the steps and the compositing
+    placed = placed_on(be, face, occ, params, cache)
+    if placed is None:
         raise RenderError("the occluder lies entirely outside the face image", params.face_id)
-    where, placed_alpha = found
-    # the prepared occluder has the base occluder's alpha: the colour target's placement holds
-    label = placed_alpha >= 128 if around is None else around.label
-    if not bool(label.any()):
+    if not bool(placed.label.any()):
         raise RenderError("the occluder covers no pixel of the face image", params.face_id)
-    x0, y0, x1, y1 = where.region
-    prem_src = premultiplied(be, prepared, where, cache)
-    prem = geometry.warp_region(be, prem_src, where.matrix, where.region)
-    band = blend.edge_band(be, label, band_radius(face, params)) if around is None else around.band
+    ring = None
+    if stage.needs_ring(params):
+        ring = stage.ring_of(be, params, face_image, face_mask, placed)
+    prepared = prepare(be, face, occ, params, cache, ring)
+    prem = placed_colours(be, prepared, placed, cache)
+    x0, y0, x1, y1 = placed.region
     face_roi, shadow = face_image[y0:y1, x0:x1], None
     if stage.needs_stage(params):
-        pasted = stage.paste(
-            be, face, face_image, face_mask, where.region, placed_alpha, label, band, prem,
-            params, prepared.base, cache, around,
-        )  # fmt: skip
+        pasted = stage.paste(be, face, face_image, placed, ring, prem, params, occ, cache)
         prem, face_roi = pasted.premultiplied, pasted.face_roi
         if pasted.shadow_box is not None:
             shadow = (pasted.shadow_box, pasted.shadow_pixels)
@@ -128,17 +122,15 @@ def _render(
         be,
         face_roi,
         prem,
-        placed_alpha,
-        label,
-        band,
+        placed,
         opacity=b.opacity,
         feather_sigma=b.feather * face.scale,
         edge_blur_sigma=b.edge_blur * face.scale,
     )
     image, visible, occluded, alpha, labels = _assemble(
-        be, params, face_image, face_mask, face_labels, where, roi, roi_alpha, label, shadow
+        be, params, face_image, face_mask, face_labels, placed, roi, roi_alpha, shadow
     )
-    stats = _stats(be, face_mask, visible, label, where)
+    stats = _stats(be, face_mask, visible, placed)
     image, visible, occluded, alpha, labels = augment.augment_image(
         be, params, image, visible, occluded, alpha, labels
     )
@@ -150,7 +142,7 @@ def _render(
         alpha=alpha,
         labels=labels,
         stats=stats,
-        placement=where,
+        placement=placed.placement,
     )
 
 
@@ -160,17 +152,16 @@ def _assemble(
     face_image: Array,
     face_mask: Array,
     face_labels: Array | None,
-    where: Placement,
+    placed: Placed,
     roi: Array,
     roi_alpha: Array,
-    label: Array,
     shadow: tuple[tuple[int, int, int, int], Array] | None,
 ) -> tuple[Array, Array, Array, Array, Array | None]:
     """The whole image, the visible face and occlusion masks, alpha and the class map, from
     the composited region (and the cast shadow beside it). The label rule: the face mask is
     the face AND NOT occluded; the occluder is one more class of the map."""
     xp = be.xp
-    x0, y0, x1, y1 = where.region
+    x0, y0, x1, y1 = placed.region
     h, w = face_image.shape[:2]
     image = face_image.copy()
     if shadow is not None:
@@ -178,7 +169,7 @@ def _assemble(
         image[sy0:sy1, sx0:sx1] = pixels
     image[y0:y1, x0:x1] = roi
     occluded = xp.zeros((h, w), bool)
-    occluded[y0:y1, x0:x1] = label
+    occluded[y0:y1, x0:x1] = placed.label
     alpha = xp.zeros((h, w), np.float32)
     alpha[y0:y1, x0:x1] = roi_alpha
     visible = face_mask & ~occluded
@@ -189,11 +180,10 @@ def _assemble(
     return image, visible, occluded, alpha, labels
 
 
-def _stats(
-    be: Backend, face_mask: Array, visible: Array, label: Array, where: Placement
-) -> dict[str, Any]:
+def _stats(be: Backend, face_mask: Array, visible: Array, placed: Placed) -> dict[str, Any]:
     """Coverage, pixel counts and the occluder's bbox (before whole-image augmentation)."""
     xp = be.xp
+    label, where = placed.label, placed.placement
     x0, y0 = where.region[:2]
     face_px = int(xp.count_nonzero(face_mask))
     hidden_px = face_px - int(xp.count_nonzero(visible))

@@ -21,20 +21,44 @@ from studio.core.io.writers import encode_image, write_image
 from studio.core.model.errors import InputError
 
 
+def sample_image(
+    folder: ExportFolder, row: dict[str, Any], key: str, shape: tuple[int, int] | None = None
+) -> np.ndarray:
+    """The file ``key`` of a manifest row, read through the export folder (inside a sample
+    folder, a regular file, no more than its recorded size) and decoded: an RGB image, or
+    with ``shape`` a mask of that size.
+
+    Raises
+    ------
+    InputError
+        naming the file (KeyError when the row names no such file).
+    """
+    name = folder.path / row["files"][key]
+    data = read_sample_file(folder, row, key)
+    return decode_image(data, name) if shape is None else decode_mask(data, name, shape=shape)
+
+
+def labels_view(
+    folder: ExportFolder, row: dict[str, Any], image: np.ndarray | None = None, line: int = 1
+) -> np.ndarray:
+    """An exported sample's labels over its image (:func:`~studio.core.io.contact_sheet.overlay`)
+    from its manifest ``row``; ``image``: the sample's image when it is already read."""
+    if image is None:
+        image = sample_image(folder, row, "image")
+    shape = image.shape[:2]
+    face = sample_image(folder, row, "mask", shape)
+    occluded = None
+    if "occlusion_mask" in row["files"]:
+        occluded = sample_image(folder, row, "occlusion_mask", shape)
+    return overlay(image, face, occluded, line=line)
+
+
 def _thumb(folder: ExportFolder, row: dict[str, Any], side: int) -> np.ndarray:
-    files = row["files"]
-    if "image" not in files or "mask" not in files:
+    if "image" not in row["files"] or "mask" not in row["files"]:
         raise InputError(f"sample {row['index']}: the row names no image or mask", folder.path)
-
-    def mask(key: str) -> np.ndarray:
-        data = read_sample_file(folder, row, key)
-        return decode_mask(data, folder.path / files[key], shape=(h, w))
-
-    image = decode_image(read_sample_file(folder, row, "image"), folder.path / files["image"])
+    image = sample_image(folder, row, "image")
     h, w = image.shape[:2]
-    occluded = mask("occlusion_mask") if "occlusion_mask" in files else None
-    face = mask("mask")
-    tile = fit_tile(overlay(image, face, occluded, line=round(max(h, w) / side)), side)
+    tile = fit_tile(labels_view(folder, row, image, line=round(max(h, w) / side)), side)
     cv2.putText(tile, row["stem"][:7], (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1)
     return tile
 

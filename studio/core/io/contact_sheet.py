@@ -1,12 +1,28 @@
-"""Contact sheets: a grid of rendered samples with their labels overlaid, for a quick look."""
+"""Contact sheets: a grid of rendered samples with their labels overlaid, for a quick look.
+
+The one way labels are shown over an image (the contact sheets, the report's thumbnails, the
+studio's mask views): :func:`tint` in the label colours and :func:`overlay`
+(:func:`studio.core.export.sheet.labels_view` for an exported sample, read through its
+export folder).
+"""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-FACE_EDGE = (40, 255, 40)  # visible face mask: a green outline
-OCCLUDER_TINT = np.array([255, 40, 40], np.float32)  # occluder label: tinted red
+FACE_COLOUR = (40, 255, 40)  #: the visible face mask: green
+OCCLUDER_COLOUR = (255, 40, 40)  #: the occluder label: red
+
+
+def tint(
+    image: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int], strength: float = 0.5
+) -> np.ndarray:
+    """``image`` with the pixels of ``mask`` moved ``strength`` of the way to ``colour``."""
+    shown = image.astype(np.float32)
+    on = mask > 0
+    shown[on] = (1 - strength) * shown[on] + strength * np.asarray(colour, np.float32)
+    return np.clip(shown + 0.5, 0, 255).astype(np.uint8)
 
 
 def overlay(
@@ -18,14 +34,14 @@ def overlay(
 ) -> np.ndarray:
     """The image with the occluder label tinted red and the visible face mask outlined in
     green (``line`` pixels wide): the labels, not the pixels, are what is shown."""
-    shown = image.astype(np.float32)
-    if occlusion_mask is not None:
-        occluded = occlusion_mask > 0
-        shown[occluded] = (1 - strength) * shown[occluded] + strength * OCCLUDER_TINT
-    out = np.clip(shown + 0.5, 0, 255).astype(np.uint8)
+    out = (
+        image.copy()
+        if occlusion_mask is None
+        else tint(image, occlusion_mask, OCCLUDER_COLOUR, strength)
+    )
     face = (face_mask > 0).astype(np.uint8)
     contours, _ = cv2.findContours(face, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    cv2.drawContours(out, contours, -1, FACE_EDGE, max(1, line))
+    cv2.drawContours(out, contours, -1, FACE_COLOUR, max(1, line))
     return out
 
 

@@ -10,7 +10,7 @@ occluder's own edge colours, never a dark fringe.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -25,13 +25,28 @@ def edge_band(be: Backend, label: Array, radius: int) -> Array:
     return (outer > 0) & (inner == 0)
 
 
+class Shape(Protocol):
+    """A shape placed on a region of the face, as compositing reads it (the engine's
+    :class:`~studio.core.engine.placement.Placed` is one)."""
+
+    @property
+    def alpha(self) -> Array:
+        """HxW uint8 placed shape alpha."""
+
+    @property
+    def label(self) -> Array:
+        """HxW bool occluded pixels (alpha >= 128)."""
+
+    @property
+    def band(self) -> Array:
+        """HxW bool edge band around the label's boundary."""
+
+
 def composite(
     be: Backend,
     face: Array,
     premultiplied: Array,
-    shape_alpha: Array,
-    label: Array,
-    band: Array,
+    shape: Shape,
     *,
     opacity: float,
     feather_sigma: float,
@@ -43,14 +58,14 @@ def composite(
     ----------
     face : HxWx3 uint8 region of the face image.
     premultiplied : HxWx3 uint8 occluder colours premultiplied by its shape alpha.
-    shape_alpha : HxW uint8 placed shape alpha.
-    label, band : HxW bool occluded pixels and edge band.
+    shape : its placed shape alpha, label and edge band on the same region.
 
     Returns
     -------
     The blended region (uint8) and the alpha used (float32 in [0, 1]).
     """
     xp = be.xp
+    shape_alpha, label, band = shape.alpha, shape.label, shape.band
     alpha_u8, prem_u8 = shape_alpha, premultiplied
     if opacity != 1.0:
         alpha_u8 = be.scale_u8(shape_alpha, opacity)
@@ -78,10 +93,11 @@ def composite(
             blurred = _take(xp, be.gaussian_blur(out, edge_blur_sigma, floats=True), in_band)
             _put(xp, out, in_band, xp.clip(xp.rint(blurred), 0, 255).astype(xp.uint8))
     # the face is restored wherever the rule says untouched (soft alpha outside the band)
-    stray = ~(label | band) & (alpha_u8 > 0)
-    if bool(stray.any()):
-        out[stray] = face[stray]
-        alpha[stray] = 0.0
+    stray = xp.flatnonzero(~(label | band) & (alpha_u8 > 0))
+    if stray.size:
+        out = xp.ascontiguousarray(out)
+        _put(xp, out, stray, _take(xp, face, stray))
+        _put(xp, alpha, stray, xp.zeros(stray.size, xp.float32))
     return out, alpha
 
 

@@ -8,7 +8,9 @@ SOT (sliced optimal transport), done on the occluder's own pixels only:
    projected and sorted, and every working pixel moves to the target value of equal rank
    (the 1-D optimal transport); the moves of all directions are averaged;
 3. the colour change (new - old) is smoothed with a mask-normalised Gaussian (no black
-   background, no wrap-around), resized to the occluder's size and added with ``strength``.
+   background, no wrap-around): that is the :class:`Transport`, made once per occluder and
+   target; applying it scales the change by ``strength``, resizes it to the occluder's size
+   and adds it (a new strength reuses the transport).
 
 Reinhard is the cheap alternative: match mean and standard deviation in Lab.
 
@@ -106,19 +108,65 @@ def sliced_transport(
     return x.T.astype(xp.float64)
 
 
-def sot_transfer(
+@dataclass(frozen=True)
+class Transport:
+    """A colour transfer of one occluder towards one target, made at no particular strength:
+    :meth:`apply` scales its change by a strength, so a new strength reuses the transport.
+
+    SOT holds the smoothed colour change on its working grid (0..1 units, on the backend);
+    Reinhard the occluder in Lab and its move there (host arrays: OpenCV's Lab conversion).
+    """
+
+    method: str
+    change: Array
+    lab: np.ndarray | None = None
+
+    def apply(self, be: Backend, rgb: Array, strength: float) -> Array:
+        """``rgb`` (the occluder it was made from) moved by ``strength`` of the change."""
+        if strength <= 0:
+            return rgb
+        if self.method == "reinhard":
+            moved = self._reinhard(strength)
+            return moved if be.on_host else be.asarray(moved)
+        xp = be.xp
+        delta = (self.change * np.float32(255.0 * strength)).astype(xp.float32)
+        gh, gw = self.change.shape[:2]
+        h, w = rgb.shape[:2]
+        if (gw, gh) != (w, h):
+            delta = be.resize(delta, (w, h), mode="linear")
+        return be.add_u8(rgb, delta)
+
+    def _reinhard(self, strength: float) -> np.ndarray:
+        """The occluder in Lab moved by ``strength`` of the change, back in RGB (host)."""
+        assert self.lab is not None
+        lab = self.lab + np.float32(strength) * self.change
+        out = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_LAB2RGB) * 255.0
+        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def transport_key(params: ColorParams) -> tuple[Any, ...]:
+    """What a :class:`Transport` depends on besides its occluder and target: the method's
+    own settings, never the strength (it is applied afterwards)."""
+    if params.method == "sot":
+        return (params.method, params.steps, params.directions, params.samples, params.smooth,
+                params.seed)  # fmt: skip
+    return (params.method,)
+
+
+def sot_transport(
     be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams
-) -> Array:
-    """SOT colour transfer of an occluder (uint8 RGB + alpha, on ``be``) towards ``skin``
-    pixels (host). Runs on the backend's arrays; only the random draws happen on the host."""
-    if params.strength <= 0 or skin.shape[0] == 0:
-        return rgb
+) -> Transport | None:
+    """SOT colour transport of an occluder (uint8 RGB + alpha, on ``be``) towards ``skin``
+    pixels (host); None when there is nothing to move. Runs on the backend's arrays; only
+    the random draws happen on the host."""
+    if skin.shape[0] == 0:
+        return None
     xp = be.xp
     rng = np.random.default_rng(params.seed)
     small_rgb, small_mask = _working_grid(be, rgb, alpha, params.samples)
     source = small_rgb[small_mask].astype(xp.float64) / 255.0
     if source.shape[0] < 2:
-        return rgb
+        return None
     target = be.asarray(skin[rng.integers(0, skin.shape[0], size=source.shape[0])])
     moved = sliced_transport(source, target, params.steps, params.directions, rng, xp)
     gh, gw = small_mask.shape
@@ -130,28 +178,22 @@ def sot_transfer(
         num = be.gaussian_blur(delta, sigma)
         den = be.gaussian_blur(weight, sigma)
         delta = xp.where(den[..., None] > 1e-6, num / xp.maximum(den, 1e-6)[..., None], 0.0)
-    delta = (delta * np.float32(255.0 * params.strength)).astype(xp.float32)
-    h, w = alpha.shape
-    if (gw, gh) != (w, h):
-        delta = be.resize(delta, (w, h), mode="linear")
-    return be.add_u8(rgb, delta)
+    return Transport("sot", delta)
 
 
-def reinhard_transfer(
-    be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams
-) -> Array:
-    """Match the occluder's Lab mean and std (over its mask) to the skin pixels'.
+def reinhard_transport(
+    be: Backend, rgb: Array, alpha: Array, skin: np.ndarray
+) -> Transport | None:
+    """Reinhard's transport: the occluder's Lab mean and std (over its mask) matched to the
+    skin pixels'; None when either side has fewer than 2 pixels.
 
-    Runs on the host (OpenCV's Lab conversion): device arrays are downloaded and the result
-    uploaded again; it is cached per occluder and face like every colour transfer.
+    Runs on the host (OpenCV's Lab conversion): device arrays are downloaded; it is cached
+    per occluder and face like every colour transport.
     """
-    if not be.on_host:
-        return be.host_only(
-            lambda host, r, a: reinhard_transfer(host, r, a, skin, params), rgb, alpha
-        )
+    rgb, alpha = be.to_numpy(rgb), be.to_numpy(alpha)
     mask = alpha >= 128
-    if params.strength <= 0 or skin.shape[0] < 2 or np.count_nonzero(mask) < 2:
-        return rgb
+    if skin.shape[0] < 2 or np.count_nonzero(mask) < 2:
+        return None
     lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
     skin_lab = cv2.cvtColor(skin.reshape(-1, 1, 3).astype(np.float32), cv2.COLOR_RGB2LAB)
     skin_lab = skin_lab.reshape(-1, 3)
@@ -159,9 +201,7 @@ def reinhard_transfer(
     mu_s, sd_s = src.mean(axis=0), src.std(axis=0) + 1e-6
     mu_t, sd_t = skin_lab.mean(axis=0), skin_lab.std(axis=0)
     moved = (lab - mu_s) * (sd_t / sd_s) + mu_t
-    lab = lab + np.float32(params.strength) * (moved - lab)
-    out = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_LAB2RGB) * 255.0
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return Transport("reinhard", moved - lab, lab)
 
 
 CONTRAST_RANGE = (0.5, 2.0)  #: lighting changes the occluder's contrast at most this much
@@ -245,10 +285,23 @@ def lighting(
     return out  # the caller clips to [0, alpha]
 
 
-def transfer(be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams) -> Array:
-    """Dispatch on ``params.method``."""
+TRANSFERS = ("sot", "reinhard")  #: the methods that move colours before placement
+
+
+def transport(
+    be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams
+) -> Transport | None:
+    """The transport of ``params.method`` (None for a method that moves nothing here)."""
     if params.method == "sot":
-        return sot_transfer(be, rgb, alpha, skin, params)
+        return sot_transport(be, rgb, alpha, skin, params)
     if params.method == "reinhard":
-        return reinhard_transfer(be, rgb, alpha, skin, params)
-    return rgb
+        return reinhard_transport(be, rgb, alpha, skin)
+    return None
+
+
+def transfer(be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams) -> Array:
+    """``rgb`` moved towards ``skin`` by ``params.method`` at ``params.strength``."""
+    if params.method not in TRANSFERS or params.strength <= 0:
+        return rgb
+    moved = transport(be, rgb, alpha, skin, params)
+    return rgb if moved is None else moved.apply(be, rgb, params.strength)

@@ -15,6 +15,7 @@ from studio.core.sources.base import (
     SourceReport,
     TextureSource,
 )
+from studio.core.sources.celebamask import CLASSES, FACE_PARTS, OCCLUDER_CLASS
 from studio.core.sources.factory import (
     SourceRef,
     dataset_members_refs,
@@ -29,9 +30,13 @@ from studio.core.sources.factory import (
     summary_line,
 )
 from studio.core.sources.files import face_from_files, occluder_from_files, texture_from_file
-from studio.core.sources.layouts import ROLES, Layout, Role, recognise
+from studio.core.sources.layouts import PHOTOS, ROLES, Layout, Role, recognise
 
 __all__ = [
+    "CLASSES",
+    "FACE_PARTS",
+    "OCCLUDER_CLASS",
+    "PHOTOS",
     "ROLES",
     "FaceSource",
     "Layout",

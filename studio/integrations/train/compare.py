@@ -28,9 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from studio.core.export import make_engine, make_plan, run_export
-from studio.core.export.inputs import job_sources
-from studio.core.export.records import JOB
+from studio.core.export import JOB, job_sources, make_engine, make_plan, run_export
 from studio.core.io.presets import load_preset
 from studio.core.io.writers import write_json
 from studio.core.jobs.events import Event

@@ -31,20 +31,33 @@ import cv2
 import numpy as np
 import torch
 
-from studio.core.export.folder import LAYOUTS, ExportFolder, Refused
-from studio.core.export.inputs import job_sources
-from studio.core.export.records import JOB, MANIFEST, read_rows, read_sample_file, row_problem
-from studio.core.io.imageio import decode_image, decode_mask, resize_nearest
+from studio.core.engine.cache import BoundedCache
+from studio.core.export import (
+    JOB,
+    LAYOUTS,
+    MANIFEST,
+    ExportFolder,
+    Refused,
+    job_sources,
+    read_rows,
+    row_problem,
+    sample_image,
+)
+from studio.core.io.imageio import resize_nearest
 from studio.core.io.presets import load_preset
 from studio.core.model.errors import InputError
 from studio.core.model.inputs import Face
 from studio.core.model.vocab import TrainTarget, pool_required, pool_role, values
-from studio.core.sources import open_ref, open_source
-from studio.core.sources.celebamask import CLASSES, FACE_PARTS
-from studio.core.sources.layouts import PHOTOS
+from studio.core.sources import (
+    CLASSES,
+    FACE_PARTS,
+    OCCLUDER_CLASS,
+    PHOTOS,
+    open_ref,
+    open_source,
+)
 
 TARGETS = values(TrainTarget)
-OCCLUDER_CLASS = len(CLASSES)  #: class id of the occluder in the "classes" target (19)
 #: left/right classes swapped by a horizontal flip (CelebAMask-HQ ids)
 _MIRROR_PAIRS = ((4, 5), (6, 7), (8, 9))
 CACHE_BYTES = 512 * 2**20  #: resized items kept in memory per process
@@ -112,15 +125,10 @@ class ExportSamples:
     def path_of(self, item_id: str) -> str:
         return str(self.root / self._rows[item_id]["files"]["image"])
 
-    def _file(self, row: dict[str, Any], key: str, shape: Any = None) -> np.ndarray:
-        data = read_sample_file(self.folder, row, key)
-        name = self.root / row["files"][key]
-        return decode_image(data, name) if shape is None else decode_mask(data, name, shape=shape)
-
     def load(self, item_id: str) -> Face:
         row = self._rows[item_id]
-        image = self._file(row, "image")
-        mask = self._file(row, "mask", image.shape[:2])
+        image = sample_image(self.folder, row, "image")
+        mask = sample_image(self.folder, row, "mask", image.shape[:2])
         if not mask.any():
             raise InputError("face mask is empty (all zero)", self.root / row["files"]["mask"])
         return Face(image, mask, id=item_id)
@@ -130,7 +138,7 @@ class ExportSamples:
         row = self._rows[item_id]
         if "occlusion_mask" not in row["files"]:
             return np.zeros(shape, np.uint8)
-        return self._file(row, "occlusion_mask", shape).astype(np.uint8)
+        return sample_image(self.folder, row, "occlusion_mask", shape).astype(np.uint8)
 
 
 def is_export(path: Path) -> bool:
@@ -316,8 +324,7 @@ class TrainSet(torch.utils.data.Dataset):
         self.occlusion = occlusion
         self.epoch = 0
         self.cache_bytes = cache_bytes
-        self._cache: dict[tuple[int, str], Item] = {}
-        self._cached = 0
+        self._cache = BoundedCache(cache_bytes)
         self._unreadable: set[tuple[int, str]] = set()
 
     def set_epoch(self, epoch: int) -> None:
@@ -330,29 +337,24 @@ class TrainSet(torch.utils.data.Dataset):
         return len(self.items)
 
     def base(self, index: int) -> Item:
-        """Item ``index`` resized, before augmentation (kept in memory while it fits). An
-        item that cannot be read is skipped with one warning line naming it: the next
-        readable item takes its place."""
+        """Item ``index`` resized, before augmentation (the items used last are kept in
+        memory, up to ``cache_bytes``). An item that cannot be read is skipped with one
+        warning line naming it: the next readable item takes its place."""
         for step in range(len(self.items)):
             key = self.items[(index + step) % len(self.items)]
             if key in self._unreadable:
                 continue
-            item = self._cache.get(key)
-            if item is not None:
-                return item
             try:
-                item = resize_item(self.sets[key[0]].load(key[1]), self.size)
+                return self._cache.get(key, lambda key=key: self._load(key))
             except Refused:
                 raise  # a linked sample folder: the run stops, naming it
             except InputError as err:
                 self._unreadable.add(key)
                 print(f"studio: warning: {err.line()}: skipped", file=sys.stderr, flush=True)
-                continue
-            if self._cached + item.nbytes <= self.cache_bytes:
-                self._cache[key] = item
-                self._cached += item.nbytes
-            return item
         raise InputError("no training image can be read")
+
+    def _load(self, key: tuple[int, str]) -> Item:
+        return resize_item(self.sets[key[0]].load(key[1]), self.size)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         item = self.base(index)

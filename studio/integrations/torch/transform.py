@@ -1,4 +1,5 @@
-"""Occlusion as a PyTorch data augmentation: :class:`RandomOcclusion` and :class:`OcclusionDataset`.
+"""Occlusion as a PyTorch data augmentation: :class:`RandomOcclusion` (the dataset built on it
+is :class:`studio.integrations.torch.dataset.OcclusionDataset`).
 
 ``pip install -e .[torch]``; torch is imported when this module is, never by the engine.
 
@@ -21,7 +22,6 @@ DataLoader workers started with ``multiprocessing_context="spawn"``). Not run on
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -40,7 +40,7 @@ from studio.core.model.preset import Preset
 from studio.core.model.spec import EngineSpec
 from studio.core.model.vocab import pool_required, pool_role
 from studio.core.ops.backend import get_backend
-from studio.core.sources import FaceSource, OccluderSource, TextureSource, open_source
+from studio.core.sources import OccluderSource, TextureSource, open_source
 
 MaskType = Literal["auto", "face", "labels"]
 #: What occluders (NatOcc) or textures (RandOcc) may be given as: a source, a list, a path.
@@ -133,7 +133,6 @@ class RandomOcclusion:
     def set_epoch(self, epoch: int) -> None:
         """Samples of epoch ``epoch`` (call before iterating, in the main process)."""
         self.epoch = int(epoch)
-
 
     def rng_for(self, index: int | None) -> np.random.Generator:
         """The generator of one sample: from (seed, epoch, index), or torch's RNG without index."""
@@ -267,54 +266,3 @@ def _outputs(
         "occlusion_mask": occluded,
         "occluded": torch.tensor(True),
     }
-
-
-class OcclusionDataset(torch.utils.data.Dataset):
-    """Occluded samples rendered on the fly from a face source.
-
-    Item ``i`` is the face ``faces_source.ids()[i]`` with a random occluder (from
-    ``(seed, epoch, i)``), as the dict of :class:`RandomOcclusion` plus ``id`` (the face id).
-    The mask is the face's label map when it has one, else its face mask (bool).
-    ``faces_source`` is a face source or a folder in any layout the input layer reads
-    (CelebAMask-HQ, images + masks, photos with automatic masks).
-    """
-
-    def __init__(
-        self,
-        faces_source: FaceSource | str | Path,
-        preset: Preset | EngineSpec | str | Path,
-        occluders: Occluders = None,
-        *,
-        p: float = 1.0,
-        seed: int | None = 0,
-        generator: torch.Generator | None = None,
-        backend: str = "cpu",
-    ) -> None:
-        if isinstance(faces_source, (str, Path)):
-            faces_source = open_source(faces_source, "faces")
-        self.faces = faces_source
-        self.ids = list(faces_source.ids())
-        self.transform = RandomOcclusion(
-            preset, occluders, p, seed=seed, generator=generator, backend=backend
-        )
-        self.transform.mask_type = "face"
-        self.label_transform = copy.copy(self.transform)  # same seed and pool, label maps
-        self.label_transform.mask_type = "labels"
-
-    def set_epoch(self, epoch: int) -> None:
-        self.transform.set_epoch(epoch)
-        self.label_transform.set_epoch(epoch)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        face = self.faces.load(self.ids[index])
-        image = torch.from_numpy(face.image).permute(2, 0, 1).contiguous()
-        if face.labels is not None:
-            mask = torch.from_numpy(np.ascontiguousarray(face.labels))
-            out = self.label_transform(image, mask, index=index)
-        else:
-            out = self.transform(image, torch.from_numpy(face.mask), index=index)
-        out["id"] = self.ids[index]
-        return out

@@ -1,6 +1,6 @@
 """GUI-driven latency measurement: drag the occluder N steps with real mouse events.
 
-``python -m studio.gui.latency [--steps 200] [--load]`` opens the main window offscreen,
+``python -m studio.bench.gui_latency [--steps 200] [--load]`` opens the main window offscreen,
 presses the mouse on the occluder and moves it N steps at 60 Hz, then prints JSON:
 
 - drag-to-frame latency per mouse event: from the event to the first shown frame that
@@ -10,8 +10,11 @@ presses the mouse on the occluder and moves it N steps at 60 Hz, then prints JSO
 ``--load`` runs a real ``studio export`` of the demo preset while dragging (default
 workers: every core), at the lower priority the studio gives its export processes.
 
+``--strength`` drags the colour strength slider instead (SOT, no harmonisation, an empty
+preview cache first) and prints the first frame's time and the median frame time after it.
+
 The pieces (:func:`open_window`, :class:`Ticker`, :func:`drag`) also drive the browser
-benchmark (:mod:`studio.gui.browse_bench`).
+benchmark (:mod:`studio.bench.gui_browse`).
 """
 
 from __future__ import annotations
@@ -78,7 +81,7 @@ def open_window(face_size: int = 0):
     if face_size:
         library.faces = SyntheticFaces(face_size)
     win = MainWindow(library=library, settings=settings)
-    win._confirm_discard = lambda: True
+    win.ask_before_discarding = False
     win.resize(1280, 800)
     win.show()
     from studio.gui.app import freeze_heap
@@ -138,7 +141,7 @@ def drag(app, win, steps: int, on_step: Callable[[int], None] | None = None) -> 
     ticker.start()
     view = win.canvas
     vp = view.viewport()
-    start = view.mapFromScene(view._center())
+    start = view.mapFromScene(view.center())
 
     def pos_of(i: int) -> QPoint:  # a slow circle of 60 px radius around the start point
         a = 2 * math.pi * i / 100.0
@@ -190,6 +193,57 @@ def drag(app, win, steps: int, on_step: Callable[[int], None] | None = None) -> 
     }
 
 
+STRENGTH_STEPS = 90  #: distinct values of the strength slider (2 decimals) a drag visits
+
+
+def drag_strength(app, win, steps: int = STRENGTH_STEPS) -> dict:
+    """Drag the colour strength slider through ``steps`` values (at most
+    :data:`STRENGTH_STEPS`, each new) at 60 Hz, with SOT and no harmonisation: what the slider
+    itself costs. The preview's cache is emptied first, so the first frame makes the colour
+    transport; returns its time and the median frame time (render ms) of the frames after it.
+    """
+    from dataclasses import replace
+
+    from PySide6.QtCore import Qt, QTimer
+
+    from studio.core.model.params import HarmonizeParams
+
+    doc, preview = win.doc, win.preview
+    sot = replace(doc.params.color, method="sot", strength=1.0)
+    doc.set_params(doc.params.replace(color=sot, harmonize=HarmonizeParams()), "SOT")
+    pump(app, lambda: preview.up_to_date(), 60, 0.005)
+    preview.worker.cache.clear()
+    slider = win.panel.rows["color.strength"].pinned_widget
+    start = preview.generation
+    frames: list = []
+    preview.frameShown.connect(lambda f: frames.append(f) if f.generation > start else None)
+    values = [round(0.95 - 0.01 * i, 2) for i in range(min(steps, STRENGTH_STEPS))]
+    state = {"i": 0}
+
+    def step() -> None:
+        if state["i"] >= len(values):
+            mover.stop()
+            return
+        slider.setValue(values[state["i"]])
+        state["i"] += 1
+
+    mover = QTimer()
+    mover.setTimerType(Qt.TimerType.PreciseTimer)
+    mover.timeout.connect(step)
+    mover.start(16)
+    pump(app, lambda: state["i"] >= len(values) and preview.up_to_date(), len(values) * 0.1 + 60)
+    times = [f.render_ms for f in frames]
+    return {
+        "steps": len(values),
+        "requests": preview.generation - start,
+        "frames_shown": len(frames),
+        "first_frame_ms": times[0] if times else None,
+        "frame_ms_median_after_first": statistics.median(times[1:]) if len(times) > 1 else None,
+        "frame_ms_max_after_first": max(times[1:]) if len(times) > 1 else None,
+        "preview_size": list(preview.last_frame.request.face.size),
+    }
+
+
 def measure(steps: int, load: bool, face_size: int = 0) -> dict:
     app, win, _tmp = open_window(face_size)
     burner = None
@@ -235,12 +289,21 @@ def measure(steps: int, load: bool, face_size: int = 0) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m studio.gui.latency")
+    p = argparse.ArgumentParser(prog="python -m studio.bench.gui_latency")
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--load", action="store_true", help="drag while a real studio export runs")
     p.add_argument("--face-size", type=int, default=0, help="synthetic faces of this size")
+    p.add_argument(
+        "--strength", action="store_true", help="drag the colour strength slider instead"
+    )
     args = p.parse_args(argv)
-    print(json.dumps(measure(args.steps, args.load, args.face_size)))
+    if args.strength:
+        app, win, _tmp = open_window(args.face_size)
+        result = drag_strength(app, win, args.steps)
+        win.shutdown()
+    else:
+        result = measure(args.steps, args.load, args.face_size)
+    print(json.dumps(result))
     return 0
 
 

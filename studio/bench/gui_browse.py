@@ -1,6 +1,6 @@
 """GUI-driven browser benchmark: open a big face folder in the running studio.
 
-``python -m studio.gui.browse_bench FOLDER [--watch 10] [--steps 200]`` opens the main window
+``python -m studio.bench.gui_browse FOLDER [--watch 10] [--steps 200]`` opens the main window
 offscreen (fresh settings; the thumbnail cache is wherever ``STUDIO_CACHE_DIR`` points: the
 bench gives it an empty folder), opens FOLDER in the faces browser as a user would, and prints
 JSON:
@@ -24,7 +24,7 @@ import json
 import sys
 import time
 
-from studio.gui.latency import Ticker, drag, open_window, pump
+from studio.bench.gui_latency import Ticker, drag, open_window, pump
 
 
 def _status_mib(field: str) -> float:
@@ -94,7 +94,7 @@ def measure(folder: str, watch_s: float = 10.0, steps: int = 200) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m studio.gui.browse_bench")
+    p = argparse.ArgumentParser(prog="python -m studio.bench.gui_browse")
     p.add_argument("folder", help="a face folder (any layout)")
     p.add_argument("--watch", type=float, default=10.0, help="seconds watched after the open")
     p.add_argument("--steps", type=int, default=200, help="drag steps while the browser fills")

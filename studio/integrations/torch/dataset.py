@@ -1,0 +1,68 @@
+"""Occluded samples rendered on the fly from a face source: :class:`OcclusionDataset`, a
+``torch.utils.data.Dataset`` built on :class:`~studio.integrations.torch.transform.RandomOcclusion`.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from studio.core.model.preset import Preset
+from studio.core.model.spec import EngineSpec
+from studio.core.sources import FaceSource, open_source
+from studio.integrations.torch.transform import Occluders, RandomOcclusion
+
+
+class OcclusionDataset(torch.utils.data.Dataset):
+    """Occluded samples rendered on the fly from a face source.
+
+    Item ``i`` is the face ``faces_source.ids()[i]`` with a random occluder (from
+    ``(seed, epoch, i)``), as the dict of :class:`RandomOcclusion` plus ``id`` (the face id).
+    The mask is the face's label map when it has one, else its face mask (bool).
+    ``faces_source`` is a face source or a folder in any layout the input layer reads
+    (CelebAMask-HQ, images + masks, photos with automatic masks).
+    """
+
+    def __init__(
+        self,
+        faces_source: FaceSource | str | Path,
+        preset: Preset | EngineSpec | str | Path,
+        occluders: Occluders = None,
+        *,
+        p: float = 1.0,
+        seed: int | None = 0,
+        generator: torch.Generator | None = None,
+        backend: str = "cpu",
+    ) -> None:
+        if isinstance(faces_source, (str, Path)):
+            faces_source = open_source(faces_source, "faces")
+        self.faces = faces_source
+        self.ids = list(faces_source.ids())
+        self.transform = RandomOcclusion(
+            preset, occluders, p, seed=seed, generator=generator, backend=backend
+        )
+        self.transform.mask_type = "face"
+        self.label_transform = copy.copy(self.transform)  # same seed and pool, label maps
+        self.label_transform.mask_type = "labels"
+
+    def set_epoch(self, epoch: int) -> None:
+        self.transform.set_epoch(epoch)
+        self.label_transform.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        face = self.faces.load(self.ids[index])
+        image = torch.from_numpy(face.image).permute(2, 0, 1).contiguous()
+        if face.labels is not None:
+            mask = torch.from_numpy(np.ascontiguousarray(face.labels))
+            out = self.label_transform(image, mask, index=index)
+        else:
+            out = self.transform(image, torch.from_numpy(face.mask), index=index)
+        out["id"] = self.ids[index]
+        return out
