@@ -500,6 +500,9 @@ def test_9_train_skips_an_unreadable_sample_with_one_warning(job, tmp_path: Path
     out = _copy(ref, tmp_path / "out")
     damaged = out / manifest_rows(out)[2]["files"]["image"]
     damaged.write_bytes(damaged.read_bytes()[:200])  # truncated
+    lines = (out / "manifest.jsonl").read_text().splitlines(keepends=True)
+    lines[5] = '{"index": 5, "fi\n'  # a damaged line: left out with a warning
+    (out / "manifest.jsonl").write_text("".join(lines))
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "studio.cli", "train", str(out), "--out", str(run)]
     tiny = ["--size", "32", "--width", "4", "--batch", "4", "--steps", "4", "--threads", "1"]
@@ -511,7 +514,9 @@ def test_9_train_skips_an_unreadable_sample_with_one_warning(job, tmp_path: Path
     )
     assert proc.returncode == 0, proc.stderr
     warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
-    assert warnings and all(str(damaged) in w and "skipped" in w for w in warnings), proc.stderr
+    assert "1 rows left out (first: line 6 is not valid JSON" in warnings[0], proc.stderr
+    skipped = warnings[1:]
+    assert skipped and all(str(damaged) in w and "skipped" in w for w in skipped), proc.stderr
     assert "Traceback" not in proc.stderr and (run / "model.pt").exists()
 
 

@@ -104,8 +104,9 @@ class Item:
 
 class ExportSamples:
     """The samples an export folder's manifest records, as a face source: ids are the image
-    files' names, read through the folder (confined, bounded, no link followed); rows that
-    name no image and mask, or files outside the sample folders, are left out."""
+    files' names, read through the folder (confined, bounded, no link followed). Damaged
+    lines and rows that name no image and mask, or files outside the sample folders, are
+    left out with one warning line."""
 
     layout = "export"
     has_labels = False
@@ -114,10 +115,23 @@ class ExportSamples:
         self.root = root
         self.folder = ExportFolder(root)
         self._rows: dict[str, dict[str, Any]] = {}
-        for _, _, _, row in read_rows(self.folder, MANIFEST, strict=False):
-            files = row.get("files")
-            if row_problem(row) is None and {"image", "mask"} <= set(files):
-                self._rows[files["image"].split("/", 1)[1]] = row
+        left_out: list[tuple[int, str]] = []
+        for n, _, _, row in read_rows(self.folder, MANIFEST, bad=left_out):
+            problem = row_problem(row)
+            if problem is None and not {"image", "mask"} <= set(row["files"]):
+                problem = "names no image and mask"
+            if problem is not None:
+                left_out.append((n, f"line {n} {problem}"))
+                continue
+            self._rows[row["files"]["image"].split("/", 1)[1]] = row
+        if left_out:
+            first = min(left_out)[1]
+            print(
+                f"studio: warning: {root / MANIFEST}: {len(left_out)} rows left out (first: "
+                f"{first}; studio export --resume remakes them)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def ids(self) -> list[str]:
         return sorted(self._rows)
