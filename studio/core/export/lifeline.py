@@ -46,9 +46,9 @@ def die_with_parent(death_signal: bool = True) -> None:
 
     ``death_signal`` asks for the Linux parent-death signal too (only when the thread that
     started this process outlives it)."""
-    parent = os.getppid()
+    parent = os.getppid()  # (a driver may itself be PID 1: in a container)
     if death_signal:
         _parent_death_signal()
-    if parent == 1 or os.getppid() != parent:
-        os._exit(1)  # the parent died before the guards were set
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died while the guards were set
     threading.Thread(target=_watch, args=(parent,), name="lifeline", daemon=True).start()
