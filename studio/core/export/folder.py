@@ -14,12 +14,15 @@ The folder may be shared and ``studio`` may run as root, so nothing in it is tru
 - writes are atomic (a temporary name beside the file, renamed: a link at the final name is
   replaced, never written through); records are appended line by line (:class:`Appender`).
 
-The interface is storage-shaped: :meth:`~ExportFolder.read` with a bound,
-:meth:`~ExportFolder.write` atomically, :meth:`~ExportFolder.append` record lines,
-:meth:`~ExportFolder.list` a subfolder, :meth:`~ExportFolder.remove`,
-:meth:`~ExportFolder.stat` / :meth:`~ExportFolder.exists`; local folders add
-:meth:`~ExportFolder.sync` and :meth:`~ExportFolder.lock`. Paths are POSIX and relative
-(``images/0000001_f.jpg``).
+The interface is storage-shaped, so that another storage (an object store) can implement the
+same methods: :meth:`~ExportFolder.read` a file whole with a bound,
+:meth:`~ExportFolder.open_read` / :meth:`~ExportFolder.lines` a record as a stream,
+:meth:`~ExportFolder.write` atomically (bytes or chunks), :meth:`~ExportFolder.append` record
+lines (:class:`Appender`), :meth:`~ExportFolder.entries` / :meth:`~ExportFolder.list` a
+subfolder, :meth:`~ExportFolder.remove`, :meth:`~ExportFolder.stat` /
+:meth:`~ExportFolder.exists` / :meth:`~ExportFolder.is_folder`; local folders add
+:meth:`~ExportFolder.makedirs`, :meth:`~ExportFolder.sync` and :meth:`~ExportFolder.lock`.
+Paths are POSIX and relative (``images/0000001_f.jpg``; ``""`` is the folder itself).
 """
 
 from __future__ import annotations
