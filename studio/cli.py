@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from studio import __version__
 from studio.commands.flags import error_line
+from studio.commands.printer import StreamClosed, silence
 from studio.core.model.errors import StudioError
 
 # Sub-command modules; each defines ``register(subparsers)`` which sets ``func`` on its parser.
@@ -53,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except (StreamClosed, BrokenPipeError):
+        silence()  # nothing can be shown any more; no error at exit either
+        return 2
     except StudioError as exc:
         if args.debug:
             traceback.print_exc()
