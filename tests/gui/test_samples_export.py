@@ -148,10 +148,12 @@ def test_export_panel_runs_the_real_exporter(window, qtbot, tmp_path):
     panel.out.setText(str(out))
     panel.start()
     qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=120_000)
-    # the demo preset uses each face twice: broken.png fails samples 0 and 1
-    assert "Done: 4 written, 2 failed" in panel.status.text(), panel.status.text()
+    # the demo preset uses each face twice: broken.png fails samples 0 and 1, replaced by
+    # samples 6 and 7 (the next past the plan: f2.png): 6 samples, as asked
+    assert "Done: 6 written, 2 failed" in panel.status.text(), panel.status.text()
     rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
-    assert sorted(r["face_id"] for r in rows) == ["f0.png", "f0.png", "f1.png", "f1.png"]
+    faces = sorted(r["face_id"] for r in rows)
+    assert faces == ["f0.png", "f0.png", "f1.png", "f1.png", "f2.png", "f2.png"]
     for row in rows:
         assert row["occluder_id"] == "hand.png"
         for rel in row["files"].values():
@@ -176,7 +178,7 @@ def test_export_panel_runs_the_real_exporter(window, qtbot, tmp_path):
     report = out / "report.html"
     assert report.is_file() and (out / "report.png").is_file()
     summary = json.loads((out / "report" / "summary.json").read_text())
-    assert summary["samples"] == 4  # written (2 of the 6 failed)
+    assert summary["samples"] == 6  # written (2 draws failed and were replaced)
     assert [u.toLocalFile() for u in panel.opened] == [str(report.resolve())]
     assert panel.report_button.isEnabled()
     panel.report_button.click()

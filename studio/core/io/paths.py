@@ -80,9 +80,16 @@ def preset_path(name_or_path: str | Path) -> Path:
         for a name that is neither a file nor a preset (the names are listed).
     """
     path = Path(name_or_path).expanduser()
+    shipped = shipped_presets()
+    if not path.exists() and path.stem in shipped and path.parent.name == "presets":
+        raise InputError(
+            f"no such file here (outside a checkout); the shipped preset of this name is "
+            f"{path.stem!r}: give its name instead of a path",
+            path,
+        )
     if path.exists() or path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
         return path
-    shipped, yours = shipped_presets(), user_presets()
+    yours = user_presets()
     name = str(name_or_path)
     if name in shipped:
         return shipped[name]
