@@ -5,6 +5,9 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+#: text that warns (a value the export never draws, an unread message)
+WARNING_COLOUR = "#ffb74d"
+
 STYLE_SHEET = """
 QLabel#hint { color: #8b93a1; font-size: 11px; }
 QLabel#error { color: #ff8a80; font-size: 11px; }

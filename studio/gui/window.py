@@ -42,6 +42,7 @@ from studio.gui.readiness import canvas_notice, export_blocker
 from studio.gui.row_state import outside_rows, row_state
 from studio.gui.samples import SampleGrid
 from studio.gui.source_actions import SourceActions
+from studio.gui.style import WARNING_COLOUR
 from studio.gui.view_modes import CLASS_MAP, RAW_PASTE, VIEW_MODES
 
 STATUS_TEXT_PX = 320  #: a preview error in the status bar is elided to this width
@@ -333,8 +334,25 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         if frame.error:
             set_elided(self.coverage_label, f"⚠ {frame.error}", STATUS_TEXT_PX)
         elif frame.result is not None:
-            set_elided(self.coverage_label, f"coverage: {frame.result.stats['coverage']:.0%}", 200)
+            self._show_coverage(float(frame.result.stats["coverage"]))
         self._first_shown()
+
+    def _show_coverage(self, coverage: float) -> None:
+        """The preview's face coverage; outside the preset's bounds it says the export never
+        keeps such a placement (it draws again)."""
+        placement = self.doc.preset.placement
+        low, high = placement.min_coverage, placement.max_coverage
+        if low <= coverage <= high:
+            self.coverage_label.setStyleSheet("")
+            set_elided(self.coverage_label, f"coverage: {coverage:.0%}", 200)
+            return
+        self.coverage_label.setStyleSheet(f"color: {WARNING_COLOUR};")
+        set_elided(
+            self.coverage_label,
+            f"coverage: {coverage:.0%} ⚠ outside {low:.0%}–{high:.0%}: the export never keeps "
+            "this placement",
+            STATUS_TEXT_PX,
+        )
 
     def _first_shown(self) -> None:
         """The first preview frame, or the sentence saying why there is none, is on screen."""

@@ -149,3 +149,27 @@ def test_the_wheel_scrolls_the_panel_and_changes_a_value_only_with_focus(window,
     value = row.pinned_widget.value()
     wheel(slider, slider.rect().center(), steps=1)
     assert row.pinned_widget.value() != value  # focused: the wheel changes it
+
+
+def test_a_preview_placement_the_export_never_keeps_says_so(window, qtbot):
+    """The preview's coverage outside the preset's coverage bounds is flagged in the status
+    bar (the export draws again until a placement lies inside them)."""
+
+    def shown() -> str:
+        label = window.coverage_label
+        return label.toolTip() or label.text()
+
+    def bounds(low: float, high: float) -> None:
+        preset = window.doc.preset
+        placement = preset.placement.model_copy(update={"min_coverage": low, "max_coverage": high})
+        window.doc.edit("Coverage", preset.model_copy(update={"placement": placement}))
+        render(window)
+
+    bounds(0.0, 1.0)
+    qtbot.waitUntil(lambda: shown().startswith("coverage: "), timeout=10_000)
+    assert "outside" not in shown()
+    bounds(0.0, 0.01)
+    qtbot.waitUntil(lambda: "outside 0%–1%" in shown(), timeout=10_000)
+    assert "never keeps" in shown()
+    bounds(0.0, 1.0)
+    qtbot.waitUntil(lambda: "outside" not in shown(), timeout=10_000)
