@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from studio.commands.flags import (
@@ -15,7 +16,7 @@ from studio.commands.flags import (
     positive_int,
     to_argv,
 )
-from studio.commands.printer import EventPrinter
+from studio.commands.printer import EventPrinter, StreamClosed, say, silence
 from studio.core.export import export_events
 from studio.core.export.job import FAILURES
 from studio.core.export.spec import ExportSpec
@@ -73,6 +74,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--occluder-masks", help="mask folder of --occluders (matched by file stem)")
     p.add_argument("--textures", help="texture folder tree for randocc (replaces the preset's)")
     p.add_argument("--layout", choices=values(OutputLayout), help="output folder names")
+    p.add_argument(
+        "--labels",
+        action="store_true",
+        help="also write multi-class label maps (labels/; faces with class maps: CelebAMask-HQ); "
+        "the preset's output.labels",
+    )
     p.add_argument("--engine", choices=values(EngineName), default="local")
     add_backend(p, default="cpu")
     p.add_argument("--ray-address", help="Ray cluster address (with --engine ray)")
@@ -103,38 +110,54 @@ def run(args: argparse.Namespace) -> int:
         require_matplotlib()  # now, not after the whole job
     plan = spec.plan()
     for line in plan.source_lines:
-        print(line, file=sys.stderr)
+        say(line, sys.stderr)  # a closed stream: refused before any work (exit 2)
     engine = spec.make_engine()
     printer = EventPrinter(args.progress)
     last: Event | None = None
+    closed = False
     with cancel_on_signals() as cancel:
         try:
             for event in export_events(
                 plan, engine, resume=spec.resume, verify=spec.verify, cancel=cancel
             ):
+                last = event
                 if spec.report and event.kind == "done" and not event.cancelled:
                     write_report(plan.out)  # before the "done" line: the studio then opens it
-                if event.kind == "note" and args.progress != "bar":  # the bar prints notes
-                    print(event.message, file=sys.stderr)
-                printer(event)
-                last = event
+                if closed:
+                    continue  # the samples in flight are still recorded
+                try:
+                    if event.kind == "note" and args.progress != "bar":  # the bar prints notes
+                        say(event.message or "", sys.stderr)
+                    printer(event)
+                except StreamClosed:
+                    closed = True
+                    cancel.set()  # stop as on Ctrl-C: what was made is recorded, resumable
         finally:
             printer.close()
     assert last is not None
-    log = printer.log
     failed, written = last.failed or 0, last.written or 0
     failures = f"; {failed} failed (see {plan.out / FAILURES})" if failed else ""
+    stopped = (
+        f"stopped: {last.done} of {plan.count} done in {plan.out}{failures}; "
+        "continue with --resume"
+    )
+    if closed:
+        with contextlib.suppress(StreamClosed):
+            say(f"{stopped} (the output stream closed)", sys.stderr)
+        silence()
+        return 130
+    log = printer.log
     if last.cancelled:
-        print(
-            f"stopped: {last.done} of {plan.count} done in {plan.out}{failures}; "
-            "continue with --resume",
-            file=log,
-        )
+        say(stopped, log)
         return 130
     if written == 0:
-        print(f"wrote no samples to {plan.out}: every sample failed{failures}", file=log)
+        say(f"wrote no samples to {plan.out}: every sample failed{failures}", log)
         return 1
-    print(f"wrote {written} samples to {plan.out}{failures}", file=log)
+    if written < plan.count:
+        say(f"wrote {written} of {plan.count} samples to {plan.out}{failures}", log)
+        return 1
+    replaced = " (each replaced by another draw)" if failed else ""
+    say(f"wrote {written} samples to {plan.out}{failures}{replaced}", log)
     if spec.report:
-        print(f"wrote {plan.out / 'report.html'} and {plan.out / 'report.png'}", file=log)
+        say(f"wrote {plan.out / 'report.html'} and {plan.out / 'report.png'}", log)
     return 0

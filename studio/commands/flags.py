@@ -9,6 +9,7 @@ line's words for the hints that core errors carry.
   ``--device`` is the same flag (torch's word), kept as an alias.
 - ``--progress``: ``bar`` (tqdm on stderr), ``jsonl`` (one job event per stdout line, what
   the studio reads), ``none``.
+- ``--labels`` (export): also write multi-class label maps, as the preset's ``output.labels``.
 - ``--include-rejected``: read an export's samples that its review rejected (review.jsonl)
   too; without it they are left out (train, evaluate).
 """

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from studio.core.model.vocab import OccluderKind, Role, UpSide, values
-from studio.core.sources import dataset_refs, open_ref, open_source
+from studio.core.sources import dataset_members_refs, open_ref, open_source
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,10 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.role is None and args.masks is None and Path(args.source).is_dir():
-        members = dataset_refs(args.source)
+        members = dataset_members_refs(args.source)
         if members:  # the reference dataset/ folder: each of its sources
             print(f"a dataset folder with {len(members)} sources: {args.source}")
-            codes = [_inspect(open_ref(ref), args) for ref in members.values()]
+            codes = [_inspect(open_ref(ref), args) for ref in members]
             return max(codes)
     source = open_source(
         args.source,

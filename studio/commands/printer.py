@@ -4,19 +4,51 @@
 :meth:`~studio.core.jobs.events.Event.from_json`); ``bar`` draws a tqdm bar on stderr and prints
 stages, epochs and notes there; ``none`` prints nothing. Summary lines go to :attr:`log`:
 stderr in jsonl mode (stdout is for events), else stdout.
+
+A stream that is closed (``| head -1`` has exited, ``2>&-``) raises :class:`StreamClosed`
+instead of an internal error: a job then stops as if cancelled (:func:`say`, :func:`silence`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from typing import Any, TextIO
 
 from studio.core.jobs.events import Event
+from studio.core.model.errors import StudioError
+
+
+class StreamClosed(StudioError):
+    """Standard output or error is closed: nothing more can be shown."""
+
+
+def say(text: str, stream: TextIO | None) -> None:
+    """Write a line to ``stream`` (StreamClosed when it is closed or its reader is gone)."""
+    if stream is None:
+        raise StreamClosed("standard error or output is closed")
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except (OSError, ValueError) as err:
+        raise StreamClosed(f"cannot write to {getattr(stream, 'name', 'a stream')}") from err
+
+
+def silence() -> None:
+    """Point stdout and stderr at the null device (no error at exit for a closed pipe)."""
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        for fd in (1, 2):
+            os.dup2(null, fd)
+        os.close(null)
 
 
 class EventPrinter:
-    """Callable that shows events in the chosen ``--progress`` mode."""
+    """Callable that shows events in the chosen ``--progress`` mode.
+
+    Raises :class:`StreamClosed` when its stream is closed."""
 
     def __init__(self, mode: str) -> None:
         self.mode = mode
@@ -27,10 +59,20 @@ class EventPrinter:
         return sys.stderr if self.mode == "jsonl" else sys.stdout
 
     def __call__(self, event: Event) -> None:
+        try:
+            self._show(event)
+        except (OSError, ValueError, AttributeError) as err:
+            if not _closed(sys.stdout) and not _closed(sys.stderr):
+                raise
+            self.bar = None  # tqdm cannot close on a closed stream
+            raise StreamClosed("standard output or error is closed") from err
+
+    def _show(self, event: Event) -> None:
         if self.mode == "jsonl":
-            sys.stdout.write(json.dumps(event.to_json()) + "\n")
-            sys.stdout.flush()
+            say(json.dumps(event.to_json()), sys.stdout)
         elif self.mode == "bar":
+            if sys.stderr is None:
+                raise StreamClosed("standard error is closed")
             self._bar(event)
 
     def _bar(self, event: Event) -> None:
@@ -78,5 +120,17 @@ class EventPrinter:
 
     def close(self) -> None:
         if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+            bar, self.bar = self.bar, None
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                bar.close()
+
+
+def _closed(stream: TextIO | None) -> bool:
+    """Whether ``stream`` can no longer be written (closed, or its reader gone)."""
+    if stream is None or stream.closed:
+        return True
+    try:
+        stream.flush()
+    except (OSError, ValueError):
+        return True
+    return False

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from studio.commands.flags import non_negative_int
+from studio.core.export.folder import ExportFolder
 from studio.core.export.records import MANIFEST, iter_rows
 from studio.core.export.review.decisions import SHOWN, read_decisions, record
 from studio.core.model.errors import InputError
@@ -42,10 +43,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _stems(out: Path, indices: set[int]) -> dict[int, str]:
+def _stems(folder: ExportFolder, indices: set[int]) -> dict[int, str]:
     """The file stem of each of ``indices`` that the manifest records."""
     found: dict[int, str] = {}
-    for _, row in iter_rows(out / MANIFEST, strict=False):
+    for _, row in iter_rows(folder, MANIFEST, strict=False):
         index = row.get("index")
         if index in indices:
             found[index] = str(row.get("stem", ""))
@@ -54,16 +55,17 @@ def _stems(out: Path, indices: set[int]) -> dict[int, str]:
 
 def run(args: argparse.Namespace) -> int:
     out = Path(args.dir)
-    if not (out / MANIFEST).is_file():
+    folder = ExportFolder(out)
+    if not folder.exists(MANIFEST):
         raise InputError("not an export folder (no manifest.jsonl)", out)
     taken = [(i, d) for d in ("reject", "flag", "clear") for i in getattr(args, d) or ()]
     if taken:
-        recorded = _stems(out, {i for i, _ in taken})
+        recorded = _stems(folder, {i for i, _ in taken})
         missing = sorted({i for i, _ in taken} - set(recorded))
         if missing:
             raise InputError(f"no sample {missing[0]} in the manifest", out / MANIFEST)
-        record(out, taken)
-    verdicts = read_decisions(out)
+        record(folder, taken)
+    verdicts = read_decisions(folder)
     for note in verdicts.notes:
         print(f"note: {note}")
     if args.list is None:
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     wanted = LISTS[args.list]
     chosen = sorted(i for i, d in verdicts.by_index.items() if d in wanted)
-    stems = _stems(out, set(chosen))
+    stems = _stems(folder, set(chosen))
     rows = [
         {"index": i, "decision": SHOWN[verdicts.by_index[i]], "stem": stems.get(i, "")}
         for i in chosen

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from studio.core.export.records import verify_job
+from studio.core.export.verify import verify_job
 
 SHOWN = 50  #: problems listed before "... and N more"
 
@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
                     "files": found.files,
                     "failed_samples": found.failed_samples,
                     "not_made": found.not_made,
+                    "short": found.short,
                     "problems": found.problems,
                 },
                 indent=2,
@@ -50,6 +51,11 @@ def run(args: argparse.Namespace) -> int:
         f"{found.rows} samples recorded, {found.files} files checked ({what}), "
         f"{found.failed_samples} failed samples"
     )
+    if found.short:
+        summary += (
+            f"; {found.short} fewer than the {found.count} asked for (its failed draws ran "
+            "out of replacements)"
+        )
     if found.ok:
         print(f"ok: {found.out}: {summary}")
         return 0

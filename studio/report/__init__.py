@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.core.io.writers import write_bytes_atomic, write_json
+from studio.core.export.folder import ExportFolder
+from studio.core.io.writers import json_bytes
 from studio.report.collect import ExportStats, collect, pick_samples
 from studio.report.plots import INSTALL_HINT, matplotlib_available, require_matplotlib
 
@@ -58,11 +59,17 @@ def write_report(out: str | Path, samples_per_bin: int = SAMPLES_PER_BIN) -> Rep
         readable export (:class:`~studio.core.model.errors.InputError` naming the file).
     """
     require_matplotlib()
+    with ExportFolder(out) as folder:
+        return _write_report(folder, samples_per_bin)
+
+
+def _write_report(folder: ExportFolder, samples_per_bin: int) -> Report:
     from studio.report import html, plots, thumbs
 
-    out = Path(out)
+    out = folder.path
     stats = collect(out)
-    chosen = thumbs.make_thumbs(out, pick_samples(stats, samples_per_bin), f"{REPORT_DIR}/thumbs")
+    picked = pick_samples(stats, samples_per_bin)
+    chosen = thumbs.make_thumbs(folder, picked, f"{REPORT_DIR}/thumbs")
     figures = plots.build_plots(stats)
     svgs = [(p.id, p.section, plots.plot_svg(p)) for p in figures if p.constant is None]
     constants = [(p.title, p.constant, p.id) for p in figures if p.constant is not None]
@@ -79,7 +86,7 @@ def write_report(out: str | Path, samples_per_bin: int = SAMPLES_PER_BIN) -> Rep
         f"{stats.failures.samples:,} failed · seed {stats.job.get('seed', '?')}"
     )
     report = Report(out / REPORT_HTML, out / REPORT_PNG, out / REPORT_DIR / "summary.json", stats)
-    write_json(report.summary, summary)
-    write_bytes_atomic(report.png, plots.sheet_png(figures, heading))
-    write_bytes_atomic(report.html, page.encode("utf-8"))
+    folder.write(f"{REPORT_DIR}/summary.json", json_bytes(summary))
+    folder.write(REPORT_PNG, plots.sheet_png(figures, heading))
+    folder.write(REPORT_HTML, page.encode("utf-8"))
     return report

@@ -16,9 +16,18 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.export.records import FAILURES, JOB, MANIFEST, STATS, read_rows
+from studio.core.export.folder import ExportFolder
+from studio.core.export.records import (
+    FAILURES,
+    JOB,
+    MANIFEST,
+    STATS,
+    index_problem,
+    read_record_file,
+    read_rows,
+    row_problem,
+)
 from studio.core.export.review.decisions import read_decisions
-from studio.core.jobs.records import read_record
 from studio.core.model.errors import InputError
 from studio.report.stats import Category, Heat2D, Numeric, Usage, bin_index, uniform_edges
 
@@ -104,12 +113,20 @@ class ExportStats:
         return self._end
 
     def rows_at(self, positions: list[int]) -> list[dict[str, Any]]:
-        """The manifest rows at these positions (in manifest order), read again by offset."""
-        with open(self.out / MANIFEST, "rb") as fh:
+        """The manifest rows at these positions (in manifest order), read again by offset
+        (through the export folder; each row checked again: the file may have changed)."""
+        with ExportFolder(self.out) as folder:
+            fh = folder.open_read(MANIFEST)
+            if fh is None:
+                raise InputError(f"no {MANIFEST}: not an export folder", self.out)
             rows = []
-            for pos in positions:
-                fh.seek(self._offset[int(pos)])
-                rows.append(json.loads(fh.readline()))
+            with fh:
+                for pos in positions:
+                    fh.seek(self._offset[int(pos)])
+                    row = json.loads(fh.readline())
+                    if not isinstance(row, dict) or row_problem(row) is not None:
+                        raise InputError("changed while read", self.out / MANIFEST)
+                    rows.append(row)
         return rows
 
     @property
@@ -219,43 +236,57 @@ def _check_row(row: dict[str, Any], number: int, path: Path) -> None:
             raise InputError(f"line {number}: missing key '{key}'", path)
         if not isinstance(row[key], kind) or isinstance(row[key], bool):
             raise InputError(f"line {number}: '{key}' has the wrong type", path)
+    problem = row_problem(row)
+    if problem is not None:
+        raise InputError(f"line {number} {problem}", path)
+    if not 0.0 <= row["coverage"] <= 1.0:
+        raise InputError(f"line {number}: coverage {row['coverage']!r} is outside [0, 1]", path)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    """A record of the export (job.json, stats.json); {} when the file is not there."""
-    return read_record(path) if path.is_file() else {}
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
-def _job_facts(job: dict[str, Any]) -> dict[str, Any]:
+def _number(record: dict[str, Any], key: str, path: Path, where: str = "") -> Any:
+    """A number of a record (None when not there); anything else is one line naming it."""
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise InputError(f"{where}{key} is {value!r}, not a number", path)
+    return value
+
+
+def _job_facts(job: dict[str, Any], path: Path) -> dict[str, Any]:
     preset = job.get("preset") if isinstance(job.get("preset"), dict) else {}
     inputs = job.get("inputs") if isinstance(job.get("inputs"), dict) else {}
     return {
-        "preset": preset.get("name"),
-        "mode": preset.get("mode"),
-        "seed": job.get("seed"),
-        "count": job.get("count"),
-        "version": job.get("version"),
-        "layout": job.get("layout"),
-        "backend": job.get("backend"),
+        "preset": _text(preset.get("name")),
+        "mode": _text(preset.get("mode")),
+        "seed": _number(job, "seed", path),
+        "count": _number(job, "count", path),
+        "version": _text(job.get("version")),
+        "layout": _text(job.get("layout")),
+        "backend": _text(job.get("backend")),
         "inputs": {
-            role: item.get("items")
+            str(role): _number(item, "items", path, f"inputs.{role}.")
             for role, item in sorted(inputs.items())
             if isinstance(item, dict)
         },
     }
 
 
-def _run_facts(stats: dict[str, Any]) -> dict[str, Any]:
+def _run_facts(stats: dict[str, Any], path: Path) -> dict[str, Any]:
     session = stats.get("last_session") if isinstance(stats.get("last_session"), dict) else {}
     return {
         "finished": bool(stats),
-        "planned": stats.get("planned"),
-        "written": stats.get("written"),
-        "engine": session.get("engine"),
-        "workers": session.get("workers"),
-        "images_per_s": session.get("images_per_s"),
-        "seconds": session.get("seconds"),
-        "session_samples": session.get("samples"),
+        "planned": _number(stats, "planned", path),
+        "written": _number(stats, "written", path),
+        "engine": _text(session.get("engine")),
+        "workers": _number(session, "workers", path, "last_session."),
+        "images_per_s": _number(session, "images_per_s", path, "last_session."),
+        "seconds": _number(session, "seconds", path, "last_session."),
+        "session_samples": _number(session, "samples", path, "last_session."),
     }
 
 
@@ -268,30 +299,36 @@ def collect(out: str | Path) -> ExportStats:
         when ``out`` has no manifest.jsonl, or a manifest or failures row is not valid (one
         line naming the file and the row).
     """
-    out = Path(out)
+    with ExportFolder(out) as folder:
+        return _collect(folder)
+
+
+def _collect(folder: ExportFolder) -> ExportStats:
+    out = folder.path
     manifest = out / MANIFEST
-    if not manifest.is_file():
+    if not folder.exists(MANIFEST):
         raise InputError(f"no {MANIFEST}: not an export folder", out)
     stats = ExportStats(out)
-    stats.job = _job_facts(_read_json(out / JOB))
-    stats.run = _run_facts(_read_json(out / STATS))
+    stats.job = _job_facts(read_record_file(folder, JOB) or {}, out / JOB)
+    stats.run = _run_facts(read_record_file(folder, STATS) or {}, out / STATS)
     skip: dict[str, bool] = {}  #: parameter leaves left out, by key
-    for number, start, end, row in read_rows(manifest, notes=stats.notes):
+    for number, start, end, row in read_rows(folder, MANIFEST, notes=stats.notes):
         _check_row(row, number, manifest)
         _first_pass(stats, row, skip)
         stats.add_position(float(row["coverage"]), int(row["index"]), start, end)
     if stats.rows:
-        _second_pass(stats, manifest)
+        _second_pass(stats, folder)
     failures = out / FAILURES
-    if failures.is_file():
-        for number, _, _, row in read_rows(failures, notes=stats.notes):
-            for key in ("path", "reason"):
-                if key not in row:
-                    raise InputError(f"line {number}: missing key '{key}'", failures)
-            stats.failures.add(row)
+    for number, _, _, row in read_rows(folder, FAILURES, notes=stats.notes):
+        for key in ("path", "reason"):
+            if key not in row:
+                raise InputError(f"line {number}: missing key '{key}'", failures)
+        if row.get("index") is not None and index_problem(row["index"]) is not None:
+            raise InputError(f"line {number} {index_problem(row['index'])}", failures)
+        stats.failures.add(row)
     if not stats.run["finished"]:
         stats.notes.append(f"no {STATS}: the job has not finished (or was stopped)")
-    verdicts = read_decisions(out)
+    verdicts = read_decisions(folder)
     counts = verdicts.counts()
     stats.review = {"rejected": counts["reject"], "flagged": counts["flag"]}
     stats.notes.extend(verdicts.notes)
@@ -343,14 +380,14 @@ def _first_pass(stats: ExportStats, row: dict[str, Any], skip: dict[str, bool]) 
             cat.add(value)
 
 
-def _second_pass(stats: ExportStats, manifest: Path) -> None:
+def _second_pass(stats: ExportStats, folder: ExportFolder) -> None:
     """Bin the numbers whose range the first pass found, and the centres."""
     streamed = {k: n for k, n in stats.numbers.items() if n.needs_pass}
     for num in stats.numbers.values():
         if num.varies and not num.discrete:
             num.start_bins()
     stats.center.start_bins()
-    for _, _, _, row in read_rows(manifest, end=stats.manifest_end):
+    for _, _, _, row in read_rows(folder, MANIFEST, end=stats.manifest_end):
         params = row["params"]
         center = params.get("center_rel")
         if isinstance(center, list) and len(center) == 2 and all(map(_is_number, center)):

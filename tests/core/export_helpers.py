@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -44,6 +45,23 @@ def write_preset(path: Path, extra: str = "", mode: str = "natocc") -> Path:
     )
     path.write_text(text)
     return path
+
+
+def export_cli(preset: Path, out: Path, *args: str, count: int) -> int:
+    """``studio export PRESET --out OUT --count COUNT`` with one worker and no progress."""
+    from studio.cli import main
+
+    base = ["export", str(preset), "--out", str(out), "--count", str(count)]
+    return main([*base, "--workers", "1", "--progress", "none", *args])
+
+
+def reference_job(factory: Any, faces: int, count: int) -> tuple[Path, Path]:
+    """A preset on ``faces`` small inputs and its uninterrupted export of ``count`` samples."""
+    root = make_inputs(factory.mktemp("inputs"), faces=faces)
+    preset = write_preset(root / "p.yaml")
+    ref = factory.mktemp("ref") / "out"
+    assert export_cli(preset, ref, count=count) == 0
+    return preset, ref
 
 
 def output_files(out: Path) -> dict[str, bytes]:

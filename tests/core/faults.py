@@ -1,14 +1,15 @@
 """Fault injection for the export tests: a disk that fails the N-th write of a kind of file.
 
-Sample files, job.json and stats.json go through ``studio.core.io.writers`` (temp file + rename);
-manifest and failure rows are appended by ``studio.core.export.records``. ``FaultyDisk``
-patches both places (in this process: use one worker) and raises ``OSError(errno)`` on the
-N-th write whose target name matches.
+Every file of an export folder is opened by ``studio.core.export.folder.ExportFolder`` with
+``os.open`` and written through ``os.fdopen`` (sample files, job.json and stats.json to a temp
+file renamed into place, manifest and failure rows appended); other files go through
+``studio.core.io.writers`` (``tempfile.mkstemp``). ``FaultyDisk`` patches these (in this
+process: use one worker) and raises ``OSError(errno)`` on the N-th write whose file name
+(a temp file's holds its target's) matches.
 """
 
 from __future__ import annotations
 
-import builtins
 import errno as errnos
 import os
 from pathlib import Path
@@ -16,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from studio.core.export import records
 from studio.core.io import writers
 
 
@@ -56,21 +56,26 @@ class FaultyDisk:
                 raise OSError(self.code, os.strerror(self.code), name)
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> FaultyDisk:
-        real_fdopen, real_mkstemp = os.fdopen, writers.tempfile.mkstemp
+        real_fdopen, real_mkstemp, real_open = os.fdopen, writers.tempfile.mkstemp, os.open
         names: dict[int, str] = {}
+
+        def os_open(path: Any, *args: Any, **kwargs: Any) -> int:
+            fd = real_open(path, *args, **kwargs)
+            if isinstance(path, (str, Path)):
+                names[fd] = Path(path).name
+            return fd
 
         def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
             fd, tmp = real_mkstemp(*args, **kwargs)
             names[fd] = Path(tmp).name
             return fd, tmp
 
-        def fdopen(fd: int, *args: Any, **kwargs: Any) -> Any:
-            return _FailingFile(real_fdopen(fd, *args, **kwargs), self, names.pop(fd, ""))
-
-        def open_(file: Any, *args: Any, **kwargs: Any) -> Any:
-            return _FailingFile(builtins.open(file, *args, **kwargs), self, Path(file).name)
+        def fdopen(fd: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+            fh = real_fdopen(fd, mode, *args, **kwargs)
+            name = names.pop(fd, "")
+            return _FailingFile(fh, self, name) if "w" in mode or "a" in mode else fh
 
         monkeypatch.setattr(writers.tempfile, "mkstemp", mkstemp)
-        monkeypatch.setattr(writers.os, "fdopen", fdopen)
-        monkeypatch.setattr(records, "open", open_, raising=False)
+        monkeypatch.setattr(os, "fdopen", fdopen)
+        monkeypatch.setattr(os, "open", os_open)
         return self

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 from export_helpers import (
+    export_cli,
     failure_rows,
     make_inputs,
     manifest_rows,
     output_files,
+    reference_job,
     start_export,
     wait_for_progress,
     write_preset,
@@ -36,18 +38,13 @@ COUNT = 20
 
 
 def _export(preset: Path, out: Path, *args: str, count: int = COUNT) -> int:
-    base = ["export", str(preset), "--out", str(out), "--count", str(count)]
-    return main([*base, "--workers", "1", "--progress", "none", *args])
+    return export_cli(preset, out, *args, count=count)
 
 
 @pytest.fixture(scope="module")
 def job(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A preset and an uninterrupted one-worker export of COUNT samples (the reference)."""
-    root = make_inputs(tmp_path_factory.mktemp("inputs"), faces=5)
-    preset = write_preset(root / "p.yaml")
-    ref = tmp_path_factory.mktemp("ref") / "out"
-    assert _export(preset, ref) == 0
-    return preset, ref
+    return reference_job(tmp_path_factory, faces=5, count=COUNT)
 
 
 def _copy_job(ref: Path, dest: Path) -> Path:
@@ -215,8 +212,8 @@ def test_hostile_presets_are_one_clear_line(case: str, tmp_path: Path, capsys) -
 
 
 def test_preset_files_that_are_not_text_end_quickly(tmp_path: Path, capsys) -> None:
-    assert main(["validate", "/dev/zero"]) == 2
-    assert "over the size limit of 1,000,000 bytes" in capsys.readouterr().err
+    assert main(["validate", "/dev/zero"]) == 2  # a device: refused before any byte is read
+    assert "/dev/zero: is not a regular file" in capsys.readouterr().err
     latin = tmp_path / "latin1.yaml"
     latin.write_bytes("name: caf\xe9\n".encode("latin-1"))
     assert main(["validate", str(latin)]) == 2
@@ -305,12 +302,13 @@ def test_a_failing_disk_stops_the_job_naming_the_file_and_resume_recovers(
 
 def test_folder_syncs_are_batched(job, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from studio.core.export import records
+    from studio.core.export.folder import ExportFolder
 
     preset, ref = job
     synced: list[str] = []
     monkeypatch.setattr(records, "SYNC_EVERY_ROWS", 5)
     monkeypatch.setattr(records, "SYNC_EVERY_S", 1e9)
-    monkeypatch.setattr(records, "fsync_dir", lambda path: synced.append(Path(path).name))
+    monkeypatch.setattr(ExportFolder, "sync", lambda self, name="": synced.append(name))
     assert _export(preset, tmp_path / "out") == 0
     # 20 rows: a sync every 5 rows (4) and one at the end, each of the three folders
     assert synced.count("images") == 5 and set(synced) == {

@@ -107,7 +107,8 @@ def test_inspect_names_the_sibling_masks_of_the_reference_layout(world: Path, ca
     assert "occluders: images+masks" in capsys.readouterr().out
     assert main(["inspect", str(world / "dataset")]) == 0  # each source of the folder
     out = capsys.readouterr().out
-    assert "a dataset folder with 3 sources" in out and "textures: textures" in out
+    assert "a dataset folder with 4 sources" in out and "textures: textures" in out
+    assert "object_image_sr" in out  # the objects too, not only the hands
 
 
 def _export(out: Path, preset: Path, *args: str, count: int = 4) -> int:
@@ -268,7 +269,8 @@ def test_a_photo_without_a_face_is_a_failure_row(tmp_path: Path) -> None:
         (3, "IMG_20240501_130000.jpg")
     ]
     assert "no face found" in failures[0]["reason"]
-    assert len(manifest_rows(out)) == 3
+    # --count 4 means 4 samples: the failed draw 3 is replaced by draw 4 (the next past the plan)
+    assert [r["index"] for r in manifest_rows(out)] == [0, 1, 2, 4]
 
 
 def test_resume_refuses_a_source_whose_layout_changed(world: Path, tmp_path: Path, capsys) -> None:

@@ -211,13 +211,13 @@ def test_thumbnails_show_lowest_median_highest_coverage(export: Path) -> None:
 def test_only_the_shown_samples_are_decoded(export: Path, tmp_path: Path, monkeypatch) -> None:
     import shutil
 
-    import studio.report.thumbs as thumbs
+    import studio.core.export.sheet as sheet
 
     copy = tmp_path / "copy"
     shutil.copytree(export, copy)
     calls = []
-    real = thumbs.read_image
-    monkeypatch.setattr(thumbs, "read_image", lambda p, **kw: calls.append(p) or real(p, **kw))
+    real = sheet.decode_image
+    monkeypatch.setattr(sheet, "decode_image", lambda d, p, **kw: calls.append(p) or real(d, p))
     write_report(copy, samples_per_bin=2)
     assert len(calls) == 6  # of 30 samples: the 2 lowest, 2 median and 2 highest
     assert len(list((copy / "report" / "thumbs").iterdir())) == 12  # stale ones removed

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from review_helpers import made_up_export, real_export
 
+from studio.core.export import ExportFolder
 from studio.core.export.review import decisions as D
 from studio.core.export.review import fields as F
 from studio.core.export.review.builder import IndexBuilder, open_index
@@ -262,14 +263,14 @@ def test_views_of_a_sample(exports):
     out = exports["natocc"]
     row = open_index(out).row(0)
     assert views_of(row) == ("image", "face", "occlusion", "shadow")
-    arrays = read_sample(out, row)
+    arrays = read_sample(ExportFolder(out), row)
     image = arrays.image
     occluded = render_view(arrays, "occlusion")
     assert not np.array_equal(occluded[arrays.occlusion], image[arrays.occlusion])
     shadow = render_view(arrays, "shadow")
     changed = (shadow != image).any(axis=2)
     assert changed.any() and not (changed & arrays.occlusion).any()  # beside the occluder only
-    small = read_sample(out, row, side=32)
+    small = read_sample(ExportFolder(out), row, side=32)
     assert max(small.image.shape[:2]) <= 32 and small.occlusion.shape == small.image.shape[:2]
 
 

@@ -59,9 +59,11 @@ def test_reseed_draws_other_samples(window, qtbot):
 def test_export_panel_runs_a_job_with_a_snapshot_of_the_preset(window, qtbot, tmp_path):
     panel = window.export_panel
     panel.runner.command = [sys.executable, FAKE, "--delay", "0"]
-    window.new_preset()  # no sources in the preset, synthetic samples only: refused
+    window.new_preset()  # the synthetic samples only (preview only): Export is off, and says why
+    assert not panel.start_button.isEnabled()
+    assert "synthetic faces (preview only)" in panel.blocker_label.text()
     panel.start()
-    assert "needs folders of faces" in panel.status.text() and not panel.runner.running
+    assert "synthetic faces" in panel.status.text() and not panel.runner.running
     open_folders(window, tmp_path)
     window.panel.rows["color.strength"].pinned_widget.setValue(0.3)
     panel.count.setValue(7)
@@ -89,9 +91,10 @@ def test_export_panel_without_matplotlib_asks_for_no_report(window, qtbot, tmp_p
     panel.make_report = False  # as without matplotlib
     assert not panel.job().report
     panel.count.setValue(2)
-    panel.out.setText(str(tmp_path / "out"))
     (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "job.json").write_text("{}")  # an unfinished job, with an old report
     (tmp_path / "out" / "report.html").write_text("an old report")
+    panel.out.setText(str(tmp_path / "out"))
     panel.resume.setChecked(True)
     panel.start()
     qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30_000)
@@ -145,10 +148,12 @@ def test_export_panel_runs_the_real_exporter(window, qtbot, tmp_path):
     panel.out.setText(str(out))
     panel.start()
     qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=120_000)
-    # the demo preset uses each face twice: broken.png fails samples 0 and 1
-    assert "Done: 4 written, 2 failed" in panel.status.text(), panel.status.text()
+    # the demo preset uses each face twice: broken.png fails samples 0 and 1, replaced by
+    # samples 6 and 7 (the next past the plan: f2.png): 6 samples, as asked
+    assert "Done: 6 written, 2 failed" in panel.status.text(), panel.status.text()
     rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
-    assert sorted(r["face_id"] for r in rows) == ["f0.png", "f0.png", "f1.png", "f1.png"]
+    faces = sorted(r["face_id"] for r in rows)
+    assert faces == ["f0.png", "f0.png", "f1.png", "f1.png", "f2.png", "f2.png"]
     for row in rows:
         assert row["occluder_id"] == "hand.png"
         for rel in row["files"].values():
@@ -173,7 +178,7 @@ def test_export_panel_runs_the_real_exporter(window, qtbot, tmp_path):
     report = out / "report.html"
     assert report.is_file() and (out / "report.png").is_file()
     summary = json.loads((out / "report" / "summary.json").read_text())
-    assert summary["samples"] == 4  # written (2 of the 6 failed)
+    assert summary["samples"] == 6  # written (2 draws failed and were replaced)
     assert [u.toLocalFile() for u in panel.opened] == [str(report.resolve())]
     assert panel.report_button.isEnabled()
     panel.report_button.click()

@@ -3,6 +3,7 @@ May import every other part of core; never commands, gui or Qt.
 """
 
 from studio.core.export.engines import InProcessEngine, LocalEngine, RayEngine, make_engine
+from studio.core.export.folder import LAYOUTS, ExportFolder, Refused
 from studio.core.export.inputs import job_sources
 from studio.core.export.job import (
     ExportSummary,
@@ -10,25 +11,33 @@ from studio.core.export.job import (
     prepare_output,
     run_export,
 )
-from studio.core.export.plan import LAYOUTS, JobPlan, make_plan
-from studio.core.export.records import JOB
-from studio.core.export.review.decisions import rejected_in
+from studio.core.export.plan import JobPlan, make_plan
+from studio.core.export.records import JOB, MANIFEST, read_rows, row_problem
+from studio.core.export.review.decisions import read_decisions
+from studio.core.export.sheet import labels_view, sample_image
 from studio.core.export.spec import ExportSpec
 
 __all__ = [
     "JOB",
     "LAYOUTS",
+    "MANIFEST",
+    "ExportFolder",
     "ExportSpec",
     "ExportSummary",
     "InProcessEngine",
     "JobPlan",
     "LocalEngine",
     "RayEngine",
+    "Refused",
     "export_events",
     "job_sources",
+    "labels_view",
     "make_engine",
     "make_plan",
     "prepare_output",
-    "rejected_in",
+    "read_decisions",
+    "read_rows",
+    "row_problem",
     "run_export",
+    "sample_image",
 ]

@@ -11,9 +11,11 @@ every finished sample gets recorded.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -29,7 +31,7 @@ from studio.core.export.worker import (
     make_batch_cached,
     make_in_worker,
 )
-from studio.core.model.errors import BackendError, StudioError
+from studio.core.model.errors import BackendError, InputError, StudioError
 
 
 class Engine(Protocol):
@@ -83,8 +85,14 @@ class LocalEngine:
         self, plan: JobPlan, indices: Iterable[int], cancel: threading.Event
     ) -> Iterator[Outcome]:
         ctx = multiprocessing.get_context("spawn")
+        # the workers die with this process; with the kernel's parent-death signal too when
+        # the thread that starts them (this one) lives as long as the pool
+        main_thread = threading.current_thread() is threading.main_thread()
         pool = ProcessPoolExecutor(
-            self.workers, mp_context=ctx, initializer=init_worker, initargs=(plan, self.cache_mb)
+            self.workers,
+            mp_context=ctx,
+            initializer=init_worker,
+            initargs=(plan, self.cache_mb, True, main_thread),
         )
         pending: set[Future[list[Outcome]]] = set()
         batches = _batches(indices, self.batch)
@@ -150,6 +158,10 @@ class RayEngine:
 
         if ray.is_initialized():
             return False
+        with keep_signal_handlers():  # Ray's own would turn a stop into exit 15 or an abort
+            return self._start(ray)
+
+    def _start(self, ray: Any) -> bool:
         kwargs: dict[str, Any] = {
             "include_dashboard": False,
             "log_to_driver": False,
@@ -195,10 +207,30 @@ class RayEngine:
                         if isinstance(err.cause, StudioError):
                             raise err.cause from err
                         raise
+                    except ray.exceptions.RayError:
+                        if cancel.is_set():  # the stop signal reached Ray's workers too
+                            return
+                        raise
                     yield from outcomes
         finally:
             if started:
                 ray.shutdown()
+
+
+@contextlib.contextmanager
+def keep_signal_handlers() -> Iterator[None]:
+    """Run the block (``ray.init``), then put back this process's SIGINT and SIGTERM
+    handlers: a stop then cancels the job (exit 130), whatever the block installed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in saved.items():
+            if handler is not None:
+                signal.signal(s, handler)
 
 
 def make_engine(
@@ -208,6 +240,8 @@ def make_engine(
     cache_mb: int = DEFAULT_CACHE_MB,
 ) -> Engine:
     """``local`` (process pool; one worker runs in-process) or ``ray``."""
+    if workers is not None and workers < 1:
+        raise InputError(f"workers must be 1 or more, got {workers}")
     if name == "ray":
         return RayEngine(workers, address, cache_mb=cache_mb)
     if name != "local":

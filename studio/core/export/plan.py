@@ -15,6 +15,7 @@ from typing import Any
 
 from studio import __version__
 from studio.core.engine.draw import face_index
+from studio.core.export.folder import LAYOUTS
 from studio.core.export.inputs import open_job_sources
 from studio.core.jobs.records import first_difference
 from studio.core.model.errors import InputError
@@ -22,23 +23,8 @@ from studio.core.model.preset import Preset, preset_to_dict
 from studio.core.ops.backend import get_backend
 from studio.core.sources import SourceRef, describe, fingerprint, summary_line
 
-#: output sub-folders per layout: image, face mask, occlusion mask, multi-class labels
-LAYOUTS: dict[str, dict[str, str]] = {
-    "studio": {
-        "image": "images",
-        "mask": "masks",
-        "occlusion_mask": "occlusion_masks",
-        "labels": "labels",
-    },
-    "seed": {
-        "image": "img",
-        "mask": "mask",
-        "occlusion_mask": "occlusion_mask",
-        "labels": "labels",
-    },
-}
-
-
+#: control characters of input names become "_" in output names
+_NO_CONTROL = {c: "_" for c in (*range(32), *range(127, 160))}
 #: longest output stem in bytes (names get an extension, and temp files a prefix and suffix)
 MAX_STEM_BYTES = 160
 STEM_PREFIX_BYTES = 100
@@ -78,13 +64,14 @@ class JobPlan:
         return self.face_ids[face_index(index, len(self.face_ids), per)]
 
     def stem_for(self, index: int) -> str:
-        """Output file stem: the sample index and the face's full stem (no collisions).
+        """Output file stem: the sample index and the face's full stem (no collisions; control
+        characters of the name become ``_``).
 
         A stem too long for file systems (255 bytes a name) keeps a readable prefix and gets
         a short hash of the whole in its place: ``0000001_<first 100 bytes>~<8 hex>``.
         """
         face = Path(self.face_for(index).partition("#")[0])
-        flat = (face.parent / face.stem).as_posix().replace("/", "__")
+        flat = (face.parent / face.stem).as_posix().replace("/", "__").translate(_NO_CONTROL)
         extra = self.face_for(index).partition("#")[2]
         if extra:
             flat += f".face{extra}"
@@ -212,5 +199,5 @@ def _explain_input(key: str, old: dict[str, Any], new: dict[str, Any]) -> str | 
 
 def describe_difference(stored: dict[str, Any], current: dict[str, Any]) -> str | None:
     """The first difference between two job records, in words; None when they match."""
-    order = ("version", "seed", "count", "layout", "sources", "preset", "inputs")
+    order = ("version", "preset", "seed", "count", "layout", "sources", "inputs")
     return first_difference(stored, current, order=order, explain=_explain_input)

@@ -36,6 +36,7 @@ class ExportSpec:
     occluder_masks: str | None = None
     textures: str | None = None
     layout: str | None = None  #: output folder names (None: the preset's)
+    labels: bool = False  #: also write multi-class label maps (False: the preset's choice)
     engine: str = "local"
     backend: str = "cpu"
     ray_address: str | None = None
@@ -47,6 +48,9 @@ class ExportSpec:
         """Load the preset, open and fingerprint the sources, fix seed, count and layout."""
         preset_path = paths.preset_path(self.preset)
         preset = load_preset(preset_path)
+        if self.labels and not preset.output.labels:
+            output = preset.output.model_copy(update={"labels": True})
+            preset = preset.model_copy(update={"output": output})
         sources = job_sources(preset, preset_path, self.overrides(), data_root=self.data)
         return make_plan(
             preset,

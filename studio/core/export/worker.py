@@ -15,10 +15,12 @@ from studio.core.engine.cache import RenderCache
 from studio.core.engine.draw import draw_sample, sample_rng
 from studio.core.engine.pool import ItemPool
 from studio.core.engine.render import render
+from studio.core.export.folder import ExportFolder
 from studio.core.export.inputs import open_job_sources
+from studio.core.export.lifeline import die_with_parent
 from studio.core.export.plan import JobPlan
 from studio.core.export.records import file_hash
-from studio.core.io.writers import encode_image, write_bytes_atomic
+from studio.core.io.writers import encode_image
 from studio.core.model.errors import (
     InputError,
     PlacementError,
@@ -68,6 +70,14 @@ class SampleMaker:
         )
         self.face_cache = RenderCache(budget // 4, errors=(InputError,))
         self.render_cache = RenderCache(budget // 8)  # per-sample colour work rarely repeats
+        self._folder: ExportFolder | None = None
+
+    @property
+    def folder(self) -> ExportFolder:
+        """The output folder, opened at the first write (a worker may start before it exists)."""
+        if self._folder is None:
+            self._folder = ExportFolder(self.plan.out)
+        return self._folder
 
     def _face(self, face_id: str) -> Face:
         return self.face_cache.get(("face", face_id), lambda: self.faces.load(face_id))
@@ -122,7 +132,7 @@ class SampleMaker:
     def _write(
         self, index: int, stem: str, params: Any, result: Any, attempts: int
     ) -> dict[str, Any]:
-        plan, out = self.plan, self.plan.out
+        plan, folder = self.plan, self.folder
         output = plan.preset.output
         folders = plan.folders
         ext = output.image_format
@@ -143,11 +153,11 @@ class SampleMaker:
         written = []
         try:
             for key, rel in files.items():
-                write_bytes_atomic(out / rel, payload[key], durable=False)
-                written.append(out / rel)
+                folder.write(rel, payload[key], durable=False)
+                written.append(rel)
         except WriteError:
-            for path in written:  # no half sample is left behind
-                path.unlink(missing_ok=True)
+            for rel in written:  # no half sample is left behind
+                folder.remove(rel)
             raise
         h, w = result.image.shape[:2]
         return {
@@ -184,15 +194,20 @@ _MAKERS: dict[str, SampleMaker] = {}
 
 
 def init_worker(
-    plan: JobPlan, cache_mb: int = DEFAULT_CACHE_MB, single_thread: bool = True
+    plan: JobPlan,
+    cache_mb: int = DEFAULT_CACHE_MB,
+    single_thread: bool = True,
+    death_signal: bool = False,
 ) -> None:
-    """Pool initializer: ignore Ctrl-C and SIGTERM (sent to the whole process group by
-    terminals, ``timeout``, systemd, docker stop and Slurm: the parent stops the job and
-    waits for the samples in flight), and build the state."""
+    """Pool initializer: die with the driver (:func:`~.lifeline.die_with_parent`; the
+    parent-death signal only when ``death_signal``), ignore Ctrl-C and SIGTERM (sent to the
+    whole process group by terminals, ``timeout``, systemd, docker stop and Slurm: the parent
+    stops the job and waits for the samples in flight), and build the state."""
     import signal
 
     import cv2
 
+    die_with_parent(death_signal)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if single_thread:

@@ -1,19 +1,15 @@
 """Contact sheets: a grid of rendered samples with their labels overlaid, for a quick look.
 
 The one way labels are shown over an image (the contact sheets, the report's thumbnails, the
-studio's mask views): :func:`tint` in the label colours, :func:`overlay`, and
-:func:`labels_view` for an exported sample (its manifest row).
+studio's mask views): :func:`tint` in the label colours and :func:`overlay`
+(:func:`studio.core.export.sheet.labels_view` for an exported sample, read through its
+export folder).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import cv2
 import numpy as np
-
-from studio.core.io.imageio import read_image, read_mask
 
 FACE_COLOUR = (40, 255, 40)  #: the visible face mask: green
 OCCLUDER_COLOUR = (255, 40, 40)  #: the occluder label: red
@@ -47,23 +43,6 @@ def overlay(
     contours, _ = cv2.findContours(face, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     cv2.drawContours(out, contours, -1, FACE_COLOUR, max(1, line))
     return out
-
-
-def labels_view(
-    out: Path, row: dict[str, Any], image: np.ndarray | None = None, line: int = 1
-) -> np.ndarray:
-    """An exported sample's labels over its image (:func:`overlay`), from its manifest
-    ``row``'s files under the export folder ``out``; ``image``: the sample's image when it
-    is already read."""
-    files = row["files"]
-    if image is None:
-        image = read_image(out / files["image"])
-    shape = image.shape[:2]
-    face = read_mask(out / files["mask"], shape=shape)
-    occluded = None
-    if "occlusion_mask" in files:
-        occluded = read_mask(out / files["occlusion_mask"], shape=shape)
-    return overlay(image, face, occluded, line=line)
 
 
 def fit_tile(image: np.ndarray, side: int) -> np.ndarray:

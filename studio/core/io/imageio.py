@@ -15,6 +15,7 @@ and damaged files (OpenCV's decoder silently fills a truncated JPEG with grey).
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 import warnings
@@ -65,21 +66,46 @@ class ImageInfo:
 _PILLOW_LIMIT_LOCK = threading.Lock()
 
 
-def _open_without_pillow_limit(path: Path) -> Image.Image:
+class Encoded:
+    """The bytes of an image file read already (by an export folder, with its checks), with
+    the name its errors give; decoded like a file by :func:`decode_image` and
+    :func:`decode_mask`."""
+
+    def __init__(self, data: bytes, name: str | Path) -> None:
+        self.data, self.name = data, Path(name)
+
+    def __str__(self) -> str:
+        return str(self.name)
+
+    def __fspath__(self) -> str:  # errors name the file the bytes came from
+        return str(self.name)
+
+
+Source = Path | Encoded  #: what the decoders read: a file, or its bytes
+
+
+def _source(path: str | Path | Encoded) -> Source:
+    return path if isinstance(path, Encoded) else Path(path)
+
+
+def _read_all(path: Source) -> bytes:
+    return path.data if isinstance(path, Encoded) else path.read_bytes()
+
+
+def _open_without_pillow_limit(path: Source) -> Image.Image:
     """``Image.open`` with Pillow's own pixel limit off: ours, configurable, is checked right
     after from the same header (Pillow's fixed 89 MP limit would override a higher one)."""
     with _PILLOW_LIMIT_LOCK:
         saved = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None
         try:
-            return Image.open(path)
+            return Image.open(io.BytesIO(path.data) if isinstance(path, Encoded) else path)
         finally:
             Image.MAX_IMAGE_PIXELS = saved
 
 
-def _open(path: Path, max_pixels: int | None) -> Image.Image:
-    """Open ``path`` lazily (header only) and apply the pixel guard."""
-    limit = max_pixels_limit() if max_pixels is None else max_pixels
+def _check_file(path: Path) -> None:
+    """A file to decode: a regular file, not empty (the reason names what it is instead)."""
     if path.is_symlink() and not path.exists():
         raise InputError("symlink to nowhere", path)
     try:
@@ -92,6 +118,16 @@ def _open(path: Path, max_pixels: int | None) -> Image.Image:
         raise InputError("not a file", path)
     if size == 0:
         raise InputError("0-byte file", path)
+
+
+def _open(path: Source, max_pixels: int | None) -> Image.Image:
+    """Open ``path`` lazily (header only) and apply the pixel guard."""
+    limit = max_pixels_limit() if max_pixels is None else max_pixels
+    if isinstance(path, Encoded):
+        if not path.data:
+            raise InputError("0-byte file", path)
+    else:
+        _check_file(path)
     try:
         image = _open_without_pillow_limit(path)
     except Image.DecompressionBombError as err:
@@ -133,8 +169,11 @@ _MAGIC = (
 )
 
 
-def _magic_format(path: Path) -> str | None:
+def _magic_format(path: Source) -> str | None:
     """Format named by the first bytes of the file (for error messages)."""
+    if isinstance(path, Encoded):
+        head = path.data[:8]
+        return next((name for magic, name in _MAGIC if head.startswith(magic)), None)
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -143,9 +182,9 @@ def _magic_format(path: Path) -> str | None:
     return next((name for magic, name in _MAGIC if head.startswith(magic)), None)
 
 
-def _png_crc_error(path: Path) -> str | None:
+def _png_crc_error(path: Source) -> str | None:
     """Name of the first PNG chunk whose CRC is wrong (Pillow checks only the header's)."""
-    return _png_chunks(path.read_bytes())[0]
+    return _png_chunks(_read_all(path))[0]
 
 
 def _png_chunks(data: bytes) -> tuple[str | None, bool, bool]:
@@ -169,7 +208,7 @@ def _png_chunks(data: bytes) -> tuple[str | None, bool, bool]:
 
 def probe(path: str | Path, *, max_pixels: int | None = None) -> ImageInfo:
     """Size, format and mode from the header alone (no decoding)."""
-    image = _open(Path(path), max_pixels)
+    image = _open(_source(path), max_pixels)
     try:
         alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
         return ImageInfo(image.size[0], image.size[1], image.format or "?", image.mode, alpha)
@@ -177,7 +216,7 @@ def probe(path: str | Path, *, max_pixels: int | None = None) -> ImageInfo:
         image.close()
 
 
-def _decode(path: Path, max_pixels: int | None, draft: int | None = None) -> Image.Image:
+def _decode(path: Source, max_pixels: int | None, draft: int | None = None) -> Image.Image:
     """Open, guard, decode fully and apply EXIF orientation; with ``draft`` a JPEG is decoded
     at the smallest DCT scale (1/2, 1/4, 1/8) that keeps both sides >= ``draft``."""
     image = _open(path, max_pixels)
@@ -244,14 +283,14 @@ def _jpeg_is_complete(data: bytes) -> bool:
     return data.rfind(b"\xff\xd9") > data.rfind(b"\xff\xda") >= 0
 
 
-def _fast_jpeg(path: Path, image: Image.Image) -> np.ndarray | None:
+def _fast_jpeg(path: Source, image: Image.Image) -> np.ndarray | None:
     """Decode a complete, upright RGB or greyscale JPEG with OpenCV (about twice as fast as
     Pillow); None when Pillow's slower, more careful path is needed."""
     if image.format != "JPEG" or image.mode not in ("RGB", "L"):
         return None
     if image.getexif().get(EXIF_ORIENTATION, 1) not in (1, None):
         return None
-    data = path.read_bytes()
+    data = _read_all(path)
     if not _jpeg_is_complete(data):
         return None  # Pillow names the fault
     flag = cv2.IMREAD_COLOR_RGB if image.mode == "RGB" else cv2.IMREAD_GRAYSCALE
@@ -262,7 +301,7 @@ def _fast_jpeg(path: Path, image: Image.Image) -> np.ndarray | None:
 
 
 def _fast_path(
-    path: Path, max_pixels: int | None, decode: Callable[[Path, Image.Image], np.ndarray | None]
+    path: Source, max_pixels: int | None, decode: Callable[[Source, Image.Image], np.ndarray | None]
 ) -> np.ndarray | None:
     """The header checks (guard, sizes), then ``decode``'s OpenCV fast path, or None for
     Pillow's careful path."""
@@ -274,7 +313,7 @@ def _fast_path(
 
 
 def read_image(
-    path: str | Path, *, keep_alpha: bool = False, max_pixels: int | None = None
+    path: str | Path | Encoded, *, keep_alpha: bool = False, max_pixels: int | None = None
 ) -> np.ndarray:
     """Read an image as HxWx3 RGB uint8 (HxWx4 RGBA when ``keep_alpha`` and it has alpha).
 
@@ -289,7 +328,7 @@ def read_image(
     ------
     InputError : with the path and a human reason.
     """
-    path = Path(path)
+    path = _source(path)
     fast = _fast_path(path, max_pixels, _fast_jpeg)
     if fast is not None:
         return fast
@@ -302,12 +341,12 @@ def read_image(
         image.close()
 
 
-def _fast_grey_png(path: Path, image: Image.Image) -> np.ndarray | None:
+def _fast_grey_png(path: Source, image: Image.Image) -> np.ndarray | None:
     """Decode a complete, undamaged greyscale PNG mask with OpenCV (several times faster than
     Pillow); None when Pillow's path is needed (other modes, EXIF, damage, truncation)."""
     if image.format != "PNG" or image.mode not in ("L", "I;16", "I;16B", "I"):
         return None
-    data = path.read_bytes()
+    data = _read_all(path)
     damaged, complete, exif = _png_chunks(data)
     if damaged is not None or not complete or exif:
         return None  # Pillow names the fault (or applies the EXIF orientation)
@@ -316,7 +355,11 @@ def _fast_grey_png(path: Path, image: Image.Image) -> np.ndarray | None:
         return None
     return decoded
 def read_thumbnail(
-    path: str | Path, side: int, *, keep_alpha: bool = False, max_pixels: int | None = None
+    path: str | Path | Encoded,
+    side: int,
+    *,
+    keep_alpha: bool = False,
+    max_pixels: int | None = None,
 ) -> np.ndarray:
     """An image reduced to fit in ``side`` x ``side`` pixels (never enlarged), as RGB (RGBA with
     ``keep_alpha``) uint8, with every check of :func:`read_image`.
@@ -324,7 +367,7 @@ def read_thumbnail(
     A JPEG is decoded at a reduced scale (DCT scaling: a 1024 px photo costs a few percent of a
     full decode); other formats are decoded fully, then reduced with an area filter.
     """
-    path = Path(path)
+    path = _source(path)
     image = _decode(path, max_pixels, draft=side)
     try:
         pixels = _pil_to_array(image, keep_alpha)
@@ -363,6 +406,25 @@ def _alpha_is_the_mask(image: Image.Image) -> bool:
     return extrema[0] == extrema[1]
 
 
+#: a mask has at least this share of its pixels near its darkest or brightest level
+TWO_LEVEL_SHARE = 0.75
+
+
+def is_two_level(path: str | Path) -> bool:
+    """Whether the image at ``path`` looks like a mask: at least :data:`TWO_LEVEL_SHARE` of
+    its pixels within a tenth of its range of its darkest or brightest level (0/255 masks,
+    anti-aliased or JPEG-compressed ones); a photo has most pixels in between."""
+    image = _decode(Path(path), None)
+    try:
+        values = _grey_of(image).astype(np.float32)
+    finally:
+        image.close()
+    low, top = float(values.min()), float(values.max())
+    band = (top - low) / 10
+    near = np.count_nonzero((values <= low + band) | (values >= top - band))
+    return bool(near >= TWO_LEVEL_SHARE * values.size)
+
+
 def threshold_mask(values: np.ndarray) -> np.ndarray:
     """Bool mask: values above half of the maximum (0/255, 0/1 and grey masks alike)."""
     top = float(values.max()) if values.size else 0.0
@@ -370,7 +432,7 @@ def threshold_mask(values: np.ndarray) -> np.ndarray:
 
 
 def read_mask(
-    path: str | Path,
+    path: str | Path | Encoded,
     *,
     shape: tuple[int, int] | None = None,
     resize: bool = False,
@@ -385,7 +447,7 @@ def read_mask(
         ``resize`` is set (masks at another resolution, e.g. CelebAMask-HQ); then it is resized
         with nearest neighbour.
     """
-    path = Path(path)
+    path = _source(path)
     values = _fast_path(path, max_pixels, _fast_grey_png)
     if values is None:
         image = _decode(path, max_pixels)
@@ -403,9 +465,9 @@ def read_mask(
     return mask
 
 
-def read_label_map(path: str | Path, *, max_pixels: int | None = None) -> np.ndarray:
+def read_label_map(path: str | Path | Encoded, *, max_pixels: int | None = None) -> np.ndarray:
     """Read a class-id map (palette index or grey value per pixel) as HxW uint8."""
-    path = Path(path)
+    path = _source(path)
     image = _decode(path, max_pixels)
     try:
         if image.mode in ("P", "L"):
@@ -413,6 +475,24 @@ def read_label_map(path: str | Path, *, max_pixels: int | None = None) -> np.nda
         return np.ascontiguousarray(np.asarray(image.convert("L"), dtype=np.uint8))
     finally:
         image.close()
+
+
+def decode_image(
+    data: bytes, name: str | Path, *, keep_alpha: bool = False, max_pixels: int | None = None
+) -> np.ndarray:
+    """:func:`read_image` of a file's bytes read already (``name`` is what errors give)."""
+    return read_image(Encoded(data, name), keep_alpha=keep_alpha, max_pixels=max_pixels)
+
+
+def decode_mask(
+    data: bytes,
+    name: str | Path,
+    *,
+    shape: tuple[int, int] | None = None,
+    resize: bool = False,
+) -> np.ndarray:
+    """:func:`read_mask` of a file's bytes read already (``name`` is what errors give)."""
+    return read_mask(Encoded(data, name), shape=shape, resize=resize)
 
 
 def resize_nearest(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -7,6 +7,8 @@ into a huge document), no duplicate keys (the last one would silently win), at m
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -93,18 +95,30 @@ def parse_yaml(text: str, source: str | Path = "yaml") -> Any:
 
 
 def read_text(path: str | Path, what: str = "file") -> str:
-    """UTF-8 text of ``path``, at most :data:`MAX_BYTES` (read no further, so ``/dev/zero``
-    ends at once)."""
+    """UTF-8 text of ``path``, at most :data:`MAX_BYTES` (read no further). Only a regular
+    file is read: a FIFO, a device (``/dev/zero``) or a socket is refused at once."""
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError as err:
         raise InputError(f"{what} not found", path) from err
-    except IsADirectoryError as err:
-        raise InputError(f"is a folder, not a {what}", path) from err
     except OSError as err:
         raise InputError(f"cannot read {what}: {err.strerror or err}", path) from err
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(f"is a folder, not a {what}", path)
+        if not stat.S_ISREG(mode):
+            raise InputError(f"is not a regular file (a device, FIFO or socket): no {what}", path)
+        try:
+            data = fh.read(MAX_BYTES + 1)
+        except OSError as err:
+            raise InputError(f"cannot read {what}: {err.strerror or err}", path) from err
+    return decode_text(data, path, what)
+
+
+def decode_text(data: bytes, path: str | Path, what: str = "file") -> str:
+    """``data`` as UTF-8 text of at most :data:`MAX_BYTES` (errors name ``path``)."""
     if len(data) > MAX_BYTES:
         raise InputError(f"{what} is over the size limit of {MAX_BYTES:,} bytes", path)
     try:

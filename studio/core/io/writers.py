@@ -84,20 +84,6 @@ def replace_file(path: str | Path, data: bytes) -> None:
     write_bytes_atomic(target, data, mode=mode)
 
 
-def fsync_dir(path: str | Path) -> None:
-    """Make the renames into a folder durable (its entries reach the disk)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError as err:
-        raise WriteError.from_os_error(err, path) from err
-    try:
-        os.fsync(fd)
-    except OSError as err:
-        raise WriteError.from_os_error(err, path) from err
-    finally:
-        os.close(fd)
-
-
 def encode_image(rgb: np.ndarray, fmt: str = "jpg", quality: int = 95) -> bytes:
     """Encode an RGB (or single-channel) uint8 image as JPEG or PNG bytes."""
     img = rgb
@@ -128,5 +114,10 @@ def dumps_json(obj: Any, **kwargs: Any) -> str:
     return json.dumps(obj, allow_nan=False, **kwargs)
 
 
+def json_bytes(obj: Any) -> bytes:
+    """The bytes of a JSON record file: strict, indented, keys sorted, a final newline."""
+    return (dumps_json(obj, indent=2, sort_keys=True) + "\n").encode()
+
+
 def write_json(path: str | Path, obj: Any) -> None:
-    write_bytes_atomic(path, (dumps_json(obj, indent=2, sort_keys=True) + "\n").encode())
+    write_bytes_atomic(path, json_bytes(obj))

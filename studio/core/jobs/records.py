@@ -24,7 +24,17 @@ def read_record(path: Path, name: str | None = None) -> dict[str, Any]:
         naming the file: missing, unreadable, not UTF-8, not JSON, or not an object.
     """
     what = name or Path(path).name
-    text = read_text(path, what)
+    return parse_record(read_text(path, what), path, what)
+
+
+def parse_record(text: str, path: str | Path, what: str) -> dict[str, Any]:
+    """The JSON object of a record's ``text`` (``what`` names it: ``job.json``).
+
+    Raises
+    ------
+    InputError
+        naming ``path``: not JSON, or not an object.
+    """
     try:
         record = json.loads(text)
     except json.JSONDecodeError as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno as _errno
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -26,13 +27,22 @@ Hint = Literal[
 ]
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160))}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\x1b``): a file name shown on a terminal
+    or written in a name never carries a newline or an escape sequence."""
+    return text.translate(_CONTROL)
+
+
 class StudioError(Exception):
     """Base class of errors shown to users as one line, without a traceback.
 
     ``hint`` names what the user can change (:data:`Hint`); the front end words it."""
 
     def __init__(
-        self, reason: str, path: str | Path | None = None, *, hint: Hint | None = None
+        self, reason: str, path: str | os.PathLike[str] | None = None, *, hint: Hint | None = None
     ) -> None:
         self.reason = reason
         self.path = None if path is None else str(path)
@@ -41,7 +51,7 @@ class StudioError(Exception):
 
     def line(self) -> str:
         """The one-line message: ``PATH: reason`` or just ``reason``."""
-        return f"{self.path}: {self.reason}" if self.path else self.reason
+        return f"{printable(self.path)}: {self.reason}" if self.path else self.reason
 
     def __reduce__(self) -> tuple:
         # keeps reason and path apart across processes (worker -> driver)
@@ -75,7 +85,7 @@ class WriteError(StudioError):
     def __init__(
         self,
         reason: str,
-        path: str | Path | None = None,
+        path: str | os.PathLike[str] | None = None,
         errno: int = 0,
         *,
         hint: Hint | None = None,

@@ -18,6 +18,7 @@ from studio.core.sources.base import (
 from studio.core.sources.celebamask import CLASSES, FACE_PARTS, OCCLUDER_CLASS
 from studio.core.sources.factory import (
     SourceRef,
+    dataset_members_refs,
     dataset_refs,
     describe,
     fingerprint,
@@ -45,6 +46,7 @@ __all__ = [
     "SourceRef",
     "SourceReport",
     "TextureSource",
+    "dataset_members_refs",
     "dataset_refs",
     "describe",
     "face_from_files",

@@ -19,7 +19,7 @@ import numpy as np
 from studio.core.io import imageio
 from studio.core.io.imageio import IMAGE_EXTENSIONS, is_image_name
 from studio.core.io.paths import file_key
-from studio.core.model.errors import Hint, InputError, StudioError
+from studio.core.model.errors import Hint, InputError, StudioError, printable
 from studio.core.model.inputs import Face, Occluder, Texture
 from studio.core.model.vocab import OccluderKind, UpSide, values
 
@@ -114,7 +114,7 @@ class Problem:
     reason: str
 
     def line(self) -> str:
-        return f"{self.path}: {self.reason}"
+        return f"{printable(self.path)}: {self.reason}"
 
 
 @dataclass
@@ -137,11 +137,16 @@ class SourceReport:
         }
 
 
+#: image formats the reader does not take: named as problems, never skipped silently
+UNREAD_IMAGE_EXTENSIONS = (".gif", ".heic", ".heif", ".avif", ".jp2", ".jxl", ".svg", ".psd")
+
+
 def scan_images(root: Path) -> tuple[list[str], list[Problem]]:
     """Sorted relative posix paths of image files under ``root``, and scan problems.
 
-    Names only: symlinks to nowhere and 0-byte files are reported as problems, other files are
-    listed without being opened.
+    Names only: symlinks to nowhere, 0-byte files, images of a format the reader does not
+    take (GIF, HEIC, ...) and folders named like images (``x.jpg/``) are reported as problems,
+    other files are listed without being opened.
     """
     root = Path(root)
     if not root.is_dir():
@@ -154,7 +159,15 @@ def scan_images(root: Path) -> tuple[list[str], list[Problem]]:
         prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
         with os.scandir(dirpath) as entries:
             by_name = {e.name: e for e in entries}
+        for name in dirnames:
+            if is_image_name(name):
+                problems.append(Problem(str(root / (prefix + name)), "a folder, not an image"))
         for name in filenames:
+            if name.lower().endswith(UNREAD_IMAGE_EXTENSIONS):
+                fmt = name.rsplit(".", 1)[1].upper()
+                reason = f"{fmt} images are not read: convert it to PNG or JPEG"
+                problems.append(Problem(str(root / (prefix + name)), reason))
+                continue
             if not is_image_name(name):
                 continue
             entry = by_name.get(name)
@@ -203,26 +216,48 @@ def first_dot_stem(item_id: str) -> str:
     return f"{head}/{stem}" if head else stem
 
 
+#: stem suffixes of masks kept beside their images: ``X.jpg`` + ``X.mask.png`` / ``X_mask.png``
+BESIDE_SUFFIXES = (".mask", "_mask")
+
+
+def beside_stem(item_id: str) -> str | None:
+    """The full stem of the image whose beside-mask ``item_id`` is (``a/x.mask.png`` ->
+    ``a/x``), or None when it is not named as one."""
+    stem = full_stem(item_id)
+    for suffix in BESIDE_SUFFIXES:
+        if stem.endswith(suffix) and len(stem.rpartition("/")[2]) > len(suffix):
+            return stem[: -len(suffix)]
+    return None
+
+
 class MaskIndex:
     """Masks of a folder by full stem, built by one scan (PNG preferred on ties).
 
     An image whose full stem has no mask falls back to the reference generator's naming (the
-    name cut at its first dot: ``f.v2.jpg`` -> ``f.png``) when that mask exists.
+    name cut at its first dot: ``f.v2.jpg`` -> ``f.png``) when that mask exists. With
+    ``beside`` the masks lie among their images (``X.mask.png`` for ``X.jpg``): only files so
+    named are masks, found by their image's stem.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, beside: bool = False) -> None:
         self.root = Path(root)
+        self.beside = beside
         self._by_stem: dict[str, str] | None = None
         self._names: list[str] = []
         self.problems: list[Problem] = []
 
     def _build(self) -> dict[str, str]:
         if self._by_stem is None:
-            ids, self.problems = scan_images(self.root)
+            ids, problems = scan_images(self.root)
+            if self.beside:
+                ids = [rel for rel in ids if beside_stem(rel) is not None]
+            else:
+                self.problems = problems  # beside: the image scan reports them
             self._names = ids
             by_stem: dict[str, str] = {}
             for rel in sorted(ids, key=lambda r: (not r.lower().endswith(".png"), r)):
-                by_stem.setdefault(full_stem(rel), rel)
+                key = (beside_stem(rel) or "") if self.beside else full_stem(rel)
+                by_stem.setdefault(key, rel)
             self._by_stem = by_stem
         return self._by_stem
 
@@ -233,11 +268,19 @@ class MaskIndex:
 
     def find(self, item_id: str) -> Path | None:
         by_stem = self._build()
-        rel = by_stem.get(full_stem(item_id)) or by_stem.get(first_dot_stem(item_id))
+        rel = by_stem.get(full_stem(item_id))
+        if rel is None and not self.beside:
+            rel = by_stem.get(first_dot_stem(item_id))
         return None if rel is None else self.root / rel
 
+    def is_mask(self, item_id: str) -> bool:
+        """Whether ``item_id`` (of the image folder) is itself one of the masks (beside)."""
+        return self.beside and beside_stem(item_id) is not None
+
     def missing(self, item_id: str) -> InputError:
-        return InputError(f"no mask named {full_stem(item_id)}.* in {self.root}", item_id)
+        name = f"{full_stem(item_id)}{BESIDE_SUFFIXES[0]}.png" if self.beside else None
+        wanted = f"no mask {name} beside it" if name else f"no mask named {full_stem(item_id)}.*"
+        return InputError(f"{wanted} in {self.root}", item_id)
 
 
 def check_report(
@@ -273,10 +316,16 @@ class FolderFaceSource:
     layout = "images+masks"
     has_labels = False
 
-    def __init__(self, faces: str | Path, masks: str | Path, resize_masks: bool = False) -> None:
+    def __init__(
+        self,
+        faces: str | Path,
+        masks: str | Path,
+        resize_masks: bool = False,
+        beside: bool = False,
+    ) -> None:
         self.root, self.masks = Path(faces), Path(masks)
         self.resize_masks = resize_masks
-        self.mask_index = MaskIndex(self.masks)
+        self.mask_index = MaskIndex(self.masks, beside=beside)
         self._ids: list[str] | None = None
         self._problems: list[Problem] = []
 
@@ -285,6 +334,8 @@ class FolderFaceSource:
             all_ids, self._problems = scan_images(self.root)
             self._ids = []
             for item_id in all_ids:
+                if self.mask_index.is_mask(item_id):
+                    continue
                 if self.mask_index.find(item_id) is None:
                     self._problems.append(
                         Problem(str(self.root / item_id), self.mask_index.missing(item_id).reason)
@@ -340,12 +391,13 @@ class FolderOccluderSource:
         kind: str = "object",
         up: str = "up",
         resize_masks: bool = False,
+        beside: bool = False,
     ) -> None:
         check_meta(kind, up)
         self.root = Path(root)
         self.resize_masks = resize_masks
         self.masks = None if masks is None else Path(masks)
-        self.mask_index = None if self.masks is None else MaskIndex(self.masks)
+        self.mask_index = None if self.masks is None else MaskIndex(self.masks, beside=beside)
         self.kind, self.up = kind, up
         self._ids: list[str] | None = None
         self._problems: list[Problem] = []
@@ -369,6 +421,8 @@ class FolderOccluderSource:
             else:
                 self._ids = []
                 for item_id in all_ids:
+                    if self.mask_index.is_mask(item_id):
+                        continue
                     if self.mask_index.find(item_id) is None:
                         reason = self.mask_index.missing(item_id).reason
                         self._problems.append(Problem(str(self.root / item_id), reason))

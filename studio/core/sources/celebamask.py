@@ -21,6 +21,7 @@ from studio.core.io import imageio
 from studio.core.io.paths import file_key
 from studio.core.model.errors import InputError
 from studio.core.model.inputs import Face
+from studio.core.model.spec import EngineSpec
 from studio.core.sources.base import Problem, SourceReport, check_report
 
 IMAGES_DIR = "CelebA-HQ-img"
@@ -66,6 +67,7 @@ class CelebAMaskSource:
 
     layout = "celebamask-hq"
     has_labels = True
+    classes = CLASSES  #: the names of the class ids of ``Face.labels``
 
     def __init__(self, root: str | Path, face_parts: tuple[str, ...] = FACE_PARTS) -> None:
         self.root = Path(root)
@@ -157,7 +159,10 @@ class CelebAMaskSource:
         ids = self.ids()
         details = {
             "classes": {i: name for i, name in enumerate(CLASSES)},
-            "occluder_class": OCCLUDER_CLASS,
+            "occluder_class": (
+                f"{EngineSpec.model_fields['occluder_class'].default} in exported label maps "
+                f"(the preset's occluder_class; {OCCLUDER_CLASS} would be the dense id)"
+            ),
             "face_parts": list(self.face_parts),
         }
         return check_report(

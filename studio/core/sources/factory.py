@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from studio.core.model.errors import InputError
+from studio.core.io import imageio
+from studio.core.model.errors import InputError, StudioError
 from studio.core.model.preset import SourcesSpec
 from studio.core.sources import layouts
 from studio.core.sources.automask import MASK_VERSION, AutoMaskFaceSource
@@ -94,12 +95,11 @@ def _build(ref: SourceRef, found: Layout, save_masks: str | Path | None) -> Any:
         return TextureFolder(found.root)
     if found.name == layouts.PHOTOS:
         return AutoMaskFaceSource(found.root, save_masks=save_masks, every_face=ref.every_face)
+    masks = {"resize_masks": found.resize_masks, "beside": found.beside}
     if ref.role == "faces":
         assert found.masks is not None  # every other face layout is handled above
-        return FolderFaceSource(found.root, found.masks, resize_masks=found.resize_masks)
-    return FolderOccluderSource(
-        found.root, found.masks, kind=ref.kind, up=ref.up, resize_masks=found.resize_masks
-    )
+        return FolderFaceSource(found.root, found.masks, **masks)
+    return FolderOccluderSource(found.root, found.masks, kind=ref.kind, up=ref.up, **masks)
 
 
 def open_ref(ref: SourceRef, *, save_masks: str | Path | None = None) -> Any:
@@ -119,9 +119,42 @@ def open_ref(ref: SourceRef, *, save_masks: str | Path | None = None) -> Any:
             f"is read as {found.name} now, as {ref.layout} when the job was planned", ref.path
         )
     source = _build(ref, found, save_masks)
+    if not ref.layout and found.masks is not None:
+        check_masks(source, found.masks)  # once, when the source is first opened
     source.ref = replace(ref, layout=found.name)
     source.recognised = found
     return source
+
+
+#: masks decoded to tell masks from photos when a source is first opened
+MASKS_CHECKED = 3
+
+
+def check_masks(source: Any, folder: Path) -> None:
+    """Refuse a mask folder whose files are photos, not two-level masks (a few are decoded:
+    the first, middle and last; damaged ones are left to the items' own checks).
+
+    Raises
+    ------
+    InputError
+        naming the mask folder and a photo in it.
+    """
+    index = getattr(source, "mask_index", None)
+    if not isinstance(index, MaskIndex):
+        return
+    names = index.names()
+    picked = sorted({names[0], names[len(names) // 2], names[-1]}) if names else []
+    for name in picked[:MASKS_CHECKED]:
+        try:
+            two_level = imageio.is_two_level(index.root / name)
+        except StudioError:
+            continue
+        if not two_level:
+            raise InputError(
+                f"the masks look like photos, not two-level masks ({name} has many grey "
+                "levels): give the folder of masks (0/255), or no mask folder",
+                folder,
+            )
 
 
 def open_source(
@@ -264,6 +297,27 @@ def dataset_refs(folder: str | Path) -> dict[str, SourceRef]:
     textures = [m for m in members if layouts.dtd_images(folder / m) is not None]
     if textures:
         refs["textures"] = SourceRef("textures", str(folder / textures[0]))
+    return refs
+
+
+def dataset_members_refs(folder: str | Path) -> list[SourceRef]:
+    """A ref for every source inside a folder of several (the reference ``dataset/``), in
+    name order: face pairs and CelebAMask-HQ roots as faces, DTD roots as textures, every
+    other image folder with sibling masks as occluders (hands, objects); empty when it is
+    not such a folder. :func:`dataset_refs` picks one per role among these."""
+    folder = Path(folder).expanduser().resolve()
+    refs: list[SourceRef] = []
+    if not dataset_refs(folder):
+        return refs
+    for member in layouts.dataset_members(folder):
+        path, low = folder / member, member.lower()
+        if layouts.dtd_images(path) is not None:
+            refs.append(SourceRef("textures", str(path)))
+        elif layouts.is_celebamask(path) or "celeb" in low or "face" in low:
+            refs.append(SourceRef("faces", str(path)))
+        else:
+            kind = "hand" if "hand" in low else "object"
+            refs.append(SourceRef("occluders", str(path), kind=kind))
     return refs
 
 

@@ -7,11 +7,14 @@ for each role, in order:
   ``annotations/``, or the folder given);
 - a CelebAMask-HQ root (``CelebA-HQ-img/`` + ``CelebAMask-HQ-mask-anno/``), or its
   ``CelebA-HQ-img/`` folder, is a face source with class maps;
-- an explicit mask folder makes images + masks;
+- an explicit mask folder makes images + masks (the image folder itself only when its masks
+  lie beside the images, named ``X.mask.png`` / ``X_mask.png``: else each image would be its
+  own mask);
 - a folder holding an images/masks pair (``images/`` + ``masks/``, ``img/`` + ``mask/``, ...);
 - the images half of a pair of siblings: the reference generator's ``X_img/`` + ``X_mask/``,
   ``object_image_sr/`` + ``object_image_x4/``, ``images/`` + ``masks/``, ``faces/`` +
   ``face_masks/``, ``occluders/`` + ``occluder_masks/``;
+- images with their masks beside them (``X.jpg`` + ``X.mask.png`` or ``X_mask.png``);
 - a folder holding several sources (the reference ``dataset/`` folder) is an error for one
   role: it is opened whole by :func:`dataset_sources`;
 - otherwise: photos with automatic face masks (faces), RGBA cut-outs (occluders; JPEGs cannot
@@ -28,6 +31,7 @@ from pathlib import Path
 from studio.core.io import imageio
 from studio.core.model.errors import InputError, StudioError
 from studio.core.model.vocab import Role, values
+from studio.core.sources.base import beside_stem
 from studio.core.sources.celebamask import ANNO_DIR, IMAGES_DIR, is_celebamask
 
 ROLES: tuple[Role, ...] = values(Role)  # type: ignore[assignment]
@@ -76,6 +80,8 @@ class Layout:
     how: str = ""
     #: masks may be stored at another resolution (the reference data sets resize them)
     resize_masks: bool = False
+    #: the masks lie beside their images, in the same folder (``X.mask.png`` for ``X.jpg``)
+    beside: bool = False
 
 
 def _is_dir(path: Path) -> bool:
@@ -171,6 +177,30 @@ def dataset_members(folder: Path) -> list[str]:
     return found
 
 
+def has_beside_masks(folder: Path) -> bool:
+    """Whether an image of ``folder`` (or its sub-folders) has its mask beside it: ``X.jpg``
+    with ``X.mask.png`` or ``X_mask.png`` in the same folder (names only)."""
+    try:
+        for _dirpath, dirnames, filenames in os.walk(folder):
+            dirnames.sort()
+            stems = {n.rsplit(".", 1)[0] for n in filenames if imageio.is_image_name(n)}
+            if any((beside_stem(stem + ".png") or "\0") in stems for stem in stems):
+                return True
+    except OSError:
+        return False
+    return False
+
+
+def _beside(path: Path) -> Layout:
+    return Layout(
+        IMAGES_MASKS,
+        path,
+        masks=path,
+        how="masks beside their images (X.jpg + X.mask.png or X_mask.png)",
+        beside=True,
+    )
+
+
 def _check_exists(path: Path) -> None:
     if not path.exists():
         raise InputError("not found", path)
@@ -246,6 +276,14 @@ def recognise(
             raise InputError("the mask folder is not a folder", masks)
         if role == "textures":
             raise InputError("textures take no mask folder", masks)
+        if masks.resolve() == path.resolve():
+            if has_beside_masks(path):
+                return _beside(path)
+            raise InputError(
+                "the mask folder is the image folder: each image would be its own mask (masks "
+                "beside their images are named X.mask.png or X_mask.png)",
+                masks,
+            )
         sibling = mask_sibling(path)
         reference = sibling is not None and sibling[1] and sibling[0].resolve() == masks.resolve()
         return Layout(
@@ -284,6 +322,8 @@ def recognise(
             how=f"masks in the sibling {mask_dir.name}/",
             resize_masks=reference,
         )
+    if has_beside_masks(path):
+        return _beside(path)
     members = dataset_members(path)
     if members:
         raise InputError(

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.export.folder import ExportFolder
 from studio.core.export.review.fields import DECISION, Field
 from studio.core.export.review.overlays import (
     VIEW_LABELS,
@@ -59,9 +60,11 @@ def _mask_picture(mask: np.ndarray) -> np.ndarray:
     return np.repeat((mask.astype(np.uint8) * 255)[..., None], 3, axis=2)
 
 
-def detail_pictures(out: Path, row: dict[str, Any]) -> tuple[list[tuple[str, np.ndarray]], Any]:
+def detail_pictures(
+    folder: ExportFolder, row: dict[str, Any]
+) -> tuple[list[tuple[str, np.ndarray]], Any]:
     """The image, masks, class map (and shadow region) of a sample at full resolution."""
-    arrays = read_sample(out, row)
+    arrays = read_sample(folder, row)
     pictures = [("Image", arrays.image)]
     if arrays.face is not None:
         pictures.append(("Face mask", _mask_picture(arrays.face)))
@@ -368,7 +371,7 @@ class ReviewView(QWidget):
         view = self.view_name
         first = self.sessions[0].index
         fields = {f.key: f for f in (first.fields if first is not None else ())}
-        jobs = [(s.out, s.index, p) for s, p in current]
+        jobs = [(s.index.folder, s.index, p) for s, p in current if s.index is not None]
         comparing = self.comparing
 
         def work() -> Shown:
@@ -379,15 +382,15 @@ class ReviewView(QWidget):
                 return Shown(f"Sample {sample}", pictures, rows[0], None, arrays.labels)
             images: list[tuple[str, np.ndarray]] = []
             names = "AB"
-            for (out, _, _), row, name in zip(jobs, rows, names, strict=False):
-                arrays = read_sample(out, row)
+            for (folder, _, _), row, name in zip(jobs, rows, names, strict=False):
+                arrays = read_sample(folder, row)
                 images.append((f"{name}: image", arrays.image))
                 if view != "image" and view in views_of(row):
                     images.append((f"{name}: {VIEW_LABELS[view]}", render_view(arrays, view)))
             order = [0, 2, 1, 3] if len(images) == 4 else list(range(len(images)))
             images = [images[i] for i in order]
-            title = f"Sample {rows[0].get('index')}: {jobs[0][0].name} | " + (
-                jobs[1][0].name if len(jobs) > 1 else "not in the second export"
+            title = f"Sample {rows[0].get('index')}: {jobs[0][0].path.name} | " + (
+                jobs[1][0].path.name if len(jobs) > 1 else "not in the second export"
             )
             return Shown(title, images, rows[0], rows[1] if len(rows) > 1 else None, None)
 

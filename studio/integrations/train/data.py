@@ -1,8 +1,11 @@
 """Training and test data: any face source the input layer reads, as (image, target) pairs.
 
-Every folder is opened with ``studio.core.sources.open_source(path, "faces")``: an export
-(``images/`` + ``masks/``, or ``img/`` + ``mask/``), a CelebAMask-HQ root, any images + masks
-folder. The target of an item is
+An export folder (``job.json`` + ``manifest.jsonl``) is read through its
+:class:`~studio.core.export.folder.ExportFolder`: the samples its manifest records (files
+inside its sample folders, regular, of the recorded size; never through a link). Every other
+folder is opened with ``studio.core.sources.open_source(path, "faces")``: a CelebAMask-HQ
+root, any images + masks folder. An item that cannot be read is skipped with one warning
+line naming it (the next readable item takes its place). The target of an item is
 
 - ``face``: the (visible) face mask, class 1 (the paper's setting);
 - ``occlusion``: the occluder mask, class 1. An export's ``occlusion_masks/`` are read through
@@ -18,6 +21,7 @@ whatever ``num_workers`` and however often the run was resumed.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +32,22 @@ import numpy as np
 import torch
 
 from studio.core.engine.cache import BoundedCache
-from studio.core.export import LAYOUTS, job_sources, rejected_in
+from studio.core.export import (
+    JOB,
+    LAYOUTS,
+    MANIFEST,
+    ExportFolder,
+    Refused,
+    job_sources,
+    read_decisions,
+    read_rows,
+    row_problem,
+    sample_image,
+)
 from studio.core.io.imageio import resize_nearest
 from studio.core.io.presets import load_preset
 from studio.core.model.errors import InputError
+from studio.core.model.inputs import Face
 from studio.core.model.vocab import TrainTarget, pool_required, pool_role, values
 from studio.core.sources import (
     CLASSES,
@@ -87,6 +103,70 @@ class Item:
         return self.image.nbytes + self.face_mask.nbytes + self.target.nbytes
 
 
+class ExportSamples:
+    """The samples an export folder's manifest records, as a face source: ids are the image
+    files' names, read through the folder (confined, bounded, no link followed). Damaged
+    lines and rows that name no image and mask, or files outside the sample folders, are
+    left out with one warning line; so are the samples the export's review rejected
+    (review.jsonl), unless ``include_rejected`` (``rejected``: how many)."""
+
+    layout = "export"
+    has_labels = False
+
+    def __init__(self, root: Path, include_rejected: bool = False) -> None:
+        self.root = root
+        self.folder = ExportFolder(root)
+        self._rows: dict[str, dict[str, Any]] = {}
+        gone = set() if include_rejected else read_decisions(root).rejected
+        self.rejected = 0
+        left_out: list[tuple[int, str]] = []
+        for n, _, _, row in read_rows(self.folder, MANIFEST, bad=left_out):
+            if row.get("index") in gone:
+                self.rejected += 1
+                continue
+            problem = row_problem(row)
+            if problem is None and not {"image", "mask"} <= set(row["files"]):
+                problem = "names no image and mask"
+            if problem is not None:
+                left_out.append((n, f"line {n} {problem}"))
+                continue
+            self._rows[row["files"]["image"].split("/", 1)[1]] = row
+        if left_out:
+            first = min(left_out)[1]
+            print(
+                f"studio: warning: {root / MANIFEST}: {len(left_out)} rows left out (first: "
+                f"{first}; studio export --resume remakes them)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def ids(self) -> list[str]:
+        return sorted(self._rows)
+
+    def path_of(self, item_id: str) -> str:
+        return str(self.root / self._rows[item_id]["files"]["image"])
+
+    def load(self, item_id: str) -> Face:
+        row = self._rows[item_id]
+        image = sample_image(self.folder, row, "image")
+        mask = sample_image(self.folder, row, "mask", image.shape[:2])
+        if not mask.any():
+            raise InputError("face mask is empty (all zero)", self.root / row["files"]["mask"])
+        return Face(image, mask, id=item_id)
+
+    def occlusion(self, item_id: str, shape: tuple[int, int]) -> np.ndarray:
+        """The occluder mask of a sample (all 0 when the export wrote none)."""
+        row = self._rows[item_id]
+        if "occlusion_mask" not in row["files"]:
+            return np.zeros(shape, np.uint8)
+        return sample_image(self.folder, row, "occlusion_mask", shape).astype(np.uint8)
+
+
+def is_export(path: Path) -> bool:
+    """Whether ``path`` is an export folder (job.json and manifest.jsonl)."""
+    return (path / JOB).is_file() and (path / MANIFEST).is_file()
+
+
 def _occlusion_masks(faces: Any) -> Any | None:
     """The occluder masks of an export, as a face source over the same images (or None)."""
     root = getattr(faces, "root", None)
@@ -100,18 +180,19 @@ def _occlusion_masks(faces: Any) -> Any | None:
 
 
 class LabelledSource:
-    """One data set read through the input layer, with the targets of ``target``. The samples
-    of an export that its review rejected (review.jsonl) are left out unless
-    ``include_rejected``."""
+    """One data set read through the input layer, with the targets of ``target``; an
+    export's rejected samples are left out unless ``include_rejected``."""
 
     def __init__(self, path: str | Path, target: Target, include_rejected: bool = False) -> None:
         self.path = Path(path)
         self.target = target
-        self.include_rejected = include_rejected
-        self.faces = open_source(self.path, "faces")
-        self.occlusion = _occlusion_masks(self.faces) if target.name == "occlusion" else None
+        export = ExportSamples(self.path, include_rejected) if is_export(self.path) else None
+        self.export = export
+        self.left_out = 0 if export is None else export.rejected  #: rejected samples left out
+        self.faces = self.export or open_source(self.path, "faces")
+        wanted = target.name == "occlusion" and self.export is None
+        self.occlusion = _occlusion_masks(self.faces) if wanted else None
         self._ids: list[str] | None = None
-        self.left_out = 0  #: rejected samples left out
 
     @property
     def layout(self) -> str:
@@ -119,14 +200,7 @@ class LabelledSource:
 
     def ids(self) -> list[str]:
         if self._ids is None:
-            ids = list(self.faces.ids())
-            root = getattr(self.faces, "root", None)
-            if not self.include_rejected and root is not None:
-                rejected = rejected_in(root)
-                self._ids = [i for i in ids if i not in rejected]
-                self.left_out = len(ids) - len(self._ids)
-            else:
-                self._ids = ids
+            self._ids = list(self.faces.ids())
         return self._ids
 
     def load(self, item_id: str) -> Item:
@@ -141,6 +215,8 @@ class LabelledSource:
         return Item(item_id, face.image, face.mask, target)
 
     def _occluder(self, item_id: str, shape: tuple[int, int]) -> np.ndarray:
+        if self.export is not None:
+            return self.export.occlusion(item_id, shape)
         if self.occlusion is None:
             return np.zeros(shape, np.uint8)  # not an export: unoccluded faces
         try:
@@ -167,7 +243,7 @@ def open_test_set(
     layer would give them automatic face masks, which are not ground truth). An export's
     rejected samples are left out unless ``include_rejected``."""
     source = LabelledSource(path, scoring_target(model_target), include_rejected)
-    if source.faces.ref.layout == PHOTOS:
+    if source.export is None and source.faces.ref.layout == PHOTOS:
         raise InputError(
             "a test set needs its own masks (images/ + masks/ with the visible face); "
             "automatic face masks are no ground truth",
@@ -279,6 +355,7 @@ class TrainSet(torch.utils.data.Dataset):
         self.epoch = 0
         self.cache_bytes = cache_bytes
         self._cache = BoundedCache(cache_bytes)
+        self._unreadable: set[tuple[int, str]] = set()
 
     def set_epoch(self, epoch: int) -> None:
         """Draw the augmentations of epoch ``epoch`` (call before iterating)."""
@@ -291,11 +368,23 @@ class TrainSet(torch.utils.data.Dataset):
 
     def base(self, index: int) -> Item:
         """Item ``index`` resized, before augmentation (the items used last are kept in
-        memory, up to ``cache_bytes``)."""
-        k, item_id = self.items[index]
-        return self._cache.get(
-            (k, item_id), lambda: resize_item(self.sets[k].load(item_id), self.size)
-        )
+        memory, up to ``cache_bytes``). An item that cannot be read is skipped with one
+        warning line naming it: the next readable item takes its place."""
+        for step in range(len(self.items)):
+            key = self.items[(index + step) % len(self.items)]
+            if key in self._unreadable:
+                continue
+            try:
+                return self._cache.get(key, lambda key=key: self._load(key))
+            except Refused:
+                raise  # a linked sample folder: the run stops, naming it
+            except InputError as err:
+                self._unreadable.add(key)
+                print(f"studio: warning: {err.line()}: skipped", file=sys.stderr, flush=True)
+        raise InputError("no training image can be read")
+
+    def _load(self, key: tuple[int, str]) -> Item:
+        return resize_item(self.sets[key[0]].load(key[1]), self.size)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         item = self.base(index)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.core.export.folder import ExportFolder
 from studio.core.export.records import FAILURES, MANIFEST, read_rows
 from studio.core.export.review import fields as F
 from studio.core.export.review.cache import cache_path, read_cache, write_cache
@@ -93,7 +94,8 @@ class IndexBuilder:
 
     def __init__(self, out: str | Path, worker: bool = False) -> None:
         self.out = Path(out)
-        if not (self.out / MANIFEST).is_file():
+        self.folder = ExportFolder(self.out)
+        if not self.folder.exists(MANIFEST):
             raise InputError("not an export folder (no manifest.jsonl)", self.out)
         self.rows = 0
         self.complete = False
@@ -135,10 +137,12 @@ class IndexBuilder:
         read (0: the index is complete)."""
         while not self.complete:
             failures = self._phase == FROM_FAILURES
-            path = self.out / (FAILURES if failures else MANIFEST)
+            name = FAILURES if failures else MANIFEST
             if not failures and self._use_worker():
                 assert self._pool is not None
-                future = self._pool.submit(read_in_worker, str(path), max_rows, self._skip)
+                future = self._pool.submit(
+                    read_in_worker, str(self.out), name, max_rows, self._skip
+                )
                 chunk, notes = future.result()
                 self._skip = 0
                 self.notes.extend(notes)
@@ -146,7 +150,7 @@ class IndexBuilder:
             else:
                 if self._lines is None:
                     notes_to = None if failures else self.notes
-                    self._lines = read_rows(path, strict=False, notes=notes_to)
+                    self._lines = read_rows(self.folder, name, strict=False, notes=notes_to)
                 batch = list(itertools.islice(self._lines, max_rows))
                 self._read_here += len(batch)
                 chunk = parse_batch(batch, failures) if batch else None

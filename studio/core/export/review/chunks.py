@@ -11,12 +11,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from studio.core.export.records import read_rows
+from studio.core.export.folder import ExportFolder
+from studio.core.export.records import read_rows, sample_index
 from studio.core.export.review import fields as F
 
 Line = tuple[int, int, int, dict[str, Any]]  #: line number, start, end, row (read_rows)
@@ -43,7 +43,7 @@ def parse_batch(batch: list[Line], failures: bool = False) -> Chunk:
     """The columns of ``batch`` (lines without a sample index are left out: an input
     problem, an odd line). A field whose values in the batch are all missing is left out (the
     builder fills it)."""
-    keep = [item for item in batch if _index(item[3]) is not None]
+    keep = [item for item in batch if sample_index(item[3].get("index")) is not None]
     chunk = Chunk(
         np.array([item[3]["index"] for item in keep], np.int64),
         np.array([item[1] for item in keep], np.int64),
@@ -71,11 +71,6 @@ def parse_batch(batch: list[Line], failures: bool = False) -> Chunk:
     return chunk
 
 
-def _index(row: dict[str, Any]) -> int | None:
-    value = row.get("index")
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
 def _numbers(values: list[Any]) -> tuple[np.ndarray, bool]:
     try:
         column = np.array(values, np.float64)  # None -> NaN
@@ -86,23 +81,25 @@ def _numbers(values: list[Any]) -> tuple[np.ndarray, bool]:
 
 # ---- in a worker process -------------------------------------------------------------------------
 #: the records being read by this process: (file, notes), kept between calls
-_STREAMS: dict[str, tuple[Iterator[Line], list[str]]] = {}
+_STREAMS: dict[tuple[str, str], tuple[Iterator[Line], list[str]]] = {}
 
 
 def read_in_worker(
-    path: str, max_rows: int, skip: int = 0, failures: bool = False
+    out: str, name: str, max_rows: int, skip: int = 0, failures: bool = False
 ) -> tuple[Chunk | None, list[str]]:
-    """The next ``max_rows`` rows of the record ``path`` as a chunk (after its first ``skip``
-    rows, read elsewhere), and the notes of its reading; None at its end."""
-    stream = _STREAMS.get(path)
+    """The next ``max_rows`` rows of the record ``name`` of the export in ``out`` as a chunk
+    (after its first ``skip`` rows, read elsewhere), and the notes of its reading; None at its
+    end."""
+    key = (out, name)
+    stream = _STREAMS.get(key)
     if stream is None:
         notes: list[str] = []
-        lines = read_rows(Path(path), strict=False, notes=notes)
-        stream = _STREAMS[path] = (lines, notes)
+        lines = read_rows(ExportFolder(out), name, strict=False, notes=notes)
+        stream = _STREAMS[key] = (lines, notes)
         for _ in itertools.islice(lines, skip):
             pass
     batch = list(itertools.islice(stream[0], max_rows))
     if not batch:
-        del _STREAMS[path]
+        del _STREAMS[key]
         return None, stream[1]
     return parse_batch(batch, failures), []

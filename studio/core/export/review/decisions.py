@@ -2,9 +2,10 @@
 
 A row is ``{"index": 12, "decision": "reject", "time": "2026-01-31T12:00:00Z"}``; the latest
 row of a sample holds (``clear`` takes a decision back, and an undo is a new row that restores
-the one before). The file is only ever appended to: each decision (or batch) is one
-``write`` to a file opened with ``O_APPEND`` and synced before the call returns, so a crash
-loses at most the decision being written and never mixes two. A last line cut short by a
+the one before). The file is only ever appended to, through the export folder
+(:class:`~studio.core.export.folder.ExportFolder`: no link followed): each decision (or batch)
+is one ``write`` to a file opened with ``O_APPEND`` and synced before the call returns, so a
+crash loses at most the decision being written and never mixes two. A last line cut short by a
 crash is skipped when read, and the next decision starts on a line of its own, so the file
 reads again in full. Rejected samples are left out of training and evaluation; ``studio
 verify`` does not read this file.
@@ -12,7 +13,6 @@ verify`` does not read this file.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from studio.core.export.records import MANIFEST, iter_rows, read_rows
-from studio.core.io.writers import default_mode, dumps_json, fsync_dir
-from studio.core.model.errors import InputError, WriteError
+from studio.core.export.folder import ExportFolder
+from studio.core.export.records import has_torn_line, read_rows, sample_index
+from studio.core.io.writers import dumps_json
+from studio.core.model.errors import InputError
 
 REVIEW = "review.jsonl"
 Decision = Literal["reject", "flag", "clear"]
@@ -54,15 +55,18 @@ class Verdicts:
         return Counter(self.by_index.values())
 
 
-def read_decisions(out: str | Path) -> Verdicts:
+def _folder(out: str | Path | ExportFolder) -> ExportFolder:
+    return out if isinstance(out, ExportFolder) else ExportFolder(out)
+
+
+def read_decisions(out: str | Path | ExportFolder) -> Verdicts:
     """The standing decisions of an export (none when it has no review.jsonl). Lines that
     are not decision rows are skipped; a torn last line is skipped with a note."""
-    path = Path(out) / REVIEW
     notes: list[str] = []
     standing: dict[int, str] = {}
-    for _, _, _, row in read_rows(path, strict=False, notes=notes):
-        index, decision = row.get("index"), row.get("decision")
-        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+    for _, _, _, row in read_rows(_folder(out), REVIEW, strict=False, notes=notes):
+        index, decision = sample_index(row.get("index")), row.get("decision")
+        if index is None:
             continue
         if decision == "clear":
             standing.pop(index, None)
@@ -71,87 +75,38 @@ def read_decisions(out: str | Path) -> Verdicts:
     return Verdicts(standing, tuple(notes))
 
 
-def rejected(out: str | Path) -> set[int]:
-    """The sample indices that stand rejected."""
-    return read_decisions(out).rejected
-
-
-def rejected_files(out: str | Path, key: str = "image") -> set[str]:
-    """The ``key`` files (as the manifest names them: ``images/0000003_x.jpg``) of the
-    samples that stand rejected."""
-    out = Path(out)
-    gone = rejected(out)
-    found: set[str] = set()
-    if not gone:
-        return found
-    for _, row in iter_rows(out / MANIFEST, strict=False):
-        rel = (row.get("files") or {}).get(key)
-        if row.get("index") in gone and isinstance(rel, str):
-            found.add(rel)
-    return found
-
-
-def rejected_in(folder: str | Path) -> set[str]:
-    """The names of the rejected samples' files in ``folder``, a sample folder of an export
-    (``out/images``); empty for any other folder."""
-    folder = Path(folder)
-    if not (folder.parent / MANIFEST).is_file() or not (folder.parent / REVIEW).is_file():
-        return set()
-    prefix = f"{folder.name}/"
-    return {rel[len(prefix) :] for rel in rejected_files(folder.parent) if rel.startswith(prefix)}
-
-
-def record(out: str | Path, decisions: Iterable[tuple[int, str]]) -> list[dict]:
+def record(out: str | Path | ExportFolder, decisions: Iterable[tuple[int, str]]) -> list[dict]:
     """Append ``(index, decision)`` rows to the export's review.jsonl, in one write, synced.
 
     Raises
     ------
     InputError
-        for a decision that is not ``reject``, ``flag`` or ``clear`` or a negative index.
+        for a decision that is not ``reject``, ``flag`` or ``clear``, an index that is not a
+        sample index, or a review.jsonl that is a link or special file.
     WriteError
         when the file cannot be written (nothing is half written: a torn line is skipped).
     """
-    path = Path(out) / REVIEW
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     rows = []
     for index, decision in decisions:
         if decision not in DECISIONS:
             raise InputError(f"a decision is one of {', '.join(DECISIONS)}, not {decision!r}")
-        if isinstance(index, bool) or int(index) < 0:
-            raise InputError(f"a sample index is 0 or more, not {index!r}")
+        if sample_index(index) is None:
+            raise InputError(f"{index!r} is not a sample index")
         rows.append({"index": int(index), "decision": decision, "time": stamp})
     if not rows:
         return rows
-    data = "".join(dumps_json(r, sort_keys=True) + "\n" for r in rows).encode()
-    _append(path, data)
-    return rows
-
-
-def _append(path: Path, data: bytes) -> None:
-    if not path.parent.is_dir():
-        raise InputError("not an export folder", path.parent)
-    created = not path.exists()
+    folder = _folder(out)
+    created = not folder.exists(REVIEW)
+    lines = [dumps_json(r, sort_keys=True) for r in rows]
+    if has_torn_line(folder, REVIEW):
+        lines.insert(0, "")  # a torn last line stays a line of its own (skipped when read)
+    appender = folder.append(REVIEW)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, default_mode())
-    except OSError as err:
-        raise WriteError.from_os_error(err, path) from err
-    try:
-        size = os.fstat(fd).st_size
-        if size and _last_byte(path, size) != b"\n":
-            data = b"\n" + data  # a torn last line stays a line of its own (skipped)
-        written = os.write(fd, data)
-        if written != len(data):
-            raise WriteError(f"only {written} of {len(data)} bytes written", path)
-        os.fsync(fd)
-    except OSError as err:
-        raise WriteError.from_os_error(err, path) from err
+        appender.write_line("\n".join(lines))  # one write: the rows land whole or not at all
+        appender.sync()
     finally:
-        os.close(fd)
+        appender.close()
     if created:
-        fsync_dir(path.parent)
-
-
-def _last_byte(path: Path, size: int) -> bytes:
-    with path.open("rb") as fh:
-        fh.seek(size - 1)
-        return fh.read(1)
+        folder.sync()
+    return rows

@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from studio.core.export.records import JOB, MANIFEST
-from studio.core.jobs.records import read_record
+from studio.core.export.folder import ExportFolder
+from studio.core.export.records import JOB, MANIFEST, read_record_file
 from studio.core.model.errors import InputError
 from studio.core.model.params import RenderParams
 from studio.core.model.preset import Preset, preset_from_dict
@@ -42,7 +42,9 @@ def job_preset(out: Path) -> tuple[Preset, dict[str, SourceRef], dict[str, Any]]
         naming job.json when it is missing or does not hold a job.
     """
     path = out / JOB
-    job = read_record(path, JOB)
+    job = read_record_file(ExportFolder(out), JOB)
+    if job is None:
+        raise InputError("not an export folder (no job.json)", out)
     try:
         preset = preset_from_dict(job["preset"], path)
         refs = {

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.core.export.folder import ExportFolder
 from studio.core.export.records import FAILURES, MANIFEST
 from studio.core.export.review import fields as F
 from studio.core.model.errors import InputError
@@ -84,6 +85,11 @@ class ReviewIndex:
         return found
 
     @cached_property
+    def folder(self) -> ExportFolder:
+        """The export folder its rows are read from (no link followed)."""
+        return ExportFolder(self.out)
+
+    @cached_property
     def _by_sample(self) -> np.ndarray:
         return np.argsort(self.index, kind="stable")
 
@@ -106,7 +112,10 @@ class ReviewIndex:
         name = MANIFEST if self.source[position] == FROM_MANIFEST else FAILURES
         path = self.out / name
         try:
-            with path.open("rb") as fh:
+            fh = self.folder.open_read(name)
+            if fh is None:
+                raise OSError("missing")
+            with fh:
                 fh.seek(int(self.start[position]))
                 raw = fh.read(int(self.length[position]))
             row = json.loads(raw)

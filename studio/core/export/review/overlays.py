@@ -12,14 +12,15 @@ from __future__ import annotations
 import colorsys
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from studio.core.export.folder import ExportFolder
+from studio.core.export.records import read_sample_file
 from studio.core.io import imageio
 from studio.core.io.contact_sheet import FACE_COLOUR, OCCLUDER_COLOUR, overlay, tint
-from studio.core.model.errors import InputError
+from studio.core.io.imageio import Encoded
 from studio.core.model.params import ShadowParams
 from studio.core.ops import shadow
 from studio.core.ops.backend import get_backend
@@ -74,18 +75,10 @@ def views_of(row: dict[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def sample_file(out: Path, row: dict[str, Any], key: str) -> Path:
-    """The file ``key`` of a row, refused when the row points outside the export folder."""
-    rel = str((row.get("files") or {}).get(key, ""))
-    path = (out / rel).resolve()
-    if not rel or ".." in Path(rel).parts or not path.is_relative_to(out.resolve()):
-        raise InputError(f"the row names no usable {key} file ({rel!r})", out)
-    return path
-
-
-def read_sample(out: Path, row: dict[str, Any], side: int | None = None) -> SampleArrays:
-    """Decode a sample's files (reduced to fit ``side`` px when given: a JPEG image is
-    decoded at a reduced scale, masks are resized to the image).
+def read_sample(folder: ExportFolder, row: dict[str, Any], side: int | None = None) -> SampleArrays:
+    """Decode a sample's files, read through the export folder (inside its sample folders,
+    regular files, no more than their recorded sizes); reduced to fit ``side`` px when given
+    (a JPEG image is decoded at a reduced scale, masks are resized to the image).
 
     Raises
     ------
@@ -93,18 +86,23 @@ def read_sample(out: Path, row: dict[str, Any], side: int | None = None) -> Samp
         naming the file that cannot be read.
     """
     files = row.get("files") or {}
-    path = sample_file(out, row, "image")
-    image = imageio.read_image(path) if side is None else imageio.read_thumbnail(path, side)
+
+    def encoded(key: str) -> Encoded:
+        return Encoded(read_sample_file(folder, row, key), folder.path / str(files[key]))
+
+    image = imageio.read_image(encoded("image")) if side is None else (
+        imageio.read_thumbnail(encoded("image"), side)
+    )  # fmt: skip
     shape = image.shape[:2]
 
     def mask(key: str) -> np.ndarray | None:
         if key not in files:
             return None
-        return imageio.read_mask(sample_file(out, row, key), shape=shape, resize=True)
+        return imageio.read_mask(encoded(key), shape=shape, resize=True)
 
     labels = None
     if "labels" in files:
-        labels = imageio.read_label_map(sample_file(out, row, "labels"))
+        labels = imageio.read_label_map(encoded("labels"))
         if labels.shape != shape:
             labels = imageio.resize_nearest(labels, shape)
     params = row.get("params") or {}

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from studio.core.export.folder import sample_path
 from studio.core.export.review.index import ReviewIndex
-from studio.core.export.review.overlays import read_sample, render_view, sample_file
+from studio.core.export.review.overlays import read_sample, render_view
 from studio.core.model.errors import InputError
 
 ROWS_KEPT = 64  #: rows read back and kept (a thumbnail asks for its row twice)
@@ -55,15 +56,10 @@ class ExportTiles:
         files = row.get("files") or {}
         if "image" not in files:
             return None
-        try:
-            parts: list[Path | str] = [
-                sample_file(self.index.out, row, key)
-                for key in VIEW_FILES.get(self.view, ("image",))
-                if key in files
-            ]
-        except InputError:
-            return None
-        return [*parts, self.view]
+        keys = [key for key in VIEW_FILES.get(self.view, ("image",)) if key in files]
+        if any(sample_path(files[key]) is not None for key in keys):
+            return None  # a path outside the sample folders: never looked at
+        return [*(self.index.out / str(files[key]) for key in keys), self.view]
 
     def make_thumbnail(self, item_id: str, side: int) -> np.ndarray:
         """The sample's image at most ``side`` px, with the view drawn over it.
@@ -76,5 +72,5 @@ class ExportTiles:
         row = self.row(int(item_id))
         if "image" not in (row.get("files") or {}):
             raise InputError(f"not made: {row.get('reason', 'failed')}")
-        arrays = read_sample(self.index.out, row, side)
+        arrays = read_sample(self.index.folder, row, side)
         return render_view(arrays, self.view)
