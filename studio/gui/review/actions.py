@@ -17,7 +17,7 @@ from studio.core.export.review.editor import SampleSetup, sample_setup
 from studio.core.sources import open_ref
 from studio.gui.library import Scanned, scanned
 from studio.gui.review.window import ReviewWindow, is_export
-from studio.gui.source_actions import error_line
+from studio.gui.wording import error_text
 
 
 class ReviewActions:
@@ -34,6 +34,7 @@ class ReviewActions:
         """A Review window on the export in ``out`` (and ``compare`` beside it)."""
         window = ReviewWindow(getattr(self, "thumb_store", None), self.jobs.synchronous)
         window.openInEditor.connect(self.open_in_editor)
+        window.view.problem.connect(lambda text: self.show_message(text, "Review", "warning"))
         window.closed.connect(lambda w: self.review_windows().remove(w))
         window.open(out)
         if compare is not None:
@@ -54,7 +55,7 @@ class ReviewActions:
     def review_if_export(self, folder: str) -> bool:
         """Review ``folder`` when it is an export (else say why not)."""
         if not is_export(folder):
-            self.show_message(f"{folder}: not an export folder (no manifest.jsonl)")
+            self.show_message(f"{folder}: not an export folder (no manifest.jsonl)", "Review")
             return False
         self.open_review(folder)
         return True
@@ -72,7 +73,8 @@ class ReviewActions:
         if not found:
             self.show_message(
                 "drop an export folder (with manifest.jsonl) to review it, or a source folder "
-                "on its browser"
+                "on its browser",
+                "Review",
             )
 
     def close_reviews(self) -> None:
@@ -119,5 +121,5 @@ class ReviewActions:
             self.raise_()
 
         self.jobs.submit(
-            ("editor", out), work, done, lambda err: self.show_message(error_line(err))
+            ("editor", out), work, done, lambda err: self.show_message(error_text(err), "Review")
         )

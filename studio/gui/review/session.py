@@ -23,7 +23,7 @@ from studio.core.export.review.fields import DECISION, Field
 from studio.core.export.review.index import ReviewIndex
 from studio.core.export.review.query import Column, Filter, select
 from studio.gui.jobs import Jobs
-from studio.gui.source_actions import error_line
+from studio.gui.wording import error_text
 
 FIRST_ROWS = 512  #: rows of the first chunk (the first screen of tiles)
 CHUNK_ROWS = 16_384  #: rows of each later chunk
@@ -107,7 +107,7 @@ class ReviewSession(QObject):
         self.jobs.submit(("open", str(self.out)), opened, done, self._failed)
 
     def _failed(self, err: BaseException) -> None:
-        self.problem.emit(error_line(err))
+        self.problem.emit(error_text(err))
 
     def _grew(self, read: Read) -> None:
         index, varying = read
@@ -189,7 +189,7 @@ class ReviewSession(QObject):
         items = list(decisions.items())
         self.jobs.submit(
             ("decide", self._writes), lambda: D.record(self.out, items), lambda _rows: None,
-            lambda err: self.problem.emit(f"not saved: {error_line(err)}"),
+            lambda err: self.problem.emit(f"not saved: {error_text(err)}"),
         )  # fmt: skip
         self._decision_column = None
         if DECISION in self.filters or self.sort == DECISION:
