@@ -113,6 +113,33 @@ def test_a_large_manifest_parsed_in_a_worker_process_gives_the_same_index(made_u
         assert np.array_equal(a.codes[key], b.codes[key])
 
 
+def test_a_worker_process_that_stops_leaves_the_reading_here(made_up, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from studio.core.export.review import builder as B
+
+    class Broken:  # a worker process that dies at once (no main module to start from, ...)
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def submit(self, *args, **kwargs):
+            raise BrokenProcessPool("a process in the pool was terminated abruptly")
+
+        def shutdown(self, **kwargs) -> None:
+            pass
+
+    out = made_up[0]
+    monkeypatch.setattr(B, "cache_path", lambda _out: None)
+    monkeypatch.setattr(B, "WORKER_BYTES", 1)
+    monkeypatch.setattr(B, "ProcessPoolExecutor", Broken)
+    builder = IndexBuilder(out, worker=True)
+    while builder.read(700):
+        pass
+    index = builder.snapshot()
+    assert index.complete and not builder.in_worker
+    assert sorted(index.index) == sorted(open_index(out).index)  # every row, once
+
+
 def test_a_torn_last_manifest_line_is_left_out_with_a_note(tmp_path):
     rows = made_up_export(tmp_path / "e", 20)
     with (tmp_path / "e" / "manifest.jsonl").open("a") as fh:

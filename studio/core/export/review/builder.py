@@ -15,6 +15,7 @@ import itertools
 import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,7 @@ class IndexBuilder:
         self._floats: set[str] = set()  #: number fields with a fractional value seen
         self._phase = FROM_MANIFEST
         self._lines: Iterator[Line] | None = None
-        self._read_here = 0  #: rows of the current record read in this process
+        self._consumed = 0  #: rows of the current record read (here or in the worker)
         self._skip = 0  #: rows the worker process skips (read here before it started)
         self._pool: ProcessPoolExecutor | None = None
         for key in (F.OUTCOME, F.FAILURE):
@@ -138,23 +139,17 @@ class IndexBuilder:
         while not self.complete:
             failures = self._phase == FROM_FAILURES
             name = FAILURES if failures else MANIFEST
-            if not failures and self._use_worker():
-                assert self._pool is not None
-                future = self._pool.submit(
-                    read_in_worker, str(self.out), name, max_rows, self._skip
-                )
-                chunk, notes = future.result()
-                self._skip = 0
-                self.notes.extend(notes)
-                count = 0 if chunk is None else len(chunk)
-            else:
+            found = self._read_in_worker(max_rows) if not failures else None
+            if found is None:  # here
                 if self._lines is None:
                     notes_to = None if failures else self.notes
                     self._lines = read_rows(self.folder, name, strict=False, notes=notes_to)
+                    for _ in itertools.islice(self._lines, self._consumed):
+                        pass  # read in the worker process before it stopped
                 batch = list(itertools.islice(self._lines, max_rows))
-                self._read_here += len(batch)
-                chunk = parse_batch(batch, failures) if batch else None
-                count = len(batch)
+                found = (parse_batch(batch, failures) if batch else None), len(batch)
+            chunk, count = found
+            self._consumed += count
             if chunk is not None:
                 self._merge(chunk)
                 return max(count, 1)
@@ -166,24 +161,36 @@ class IndexBuilder:
         """Whether the manifest is being parsed in the worker process."""
         return self._pool is not None
 
-    def _use_worker(self) -> bool:
-        """Whether the manifest's next chunk is parsed in the worker process: with ``worker``,
-        for a large manifest, after its first chunk (read here: the first rows come at once)."""
-        if self._pool is not None:
-            return True
-        if not self.worker or self._read_here == 0:
-            return False
-        try:
-            big = (self.out / MANIFEST).stat().st_size >= WORKER_BYTES
-        except OSError:
-            big = False
-        if big:
+    def _read_in_worker(self, max_rows: int) -> tuple[Chunk | None, int] | None:
+        """The manifest's next chunk and the lines it took, parsed in the worker process
+        (with ``worker``, for a large manifest, after its first chunk, read here so that the
+        first rows come at once); None: read it here (a worker process that cannot start or
+        stops is left, and reading goes on here where it was)."""
+        if self._pool is None:
+            if not self.worker or self._consumed == 0:
+                return None
+            try:
+                big = (self.out / MANIFEST).stat().st_size >= WORKER_BYTES
+            except OSError:
+                big = False
+            if not big:
+                return None
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-            self._skip, self._lines = self._read_here, None
-        return big
+            self._lines, self._skip = None, self._consumed
+        try:
+            future = self._pool.submit(
+                read_in_worker, str(self.out), MANIFEST, max_rows, self._skip
+            )
+            chunk, count, notes = future.result()
+        except (BrokenProcessPool, OSError, EOFError, RuntimeError):
+            self.close()
+            return None
+        self._skip = 0
+        self.notes.extend(notes)
+        return chunk, count
 
     def _next_phase(self) -> None:
-        self._lines, self._read_here = None, 0
+        self._lines, self._consumed = None, 0
         self.close()
         if self._phase == FROM_MANIFEST:
             self._phase = FROM_FAILURES

@@ -86,10 +86,10 @@ _STREAMS: dict[tuple[str, str], tuple[Iterator[Line], list[str]]] = {}
 
 def read_in_worker(
     out: str, name: str, max_rows: int, skip: int = 0, failures: bool = False
-) -> tuple[Chunk | None, list[str]]:
+) -> tuple[Chunk | None, int, list[str]]:
     """The next ``max_rows`` rows of the record ``name`` of the export in ``out`` as a chunk
-    (after its first ``skip`` rows, read elsewhere), and the notes of its reading; None at its
-    end."""
+    (after its first ``skip`` rows, read elsewhere; None at its end), the rows it took, and
+    the notes of its reading (at its end)."""
     key = (out, name)
     stream = _STREAMS.get(key)
     if stream is None:
@@ -101,5 +101,5 @@ def read_in_worker(
     batch = list(itertools.islice(stream[0], max_rows))
     if not batch:
         del _STREAMS[key]
-        return None, stream[1]
-    return parse_batch(batch, failures), []
+        return None, 0, stream[1]
+    return parse_batch(batch, failures), len(batch), []
