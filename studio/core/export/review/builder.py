@@ -42,20 +42,26 @@ WORKER_BYTES = 4 * 2**20  #: a manifest at least this large is parsed in a worke
 
 
 class Grow:
-    """An array that grows by doubling; ``view(n)`` is its first ``n`` items (no copy)."""
+    """An array that grows (to the room reserved, else by a quarter); ``view(n)`` is its first
+    ``n`` items (no copy)."""
 
-    def __init__(self, dtype: Any, fill: Any) -> None:
-        self.data = np.empty(1024, dtype)
+    def __init__(self, dtype: Any, fill: Any, room: int = 1024) -> None:
+        self.data = np.empty(room, dtype)
         self.size = 0
         self.fill = fill
+
+    def reserve(self, room: int) -> None:
+        """Make room for ``room`` items at once (one copy, not one per growth)."""
+        if room > len(self.data):
+            bigger = np.empty(room, self.data.dtype)
+            bigger[: self.size] = self.data[: self.size]
+            self.data = bigger
 
     def put(self, at: int, values: np.ndarray) -> None:
         """Write ``values`` from row ``at`` on (rows before it never written: ``fill``)."""
         end = at + len(values)
         if end > len(self.data):
-            bigger = np.empty(max(end, 2 * len(self.data)), self.data.dtype)
-            bigger[: self.size] = self.data[: self.size]
-            self.data = bigger
+            self.reserve(max(end, len(self.data) + len(self.data) // 4))
         if at > self.size:
             self.data[self.size : at] = self.fill
         self.data[at:end] = values
@@ -67,8 +73,9 @@ class Grow:
         return self.data[:n]
 
     def trim(self) -> None:
-        """Hold no more room than the items (when no more will come)."""
-        self.data = self.data[: self.size].copy()
+        """Hold no more room than the items (when no more will come and much is spare)."""
+        if len(self.data) > self.size + self.size // 16 + 1024:
+            self.data = self.data[: self.size].copy()
 
 
 @dataclass
@@ -117,6 +124,7 @@ class IndexBuilder:
         self._lines: Iterator[Line] | None = None
         self._consumed = 0  #: rows of the current record read (here or in the worker)
         self._skip = 0  #: rows the worker process skips (read here before it started)
+        self._room = 0  #: rows the columns have room for (from the manifest's size)
         self._pool: ProcessPoolExecutor | None = None
         for key in (F.OUTCOME, F.FAILURE):
             self._add_choice(key, in_params=False)
@@ -152,9 +160,28 @@ class IndexBuilder:
             self._consumed += count
             if chunk is not None:
                 self._merge(chunk)
+                if self._room == 0 and not failures:
+                    self._reserve(chunk)
                 return max(count, 1)
             self._next_phase()
         return 0
+
+    def _reserve(self, first: Chunk) -> None:
+        """Room for the rows the manifest's size promises (from its first rows' mean length),
+        so that the columns are not copied at every growth."""
+        if not len(first):
+            return
+        try:
+            size = (self.out / MANIFEST).stat().st_size
+        except OSError:
+            return
+        mean = float(first.length.mean())
+        self._room = int(size / max(1.0, mean) * 1.02) + 64
+        for grow in self._grows():
+            grow.reserve(self._room)
+
+    def _grows(self) -> list[Grow]:
+        return [*self._columns.values(), *self._numbers.values(), *self._codes.values()]
 
     @property
     def in_worker(self) -> bool:
@@ -196,7 +223,7 @@ class IndexBuilder:
             self._phase = FROM_FAILURES
             return
         self.complete = True
-        for grow in [*self._columns.values(), *self._numbers.values(), *self._codes.values()]:
+        for grow in self._grows():
             grow.trim()
         path = cache_path(self.out)
         if path is not None:
@@ -248,7 +275,7 @@ class IndexBuilder:
             return
         self._in_params[key] = in_params
         if kind == "number":
-            self._numbers[key] = Grow(np.float64, np.nan)
+            self._numbers[key] = Grow(np.float64, np.nan, max(1024, self._room))
             self._fields[key] = F.describe(key, "number", in_params, integral=True)
         else:
             self._add_choice(key, in_params)
@@ -256,7 +283,7 @@ class IndexBuilder:
     def _add_choice(self, key: str, in_params: bool) -> None:
         choices = self._choices[key] = Choices()
         missing = int(choices.codes([F.MISSING])[0])
-        self._codes[key] = Grow(np.int32, missing)
+        self._codes[key] = Grow(np.int32, missing, max(1024, self._room))
         self._fields[key] = F.describe(key, "choice", in_params)
 
     # ---- the index ------------------------------------------------------------------------------
