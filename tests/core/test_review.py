@@ -206,6 +206,8 @@ def test_filters_and_sort_match_numpy_on_the_manifest(made_up, trial):
     expected = [written[chosen[i]]["index"] for i in order]
     assert [int(index.index[p]) for p in got] == expected
     assert len(got) == keep.sum() > 0
+    by_index = select(index, filters, None, descending)  # no field: by sample index
+    assert [int(index.index[p]) for p in by_index] == sorted(expected, reverse=descending)
 
 
 def test_choices_of_the_review_filter_like_the_index(made_up):
@@ -215,7 +217,8 @@ def test_choices_of_the_review_filter_like_the_index(made_up):
     codes[:10] = 1
     extra = {F.DECISION: Column(codes, ["undecided", "rejected"])}
     kept = select(index, [Filter(F.DECISION, codes=frozenset({1}))], extra=extra)
-    assert list(kept) == list(range(10))
+    assert sorted(kept) == list(range(10))
+    assert list(index.index[kept]) == sorted(index.index[:10])  # by sample index
     by_label = select(index, sort=F.DECISION, extra=extra)  # "rejected" before "undecided"
     assert list(by_label[:10]) == list(range(10)) and list(by_label[10:]) == list(
         range(10, len(index))

@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
     QGraphicsView,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -98,6 +100,19 @@ class SyncedImages(QWidget):
 
     def actual_size(self) -> None:
         self.zoom = 1.0
+        self._apply()
+
+    def fit(self) -> None:
+        """The zoom at which the largest picture fits its pane."""
+        shown = [v for v in self.views if v.isVisible() and not v.item.pixmap().isNull()]
+        if not shown:
+            return
+        view = shown[0]
+        rect = view.item.boundingRect()
+        port = view.viewport().rect()
+        self.zoom = float(
+            np.clip(min(port.width() / rect.width(), port.height() / rect.height()), *ZOOM_RANGE)
+        )
         self._apply()
 
     def _apply(self, source: SyncedView | None = None) -> None:
@@ -200,10 +215,21 @@ class DetailPane(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
         self.title = QLabel("Choose a sample")
         self.title.setWordWrap(True)
-        layout.addWidget(self.title)
+        head.addWidget(self.title, 1)
         self.images = SyncedImages()
+        for text, tip, slot in (
+            ("Fit", "Fit the pictures in their panes (the wheel zooms them all)", self.images.fit),
+            ("1:1", "Native pixels, every picture alike", self.images.actual_size),
+        ):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            head.addWidget(button)
+        layout.addLayout(head)
         layout.addWidget(self.images, 3)
         self.legend = QLabel()
         self.legend.setWordWrap(True)

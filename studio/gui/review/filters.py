@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.export.review.fields import DECISION, REVIEW_GROUP, Field, describe
+from studio.core.export.review.fields import DECISION, REVIEW_GROUP, STATS_GROUP, Field, describe
 from studio.core.export.review.index import ReviewIndex
 from studio.core.export.review.query import Column, Filter, column
 from studio.gui.review.histogram import FieldFilter
@@ -75,7 +75,8 @@ class FilterPanel(QWidget):
         once would hold the UI thread)."""
         self._index, self._extra = index, extra
         known = set(self.filters) | {f.key for f in self._waiting}
-        self._waiting += [f for f in [DECISION_FIELD, *varying] if f.key not in known]
+        stats_first = sorted(varying, key=lambda f: f.group != STATS_GROUP)  # coverage on top
+        self._waiting += [f for f in [DECISION_FIELD, *stats_first] if f.key not in known]
         for key, widget in self.filters.items():
             widget.set_column(column(index, key, extra))
         if self._waiting:
@@ -125,6 +126,12 @@ class FilterPanel(QWidget):
             if widget is self._headers.get(group) or widget.property("group") == group:
                 at = i + 1
         return self.rows.count() - 1 if at is None else at
+
+    def show_filter(self, key: str) -> None:
+        """Scroll the panel to the filter of ``key``."""
+        widget = self.filters.get(key)
+        if widget is not None:
+            self.scroll.ensureWidgetVisible(widget)
 
     def set_kept(self, kept) -> None:
         for widget in self.filters.values():

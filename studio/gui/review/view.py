@@ -246,6 +246,7 @@ class ReviewView(QWidget):
                 self.problem.emit(f"--filter {key}: no such varying number field")
             else:
                 widget.set_range(low, high)
+                self.filters.show_filter(key)
         if sort:
             at = self.sort_combo.findData(sort)
             if at < 0:
@@ -269,9 +270,12 @@ class ReviewView(QWidget):
         first = self.sessions[0]
         assert first.index is not None
         self.grids[0].set_rows(first.index, first.order)
+        current = self.grids[0].current_row()
         for session, grid in zip(self.sessions[1:], self.grids[1:], strict=True):
             if session.index is not None:
                 grid.set_rows(session.index, self._mapped(first, session))
+                if current >= 0 and grid.current_row() != current:
+                    self._to_others(0, lambda other: other.select_row(current, scroll=False))
         self.filters.set_kept(first.kept)
         self._show_counts()
         if self.grids[0].current_row() < 0 and len(first.order):

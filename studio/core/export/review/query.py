@@ -2,8 +2,8 @@
 
 A number field is filtered by an inclusive range (rows without a value fall outside any
 range); a choice field by the codes it keeps. The result of :func:`select` is the positions
-of the rows kept, in the order asked for: by a field (numbers by value, choices by their
-label; rows without a value last), ties in the order the rows were recorded.
+of the rows kept, in the order asked for: by sample index, or by a field (numbers by value,
+choices by their label; rows without a value last), ties in the order the rows were recorded.
 """
 
 from __future__ import annotations
@@ -81,10 +81,11 @@ def select(
     descending: bool = False,
     extra: Mapping[str, Column] | None = None,
 ) -> np.ndarray:
-    """Positions of the rows every filter keeps, sorted by ``sort`` (recorded order: None)."""
+    """Positions of the rows every filter keeps, sorted by ``sort`` (None: by sample index)."""
     kept = np.flatnonzero(mask(index, filters, extra))
     if sort is None:
-        return kept[::-1] if descending else kept
+        by_index = kept[np.argsort(index.index[kept], kind="stable")]
+        return by_index[::-1] if descending else by_index
     key = sort_key(column(index, sort, extra))[kept]
     if key.dtype.kind == "f":
         missing = np.isnan(key)
