@@ -72,13 +72,15 @@ class FilterPanel(QWidget):
     ) -> None:
         """The fields' columns (rows were read, or decisions taken); the ``varying`` fields
         not shown yet join, a few per turn of the event loop (making dozens of widgets at
-        once would hold the UI thread)."""
+        once would hold the UI thread). While the export is still read, the filters shown
+        keep the rows they have (their bars are made again once it is read in full)."""
         self._index, self._extra = index, extra
         known = set(self.filters) | {f.key for f in self._waiting}
         stats_first = sorted(varying, key=lambda f: f.group != STATS_GROUP)  # coverage on top
         self._waiting += [f for f in [DECISION_FIELD, *stats_first] if f.key not in known]
-        for key, widget in self.filters.items():
-            widget.set_column(column(index, key, extra))
+        if index.complete:
+            for key, widget in self.filters.items():
+                widget.set_column(column(index, key, extra))
         if self._waiting:
             self._adding.start()
 
