@@ -165,7 +165,7 @@ def test_the_fields_take_labels_groups_and_help_from_the_parameter_table(made_up
     assert by_key["shape.points"].label == "Points"  # a list of points: how many
     assert by_key["attempts"].decimals == 0
     varying = {f.key for f in index.varying()}
-    assert {"area_ratio", "color.method", "coverage"} <= varying
+    assert {"area_ratio", "color.method", "coverage", "outcome", "failure"} <= varying
     assert "color.steps" not in varying  # the same in every row
 
 

@@ -119,6 +119,31 @@ def test_keys_reject_flag_and_undo_into_review_jsonl(review, qtbot):
     (out / D.REVIEW).unlink()
 
 
+def test_a_failed_sample_is_a_tile_with_its_reason(qtbot, exports, tmp_path):
+    import shutil
+
+    from studio.gui.review.window import ReviewWindow
+
+    out = tmp_path / "copy"
+    shutil.copytree(exports["plain"], out)
+    with (out / "failures.jsonl").open("a") as fh:
+        fh.write(json.dumps({"index": 12, "path": "faces/x.jpg", "reason": "no placement"}) + "\n")
+    window = ReviewWindow(synchronous=True)
+    qtbot.addWidget(window)
+    window.open(out)
+    window.show()
+    view, grid = window.view, window.view.grids[0]
+    qtbot.waitUntil(lambda: grid.model.rowCount() == 13 and not view.busy(), timeout=30_000)
+    assert "outcome" in view.filters.filters and "failure" in view.filters.filters
+    row = samples_shown(grid).index(12)
+    grid.select_row(row)
+    qtbot.waitUntil(lambda: "not made" in view.detail.title.text(), timeout=10_000)
+    assert "no placement" in view.detail.title.text()
+    qtbot.waitUntil(lambda: grid.model.has_thumbnail(grid.model.position_at(row)))
+    assert "no placement" in grid.model.data(grid.model.index(row, 0), 3)  # the tooltip
+    window.close()
+
+
 def test_compare_shows_the_same_samples_of_two_exports_side_by_side(review, exports, qtbot):
     view = review.view
     review.open(exports["harmonized"], compare=True)

@@ -380,6 +380,10 @@ class ReviewView(QWidget):
 
         def work() -> Shown:
             rows = [index.row(p) for _, index, p in jobs]
+            if "files" not in rows[0]:  # a failed sample: its reason, no pictures
+                reason = rows[0].get("reason", "no reason recorded")
+                return Shown(f"Sample {rows[0].get('index')} was not made: {reason}", [],
+                             rows[0], None, None)  # fmt: skip
             if not comparing:
                 pictures, arrays = detail_pictures(jobs[0][0], rows[0])
                 sample = rows[0].get("index")

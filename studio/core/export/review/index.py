@@ -64,21 +64,20 @@ class ReviewIndex:
 
     def varying(self) -> list[F.Field]:
         """The fields worth filtering by: those whose value (or whether there is one) is not
-        the same in every written sample (failed samples have none)."""
+        the same in every written sample (failed samples have none); the outcome and the
+        failure reason when some samples failed."""
         written = self.codes[F.OUTCOME] != self.labels[F.OUTCOME].index(FAILED) if (
             FAILED in self.labels[F.OUTCOME]
         ) else np.ones(len(self), bool)  # fmt: skip
         found = []
         for f in self.fields:
-            column = self.values(f.key)[written]
+            every = f.key in (F.OUTCOME, F.FAILURE)  # judged on every row
+            column = self.values(f.key) if every else self.values(f.key)[written]
             if not len(column):
                 continue
             if f.kind == "number":
                 known = ~np.isnan(column)
                 if known.any() and (not known.all() or np.ptp(column[known]) > 0):
-                    found.append(f)
-            elif f.key == F.OUTCOME:
-                if len(column) < len(self):  # some samples failed
                     found.append(f)
             elif (column != column[0]).any():
                 found.append(f)
