@@ -146,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
     preset_path = paths.preset_path(args.preset)
     preset = load_preset(preset_path)
     sources = job_sources(preset, preset_path, args)
+    engine = make_engine(args.engine, args.workers, args.ray_address)
+    engine.start(args.count)  # the workers load the engine while the job is planned
     plan = make_plan(
         preset,
         sources,
@@ -157,7 +159,6 @@ def run(args: argparse.Namespace) -> int:
     )
     for line in plan.source_lines:
         print(line, file=sys.stderr)
-    engine = make_engine(args.engine, args.workers, args.ray_address)
     cancel = threading.Event()
 
     def stop(signum: int, _frame: Any) -> None:
