@@ -87,15 +87,21 @@ def test_rank_order_sorts_rows_and_keeps_ties_in_index_order():
     assert np.array_equal(color.rank_order(apart)[0], np.argsort(apart[0]))
 
 
-def test_sorted_rows_are_sorted_to_within_half_a_key():
+def test_sorted_projections_are_sorted_to_within_half_a_key():
     rng = np.random.default_rng(4)
-    px = rng.normal(size=(6, 2500)).astype(np.float32)
-    px[3] = 0.5  # a constant row
-    got, exact = color.sorted_rows(px), np.sort(px, axis=1)
-    span = np.ptp(px, axis=1, keepdims=True)
-    assert np.all(np.abs(got - exact) <= span / (2 * color.KEY_LEVELS) + 1e-6)
+    points = rng.normal(0.5, 0.3, (3, 2500)).astype(np.float32)
+    units = rng.normal(size=(4, 2, 3))
+    units[1, 0] = (0.0, 0.0, 1.0)  # an axis
+    units /= np.linalg.norm(units, axis=-1, keepdims=True)
+    got = color.sorted_projections(units, points)
+    exact = np.sort(units.reshape(-1, 3).astype(np.float32) @ points, axis=1)
+    assert got.shape == (8, 2500)
+    box = np.ptp(points, axis=1)
+    reach = np.abs(units.reshape(-1, 3)) @ box  # the range the bounding box projects to
+    assert np.all(np.abs(got - exact) <= reach[:, None] / (2 * color.KEY_LEVELS) + 1e-5)
     assert np.all(np.diff(got, axis=1) >= 0)
-    assert np.allclose(got[3], 0.5)
+    flat = color.sorted_projections(units[:1], np.full((3, 10), 0.25, np.float32))
+    assert np.allclose(flat, units[0].sum(axis=1)[:, None] * 0.25, atol=1e-5)  # no spread
 
 
 def test_area_reduce_is_opencvs_area_resize(face, occluder):

@@ -40,10 +40,9 @@ def skin_pixels(image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...]) ->
     ``TARGET_GRID``^2 pixels over the face bbox, kept where the mask is set."""
     x0, y0, x1, y1 = (round(v) for v in bbox)
     step = max(1, -(-max(y1 - y0, x1 - x0) // TARGET_GRID))
-    keep = np.flatnonzero(mask[y0:y1:step, x0:x1:step])
-    cols = len(range(x0, x1, step))
-    at = (y0 + step * (keep // cols)) * image.shape[1] + (x0 + step * (keep % cols))
-    pixels = np.take(image.reshape(-1, 3), at, axis=0)  # only the kept pixels are read
+    grid = np.arange(y0, y1, step)[:, None] * image.shape[1] + np.arange(x0, x1, step)
+    at = grid[mask[y0:y1:step, x0:x1:step]]  # flat indices of the kept pixels
+    pixels = np.take(image.reshape(-1, 3), at, axis=0)  # only they are read
     return pixels.astype(np.float32) / np.float32(255.0)
 
 
@@ -131,13 +130,28 @@ def rank_order(px: Array, xp: Any = np) -> Array:
     return xp.argsort(keys, axis=1, kind="stable")
 
 
-def sorted_rows(px: Array, xp: Any = np) -> Array:
-    """Each row of ``px`` (R x N float32) sorted, to within half a 16-bit key of the row's
-    range (a radix sort of the keys, read back at the middle of each key's interval): at
-    most 1/131,070 of the range off, thousands of times below a colour level."""
-    keys, lo, scale = _keys(px, xp)
+def sorted_projections(units: np.ndarray, points: Array, xp: Any = np) -> Array:
+    """The projections of ``points`` (3 x N float32, on ``xp``) on every unit direction of
+    ``units`` (host, ... x 3), one row per direction, each sorted to within half a 16-bit key
+    of the range that the points' bounding box projects to: the keys need no pass for each
+    row's minimum and maximum, a radix sort orders them and each is read back at the middle
+    of its interval (at most 1/131,070 of that range off, far below a colour level)."""
+    box = [[float(v) for v in points.min(axis=1)], [float(v) for v in points.max(axis=1)]]
+    dirs = units.reshape(-1, 3).astype(np.float64)
+    ends = dirs[None] * np.array(box)[:, None, :]  # each coordinate's end, per direction
+    lo, hi = ends.min(axis=0).sum(axis=1), ends.max(axis=0).sum(axis=1)
+    pad = 1e-6 * (hi - lo) + 1e-6  # beyond the float32 rounding of the projections
+    lo, span = lo - pad, hi - lo + 2 * pad
+    scale = xp.asarray((KEY_LEVELS / span).astype(np.float32)[:, None])
+    low = xp.asarray(lo.astype(np.float32)[:, None])
+    rows = (xp.asarray(units.astype(np.float32)) @ points).reshape(dirs.shape[0], -1)
+    keys = ((rows - low) * scale).astype(xp.uint16)
     keys = xp.sort(keys, axis=1, kind="stable")
-    return (keys.astype(xp.float32) + np.float32(0.5)) / scale + lo
+    return (keys.astype(xp.float32) + np.float32(0.5)) / scale + low
+
+
+def _argsort(px: Array, xp: Any) -> Array:
+    return xp.argsort(px, axis=1)
 
 
 def sliced_transport(
@@ -147,6 +161,7 @@ def sliced_transport(
     directions: int,
     rng: np.random.Generator,
     xp: Any = np,
+    full_sort: bool = False,
 ) -> Array:
     """Move ``source`` points (N x 3) towards the distribution of ``target`` (N x 3).
 
@@ -154,7 +169,10 @@ def sliced_transport(
     (1-D optimal transport) and moves every source point by the mean of its matched shifts.
     ``source`` and ``target`` live in ``xp`` (NumPy or CuPy); the directions are drawn on the
     host from ``rng`` and uploaded, so every backend projects on the same directions. The
-    target does not move: its projections on every step's directions are sorted at once.
+    target does not move: its projections on every step's directions are sorted at once
+    (:func:`sorted_projections`).
+    ``full_sort`` ranks and sorts the float projections exactly instead of by 16-bit keys
+    (the reference's way; for comparisons).
     """
     x = xp.ascontiguousarray(source.T, dtype=xp.float32)  # 3 x N
     tgt = xp.ascontiguousarray(target.T, dtype=xp.float32)  # 3 x N
@@ -163,24 +181,35 @@ def sliced_transport(
     unit = (drawn / np.linalg.norm(drawn, axis=2, keepdims=True)).astype(np.float32)
     dirs = xp.asarray(unit)
     moves = xp.asarray(np.ascontiguousarray(unit.transpose(0, 2, 1)) * np.float32(1.0 / directions))
-    # one small product per step (a single large one may start BLAS threads)
-    goal = sorted_rows((dirs @ tgt).reshape(steps * directions, n), xp).reshape(steps, -1)
+    if full_sort:
+        goal = xp.sort((dirs @ tgt).reshape(steps * directions, n), axis=1).reshape(steps, -1)
+        order = _argsort
+    else:  # one small product per step inside (a single large one may start BLAS threads)
+        goal = sorted_projections(unit, tgt, xp).reshape(steps, -1)
+        order = rank_order
     row_starts = (xp.arange(directions) * n)[:, None]
     matched = xp.empty((directions, n), xp.float32)
     flat = matched.reshape(-1)  # written through flat indices (a 2-D scatter is slower)
     for step in range(steps):
         px = dirs[step] @ x  # D x N, contiguous rows
-        flat[(rank_order(px, xp) + row_starts).reshape(-1)] = goal[step]
+        flat[(order(px, xp) + row_starts).reshape(-1)] = goal[step]
         matched -= px
         x += moves[step] @ matched
     return x.T.astype(xp.float64)
 
 
 def sot_transfer(
-    be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams
+    be: Backend,
+    rgb: Array,
+    alpha: Array,
+    skin: np.ndarray,
+    params: ColorParams,
+    *,
+    full_sort: bool = False,
 ) -> Array:
     """SOT colour transfer of an occluder (uint8 RGB + alpha, on ``be``) towards ``skin``
-    pixels (host). Runs on the backend's arrays; only the random draws happen on the host."""
+    pixels (host). Runs on the backend's arrays; only the random draws happen on the host.
+    ``full_sort``: see :func:`sliced_transport`."""
     if params.strength <= 0 or skin.shape[0] == 0:
         return rgb
     xp = be.xp
@@ -189,8 +218,11 @@ def sot_transfer(
     source = small_rgb[small_mask].astype(xp.float64) / 255.0
     if source.shape[0] < 2:
         return rgb
-    target = be.asarray(skin[rng.integers(0, skin.shape[0], size=source.shape[0])])
-    moved = sliced_transport(source, target, params.steps, params.directions, rng, xp)
+    drawn = rng.integers(0, skin.shape[0], size=source.shape[0])
+    target = be.asarray(np.take(skin, drawn, axis=0))
+    moved = sliced_transport(
+        source, target, params.steps, params.directions, rng, xp, full_sort=full_sort
+    )
     gh, gw = small_mask.shape
     delta = xp.zeros((gh, gw, 3), np.float32)
     delta[small_mask] = (moved - source).astype(np.float32)
