@@ -95,6 +95,25 @@ def test_workers_started_before_planning_give_identical_bytes(
     assert manifest_rows(out) == manifest_rows(reference)
 
 
+def test_workers_see_the_environment_of_the_job_not_of_their_start(
+    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from studio.core.export import engines
+
+    run_export(_plan(inputs / "p.yaml", tmp_path / "before", count=6), LocalEngine(2))
+    engine = LocalEngine(2)  # its workers come from the fork server the first job started
+    plan = _plan(inputs / "p.yaml", tmp_path / "out", count=6)
+    for folder in plan.folders.values():
+        (tmp_path / "out" / folder).mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("STUDIO_MAX_PIXELS", "5000")  # over the faces (128 px), not the occluders
+    monkeypatch.setattr(engines._Pool, "all_ready", property(lambda _: True))  # workers only
+    outcomes = list(engine.run(plan, range(6), threading.Event()))
+    assert len(outcomes) == 6 and all(o.pid != os.getpid() for o in outcomes)
+    assert all(o.row is None and "decompression-bomb" in o.failures[0]["reason"] for o in outcomes)
+
+
 class _NoProcesses:
     """A start method whose processes cannot start (a process limit, no memory)."""
 

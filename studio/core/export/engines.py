@@ -134,7 +134,7 @@ class _Pool:
     def __init__(self, size: int, cache_mb: int) -> None:
         self.size = size  #: workers that are or will be up (less when one cannot start)
         self.workers: list[_Worker] = []
-        self._plan: JobPlan | None = None
+        self._plan: tuple[JobPlan, dict[str, str]] | None = None
         self._planned = threading.Event()
         self._started: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -145,7 +145,8 @@ class _Pool:
         ).start()
 
     def set_plan(self, plan: JobPlan) -> None:
-        self._plan = plan
+        """The plan to send each worker, with this process's environment variables now."""
+        self._plan = (plan, dict(os.environ))
         self._planned.set()
 
     def _start(self, cache_mb: int) -> None:

@@ -205,8 +205,10 @@ def quiet_worker(single_thread: bool = True) -> None:
 def serve(conn: Connection, cache_mb: int = DEFAULT_CACHE_MB) -> None:
     """The body of a local engine's worker process, talking to the driver over ``conn``.
 
-    Messages in: ``("plan", JobPlan)`` (answered ``("ready", pid)`` once the sources are
-    open), ``("make", [indices])`` (answered ``("done", [Outcome])``), None to stop. An
+    Messages in: ``("plan", (JobPlan, environment))`` (answered ``("ready", pid)`` once the
+    sources are open; the driver's environment variables replace the worker's, which a fork
+    server's children inherit from the server instead), ``("make", [indices])`` (answered
+    ``("done", [Outcome])``), None to stop. An
     exception while making samples is sent back as ``("error", exception)`` for the driver
     to raise. The worker also ends when the driver is gone (its end of ``conn`` closed).
     """
@@ -222,7 +224,10 @@ def serve(conn: Connection, cache_mb: int = DEFAULT_CACHE_MB) -> None:
         kind, payload = message
         try:
             if kind == "plan":
-                maker = SampleMaker(payload, cache_mb)
+                plan, environment = payload
+                os.environ.clear()
+                os.environ.update(environment)
+                maker = SampleMaker(plan, cache_mb)
                 reply: tuple[str, Any] = ("ready", os.getpid())
             else:
                 assert maker is not None, "a batch before the plan"
