@@ -21,8 +21,10 @@ only on pixels whose alpha is within ~1e-6 of 0.5: pixels on the label boundary.
 test (tests/core/test_backend_parity.py) therefore accepts ``|cuda - cpu| <= 1`` on 99.9% of
 pixels and mask differences only on the label boundary, on at most 0.1% of pixels. Polygons
 (RandOcc shapes) are rasterised on the host with OpenCV for every backend, so shapes are
-identical; SOT draws its random numbers on the host, so the projections are the same numbers
-on every backend (sorting ties may still break differently on the GPU). Harmonisation
+identical; SOT's working grid is read from exact integer box sums (the same on every
+backend), it draws its random numbers on the host and ranks by 16-bit keys with stable sorts,
+so the projections and their ranks are the same on every backend up to float32 rounding of
+the projections (a product may round differently on the GPU). Harmonisation
 (studio/core/engine/harmonize.py) measures the placed occluder, so its estimates differ in the last
 digits between backends; its noise is a window of a fixed table of normal numbers (made on
 the host, uploaded once) at an offset drawn from the seed, so it is the same numbers
