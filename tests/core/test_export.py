@@ -114,6 +114,22 @@ def test_workers_see_the_environment_of_the_job_not_of_their_start(
     assert all(o.row is None and "decompression-bomb" in o.failures[0]["reason"] for o in outcomes)
 
 
+def test_a_worker_killed_mid_job_stops_it_with_one_clear_error(
+    inputs: Path, tmp_path: Path
+) -> None:
+    import os
+    import signal
+
+    plan = _plan(inputs / "p.yaml", tmp_path / "out", count=200)
+    for folder in plan.folders.values():
+        (tmp_path / "out" / folder).mkdir(parents=True, exist_ok=True)
+    outcomes = LocalEngine(2).run(plan, range(200), threading.Event())
+    with pytest.raises(StudioError, match=r"a worker process died .* resumable with --resume"):
+        for outcome in outcomes:
+            if outcome.pid != os.getpid():
+                os.kill(outcome.pid, signal.SIGKILL)
+
+
 class _NoProcesses:
     """A start method whose processes cannot start (a process limit, no memory)."""
 

@@ -273,13 +273,17 @@ def _drive(
     while True:
         pool.adopt()
         stopping = cancel.is_set()
-        for w in pool.workers:
+        for w in list(pool.workers):
             while more and not stopping and w.ready and w.queued < QUEUED_PER_WORKER:
                 chunk = next(batches, None)
                 if chunk is None:
                     more = False
                     break
-                w.conn.send(("make", chunk))
+                try:
+                    w.conn.send(("make", chunk))
+                except OSError:  # it died since it last answered
+                    _lost(pool, w, cancel)
+                    break
                 w.queued += 1
         standing_in = more and not stopping and not pool.all_ready
         if standing_in:
