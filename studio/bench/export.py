@@ -265,11 +265,13 @@ def _whole_process_rows(root: Path, tmp: Path, quick: bool) -> list[BenchRow]:
             )
         )
     pairs = []
-    for r in range(2 if quick else 3):
-        two = whole_process(export_command(preset, root, tmp / f"two-{r}", 2, 2))
-        one = whole_process(export_command(preset, root, tmp / f"one-{r}", 2, 1))
-        pairs.append((two[0], one[0]))
-        firsts += [two[1], one[1]]
+    for r in range(2 if quick else 4):
+        order = (2, 1) if r % 2 == 0 else (1, 2)  # alternated: neither always runs first
+        runs = {
+            w: whole_process(export_command(preset, root, tmp / f"c{w}-{r}", 2, w)) for w in order
+        }
+        pairs.append((runs[2][0], runs[1][0]))
+        firsts += [runs[2][1], runs[1][1]]
     ratio = statistics.median(a / b for a, b in pairs)
     first = statistics.median(firsts)
     rows += [
