@@ -6,7 +6,12 @@ Between warping the occluder onto the face and compositing it, the placed occlud
 1. ``lighting`` colour (when it is the colour method), towards the whole face's skin or, with
    ``harmonize.color_target: ring``, towards the skin ring around the occluder (SOT and
    Reinhard with the ring target run before the warp, in render, on the ring's colours);
+   then the photo's look (:mod:`studio.core.engine.photo`): monochrome or toned, colour cast,
+   tone curve and colourfulness;
 2. shading: the face's low-frequency luminance field where the occluder sits modulates it;
+   with ``light``, a plane fitted to the ring's log luminance sets the light's direction and
+   strength across the whole occluder (the shading field then carries what the plane does
+   not);
 3. focus: blurred (or lightly sharpened) to the ring's sharpness;
 4. noise: its excess chroma noise smoothed, then seeded noise brings its noise (luminance and
    chroma) up to the ring's;
@@ -38,6 +43,7 @@ from functools import cached_property
 
 import numpy as np
 
+from studio.core.engine import photo
 from studio.core.engine.cache import RenderCache, on_device
 from studio.core.engine.placement import Placed
 from studio.core.model.inputs import Face, Occluder
@@ -59,9 +65,11 @@ def relights(params: RenderParams) -> bool:
 
 
 def filters(params: RenderParams) -> bool:
-    """True when a step changes the occluder's own pixels (shading, focus or noise)."""
+    """True when a step changes the occluder's own pixels (the photo's look, shading, light,
+    focus or noise)."""
     h = params.harmonize
-    return h.enabled and (h.shading > 0 or h.focus > 0 or h.noise > 0)
+    steps = (h.shading, h.light, h.focus, h.noise)
+    return h.enabled and (any(v > 0 for v in steps) or photo.renders_look(params))
 
 
 def casts_shadow(params: RenderParams) -> bool:
@@ -338,8 +346,13 @@ def _harmonised(
     if relights(params):
         use_ring = ring_target(params) and ring.usable
         target = ring.colour if use_ring else face_stats(face, cache)
+        target, c = photo.lighting_target(face, target, params, cache)
         colours = premultiplied.astype(xp.float32)
         colours = color.lighting(be, colours, alpha, source_stats(occluder, cache), target, c)
+    if photo.renders_look(params):  # the photo's colour rendering, after the colour method
+        looked = photo.with_look(be, face, premultiplied if colours is None else colours,
+                                 alpha, params, cache)  # fmt: skip
+        colours = colours if looked is None else looked
     matched = h.enabled and (h.focus > 0 or h.noise > 0) and ring.usable
     inside = est.interior_cells(be, placed.label, est.MARGIN) if matched else None
     own = None
@@ -350,14 +363,23 @@ def _harmonised(
             own = est.Measured(own.blur, est.unrounded(own.luma, 0), est.unrounded(own.chroma, 1))
     # the colours stay uint8 until a step filters them
     pending = Pending(premultiplied if colours is None else colours, alpha, alpha)
+    trend = None  # the light across the ring: a plane of its log luminance
+    if h.enabled and h.light > 0 and ring.usable:
+        trend = hz.light_plane(be, ring.image, ring.cells, ring.step)
     if h.enabled and h.shading > 0:
         x0, y0, x1, y1 = placed.region
         wx0, wy0 = ring.work[:2]
         inner = (x0 - wx0, y0 - wy0, x1 - wx0, y1 - wy0)
         sigma = h.shading_smooth * math.sqrt(face.bbox_area)
-        shaded = hz.shading_gain(be, ring.image, ring.skin, ring.label, sigma, inner, h.shading)
+        shaded = hz.shading_gain(
+            be, ring.image, ring.skin, ring.label, sigma, inner, h.shading, trend
+        )
         if shaded is not None:
             pending.gain, pending.noise_gain = shaded
+    if trend is not None:
+        gain, rms = hz.plane_gain(be, placed.label, trend, h.light)
+        pending.gain = gain if pending.gain is None else pending.gain * gain
+        pending.noise_gain *= rms
     noise = None
     if own is not None:
         assert inside is not None

@@ -46,7 +46,33 @@ def base_occluder(
         )
     if not isinstance(occluder, Occluder):
         raise RenderError("natocc rendering needs an Occluder")
+    if params.augment.min_fragment > 0:
+        return _cleaned(occluder, params.augment.min_fragment, cache)[0]
     return occluder
+
+
+def _cleaned(occluder: Occluder, share: float, cache: RenderCache) -> tuple[Occluder, int]:
+    """The cut-out without the parts of its shape smaller than ``share`` of its largest, and
+    how many label pixels that dropped (cached by content)."""
+
+    def make() -> tuple[Occluder, int]:
+        alpha, dropped = shapes.drop_fragments(occluder.alpha, share)
+        if dropped == 0:
+            return occluder, 0
+        clean = Occluder(occluder.image, alpha, occluder.id, occluder.kind, occluder.up)
+        return clean, dropped
+
+    return cache.get(("fragments", occluder.key, share), make)
+
+
+def fragments_dropped(
+    params: RenderParams, occluder: Occluder | Texture | None, cache: RenderCache
+) -> int | None:
+    """Label pixels of the cut-out dropped as fragments (None: the option is off)."""
+    share = params.augment.min_fragment
+    if share <= 0 or params.mode == "randocc" or not isinstance(occluder, Occluder):
+        return None
+    return _cleaned(occluder, share, cache)[1]
 
 
 @dataclass
@@ -94,7 +120,8 @@ def prepare(
             ("transport", occ.key, target, color.transport_key(params.color), be.name),
             lambda: color.transport(be, image, alpha, skin(), params.color),
         )
-        return image if moved is None else moved.apply(be, image, params.color.strength)
+        c = params.color
+        return image if moved is None else moved.apply(be, image, c.strength, c.highlights)
 
     def skin() -> np.ndarray:
         return ring.skin_pixels() if ring is not None and to_ring else stage.face_skin(face, cache)

@@ -121,12 +121,14 @@ class Transport:
     change: Array
     lab: np.ndarray | None = None
 
-    def apply(self, be: Backend, rgb: Array, strength: float) -> Array:
-        """``rgb`` (the occluder it was made from) moved by ``strength`` of the change."""
+    def apply(self, be: Backend, rgb: Array, strength: float, highlights: float = 0.0) -> Array:
+        """``rgb`` (the occluder it was made from) moved by ``strength`` of the change; with
+        ``highlights`` > 0 its bright colours roll off below white (:func:`roll_off`)."""
         if strength <= 0:
             return rgb
         if self.method == "reinhard":
-            moved = self._reinhard(strength)
+            source = be.to_numpy(rgb) if highlights > 0 else None
+            moved = self._reinhard(strength, source, highlights)
             return moved if be.on_host else be.asarray(moved)
         xp = be.xp
         delta = (self.change * np.float32(255.0 * strength)).astype(xp.float32)
@@ -134,14 +136,37 @@ class Transport:
         h, w = rgb.shape[:2]
         if (gw, gh) != (w, h):
             delta = be.resize(delta, (w, h), mode="linear")
-        return be.add_u8(rgb, delta)
+        if highlights <= 0:
+            return be.add_u8(rgb, delta)
+        source = rgb.astype(xp.float32)
+        rolled = roll_off(xp, source + delta, source, highlights)
+        return xp.clip(xp.rint(rolled), 0, 255).astype(xp.uint8)
 
-    def _reinhard(self, strength: float) -> np.ndarray:
+    def _reinhard(
+        self, strength: float, source: np.ndarray | None = None, highlights: float = 0.0
+    ) -> np.ndarray:
         """The occluder in Lab moved by ``strength`` of the change, back in RGB (host)."""
         assert self.lab is not None
         lab = self.lab + np.float32(strength) * self.change
         out = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_LAB2RGB) * 255.0
+        if source is not None and highlights > 0:
+            out = roll_off(np, out, source.astype(np.float32), highlights)
         return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+HIGHLIGHT_ROLL = 64.0  #: :func:`roll_off` at strength 1 starts this far below white
+
+
+def roll_off(xp: Any, values: Array, source: Array, strength: float) -> Array:
+    """Colours (float, 0..255 scale) whose highlights roll off below white instead of
+    clipping: above a knee ``255 - strength * HIGHLIGHT_ROLL`` they follow a tanh shoulder
+    that never reaches 255, except where ``source`` (the colours before the change) was as
+    bright already (a white highlight of the cut-out stays white)."""
+    f32 = np.float32
+    room = f32(max(1e-3, strength * HIGHLIGHT_ROLL))
+    knee = f32(255.0) - room
+    soft = xp.minimum(knee + room * xp.tanh((values - knee) / room), f32(254.4))  # never 255
+    return xp.maximum(xp.where(values > knee, soft, values), xp.minimum(source, values))
 
 
 def transport_key(params: ColorParams) -> tuple[Any, ...]:
@@ -282,6 +307,10 @@ def lighting(
     out = be.gain(be.mix(premultiplied, np.diag(s * gains)), scale)
     if s < 1.0:
         out += premultiplied * f32(1.0 - s)
+    if params.highlights > 0:  # rolled off below white, on the straight colours
+        inv = (f32(1.0) / xp.maximum(a, f32(1e-6)))[..., None]
+        rolled = roll_off(xp, out * inv, premultiplied * inv, params.highlights)
+        out = rolled * a[..., None]
     return out  # the caller clips to [0, alpha]
 
 
@@ -304,4 +333,4 @@ def transfer(be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: Co
     if params.method not in TRANSFERS or params.strength <= 0:
         return rgb
     moved = transport(be, rgb, alpha, skin, params)
-    return rgb if moved is None else moved.apply(be, rgb, params.strength)
+    return rgb if moved is None else moved.apply(be, rgb, params.strength, params.highlights)

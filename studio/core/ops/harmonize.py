@@ -240,6 +240,7 @@ def shading_gain(
     sigma: float,
     window: tuple[int, int, int, int],
     strength: float,
+    trend: tuple[float, float] | None = None,
 ) -> tuple[Array, float] | None:
     """The factor ``1 + strength * (gain - 1)`` by which the light on each pixel of ``window``
     differs from its mean over ``label``, and the factor's RMS over ``label`` (by which the
@@ -252,7 +253,9 @@ def shading_gain(
     cell's side: a low-frequency field needs no more), each cell weighted by its share of
     skin, blurred there, normalised by its mean over the occluder there, and only then
     interpolated onto the window. Where there is little skin nearby the gain fades to 1.
-    Returns None when the occluder sees no skin.
+    Returns None when the occluder sees no skin. ``trend``: a light plane (the gradient of
+    log luminance per work-region pixel, :func:`light_plane`) taken out of the luminance
+    first, when :func:`plane_gain` carries it.
     """
     xp = be.xp
     f32 = np.float32
@@ -272,7 +275,14 @@ def shading_gain(
     small_w = shrink(face_mask.astype(xp.uint8), xp.float32)  # shares of skin, of the label
     small_label = shrink(label.astype(xp.uint8), xp.float32)
     s = sigma / f
-    num = be.gaussian_blur(be.mix(small_rgb, PLANES[:1]) * small_w, s)
+    lum = be.mix(small_rgb, PLANES[:1])
+    if trend is not None:  # the plane's light is carried by plane_gain: only the rest here
+        xs = (np.arange(cw, dtype=np.float32) + 0.5) * f
+        ys = (np.arange(ch, dtype=np.float32) + 0.5) * f
+        ex = be.asarray(np.exp(-trend[0] * xs).astype(np.float32))
+        ey = be.asarray(np.exp(-trend[1] * ys).astype(np.float32))
+        lum = lum * (ey[:, None] * ex[None, :])
+    num = be.gaussian_blur(lum * small_w, s)
     den = be.gaussian_blur(small_w, s)
     field = num / xp.maximum(den, f32(1e-4))
     conf = xp.clip(den * f32(4.0), 0.0, 1.0)  # full confidence from 25 % skin
@@ -304,3 +314,59 @@ def _on_window(be: Backend, cells: Array, f: int, window: tuple[int, int, int, i
     # pixel q of ``up`` is work pixel q + (c0 - 1) * f (x), likewise in y
     ox, oy = (c0 - 1) * f, (r0 - 1) * f
     return up[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
+
+
+PLANE_TRIM = 2.5  #: the light plane is fitted again without residuals beyond this many MADs
+PLANE_MAX = 4.0  #: most log-luminance change the plane may make across the occluder
+
+
+def light_plane(
+    be: Backend, image: Array, mask: Array, step: int, min_pixels: int = 64
+) -> tuple[float, float] | None:
+    """The gradient ``(d/dx, d/dy)`` per pixel of a plane fitted to the log luminance of
+    ``image`` (uint8 RGB) over ``mask`` (a bool array or a cell mask, sliceable), from the
+    pixels on a grid of ``step``: least squares, then again without the outliers (eyes,
+    brows). None with fewer than ``min_pixels`` pixels."""
+    m = mask[::step, ::step]
+    sub = image[::step, ::step]
+    px = be.to_numpy(sub[m]).astype(np.float32)
+    if px.shape[0] < min_pixels:
+        return None
+    ys, xs = np.nonzero(be.to_numpy(m))
+    lum = np.log(px @ np.array(LUMA, np.float32) + 1.0).astype(np.float64)
+    a = np.stack([xs * step, ys * step, np.ones(xs.size)], axis=1).astype(np.float64)
+    keep = np.ones(xs.size, bool)
+    coef = np.zeros(3)
+    for _ in range(2):
+        if np.count_nonzero(keep) < min_pixels:
+            return None
+        coef, *_ = np.linalg.lstsq(a[keep], lum[keep], rcond=None)
+        residual = lum - a @ coef
+        mad = float(np.median(np.abs(residual[keep]))) + 1e-6
+        keep = np.abs(residual) <= PLANE_TRIM * 1.4826 * mad
+    return float(coef[0]), float(coef[1])
+
+
+def plane_gain(
+    be: Backend, label: Array, trend: tuple[float, float], strength: float
+) -> tuple[Array, float]:
+    """The light plane ``trend`` (see :func:`light_plane`) as a gain over the label's region,
+    ``strength`` of it, with mean 1 over the label; and the gain's RMS over the label (by
+    which the noise scales)."""
+    xp = be.xp
+    h, w = label.shape
+    gx, gy = (strength * t for t in trend)
+    size = max(1.0, math.sqrt(h * w))
+    scale = min(1.0, PLANE_MAX / max(1e-9, math.hypot(gx, gy) * size))  # a sane plane
+    gx, gy = gx * scale, gy * scale
+    ex = np.exp(gx * (np.arange(w) - w / 2.0))
+    ey = np.exp(gy * (np.arange(h) - h / 2.0))
+    s = max(1, min(h, w) // 32)
+    lab = be.to_numpy(label[::s, ::s])
+    field = np.outer(ey[::s], ex[::s])
+    inside = field[lab]
+    mean = float(inside.mean()) if inside.size else 1.0
+    rms = math.sqrt(float(np.mean(inside**2))) / mean if inside.size else 1.0
+    gain = xp.outer(be.asarray((ey / mean).astype(np.float32)),
+                    be.asarray(ex.astype(np.float32)))  # fmt: skip
+    return gain, rms
