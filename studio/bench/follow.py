@@ -33,8 +33,10 @@ other shapes and procedural textures).
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -61,14 +63,15 @@ SUITE = "realism"
 PRESETS = ("natocc-objects", "natocc-hands", "randocc")
 CONDITIONS = ("blurred", "noisy", "grey", "warm", "side light", "jpeg 30", "faded")
 TARGET = 0.25  #: NatOcc cells at most this
-#: the RandOcc cells at the branch point (93986d7), tuning set: no cell may get worse
-RANDOCC_TODAY: dict[str, float] = {}
+#: the RandOcc cells at the branch point (93986d7; tuning set, 2 seeds): none may get worse
+RANDOCC_TODAY = {"blurred": 0.048, "noisy": 0.029, "grey": 0.998, "warm": 1.0, "side light": 1.0,
+                 "jpeg 30": 0.897, "faded": 0.999}  # fmt: skip
 MARGIN = est.MARGIN
 BLUR, NOISE, SIDE, QUALITY = 2.5, 9.0, 0.35, 30
 WARM = (1.12, 1.0, 0.78)  #: the warm, sepia-like grade: gains of R, G, B
 FADE = (40.0, 0.7, 0.6)  #: the faded copies: black level, contrast, saturation
 #: a sample's statistic must move at least this much under the degradation to count
-MIN_CHANGE = {"blurred": 0.1, "noisy": 0.1, "grey": 2.0, "warm": 0.03, "side light": 0.05,
+MIN_CHANGE = {"blurred": 0.1, "noisy": 0.1, "grey": 2.0, "warm": 0.03, "side light": 0.15,
               "jpeg 30": 0.05, "faded": 3.0}  # fmt: skip
 CPU = get_backend("cpu")
 
@@ -76,8 +79,8 @@ CPU = get_backend("cpu")
 # ---- the degradations ----------------------------------------------------------------------
 
 
-def degrade(image: np.ndarray, how: str, bbox: tuple[float, ...]) -> np.ndarray:
-    """``image`` (uint8 RGB) degraded one way; ``bbox`` is the face's (for the side light)."""
+def degrade(image: np.ndarray, how: str, bbox: tuple[float, ...] = ()) -> np.ndarray:
+    """``image`` (uint8 RGB) degraded one way (``bbox``, the face's, is not used)."""
     x = image.astype(np.float32)
     if how == "blurred":
         x = cv2.GaussianBlur(x, (0, 0), BLUR)
@@ -87,9 +90,8 @@ def degrade(image: np.ndarray, how: str, bbox: tuple[float, ...]) -> np.ndarray:
         x = np.repeat(est.luminance(CPU, x)[..., None], 3, axis=2)
     elif how == "warm":
         x = x * np.array(WARM, np.float32)
-    elif how == "side light":
-        x0, _, x1, _ = bbox
-        t = np.clip((np.arange(x.shape[1]) - x0) / max(x1 - x0, 1.0), 0.0, 1.0)
+    elif how == "side light":  # from SIDE at the left edge of the photo to 1 at its right
+        t = np.arange(x.shape[1]) / max(x.shape[1] - 1, 1)
         x = x * (SIDE + (1.0 - SIDE) * t).astype(np.float32)[None, :, None]
     elif how == "jpeg 30":
         return jpeg_roundtrip_host(image, QUALITY)
@@ -141,11 +143,14 @@ def _blocks(lum: np.ndarray, mask: np.ndarray, origin: tuple[int, int]) -> tuple
     return block, (zeros / total if total else math.nan)
 
 
-def statistic(image: np.ndarray, where: Where, how: str) -> np.ndarray:
-    """The statistic of condition ``how`` on the occluder's interior of ``image``."""
+def statistic(
+    image: np.ndarray, where: Where, how: str, inside: np.ndarray | None = None
+) -> np.ndarray:
+    """The statistic of condition ``how`` on the occluder's interior of ``image`` (or on
+    ``inside``, a part of it)."""
     x0, y0, x1, y1 = where.region
     crop = image[y0:y1, x0:x1]
-    inside = where.interior
+    inside = where.interior if inside is None else inside
     px = crop[inside].astype(np.float32)
     if how in ("blurred", "noisy"):
         m = est.measure(CPU, crop, inside)
@@ -195,11 +200,18 @@ def where(face: Face, item: Occluder | Texture | None, params: RenderParams) -> 
     return Where(placed.region, inside, placed.size)
 
 
-def fail_share(r0: np.ndarray, rd: np.ndarray, w: Where, how: str, bbox) -> float:
+def fail_share(r0: np.ndarray, rd: np.ndarray, w: Where, how: str) -> float:
     """The share of the degradation's change that the occluder fails to follow (NaN when the
     degradation barely changes its statistic)."""
-    reference = degrade(r0, how, bbox)
-    s0, sd, st = (statistic(img, w, how) for img in (r0, rd, reference))
+    reference = degrade(r0, how)
+    inside = w.interior
+    if how == "side light":  # clipped pixels carry no light: left out
+        x0, y0, x1, y1 = w.region
+        crop = r0[y0:y1, x0:x1]
+        inside = inside & (crop.max(axis=2) < 250) & (crop.min(axis=2) > 5)
+        if np.count_nonzero(inside) < 4 * est.MIN_PIXELS:
+            return math.nan
+    s0, sd, st = (statistic(img, w, how, inside) for img in (r0, rd, reference))
     if not (np.all(np.isfinite(s0)) and np.all(np.isfinite(sd)) and np.all(np.isfinite(st))):
         return math.nan
     change = float(np.linalg.norm(s0 - st))
@@ -355,7 +367,7 @@ def collect(
                 if key not in copies:
                     copies[key] = degraded_face(face, how)
                 rd = render(copies[key], item, params, cache=cache).image
-                out.setdefault((preset, how), []).append(fail_share(r0, rd, w, how, face.bbox))
+                out.setdefault((preset, how), []).append(fail_share(r0, rd, w, how))
     return out
 
 
@@ -400,9 +412,12 @@ def _order(key: tuple[str, str]) -> tuple[int, int]:
 
 
 def run_protocol(
-    quick: bool = False, held_out: bool = True, printer: Callable[[str], None] = print
+    quick: bool = False, held_out: bool = True, printer: Callable[[str], None] | None = None
 ) -> list[BenchRow]:
-    """The table on the tuning set (and on the held-out set), printed, and its rows."""
+    """The table on the tuning set (and on the held-out set), printed (on stderr: ``--json``
+    keeps stdout), and its rows."""
+    if printer is None:
+        printer = functools.partial(print, file=sys.stderr)
     seeds = 1 if quick else 2
     data = collect(tuning_inputs(), seeds)
     printer("share of the photo's change the occluder fails to follow, tuning faces:")

@@ -195,12 +195,29 @@ class Ring:
             return self.stats
         return est.measure(self.be, self.image, self.cells, blur=False)
 
-    def skin_pixels(self, max_count: int = 16384) -> np.ndarray:
+    @cached_property
+    def light(self) -> tuple[float, float] | None:
+        """The light across the ring: the gradient of a plane fitted to its log luminance,
+        per pixel (None: too few pixels)."""
+        return est.light_plane(self.be, self.image, self.cells, self.step)
+
+    @cached_property
+    def delit_colour(self) -> color.ColourStats:
+        """:attr:`colour` with the light across the ring taken out (what the light step
+        puts back)."""
+        return color.colour_stats(get_backend("cpu"), self.skin_pixels(delit=True) * 255.0)
+
+    def skin_pixels(self, max_count: int = 16384, delit: bool = False) -> np.ndarray:
         """The ring's colours (N x 3 float32 in [0, 1], host) on a regular grid of about
-        ``max_count`` of them (the target of SOT / Reinhard with the ring target)."""
+        ``max_count`` of them (the target of SOT / Reinhard with the ring target); with
+        ``delit``, the light across the ring (:attr:`light`) taken out."""
         s = max(1, math.ceil(math.sqrt(self.count / max_count)))
-        px = self.be.to_numpy(self.image[::s, ::s][self.cells[::s, ::s]])
-        return px.astype(np.float32) / np.float32(255.0)
+        where = self.cells[::s, ::s]
+        px = self.be.to_numpy(self.image[::s, ::s][where]).astype(np.float32)
+        if delit:
+            ys, xs = np.nonzero(self.be.to_numpy(where))
+            px = est.delit(px, xs * s, ys * s, self.light)
+        return px / np.float32(255.0)
 
 
 def ring_of(
@@ -243,23 +260,26 @@ def source_stats(occluder: Occluder, cache: RenderCache) -> color.ColourStats:
     )
 
 
-def face_skin(face: Face, cache: RenderCache) -> np.ndarray:
+def face_skin(face: Face, cache: RenderCache, delit: bool = False) -> np.ndarray:
     """The whole face's skin pixels (:func:`~studio.core.ops.color.skin_pixels`, host),
-    cached by content: the colour transfers' target and the lighting's statistics."""
-    return cache.get(
-        ("skin", face.key, face.bbox),
-        lambda: color.skin_pixels(face.image, face.mask, face.bbox),
-    )
+    cached by content: the colour transfers' target and the lighting's statistics; with
+    ``delit``, the light across the face taken out (the light step puts it back)."""
+    key = ("skin", face.key, face.bbox) + (("delit",) if delit else ())
+    return cache.get(key, lambda: color.skin_pixels(face.image, face.mask, face.bbox, delit))
 
 
-def face_stats(face: Face, cache: RenderCache) -> color.ColourStats:
+def face_stats(face: Face, cache: RenderCache, delit: bool = False) -> color.ColourStats:
     """Colour statistics of the whole face's skin pixels (host, cached by content)."""
     cpu = get_backend("cpu")
-    skin = face_skin(face, cache)
-    return cache.get(
-        ("skin-stats", face.key, face.bbox),
-        lambda: color.colour_stats(cpu, skin * np.float32(255.0)),
-    )
+    skin = face_skin(face, cache, delit)
+    key = ("skin-stats", face.key, face.bbox) + (("delit",) if delit else ())
+    return cache.get(key, lambda: color.colour_stats(cpu, skin * np.float32(255.0)))
+
+
+def delights(params: RenderParams) -> bool:
+    """True when the light step puts the light back: colour targets are taken without it."""
+    h = params.harmonize
+    return h.enabled and h.light > 0
 
 
 def paste(
@@ -345,10 +365,15 @@ def _harmonised(
     colours = None  # float32 premultiplied colours, once a step needs them
     if relights(params):
         use_ring = ring_target(params) and ring.usable
-        target = ring.colour if use_ring else face_stats(face, cache)
+        if delights(params):
+            target = ring.delit_colour if use_ring else face_stats(face, cache, delit=True)
+        else:
+            target = ring.colour if use_ring else face_stats(face, cache)
         target, c = photo.lighting_target(face, target, params, cache)
         colours = premultiplied.astype(xp.float32)
-        colours = color.lighting(be, colours, alpha, source_stats(occluder, cache), target, c)
+        own = source_stats(occluder, cache)
+        relative = photo.renders_look(params)
+        colours = color.lighting(be, colours, alpha, own, target, c, relative)
     if photo.renders_look(params):  # the photo's colour rendering, after the colour method
         looked = photo.with_look(be, face, premultiplied if colours is None else colours,
                                  alpha, params, cache)  # fmt: skip
@@ -363,9 +388,7 @@ def _harmonised(
             own = est.Measured(own.blur, est.unrounded(own.luma, 0), est.unrounded(own.chroma, 1))
     # the colours stay uint8 until a step filters them
     pending = Pending(premultiplied if colours is None else colours, alpha, alpha)
-    trend = None  # the light across the ring: a plane of its log luminance
-    if h.enabled and h.light > 0 and ring.usable:
-        trend = hz.light_plane(be, ring.image, ring.cells, ring.step)
+    trend = ring.light if delights(params) and ring.usable else None
     if h.enabled and h.shading > 0:
         x0, y0, x1, y1 = placed.region
         wx0, wy0 = ring.work[:2]

@@ -56,7 +56,8 @@ def lighting_target(
     face: Face, target: color.ColourStats, params: RenderParams, cache: RenderCache
 ) -> tuple[color.ColourStats, ColorParams]:
     """The ``lighting`` method's target and parameters with the look on: the target before
-    the photo's rendering, and no white balance of its own (the look's cast replaces it)."""
+    the photo's rendering, and no white balance of its own (the look's cast replaces it); its
+    contrast is then matched relative to the level (``lighting(relative=True)``)."""
     if not renders_look(params):
         return target, params.color
     unrendered = look.unrendered(target, face_look(face, cache), look_parts(params))

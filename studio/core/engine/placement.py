@@ -10,6 +10,7 @@ engine's own geometry.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -137,9 +138,15 @@ def _forward_matrix(
 
 def _pad(face: Face, params: RenderParams, size: float) -> int:
     """Pixels around the warped shape that compositing may touch: the edge band and the reach
-    of the feather and the edge blur (``size``: the occluder's :func:`nominal_size`)."""
-    band, feather, edge_blur = edge_sizes(face, params, size)
-    return band + math.ceil(3 * max(feather, edge_blur)) + 2
+    of the feather and the edge blur (``size``: the occluder's :func:`nominal_size`). At least
+    what the sizes in native pixels need: the region, and with it the warp's fixed-point
+    rounding of the label, stays the same when a relative band is the narrower."""
+    native = dataclasses.replace(params.blend, relative_to=0)
+    pads = []
+    for sizes in {params.blend, native}:
+        band, feather, edge_blur = edge_sizes(face, params.replace(blend=sizes), size)
+        pads.append(band + math.ceil(3 * max(feather, edge_blur)) + 2)
+    return max(pads)
 
 
 def placed_on(

@@ -110,7 +110,8 @@ def prepare(
     image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
     transfers = params.color.method in color.TRANSFERS
     to_ring = ring is not None and stage.transfers_to_ring(params) and ring.usable
-    target = ring.key if ring is not None and to_ring else face.key
+    delit = stage.delights(params)  # the target without its light: the light step adds it
+    target = (ring.key if ring is not None and to_ring else face.key, delit)
 
     def colored() -> Array:
         if not transfers or params.color.strength <= 0:
@@ -124,7 +125,9 @@ def prepare(
         return image if moved is None else moved.apply(be, image, c.strength, c.highlights)
 
     def skin() -> np.ndarray:
-        return ring.skin_pixels() if ring is not None and to_ring else stage.face_skin(face, cache)
+        if ring is not None and to_ring:
+            return ring.skin_pixels(delit=delit)
+        return stage.face_skin(face, cache, delit)
 
     color_key = ("color", occ.key, target if transfers else None, params.color)
     rgb = cache.get((*color_key, be.name), colored)

@@ -31,20 +31,29 @@ import cv2
 import numpy as np
 
 from studio.core.model.params import ColorParams
+from studio.core.ops import estimate
 from studio.core.ops.backend import Array, Backend
 from studio.core.ops.estimate import LUMA, luminance
 
 TARGET_GRID = 128  # the face crop is reduced to at most this side before sampling skin pixels
 
 
-def skin_pixels(image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...]) -> np.ndarray:
+def skin_pixels(
+    image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...], delit: bool = False
+) -> np.ndarray:
     """Skin colours (N x 3 float32 in [0, 1]) of the face: a regular grid of at most about
-    ``TARGET_GRID``^2 pixels over the face bbox, kept where the mask is set."""
+    ``TARGET_GRID``^2 pixels over the face bbox, kept where the mask is set; with ``delit``,
+    the light across them (a plane of their log luminance) taken out."""
     x0, y0, x1, y1 = (round(v) for v in bbox)
     step = max(1, -(-max(y1 - y0, x1 - x0) // TARGET_GRID))
     crop = image[y0:y1:step, x0:x1:step]
     crop_mask = mask[y0:y1:step, x0:x1:step]
-    return crop[crop_mask].astype(np.float32) / np.float32(255.0)
+    px = crop[crop_mask].astype(np.float32)
+    if delit:
+        ys, xs = np.nonzero(crop_mask)
+        px = estimate.delit(px, xs, ys, estimate.fit_plane(px @ np.array(LUMA, np.float32),
+                                                          xs, ys))  # fmt: skip
+    return px / np.float32(255.0)
 
 
 def _working_grid(be: Backend, rgb: Array, alpha: Array, samples: int) -> tuple[Array, ...]:
@@ -280,15 +289,24 @@ def lighting(
     source: ColourStats,
     target: ColourStats,
     params: ColorParams,
+    relative: bool = False,
 ) -> Array:
     """Relight a placed occluder (float32 premultiplied HxWx3, float32 alpha 0..255) from its
     own statistics ``source`` to the target's (see the module docstring). Works on the
-    premultiplied colours directly; values may exceed alpha, which the caller clips."""
+    premultiplied colours directly; values may exceed alpha, which the caller clips. With
+    ``relative`` the contrast is matched relative to the level (the coefficients of
+    variation), so a photo twice as dark gives an occluder twice as dark, its own contrast
+    kept."""
     xp = be.xp
     if params.strength <= 0 or source.count == 0 or target.count == 0:
         return premultiplied
     f32 = np.float32
-    k = float(np.clip(np.sqrt((target.std_y + 1.0) / (source.std_y + 1.0)), *CONTRAST_RANGE))
+    if relative:
+        level = (target.mean_y + 1.0) / (source.mean_y + 1.0)
+        k = float(np.clip(np.sqrt((target.std_y + 1.0) / (source.std_y + 1.0) / level),
+                          *CONTRAST_RANGE)) * level  # fmt: skip
+    else:
+        k = float(np.clip(np.sqrt((target.std_y + 1.0) / (source.std_y + 1.0)), *CONTRAST_RANGE))
     gains = lighting_gains(source, target, params.white_balance)
     # per pixel: the luminance ratio and the headroom to white, from the premultiplied colours
     a = alpha * f32(1 / 255)

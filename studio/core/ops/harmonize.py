@@ -316,35 +316,7 @@ def _on_window(be: Backend, cells: Array, f: int, window: tuple[int, int, int, i
     return up[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
 
 
-PLANE_TRIM = 2.5  #: the light plane is fitted again without residuals beyond this many MADs
 PLANE_MAX = 4.0  #: most log-luminance change the plane may make across the occluder
-
-
-def light_plane(
-    be: Backend, image: Array, mask: Array, step: int, min_pixels: int = 64
-) -> tuple[float, float] | None:
-    """The gradient ``(d/dx, d/dy)`` per pixel of a plane fitted to the log luminance of
-    ``image`` (uint8 RGB) over ``mask`` (a bool array or a cell mask, sliceable), from the
-    pixels on a grid of ``step``: least squares, then again without the outliers (eyes,
-    brows). None with fewer than ``min_pixels`` pixels."""
-    m = mask[::step, ::step]
-    sub = image[::step, ::step]
-    px = be.to_numpy(sub[m]).astype(np.float32)
-    if px.shape[0] < min_pixels:
-        return None
-    ys, xs = np.nonzero(be.to_numpy(m))
-    lum = np.log(px @ np.array(LUMA, np.float32) + 1.0).astype(np.float64)
-    a = np.stack([xs * step, ys * step, np.ones(xs.size)], axis=1).astype(np.float64)
-    keep = np.ones(xs.size, bool)
-    coef = np.zeros(3)
-    for _ in range(2):
-        if np.count_nonzero(keep) < min_pixels:
-            return None
-        coef, *_ = np.linalg.lstsq(a[keep], lum[keep], rcond=None)
-        residual = lum - a @ coef
-        mad = float(np.median(np.abs(residual[keep]))) + 1e-6
-        keep = np.abs(residual) <= PLANE_TRIM * 1.4826 * mad
-    return float(coef[0]), float(coef[1])
 
 
 def plane_gain(

@@ -6,7 +6,9 @@ A :class:`Look` describes the photo relative to a plain colour photo:
 - monochrome and toned (grey, sepia, duotone): the scene's colour, once the mean colour of
   each luminance level (the toning) is taken away, is next to nothing: ``mono`` goes from 0
   (colour) to 1 (monochrome) with the median of what is left, and ``tint`` is the toning (the
-  RGB offset from grey at each level);
+  RGB offset from grey at each level). A toning is of about one hue and changes gradually
+  from level to level: mean colours that jump (a grey backdrop, then skin) are a colour
+  photo's;
 - colour cast (white balance, colour grade): a shift in log chromaticity ``(log R/G,
   log B/G)``. Skin colours of every complexion lie near one line there (the skin locus), so
   the skin's distance across it is the cast across it; along it, a robust grey world of the
@@ -15,12 +17,13 @@ A :class:`Look` describes the photo relative to a plain colour photo:
   make a cast). Small shifts are shrunk to 0, so a plain photo gives next to none;
 - colourfulness: of the scene (Hasler and Suesstrunk's measure) against a plain photo's, and
   of the skin against its prior, their geometric mean, at most 1;
-- tone curve: blacks lifted above, and whites lowered below, a plain photo's darkest and
-  brightest levels (the scene's 1st and 99th luminance percentiles) give ``y -> black +
-  contrast * y``; lifted blacks (a faded print) dim the whites about as much.
+- tone curve: blacks lifted above a plain photo's darkest level (the scene's 1st luminance
+  percentile) give ``y -> black + contrast * y``, the whites dimmed about as much (a faded
+  print); whites alone say nothing (a dark photo is not a faded one).
 
-:func:`render_look` applies it to a placed occluder (premultiplied float colours): a 3x3 colour
-matrix (cast and colourfulness), the toning where the photo is monochrome, and the tone curve.
+:func:`render_look` applies it to a placed occluder (premultiplied float colours): the tone
+curve, a 3x3 colour matrix (cast and colourfulness), and the toning where the photo is
+monochrome.
 :func:`unrendered` maps statistics measured on the photo back through the tone curve and cast,
 so that a colour method aiming at them (``lighting``) aims at the scene before the photo's
 rendering, which is then applied once.
@@ -42,6 +45,8 @@ SCENE_GROW = 0.5  #: the scene: the face bbox grown by this share of its size on
 SCENE_GRID = 64  #: ... averaged onto cells, at most this many a side
 LEVELS = 8  #: luminance levels of the toning
 MONO = (0.75, 2.0)  #: residual colour (grey levels, median): monochrome at or below, colour above
+TONING_STEP = 12.0  #: a toning's colour changes by at most this (grey levels) from level to level
+TONING_HUE = (4.0, 0.8)  #: levels more colourful than the first have about one hue (cosine)
 #: the skin-colour locus in (log R/G, log B/G): its direction, its offset across it, and how
 #: far along it the skin of a plain photo lies (pale to dark)
 SKIN_AXIS = (0.82, -0.57)
@@ -52,7 +57,7 @@ CAST_SHRINK = 0.04  #: casts are shrunk by this much (log units): the scene's ow
 CAST_MAX = 0.5  #: ... and bounded by this
 COLOURFUL = 25.0  #: the colourfulness of a plain colour photo's scene (Hasler-Suesstrunk)
 SKIN_CHROMA = 0.2  #: ... and of its skin (log chromaticity along the locus)
-TONE_PRIOR = (4.0, 215.0)  #: a plain photo's 1st and 99th luminance percentiles reach these
+TONE_PRIOR = 4.0  #: a plain photo's 1st luminance percentile is at most this
 #: blacks lifted more than the first dim the whites by the second times the excess
 FADE_WHITE = (8.0, 0.9)
 USABLE = (6.0, 250.0)  #: the cast is read on pixels whose channels all lie within these
@@ -127,12 +132,26 @@ def _toning(px: np.ndarray, y: np.ndarray) -> tuple[float, tuple[float, ...], tu
     if not centres:
         return 0.0, (), ()
     table = np.array(tints)
+    if not _one_toning(table):
+        return 0.0, (), ()
     expected = np.stack([np.interp(y[ok], centres, table[:, c]) for c in range(3)], axis=1)
     left = offset - expected  # R - Y, G - Y, B - Y beyond the toning
     residual = float(np.median(np.hypot(left[:, 0], left[:, 2])))
     mono = float(np.clip((MONO[1] - residual) / (MONO[1] - MONO[0]), 0.0, 1.0))
     tint = tuple((float(r), float(g), float(b)) for r, g, b in table)
     return mono, tuple(float(c) for c in centres), tint
+
+
+def _one_toning(table: np.ndarray) -> bool:
+    """True when the mean colours of the levels (R - Y, G - Y, B - Y rows, darkest first)
+    could be one toning: every clearly coloured level of about one hue, and no jump between
+    neighbouring levels (a grey backdrop beside skin is two colours, not a toning)."""
+    chroma = table[:, [0, 2]]
+    if len(chroma) > 1 and np.abs(np.diff(chroma, axis=0)).max() > TONING_STEP:
+        return False
+    size = np.hypot(chroma[:, 0], chroma[:, 1])
+    coloured = chroma[size > TONING_HUE[0]] / size[size > TONING_HUE[0], None]
+    return len(coloured) < 2 or float((coloured @ coloured.T).min()) >= TONING_HUE[1]
 
 
 def _log_chroma(px: np.ndarray, trim: float = CAST_TRIM) -> np.ndarray:
@@ -190,11 +209,11 @@ def _saturation(px: np.ndarray, skin: np.ndarray) -> float:
 
 
 def _tone_curve(y: np.ndarray) -> tuple[float, float]:
-    """Black level and contrast: blacks lifted above, whites lowered below a plain photo's;
-    a fade that lifts the blacks dims the whites about as much (:data:`FADE_WHITE`)."""
-    lo, hi = np.percentile(y, [1.0, 99.0])
-    black = max(0.0, float(lo) - TONE_PRIOR[0])
-    dim = max(0.0, TONE_PRIOR[1] - float(hi), FADE_WHITE[1] * (black - FADE_WHITE[0]))
+    """Black level and contrast: blacks lifted above a plain photo's, and the whites dimmed
+    about as much (:data:`FADE_WHITE`; a dark photo's whites are not a fade)."""
+    lo = float(np.percentile(y, 1.0))
+    black = max(0.0, lo - TONE_PRIOR)
+    dim = max(0.0, FADE_WHITE[1] * (black - FADE_WHITE[0]))
     return black, max(0.1, (255.0 - dim - black) / 255.0)
 
 
@@ -228,13 +247,20 @@ class Parts:
 
 def render_look(be: Backend, colours: Array, alpha: Array, look: Look, parts: Parts) -> Array:
     """A placed occluder (float32 premultiplied HxWx3, float32 alpha 0..255) rendered with
-    ``parts`` of ``look``: the cast and colourfulness matrix, the toning of a monochrome photo,
-    the tone curve. Values may leave [0, alpha]: the caller clips."""
+    ``parts`` of ``look``: the tone curve, then the cast and colourfulness matrix (a grade
+    acts on the toned colours), then the toning of a monochrome photo. Values may leave
+    [0, alpha]: the caller clips."""
     xp = be.xp
     f32 = np.float32
-    matrix = parts.matrix(look)
-    out = colours if np.allclose(matrix, np.eye(3), atol=1e-6) else be.mix(colours, matrix)
     a = alpha * f32(1 / 255)
+    out = colours
+    black, contrast = parts.curve(look)
+    if black > 1e-3 or abs(contrast - 1.0) > 1e-4:
+        out = out * f32(contrast)
+        out += (a * f32(black))[..., None]
+    matrix = parts.matrix(look)
+    if not np.allclose(matrix, np.eye(3), atol=1e-6):
+        out = be.mix(out, matrix)
     w = parts.mono * look.mono
     if w > 1e-3 and look.levels:
         y_p = luminance(be, out)
@@ -243,21 +269,17 @@ def render_look(be: Backend, colours: Array, alpha: Array, look: Look, parts: Pa
         toned = [y_p + a * xp.interp(y, levels, be.asarray(np.array([t[c] for t in look.tint],
                                                                      np.float32)))
                  for c in range(3)]  # fmt: skip
-        mono = xp.stack(toned, axis=-1)
+        mono = xp.stack(toned, axis=-1).astype(xp.float32)
         out = out * f32(1.0 - w) + mono * f32(w)
-    black, contrast = parts.curve(look)
-    if black > 1e-3 or abs(contrast - 1.0) > 1e-4:
-        out = out * f32(contrast)
-        out += (a * f32(black))[..., None]
-    return out
+    return out.astype(xp.float32, copy=False)
 
 
 def unrendered(stats: ColourStats, look: Look, parts: Parts) -> ColourStats:
     """Statistics measured on the photo before its tone curve and cast (what a colour method
     aims at, so that the look is applied once; colourfulness keeps the luminance)."""
     black, contrast = parts.curve(look)
-    mean = (np.array(stats.mean_rgb) - black) / contrast
-    mean = np.maximum(mean / look.gains(parts.cast * (1.0 - parts.mono * look.mono)), 0.0)
+    mean = np.array(stats.mean_rgb) / look.gains(parts.cast * (1.0 - parts.mono * look.mono))
+    mean = np.maximum((mean - black) / contrast, 0.0)
     return ColourStats(
         max(0.0, (stats.mean_y - black) / contrast),
         stats.std_y / contrast,
