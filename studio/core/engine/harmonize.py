@@ -371,9 +371,9 @@ def _harmonised(
             target = ring.colour if use_ring else face_stats(face, cache)
         target, c = photo.lighting_target(face, target, params, cache)
         colours = premultiplied.astype(xp.float32)
-        own = source_stats(occluder, cache)
+        its = source_stats(occluder, cache)
         relative = photo.renders_look(params)
-        colours = color.lighting(be, colours, alpha, own, target, c, relative)
+        colours = color.lighting(be, colours, alpha, its, target, c, relative)
     if photo.renders_look(params):  # the photo's colour rendering, after the colour method
         looked = photo.with_look(be, face, premultiplied if colours is None else colours,
                                  alpha, params, cache)  # fmt: skip

@@ -372,15 +372,16 @@ def fit_plane(lum: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[float, f
     target = np.log(lum.astype(np.float64) + 1.0)
     a = np.stack([xs, ys, np.ones(xs.size)], axis=1).astype(np.float64)
     keep = np.ones(xs.size, bool)
-    coef = np.zeros(3)
+    gradient = (0.0, 0.0)
     for _ in range(2):
         if np.count_nonzero(keep) < PLANE_MIN:
             return None
-        coef, *_ = np.linalg.lstsq(a[keep], target[keep], rcond=None)
+        coef = np.linalg.lstsq(a[keep], target[keep], rcond=None)[0]
         residual = target - a @ coef
         mad = float(np.median(np.abs(residual[keep]))) + 1e-6
         keep = np.abs(residual) <= PLANE_TRIM * 1.4826 * mad
-    return float(coef[0]), float(coef[1])
+        gradient = (float(coef[0]), float(coef[1]))
+    return gradient
 
 
 def light_plane(be: Backend, image: Array, mask: Any, step: int) -> tuple[float, float] | None:
