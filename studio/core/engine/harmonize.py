@@ -388,25 +388,25 @@ def _harmonised(
             own = est.Measured(own.blur, est.unrounded(own.luma, 0), est.unrounded(own.chroma, 1))
     # the colours stay uint8 until a step filters them
     pending = Pending(premultiplied if colours is None else colours, alpha, alpha)
+    # the light across the ring (a plane of its log luminance), when the light step is on
     trend = ring.light if delights(params) and ring.usable else None
-    if h.enabled and h.shading > 0:
+    if h.enabled and (h.shading > 0 or trend is not None):
         x0, y0, x1, y1 = placed.region
         wx0, wy0 = ring.work[:2]
         inner = (x0 - wx0, y0 - wy0, x1 - wx0, y1 - wy0)
         sigma = h.shading_smooth * math.sqrt(face.bbox_area)
         shaded = hz.shading_gain(
-            be, ring.image, ring.skin, ring.label, sigma, inner, h.shading, trend
+            be, ring.image, ring.skin, ring.label, sigma, inner, h.shading, trend, h.light
         )
         if shaded is not None:
             pending.gain, pending.noise_gain = shaded
-    if trend is not None:
-        gain, rms = hz.plane_gain(be, placed.label, trend, h.light)
-        pending.gain = gain if pending.gain is None else pending.gain * gain
-        pending.noise_gain *= rms
     noise = None
     if own is not None:
         assert inside is not None
         pending, noise = _focus_and_noise(be, pending, own, inside, ring, params, cache)
+    older = relights(params) or h.shading > 0 or h.focus > 0 or h.noise > 0
+    if not older and colours is None and pending.gain is None and noise is None:
+        return premultiplied  # the later steps found nothing to change: as placed
     return hz.compose(be, pending.colours, placed.alpha, pending.norm, pending.gain, noise)
 
 

@@ -35,7 +35,7 @@ IJG_LUMA = np.array([
 #: the low frequencies checked (zig-zag order: the steps there are the finest)
 ZIGZAG = ((0, 0), (0, 1), (1, 0), (2, 0), (1, 1), (0, 2), (0, 3), (1, 2), (2, 1), (3, 0),
           (4, 0), (3, 1), (2, 2), (1, 3), (0, 4))  # fmt: skip
-MAX_BLOCKS = 160  #: blocks read for the estimate
+MAX_BLOCKS = 96  #: blocks read for the estimate
 MIN_STEP = 4  #: coefficients are checked where the step is at least this
 MIN_COEFFICIENTS = 64  #: ... at least this many clearly non-zero ones
 #: a table fits when this share of the coefficients it does not fit by chance sit within
@@ -161,9 +161,11 @@ def effective_resolution(image: np.ndarray, box: tuple[int, int, int, int]) -> f
 
 
 @functools.cache
-def _radius() -> np.ndarray:
-    f = np.fft.fftfreq(RES_WINDOW)
-    return np.hypot(f[:, None], f[None, :])
+def _bands() -> tuple[np.ndarray, ...]:
+    """The flat indices of each band of :data:`BANDS` in the window's spectrum."""
+    fy, fx = np.fft.fftfreq(RES_WINDOW), np.fft.rfftfreq(RES_WINDOW)
+    r = np.hypot(fy[:, None], fx[None, :]).reshape(-1)  # the half-spectrum of a real window
+    return tuple(np.flatnonzero((r >= a) & (r < b)) for a, b in BANDS)
 
 
 @functools.cache
@@ -173,9 +175,8 @@ def _window() -> np.ndarray:
 
 def _band_powers(lum: np.ndarray) -> list[float]:
     """Mean spectral power in each band of :data:`BANDS` (cycles per pixel)."""
-    power = np.abs(np.fft.fft2(lum * _window())) ** 2
-    r = _radius()
-    return [float(power[(r >= a) & (r < b)].mean()) for a, b in BANDS]
+    power = (np.abs(np.fft.rfft2(lum * _window())) ** 2).reshape(-1)
+    return [float(power[band].mean()) for band in _bands()]
 
 
 def resampled(be: Backend, roi: Array, keep: Array, factor: float) -> Array:

@@ -361,6 +361,7 @@ def interior_cells(be: Backend, label: Array, radius: int) -> CellMask:
 
 PLANE_TRIM = 2.5  #: the light plane is fitted again without residuals beyond this many MADs
 PLANE_MIN = 64  #: fewer pixels than this give no light plane
+PLANE_POINTS = 2048  #: ... and it is fitted on at most about this many of them
 
 
 def fit_plane(lum: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[float, float] | None:
@@ -369,6 +370,9 @@ def fit_plane(lum: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[float, f
     (eyes, brows). None with fewer than :data:`PLANE_MIN` pixels."""
     if lum.size < PLANE_MIN:
         return None
+    if lum.size > PLANE_POINTS:  # a plane needs no more
+        k = -(-lum.size // PLANE_POINTS)
+        lum, xs, ys = lum[::k], xs[::k], ys[::k]
     target = np.log(lum.astype(np.float64) + 1.0)
     a = np.stack([xs, ys, np.ones(xs.size)], axis=1).astype(np.float64)
     keep = np.ones(xs.size, bool)

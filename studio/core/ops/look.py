@@ -6,7 +6,7 @@ A :class:`Look` describes the photo relative to a plain colour photo:
 - monochrome and toned (grey, sepia, duotone): the scene's colour, once the mean colour of
   each luminance level (the toning) is taken away, is next to nothing: ``mono`` goes from 0
   (colour) to 1 (monochrome) with the median of what is left, and ``tint`` is the toning (the
-  RGB offset from grey at each level). A toning is of about one hue and changes gradually
+  RGB offset from grey at each level). A toning spans most levels and changes gradually
   from level to level: mean colours that jump (a grey backdrop, then skin) are a colour
   photo's;
 - colour cast (white balance, colour grade): a shift in log chromaticity ``(log R/G,
@@ -43,10 +43,12 @@ from studio.core.ops.estimate import LUMA, luminance
 
 SCENE_GROW = 0.5  #: the scene: the face bbox grown by this share of its size on each side
 SCENE_GRID = 64  #: ... averaged onto cells, at most this many a side
+CELL_READS = 4  #: ... from at least about this many pixels a cell side
 LEVELS = 8  #: luminance levels of the toning
 MONO = (0.75, 2.0)  #: residual colour (grey levels, median): monochrome at or below, colour above
-TONING_STEP = 12.0  #: a toning's colour changes by at most this (grey levels) from level to level
-TONING_HUE = (4.0, 0.8)  #: levels more colourful than the first have about one hue (cosine)
+TONING_LEVELS = 5  #: a toning is read on at least this many of the levels
+TONING_STEP = 20.0  #: its colour changes by at most this (grey levels) from level to level
+TONING_HUE = (6.0, 0.5)  #: ... and, between levels more colourful than the first, in hue (cosine)
 #: the skin-colour locus in (log R/G, log B/G): its direction, its offset across it, and how
 #: far along it the skin of a plain photo lies (pale to dark)
 SKIN_AXIS = (0.82, -0.57)
@@ -100,10 +102,13 @@ def estimate(image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...]) -> Lo
     x0, y0, x1, y1 = scene_box(bbox, (image.shape[1], image.shape[0]))
     f = min(1.0, SCENE_GRID / max(x1 - x0, y1 - y0, 1))
     size = (max(1, round((x1 - x0) * f)), max(1, round((y1 - y0) * f)))
-    # averaged over cells: the sensor noise averages out, the colours stay
-    px = cv2.resize(image[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
+    # averaged over cells (read on a grid of about CELL_READS^2 pixels a cell): the sensor
+    # noise averages out, the colours stay
+    k = max(1, int(1.0 / (f * CELL_READS)))
+    crop, skin_crop = image[y0:y1:k, x0:x1:k], mask[y0:y1:k, x0:x1:k]
+    px = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
     px = px.reshape(-1, 3).astype(np.float64)
-    cells = cv2.resize(mask[y0:y1, x0:x1].astype(np.uint8), size, interpolation=cv2.INTER_AREA)
+    cells = cv2.resize(skin_crop.view(np.uint8), size, interpolation=cv2.INTER_AREA)
     skin = cells.reshape(-1) > 0  # cells mostly of skin (the area filter rounds)
     if px.shape[0] < 64:
         return PLAIN
@@ -144,22 +149,32 @@ def _toning(px: np.ndarray, y: np.ndarray) -> tuple[float, tuple[float, ...], tu
 
 def _one_toning(table: np.ndarray) -> bool:
     """True when the mean colours of the levels (R - Y, G - Y, B - Y rows, darkest first)
-    could be one toning: every clearly coloured level of about one hue, and no jump between
-    neighbouring levels (a grey backdrop beside skin is two colours, not a toning)."""
-    chroma = table[:, [0, 2]]
-    if len(chroma) > 1 and np.abs(np.diff(chroma, axis=0)).max() > TONING_STEP:
+    could be a toning (sepia, a duotone): most levels present, and the colour changing
+    gradually from level to level, in size and in hue (a grey backdrop beside skin is two
+    colours of a colour photo, not a toning)."""
+    if len(table) < TONING_LEVELS:
         return False
+    chroma = table[:, [0, 2]]
     size = np.hypot(chroma[:, 0], chroma[:, 1])
-    coloured = chroma[size > TONING_HUE[0]] / size[size > TONING_HUE[0], None]
-    return len(coloured) < 2 or float((coloured @ coloured.T).min()) >= TONING_HUE[1]
+    for k in range(len(chroma) - 1):
+        if np.hypot(*(chroma[k + 1] - chroma[k])) > TONING_STEP:
+            return False
+        if min(size[k], size[k + 1]) > TONING_HUE[0]:
+            cos = float(chroma[k] @ chroma[k + 1]) / (size[k] * size[k + 1])
+            if cos < TONING_HUE[1]:
+                return False
+    return True
 
 
 def _log_chroma(px: np.ndarray, trim: float = CAST_TRIM) -> np.ndarray:
     """Mean log chromaticity ``(log R/G, log B/G)`` of pixels (N x 3), leaving out the
     ``trim`` share farthest from their median."""
     lc = np.log((px + 1.0) / (px[:, 1:2] + 1.0))[:, [0, 2]]
-    far = np.hypot(*(lc - np.median(lc, axis=0)).T)
-    return lc[far <= np.quantile(far, 1.0 - trim)].mean(axis=0)
+    n = lc.shape[0]
+    mid = np.partition(lc, n // 2, axis=0)[n // 2]  # the median (upper, for even n)
+    far = np.hypot(*(lc - mid).T)
+    keep = max(1, int(n * (1.0 - trim)))
+    return lc[np.argpartition(far, keep - 1)[:keep]].mean(axis=0)
 
 
 def _axes() -> tuple[np.ndarray, np.ndarray]:
@@ -211,7 +226,8 @@ def _saturation(px: np.ndarray, skin: np.ndarray) -> float:
 def _tone_curve(y: np.ndarray) -> tuple[float, float]:
     """Black level and contrast: blacks lifted above a plain photo's, and the whites dimmed
     about as much (:data:`FADE_WHITE`; a dark photo's whites are not a fade)."""
-    lo = float(np.percentile(y, 1.0))
+    k = max(0, int(0.01 * (y.size - 1)))
+    lo = float(np.partition(y, k)[k])  # the 1st percentile
     black = max(0.0, lo - TONE_PRIOR)
     dim = max(0.0, FADE_WHITE[1] * (black - FADE_WHITE[0]))
     return black, max(0.1, (255.0 - dim - black) / 255.0)
