@@ -361,7 +361,7 @@ def interior_cells(be: Backend, label: Array, radius: int) -> CellMask:
 
 PLANE_TRIM = 2.5  #: the light plane is fitted again without residuals beyond this many MADs
 PLANE_MIN = 64  #: fewer pixels than this give no light plane
-PLANE_POINTS = 2048  #: ... and it is fitted on at most about this many of them
+PLANE_POINTS = 1024  #: ... and it is fitted on at most about this many of them
 
 
 def fit_plane(lum: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[float, float] | None:

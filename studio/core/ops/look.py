@@ -43,7 +43,7 @@ from studio.core.ops.estimate import LUMA, luminance
 
 SCENE_GROW = 0.5  #: the scene: the face bbox grown by this share of its size on each side
 SCENE_GRID = 64  #: ... averaged onto cells, at most this many a side
-CELL_READS = 4  #: ... from at least about this many pixels a cell side
+CELL_READS = 2  #: ... from at least about this many pixels a cell side
 LEVELS = 8  #: luminance levels of the toning
 MONO = (0.75, 2.0)  #: residual colour (grey levels, median): monochrome at or below, colour above
 TONING_LEVELS = 5  #: a toning is read on at least this many of the levels
