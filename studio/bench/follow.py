@@ -63,9 +63,13 @@ SUITE = "realism"
 PRESETS = ("natocc-objects", "natocc-hands", "randocc")
 CONDITIONS = ("blurred", "noisy", "grey", "warm", "side light", "jpeg 30", "faded")
 TARGET = 0.25  #: NatOcc cells at most this
-#: the RandOcc cells at the branch point (93986d7; tuning set, 2 seeds): none may get worse
-RANDOCC_TODAY = {"blurred": 0.048, "noisy": 0.029, "grey": 0.998, "warm": 1.0, "side light": 1.0,
-                 "jpeg 30": 0.897, "faded": 0.999}  # fmt: skip
+#: the RandOcc cells at the branch point (93986d7), this protocol, by set: none may get worse
+RANDOCC_TODAY = {
+    "tuning faces": {"blurred": 0.0485, "noisy": 0.0285, "grey": 0.9978, "warm": 0.9999,
+                     "side light": 1.0002, "jpeg 30": 0.8967, "faded": 0.9991},
+    "held-out": {"blurred": 0.0544, "noisy": 0.0971, "grey": 0.9058, "warm": 0.9998,
+                 "side light": 0.9998, "jpeg 30": 0.8102, "faded": 0.9989},
+}  # fmt: skip
 MARGIN = est.MARGIN
 BLUR, NOISE, SIDE, QUALITY = 2.5, 9.0, 0.35, 30
 WARM = (1.12, 1.0, 0.78)  #: the warm, sepia-like grade: gains of R, G, B
@@ -397,9 +401,9 @@ def rows(data: dict[tuple[str, str], list[float]], which: str) -> list[BenchRow]
         value = median(values)
         n = sum(math.isfinite(v) for v in values)
         if preset == "randocc":
-            today = RANDOCC_TODAY.get(how)
-            target = "" if today is None else f"<= {today:.2f} (today)"
-            ok = None if today is None or not math.isfinite(value) else value <= today + 1e-9
+            today = RANDOCC_TODAY.get(which, {}).get(how)
+            target = "" if today is None else f"<= {today:.4f} (today)"
+            ok = None if today is None or not math.isfinite(value) else value <= today + 5e-5
         else:
             target, ok = f"<= {TARGET}", (value <= TARGET if math.isfinite(value) else None)
         out.append(BenchRow(SUITE, f"not followed: {how} copy, {preset} ({which})", value,

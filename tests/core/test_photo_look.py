@@ -92,6 +92,25 @@ def test_the_new_steps_at_zero_render_byte_for_byte_what_no_step_renders(photos)
         assert result_digest(render(face, occ, on)) != result_digest(render(face, occ, zero))
 
 
+def test_at_zero_no_new_step_runs_at_all(photos, monkeypatch):
+    """Byte for byte as today because none of their code runs (each raises if called)."""
+    from studio.core.engine import prepare
+    from studio.core.ops import color
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a step at strength 0 ran")
+
+    for module, name in ((photo, "face_look"), (photo, "face_compression"), (est, "light_plane"),
+                         (shapes, "drop_fragments"), (color, "roll_off"), (est, "delit"),
+                         (prepare, "_cleaned")):  # fmt: skip
+        monkeypatch.setattr(module, name, refuse)
+    face, occ = _colour_photo(photos), _object(photos)
+    face = Face(jpeg_roundtrip_host(face.image, 40), face.mask, "q40", bbox=face.bbox)
+    for method in ("lighting", "sot", "reinhard", "none"):
+        params = _params(face, occ, method, shading={"strength": 0.7}, shadow={"probability": 1})
+        render(face, occ, params, cache=RenderCache())
+
+
 def test_the_new_numbers_are_drawn_after_every_older_one(photos):
     face, occ = _colour_photo(photos), _object(photos)
     older = EngineSpec.model_validate({"harmonize": {"enabled": True}})
