@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from studio.core.export.review.overlays import VIEWS
 from studio.core.sources.layouts import ROLES
 
 FIRST_FRAME_TIMEOUT_MS = 60_000
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--view",
-        choices=("image", "face", "occlusion", "classes", "shadow"),
+        choices=VIEWS,
         help="with --review: what the tiles show over the images (for screenshots)",
     )
     p.add_argument(
