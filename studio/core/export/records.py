@@ -25,7 +25,7 @@ from studio.core.export.folder import (
     SAMPLE_FOLDERS,
     Appender,
     ExportFolder,
-    FolderLock,
+    Held,
     LockedError,
     sample_path,
 )
@@ -279,7 +279,7 @@ class JobLock:
     def __init__(self, out: Path | ExportFolder) -> None:
         self.folder = out if isinstance(out, ExportFolder) else ExportFolder(out)
         self.path = self.folder.path / LOCK
-        self._lock: FolderLock | None = None
+        self._lock: Held | None = None
 
     def acquire(self) -> None:
         try:
@@ -467,17 +467,17 @@ def _spool(lines: Iterable[bytes]) -> Iterator[bytes]:
 
 def has_torn_line(folder: ExportFolder, name: str) -> bool:
     """Whether the record ``name`` ends in a line without its newline (a crash mid-write)."""
+    entry = folder.stat(name)
+    if entry is None or entry.kind != "file" or entry.size == 0:
+        return False
     fh = folder.open_read(name)
     if fh is None:
         return False
     with fh:
         try:
-            size = os.fstat(fh.fileno()).st_size
-            if size == 0:
-                return False
-            fh.seek(size - 1)
+            fh.seek(entry.size - 1)
             return fh.read(1) != b"\n"
-        except OSError:
+        except (OSError, InputError):
             return False
 
 

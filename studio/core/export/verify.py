@@ -19,6 +19,7 @@ from studio.core.export.records import (
     read_rows,
     sample_index,
 )
+from studio.core.io.remote import Location
 from studio.core.model.errors import InputError
 
 
@@ -26,7 +27,7 @@ from studio.core.model.errors import InputError
 class Verification:
     """What ``studio verify`` found in an export folder."""
 
-    out: Path
+    out: Location
     count: int = 0
     rows: int = 0
     files: int = 0
