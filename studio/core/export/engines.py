@@ -2,8 +2,10 @@
 
 - :class:`InProcessEngine`: one worker, in this process (tests, small jobs, the GUI preview).
 - :class:`LocalEngine`: a spawn-safe process pool on this machine.
-- :class:`RayEngine`: Ray tasks in batches (optional extra ``cluster``), for many machines
-  sharing one output folder.
+- :class:`RayEngine`: Ray tasks in batches (optional extra ``cluster``), for many machines:
+  sharing one output folder, or with none (inputs and output by URL: each task reads the
+  inputs and writes its samples or shards to the store itself; the driver plans and
+  records).
 
 All engines stop submitting when ``cancel`` is set and still yield what is in flight, so
 every finished sample gets recorded.
@@ -43,8 +45,12 @@ class Engine(Protocol):
     ) -> Iterator[Outcome]: ...
 
 
-def _batches(indices: Iterable[int], size: int) -> Iterator[list[int]]:
-    """Batches of ``size`` indices, taken from the iterable as they are needed."""
+def _batches(indices: Iterable[int], size: int, plan: JobPlan) -> Iterator[list[int]]:
+    """Batches of ``size`` indices, taken from the iterable as they are needed; for a job of
+    shards, the indices of one shard range each (a worker writes its shards whole)."""
+    if plan.shards is not None:
+        yield from (list(b) for _, b in itertools.groupby(indices, plan.shards.range_of))
+        return
     it = iter(indices)
     while batch := list(itertools.islice(it, size)):
         yield batch
@@ -63,10 +69,10 @@ class InProcessEngine:
         self, plan: JobPlan, indices: Iterable[int], cancel: threading.Event
     ) -> Iterator[Outcome]:
         maker = SampleMaker(plan, self.cache_mb)
-        for i in indices:
+        for batch in _batches(indices, 1, plan):
             if cancel.is_set():
                 return
-            yield maker.make(i)
+            yield from maker.make_batch(batch)
 
 
 class LocalEngine:
@@ -95,7 +101,7 @@ class LocalEngine:
             initargs=(plan, self.cache_mb, True, main_thread),
         )
         pending: set[Future[list[Outcome]]] = set()
-        batches = _batches(indices, self.batch)
+        batches = _batches(indices, self.batch, plan)
         limit = self.workers * 3
         try:
             while True:
@@ -129,8 +135,9 @@ class RayEngine:
     """The same plan as Ray tasks in batches. Needs ``pip install 'occlusion-studio[cluster]'``.
 
     With ``address`` None a local Ray is started with ``workers`` CPUs; with an address
-    ("auto" or "ray://host:10001") the job joins that cluster, whose nodes must see the
-    input and output folders under the same paths.
+    ("auto" or "ray://host:10001") the job joins that cluster, whose nodes must see local
+    input and output folders under the same paths, or read and write them by URL
+    (``s3://...``: no shared folder needed).
     """
 
     name = "ray"
@@ -188,7 +195,7 @@ class RayEngine:
             plan_ref = ray.put(plan)
             cpus = int(ray.cluster_resources().get("CPU", self.workers))
             limit = max(2, cpus * 2)
-            batches = _batches(indices, self.batch)
+            batches = _batches(indices, self.batch, plan)
             pending: list[Any] = []
             while True:
                 while not cancel.is_set() and len(pending) < limit:

@@ -58,6 +58,8 @@ LAYOUTS: dict[str, dict[str, str]] = {
         "labels": "labels",
     },
 }
+#: the folder of the tar shards of a WebDataset export (``--format webdataset``)
+SHARDS = "shards"
 #: every folder a sample file may lie in (whatever the layout)
 SAMPLE_FOLDERS: frozenset[str] = frozenset(
     f for layout in LAYOUTS.values() for f in layout.values()
@@ -199,9 +201,7 @@ class ExportFolder:
 
     def __new__(cls, path: str | Path, *, create: bool = False) -> ExportFolder:
         if cls is ExportFolder and remote.in_store(path):
-            from studio.core.export.store import StoreFolder
-
-            return super().__new__(StoreFolder)
+            return super().__new__(_STORES[0])
         return super().__new__(cls)
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
@@ -506,6 +506,16 @@ class ExportFolder:
             return
         with fh:
             yield from fh
+
+
+#: the class of folders in a store (:mod:`studio.core.export.store` registers it when the
+#: package is imported: it builds on this module, which therefore does not import it)
+_STORES: list[type[ExportFolder]] = []
+
+
+def register_store(cls: type[ExportFolder]) -> None:
+    """Make ``cls`` the folder of URLs in a store (``ExportFolder("s3://...")``)."""
+    _STORES[:] = [cls]
 
 
 def _not_regular(path: Path, kind: Kind, sample: bool) -> InputError:

@@ -37,11 +37,12 @@ from studio.core.export.folder import (
     Held,
     Kind,
     LockedError,
+    register_store,
     relative_parts,
 )
 from studio.core.export.lease import Lease
 from studio.core.io import remote
-from studio.core.model.errors import InputError, WriteError
+from studio.core.model.errors import InputError, StudioError, WriteError
 
 RECORDS = ".records"  #: parts and index objects of the appended records
 INDEX = "index.json"
@@ -88,7 +89,8 @@ class StoreFolder(ExportFolder):
     def close(self) -> None:
         """Nothing stays open (the lease is released by its holder)."""
 
-    def _key(self, rel: str) -> str:
+    def key(self, rel: str) -> str:
+        """The object key of ``rel`` (confined to the folder)."""
         return f"{self.root}/{'/'.join(relative_parts(rel))}" if rel else self.root
 
     def _info(self, key: str) -> dict[str, Any] | None:
@@ -102,7 +104,7 @@ class StoreFolder(ExportFolder):
 
     # ---- records: object + parts + index --------------------------------------------------
     def _index_key(self, rel: str) -> str:
-        return self._key(f"{RECORDS}/{rel}/{INDEX}")
+        return self.key(f"{RECORDS}/{rel}/{INDEX}")
 
     def record_index(self, rel: str) -> dict[str, Any]:
         """The index of the record ``rel`` as it stands: ``{"base": {size, tag} | None,
@@ -122,30 +124,30 @@ class StoreFolder(ExportFolder):
     def _segments(self, rel: str) -> list[tuple[str, int]] | None:
         """The objects holding ``rel``, in order, with their sizes (None when missing)."""
         if "/" in rel:
-            info = self._info(self._key(rel))
+            info = self._info(self.key(rel))
             if info is None or info.get("type") == "directory":
                 return None
-            return [(self._key(rel), int(info["size"]))]
+            return [(self.key(rel), int(info["size"]))]
         index = self.record_index(rel)
-        parts = [(self._key(p["key"]), int(p["size"])) for p in index["parts"]]
+        parts = [(self.key(p["key"]), int(p["size"])) for p in index["parts"]]
         if index["base"] is not None:
-            parts.insert(0, (self._key(rel), int(index["base"]["size"])))
+            parts.insert(0, (self.key(rel), int(index["base"]["size"])))
         return parts or None
 
     def write_index(self, rel: str, base: dict[str, Any] | None, parts: list[Part]) -> None:
         """Switch the record ``rel`` to its object ``base`` followed by ``parts``."""
         index = {"base": base, "parts": [{"key": p.key, "size": p.size} for p in parts]}
-        self._put(self._index_key(rel), json.dumps(index, sort_keys=True).encode(), rel)
+        self.put(self._index_key(rel), json.dumps(index, sort_keys=True).encode(), rel)
 
     def base_entry(self, rel: str) -> dict[str, Any] | None:
-        info = self._info(self._key(rel))
+        info = self._info(self.key(rel))
         return None if info is None else {"size": info["size"], "tag": remote.object_tag(info)}
 
     def drop_parts(self, rel: str, keep: Iterable[str] = ()) -> None:
         """Remove the part objects of ``rel`` not in ``keep`` (merged, or left by a crash)."""
-        kept = {self._key(k) for k in keep} | {self._index_key(rel)}
+        kept = {self.key(k) for k in keep} | {self._index_key(rel)}
         with contextlib.suppress(FileNotFoundError):
-            found = [k for k in self.fs.find(self._key(f"{RECORDS}/{rel}")) if k not in kept]
+            found = [k for k in self.fs.find(self.key(f"{RECORDS}/{rel}")) if k not in kept]
             if found:
                 self.fs.rm(found)
 
@@ -166,7 +168,7 @@ class StoreFolder(ExportFolder):
             segments = self._segments(rel)
             if segments is not None:
                 return Entry(name, "file", sum(size for _, size in segments))
-        info = self._info(self._key(rel))
+        info = self._info(self.key(rel))
         if info is None:
             return None
         return Entry(name, _kind(info), int(info.get("size") or 0))
@@ -181,7 +183,7 @@ class StoreFolder(ExportFolder):
                 data = fh.read(limit + 1)
         else:
             try:
-                data = self.fs.cat_file(self._key(rel), start=0, end=limit + 1)
+                data = self.fs.cat_file(self.key(rel), start=0, end=limit + 1)
             except FileNotFoundError as err:
                 raise InputError("is missing", path) from err
             except (OSError, IsADirectoryError) as err:
@@ -193,7 +195,7 @@ class StoreFolder(ExportFolder):
     def read_at(self, rel: str, offset: int, size: int) -> bytes:
         path = self.path / rel
         try:
-            data = self.fs.cat_file(self._key(rel), start=offset, end=offset + size)
+            data = self.fs.cat_file(self.key(rel), start=offset, end=offset + size)
         except FileNotFoundError as err:
             raise InputError("is missing", path) from err
         except OSError as err:
@@ -210,7 +212,7 @@ class StoreFolder(ExportFolder):
         return io.BufferedReader(raw, buffer_size=READ_CHUNK)
 
     def entries(self, folder: str) -> Iterator[Entry]:
-        key = self._key(folder)
+        key = self.key(folder)
         try:
             found = self.fs.ls(key, detail=True)
         except FileNotFoundError:
@@ -224,7 +226,7 @@ class StoreFolder(ExportFolder):
             yield Entry(name.rsplit("/", 1)[-1], _kind(info), int(info.get("size") or 0))
 
     def is_folder(self, folder: str) -> bool:
-        info = self._info(self._key(folder))
+        info = self._info(self.key(folder))
         return info is not None and info.get("type") == "directory"
 
     # ---- writing ----------------------------------------------------------------------------
@@ -234,7 +236,8 @@ class StoreFolder(ExportFolder):
     def sync(self, folder: str = "") -> None:
         """Nothing to sync: an object is durable once written."""
 
-    def _put(self, key: str, data: bytes | Iterable[bytes], rel: str) -> None:
+    def put(self, key: str, data: bytes | Iterable[bytes], rel: str) -> None:
+        """Write the object ``key`` whole (errors name ``rel``)."""
         try:
             if isinstance(data, (bytes, bytearray)):
                 self.fs.pipe_file(key, bytes(data))
@@ -253,11 +256,11 @@ class StoreFolder(ExportFolder):
 
     def write(self, rel: str, data: bytes | Iterable[bytes], *, durable: bool = True) -> None:
         self.check_lease()
-        key = self._key(rel)
+        key = self.key(rel)
         if "/" in rel or not self.record_index(rel)["parts"]:
-            self._put(key, data, rel)
+            self.put(key, data, rel)
             return
-        self._put(key, data, rel)  # a record with parts: write it whole, then switch
+        self.put(key, data, rel)  # a record with parts: write it whole, then switch
         self.write_index(rel, self.base_entry(rel), [])
         self.drop_parts(rel)
 
@@ -267,7 +270,7 @@ class StoreFolder(ExportFolder):
         return StoreAppender(self, rel)
 
     def remove(self, rel: str) -> bool:
-        key = self._key(rel)
+        key = self.key(rel)
         if self._info(key) is None:
             return False
         try:
@@ -280,7 +283,7 @@ class StoreFolder(ExportFolder):
 
     def lock(self, rel: str, holder: str) -> Held:
         """Take the lease object ``rel`` (see :mod:`.lease`)."""
-        lease = Lease(self.fs, self._key(rel), holder)
+        lease = Lease(self.fs, self.key(rel), holder)
         try:
             busy = lease.acquire()
         except OSError as err:
@@ -365,7 +368,7 @@ class StoreAppender(Appender):
     def _upload(self, start: int, end: int) -> Part:
         self._count += 1
         key = f"{RECORDS}/{self.rel}/{self.session}-{self._count:06d}"
-        self.folder._put(self.folder._key(key), self._spooled(start, end), self.rel)
+        self.folder.put(self.folder.key(key), self._spooled(start, end), self.rel)
         return Part(key, start, end)
 
     def sync(self) -> None:
@@ -386,22 +389,26 @@ class StoreAppender(Appender):
         self.folder.write_index(self.rel, self.base, self.earlier + self.parts)
         for key in merged:
             with contextlib.suppress(FileNotFoundError):
-                self.folder.fs.rm_file(self.folder._key(key))
+                self.folder.fs.rm_file(self.folder.key(key))
 
     def close(self) -> None:
-        """Sync, then write the record whole as its object and empty the index."""
+        """Sync, then write the record whole as its object and empty the index. Errors on
+        the way out are not raised (the caller's sync raised them already): the parts and
+        their index stay a readable record."""
         try:
             self.sync()
             if self.parts or self.earlier:
                 self._compact()
+        except (OSError, StudioError):
+            pass
         finally:
             super().close()
 
     def _compact(self) -> None:
         folder, rel = self.folder, self.rel
-        segments = [(folder._key(p.key), p.size) for p in self.earlier]
+        segments = [(folder.key(p.key), p.size) for p in self.earlier]
         if self.base is not None:
-            segments.insert(0, (folder._key(rel), int(self.base["size"])))
+            segments.insert(0, (folder.key(rel), int(self.base["size"])))
         stored = Segments(folder.fs, segments, str(folder.path / rel))
 
         def chunks() -> Iterator[bytes]:
@@ -411,6 +418,9 @@ class StoreAppender(Appender):
             while block := self.fh.read(READ_CHUNK):
                 yield block
 
-        folder._put(folder._key(rel), chunks(), rel)
+        folder.put(folder.key(rel), chunks(), rel)
         folder.write_index(rel, folder.base_entry(rel), [])
         folder.drop_parts(rel)
+
+
+register_store(StoreFolder)

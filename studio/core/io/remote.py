@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -124,6 +125,27 @@ def set_storage_options(options: Mapping[str, Any]) -> None:
 
 def storage_options() -> dict[str, Any]:
     return dict(_OPTIONS)
+
+
+def parse_options(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` options as keyword arguments (a value is read as JSON when it is JSON:
+    ``anon=true``, ``client_kwargs={"region_name": "eu-west-1"}``; else it is text).
+
+    Raises
+    ------
+    InputError
+        for an item without ``=`` or with an empty key.
+    """
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"a storage option is KEY=VALUE, got {item!r}")
+        try:
+            options[key.strip()] = json.loads(value)
+        except ValueError:
+            options[key.strip()] = value
+    return options
 
 
 def filesystem(url: str) -> tuple[Any, str]:

@@ -167,7 +167,7 @@ class _Run:
                 seed=c.seed,
             )
         self.sources = [
-            {"path": str(s.path.resolve()), "layout": s.layout, "images": len(s.ids())}
+            {"path": str(s.path), "layout": s.layout, "images": len(s.ids())}
             for s in sets
         ]
         return TrainSet(
