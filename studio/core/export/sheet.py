@@ -16,9 +16,9 @@ from studio.core.export.folder import ExportFolder
 from studio.core.export.records import MANIFEST, read_rows
 from studio.core.export.rows import file_name, read_sample_file, row_problem
 from studio.core.io.contact_sheet import contact_sheet as grid
-from studio.core.io.remote import StoreURL
 from studio.core.io.contact_sheet import fit_tile, overlay
 from studio.core.io.imageio import decode_image, decode_mask
+from studio.core.io.remote import StoreURL
 from studio.core.io.writers import encode_image, write_image
 from studio.core.model.errors import InputError
 
