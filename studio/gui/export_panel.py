@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings, QUrl
 from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -108,11 +109,16 @@ class ExportPanel(QWidget):
         out_row = QHBoxLayout()
         out_row.addWidget(self.out, 1)
         out_row.addWidget(browse)
+        self.format = QComboBox()
+        self.format.addItem("Folder of images and masks", "folder")
+        self.format.addItem("WebDataset shards (tar)", "webdataset")
+        self.format.setToolTip("webdataset: shards/*.tar of 1000 samples, what training reads")
         self.resume = QCheckBox("Resume an unfinished job in this folder")
         form.addRow("Images", self.count)
         form.addRow("Seed", self.seed)
         form.addRow("Workers", self.workers)
         form.addRow("Output", out_row)
+        form.addRow("Format", self.format)
         form.addRow("", self.resume)
         layout.addLayout(form)
         self.formats = QLabel()
@@ -188,6 +194,7 @@ class ExportPanel(QWidget):
             workers=self.workers.value(),
             resume=self.resume.isChecked(),
             report=self.make_report,
+            format=self.format.currentData(),
         )
 
     def start(self) -> None:
