@@ -1,5 +1,6 @@
 """Export throughput: 1024x1024 NatOcc with SOT against the codec floor, worker scaling,
-worker memory over a run, and Ray on one node against the local engine.
+worker memory over a run, Ray on one node against the local engine, and where it writes:
+shards and an S3 store against a folder (:mod:`studio.bench.export_storage`).
 
 Ratios are measured side by side in one run. Rates are steady-state: timed from the first
 finished sample to the last, so pool and Ray start-up are left out (reported separately).
@@ -21,6 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from studio.bench import export_storage
 from studio.bench.common import BenchRow, machine
 from studio.core.export import LocalEngine, RayEngine, make_plan
 from studio.core.export.engines import Engine
@@ -244,6 +246,7 @@ def run(
                     note=f"local in the same rounds {local_run['rate']:.1f} img/s",
                 ),
             ]
+        rows += export_storage.run(root, quick, rounds)  # shards and S3 against a folder
     return rows
 
 
