@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
-import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,34 +34,12 @@ def s3_endpoint() -> Iterator[str]:
     """A real S3 endpoint on 127.0.0.1 for the session (moto's server mode, the ``dev``
     extra), and the environment pointing every client at it (``AWS_ENDPOINT_URL`` and test
     credentials: subprocesses and Ray workers inherit them)."""
-    server_module = pytest.importorskip("moto.server", reason="pip install 'moto[server]'")
-    pytest.importorskip("s3fs", reason="pip install 'occlusion-studio[cloud]'")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    env = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    from studio.bench.export_storage import local_s3
+
+    with local_s3() as endpoint:
+        if endpoint is None:
+            pytest.skip("needs moto[server] (the dev extra) and s3fs (the cloud extra)")
         yield endpoint
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        server.stop()
 
 
 @pytest.fixture
