@@ -428,7 +428,7 @@ def summary_line(source: Any, count: int | None = None, problems: int | None = N
         text += f", {problems} problem{'s' if problems != 1 else ''}"
     text += f": {where}"
     if found is not None and found.how:
-        text += f" ({found.how})"
+        text += f" ({remote.public_text(found.how)})"
     return text
 
 
