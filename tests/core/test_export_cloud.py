@@ -186,7 +186,7 @@ def test_s3_exports_hold_the_bytes_of_local_ones(
 
 @pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None, reason="the report extra")
 def test_report_and_training_read_a_store(
-    bucket: str, inputs_url: str, preset: Path, shards: Path
+    bucket: str, inputs_url: str, preset: Path, shards: Path, tmp_path: Path
 ) -> None:
     url = upload(shards, f"{bucket}/copy")
     assert main(["report", url]) == 0
@@ -201,6 +201,10 @@ def test_report_and_training_read_a_store(
     assert len(dataset) == COUNT
     first = dataset[0]
     assert first["id"] == samples.ids()[0] and first["occlusion_mask"].any()
+    run = tmp_path / "run"
+    args = ["--out", str(run), "--steps", "2", "--size", "32", "--batch", "2", "--progress", "none"]
+    assert main(["train", url, *args]) == 0
+    assert json.loads((run / "config.json").read_text())["config"]["data"] == [url]
 
 
 @pytest.mark.slow
