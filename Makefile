@@ -37,7 +37,8 @@ $(STAMP): pyproject.toml $(VENV)/bin/python
 	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	@touch $(STAMP)
 
-# System libraries Qt needs at run time (offscreen tests included); Xvfb for real-window tests.
+# System libraries Qt needs at run time (offscreen tests included); Xvfb and xdotool for the
+# real-window session test.
 sysdeps:
 	@bash scripts/sysdeps.sh
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the system libraries that Qt (PySide6) needs, when missing, and Chromium (the
-# headless browser test of `studio report`; the test is skipped without /usr/bin/chromium).
+# Installs the system libraries that Qt (PySide6) needs, when missing, Xvfb and xdotool (the
+# scripted first session on a real X server, tests/gui/test_xvfb_session.py; skipped without
+# them) and Chromium (the headless browser test of `studio report`; the test is skipped without
+# /usr/bin/chromium).
 # As root it runs apt-get; otherwise it prints the exact line to run.
 set -u
 pkgs=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0
       libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
-      libxcb-render-util0 libxcb-image0 xvfb chromium)
+      libxcb-render-util0 libxcb-image0 xvfb xdotool chromium)
 command -v dpkg-query >/dev/null 2>&1 || exit 0
 missing=()
 for p in "${pkgs[@]}"; do

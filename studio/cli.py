@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 import traceback
@@ -10,7 +11,8 @@ from collections.abc import Sequence
 
 from studio import __version__
 from studio.commands.flags import apply_storage_options, error_line
-from studio.commands.printer import StreamClosed, silence
+from studio.commands.printer import EventPrinter, StreamClosed, silence
+from studio.core.jobs.events import Event
 from studio.core.model.errors import StudioError
 
 # Sub-command modules; each defines ``register(subparsers)`` which sets ``func`` on its parser.
@@ -62,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(f"studio: error: {error_line(exc)}", file=sys.stderr)
+        if getattr(args, "progress", None) == "jsonl":  # the studio reads the hint typed
+            with contextlib.suppress(StreamClosed, BrokenPipeError):
+                EventPrinter("jsonl")(Event.make("error", message=exc.line(), hint=exc.hint))
         return 2
     except KeyboardInterrupt:
         print("studio: interrupted", file=sys.stderr)

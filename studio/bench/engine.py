@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from studio.bench.common import BenchRow, time_call
+from studio.bench.sot import masked_pixels, sliced_wasserstein
 from studio.bench.sot_reference import sot_reference
 from studio.core.engine.cache import RenderCache
 from studio.core.engine.render import render
@@ -18,27 +19,6 @@ from studio.core.ops.backend import get_backend
 from studio.core.sources.synthetic import synthetic_face, synthetic_occluder
 
 SUITE = "engine"
-
-
-def sliced_wasserstein(a: np.ndarray, b: np.ndarray, seed: int = 0, n_proj: int = 200) -> float:
-    """Sliced Wasserstein distance between point sets (POT's when installed)."""
-    try:
-        import ot  # POT, a dev/bench dependency
-
-        return float(ot.sliced_wasserstein_distance(a, b, n_projections=n_proj, seed=seed))
-    except ImportError:  # pragma: no cover - POT is in the dev extra
-        rng = np.random.default_rng(seed)
-        d = rng.normal(size=(n_proj, a.shape[1]))
-        d /= np.linalg.norm(d, axis=1, keepdims=True)
-        qs = np.linspace(0, 1, 1000)
-        pa, pb = np.quantile(a @ d.T, qs, axis=0), np.quantile(b @ d.T, qs, axis=0)
-        return float(np.sqrt(np.mean((pa - pb) ** 2)))
-
-
-def _masked_pixels(rgb: np.ndarray, alpha: np.ndarray, n: int, seed: int) -> np.ndarray:
-    px = rgb[alpha >= 128].astype(np.float64) / 255.0
-    idx = np.random.default_rng(seed).choice(px.shape[0], min(n, px.shape[0]), replace=False)
-    return px[idx]
 
 
 def bench_sot(face: Face, occ: Occluder, quick: bool) -> list[BenchRow]:
@@ -67,9 +47,9 @@ def bench_sot(face: Face, occ: Occluder, quick: bool) -> list[BenchRow]:
     )
     face_px = face.image[face.mask].astype(np.float64) / 255.0
     face_px = face_px[np.random.default_rng(1).choice(face_px.shape[0], 20000, replace=False)]
-    swd_ours = sliced_wasserstein(_masked_pixels(ours, occ.alpha, 20000, 2), face_px)
-    swd_ref = sliced_wasserstein(_masked_pixels(ref, occ.alpha, 20000, 2), face_px)
-    swd_none = sliced_wasserstein(_masked_pixels(occ.image, occ.alpha, 20000, 2), face_px)
+    swd_ours = sliced_wasserstein(masked_pixels(ours, occ.alpha, 20000, 2), face_px)
+    swd_ref = sliced_wasserstein(masked_pixels(ref, occ.alpha, 20000, 2), face_px)
+    swd_none = sliced_wasserstein(masked_pixels(occ.image, occ.alpha, 20000, 2), face_px)
     size = f"{occ.size[0]}x{occ.size[1]} occluder, {face.size[0]}x{face.size[1]} face"
     return [
         BenchRow(SUITE, "sot_ms", t_ours * 1e3, "ms", note=size),

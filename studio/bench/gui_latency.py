@@ -210,7 +210,7 @@ def drag_strength(app, win, steps: int = STRENGTH_STEPS) -> dict:
 
     doc, preview = win.doc, win.preview
     sot = replace(doc.params.color, method="sot", strength=1.0)
-    doc.set_params(doc.params.replace(color=sot, harmonize=HarmonizeParams()), "SOT")
+    doc.tune(doc.params.replace(color=sot, harmonize=HarmonizeParams()), "SOT")
     pump(app, lambda: preview.up_to_date(), 60, 0.005)
     preview.worker.cache.clear()
     slider = win.panel.rows["color.strength"].pinned_widget

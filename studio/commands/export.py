@@ -138,10 +138,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--verify goes with --resume (studio verify DIR checks a finished job)")
     if spec.report:
         require_matplotlib()  # now, not after the whole job
+    engine = spec.make_engine()
+    engine.start(spec.count)  # the workers load the engine while the job is planned
     plan = spec.plan()
     for line in plan.source_lines:
         say(line, sys.stderr)  # a closed stream: refused before any work (exit 2)
-    engine = spec.make_engine()
     printer = EventPrinter(args.progress)
     last: Event | None = None
     closed = False

@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for role in ROLES:
         path = getattr(args, role)
         if path:
-            window.open_path(str(Path(path).expanduser()), role, picks.pop(role, ""))
+            window.open_path(str(Path(path).expanduser()), role, picks.pop(role, ""), replace=True)
     if picks.get("faces"):
         window.choose_face(picks["faces"])
     if picks.get("occluders"):
@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.shutdown()
         app.exit(2)
 
-    if window.preview.last_frame is not None:
+    if window.preview.last_frame is not None or window.canvas.has_notice:
         ready()
     else:
         window.firstFrame.connect(ready)

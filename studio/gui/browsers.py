@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QMenu,
+    QSizePolicy,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QToolButton,
@@ -32,8 +33,10 @@ from PySide6.QtWidgets import (
 
 from studio.core.io.thumbnails import ThumbnailStore
 from studio.core.model.errors import StudioError
+from studio.gui.elided import ElidedLabel, breakable
 from studio.gui.item_model import ItemModel
 from studio.gui.thumbnailer import Thumbnailer
+from studio.gui.wording import error_text
 
 THUMB = 84  #: thumbnail side in logical pixels (made at this times the device pixel ratio)
 MARGIN_ROWS = 1  #: rows above and below the view whose thumbnails are made too
@@ -80,6 +83,21 @@ class TileView(QListView):
         self.setItemDelegate(TileDelegate(QSize(THUMB + 8, THUMB + 20), self))
         self.setObjectName("tiles")
 
+    def scrollTo(self, index, hint=QAbstractItemView.ScrollHint.EnsureVisible) -> None:
+        """Bring ``index`` into view (keys, a choice) and stop on a row boundary, so the top
+        row is never cut under the browser's header."""
+        super().scrollTo(index, hint)
+        bar = self.verticalScrollBar()
+        row_h = self.gridSize().height()
+        value = bar.value()
+        if row_h <= 0 or value % row_h == 0 or value >= bar.maximum():
+            return
+        down = min(bar.maximum(), (value // row_h + 1) * row_h)
+        up = (value // row_h) * row_h
+        shift = down - value
+        # the next boundary down unless that hides the item's top; else the one up
+        bar.setValue(down if self.visualRect(index).top() - shift >= 0 else up)
+
 
 class Browser(QWidget):
     """A thumbnail grid over one source."""
@@ -87,6 +105,7 @@ class Browser(QWidget):
     chosen = Signal(str)  #: the user chose an item id (click or keys)
     #: a folder or file to open in this browser, and the item to choose in it ("": the first)
     folderChosen = Signal(str, str)
+    bundledWanted = Signal()  #: the user asked for the bundled samples (the Open… menu)
 
     def __init__(
         self,
@@ -132,17 +151,26 @@ class Browser(QWidget):
             f"Open {self.role}: a folder in any layout the studio reads (or drop one here)"
         )
         self.open_button.clicked.connect(self._open_folder)
+        menu = QMenu(self.open_button)
+        menu.addAction("Folder…", self._open_folder)
         if title == "Occluders":  # COCO instances are a file, not a folder
-            menu = QMenu(self.open_button)
-            menu.addAction("Folder…", self._open_folder)
             menu.addAction("COCO annotations (.json)…", self._open_file)
-            self.open_button.setMenu(menu)
-            self.open_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        menu.addSeparator()
+        menu.addAction("Bundled samples", self.bundledWanted.emit)
+        self.open_button.setMenu(menu)
+        self.open_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         top.addWidget(self.open_button)
         layout.addLayout(top)
-        self.where = QLabel()
+        self.where = ElidedLabel()
         self.where.setObjectName("hint")
         layout.addWidget(self.where)
+        #: why the source did not open, or why the last Open… failed (until another opens)
+        self.problem = QLabel()
+        self.problem.setObjectName("error")
+        self.problem.setWordWrap(True)
+        self.problem.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.problem.hide()
+        layout.addWidget(self.problem)
         self.list = TileView()
         self.list.setModel(self.model)
         self.list.selectionModel().currentChanged.connect(self._current_changed)
@@ -160,12 +188,18 @@ class Browser(QWidget):
         its scan (names only; already done by whoever opened it); thumbnails follow for the
         rows in view."""
         self.source = source
+        failed = getattr(source, "layout", "") == "failed"
+        self.where.setObjectName("error" if failed else "hint")
+        self.where.style().polish(self.where)  # the object name's style
         self.where.setText(label)
         self.where.setToolTip(tooltip or label)
+        self.clear_problem()
+        if failed:
+            self.show_problem(getattr(source, "reason", ""))
         try:
             ids = source.ids()
         except StudioError as err:
-            self.where.setText(f"⚠ {err.line()}")
+            self.where.setText(f"⚠ {error_text(err)}")
             ids = []
         self._generation = self.thumbs.set_source(source, round(THUMB * self.model.dpr))
         self._current_id = None
@@ -173,6 +207,17 @@ class Browser(QWidget):
         self.list.scrollToTop()
         self._update_count()
         self._schedule()
+
+    def show_problem(self, text: str) -> None:
+        """Say under the header why the source did not open, or why an Open… failed (the
+        browser then keeps its source)."""
+        self.problem.setText(breakable(text))
+        self.problem.setToolTip(text)
+        self.problem.show()
+
+    def clear_problem(self) -> None:
+        self.problem.hide()
+        self.problem.setText("")
 
     def ids(self) -> list[str]:
         """Every id of the source (filtered or not)."""

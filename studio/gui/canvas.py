@@ -5,7 +5,9 @@ rotate it; the wheel over the occluder scales it, elsewhere it zooms; drag the b
 (or middle-drag) to pan; in the before/after view drag the divider. Edits become new
 :class:`RenderParams`; the canvas moves its outline at once and the image follows when the
 worker's frame arrives. Zoomed in, the visible region is shown at full resolution
-(:mod:`studio.gui.canvas_overlays`).
+(:mod:`studio.gui.canvas_overlays`). What a frame looks like in each view mode is
+:mod:`studio.gui.view_modes`; a class map gets its legend here. With nothing to show, a
+sentence says why instead.
 """
 
 from __future__ import annotations
@@ -28,15 +30,14 @@ from PySide6.QtWidgets import (
 
 from studio.core.engine.coords import center_pixels, relative_center
 from studio.core.engine.resolve import aimed
-from studio.core.io.contact_sheet import FACE_COLOUR, OCCLUDER_COLOUR, tint
 from studio.core.model.inputs import Face
 from studio.core.model.params import RenderParams
 from studio.core.ops.geometry import screen_angle
-from studio.gui.canvas_overlays import REFINE_ABOVE, RegionOverlay, SplitHandle
+from studio.gui.canvas_overlays import REFINE_ABOVE, Notice, RegionOverlay, SplitHandle
+from studio.gui.class_map import legend, legend_html
 from studio.gui.preview import PreviewFrame
+from studio.gui.view_modes import CLASS_MAP, VIEW_MODES, compose_view
 
-RAW_PASTE = "Raw paste"  #: the same sample without harmonisation (flip with Composite)
-VIEW_MODES = ("Composite", "Before / after", "Face mask", "Occlusion mask", "Alpha", RAW_PASTE)
 HANDLE_PX = 9  # handle size on screen
 ROTATE_OFFSET_PX = 28
 ACCENT = QColor(64, 196, 255)
@@ -49,38 +50,6 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     if rgb.ndim == 2:
         return QImage(rgb.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-
-
-def split_column(frame: PreviewFrame, split: float) -> int:
-    """The column of ``frame``'s image where the before/after divider at ``split`` (a
-    fraction of the whole image's width) falls (a region frame starts at its region)."""
-    full_w = frame.request.face.size[0]
-    x0 = frame.request.region[0] if frame.request.region is not None else 0
-    width = frame.result.image.shape[1] if frame.result is not None else full_w
-    return int(np.clip(round(split * full_w) - x0, 0, width))
-
-
-def compose_view(frame: PreviewFrame, mode: str, split: float = 0.5) -> np.ndarray:
-    """The picture shown for ``frame`` in view ``mode`` (masks are the engine's labels);
-    "Before / after" shows the face left of ``split`` (a fraction of the width). In
-    :data:`RAW_PASTE` the frame itself was rendered without harmonisation."""
-    before = frame.before if frame.before is not None else frame.request.face.image
-    result = frame.result
-    if result is None:
-        return before
-    if mode == "Before / after":
-        out = result.image.copy()
-        cut = split_column(frame, split)
-        if before.shape == out.shape:
-            out[:, :cut] = before[:, :cut]
-        return out
-    if mode == "Face mask":
-        return tint(result.image, result.face_mask, FACE_COLOUR)
-    if mode == "Occlusion mask":
-        return tint(result.image, result.occlusion_mask, OCCLUDER_COLOUR)
-    if mode == "Alpha":
-        return (np.clip(result.alpha, 0.0, 1.0) * 255).astype(np.uint8)
-    return result.image
 
 
 def _handle(rect_item: bool) -> QGraphicsItem:
@@ -150,6 +119,23 @@ class Canvas(QGraphicsView):
         self._fitted = False
         self._drag: dict | None = None
         self._gesture = 0
+        self.class_names: tuple[str, ...] | None = None  #: of the face source's class maps
+        self.notice = Notice(self.viewport())
+        self.has_notice = False  #: a sentence stands instead of the preview
+        self.legend = Notice(self.viewport(), corner=True)
+
+    # ---- nothing to show ----------------------------------------------------------------------
+    def set_notice(self, text: str | None) -> None:
+        """Show ``text`` (why there is nothing to preview) instead of the image and handles;
+        None shows the preview again."""
+        self.has_notice = bool(text)
+        if text:
+            self.frame = None
+            self.pixmap_item.setPixmap(QPixmap())
+            self.region.hide()
+            self._set_corners([])
+            self.legend.set_text(None)
+        self.notice.set_text(text)
 
     # ---- frames -----------------------------------------------------------------------------
     def set_context(self, face: Face, params: RenderParams) -> None:
@@ -157,6 +143,8 @@ class Canvas(QGraphicsView):
         self.face, self.params = face, params
 
     def show_frame(self, frame: PreviewFrame) -> None:
+        if self.has_notice:
+            return  # a frame asked for before the sources failed
         self.frame = frame
         self.face = frame.request.face
         image = compose_view(frame, self.view_mode, self.split)
@@ -166,15 +154,31 @@ class Canvas(QGraphicsView):
         self._settle.start()
         size = frame.request.face.size
         self.scene().setSceneRect(-size[0] * 0.5, -size[1] * 0.5, size[0] * 2.0, size[1] * 2.0)
-        if not self._fitted:
+        if not self._fitted and self.isVisible():
             self.fit()
             self._fitted = True
         if self._drag is None and frame.corners:
             self._set_corners([QPointF(x, y) for x, y in frame.corners])
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        result = self.frame.result if self.frame is not None else None
+        if self.view_mode != CLASS_MAP or result is None or result.labels is None:
+            self.legend.set_text(None)
+            return
+        entries = legend(result.labels, self.frame.request.params.occluder_class, self.class_names)
+        self.legend.set_text(legend_html(entries))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._fitted and self.face is not None and self.frame is not None:
+            self.fit()
+            self._fitted = True
 
     def set_view_mode(self, mode: str) -> None:
         self.view_mode = mode
         region = self.region.frame
+        self._show_legend()
         if self.frame is not None:
             self.show_frame(self.frame)
         if region is not None:
@@ -234,6 +238,8 @@ class Canvas(QGraphicsView):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self.notice.place()
+        self.legend.place()
         self._settle.start()
 
     def set_show_handles(self, show: bool) -> None:
@@ -242,7 +248,8 @@ class Canvas(QGraphicsView):
         self._set_corners(self.corners)
 
     def fit_next_frame(self) -> None:
-        """Fit the next frame to the view (a new face: another size, another place)."""
+        """Fit the next frame to the view (a new face: another size, another place); done
+        when the canvas is next shown if another tab is in front."""
         self._fitted = False
 
     def _set_corners(self, corners: list[QPointF]) -> None:

@@ -7,6 +7,8 @@
 - :class:`SplitHandle`: the before/after divider, a line with a knob that can be dragged.
 - :class:`RegionRefiner`: asks the preview worker for that region when the view settles
   (after a zoom, a pan or a new frame) and hands the result to the canvas.
+- :class:`Notice`: a text over the view: why there is nothing to preview (centred), or the
+  class-map legend (in a corner).
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from PySide6.QtWidgets import (
     QGraphicsLineItem,
     QGraphicsPixmapItem,
     QGraphicsScene,
+    QLabel,
+    QWidget,
 )
 
 from studio.core.model.inputs import Face
+from studio.gui.elided import breakable
 from studio.gui.preview import PreviewController, PreviewFrame
 
 #: refine when a preview pixel covers more than this many device pixels
@@ -154,3 +159,36 @@ class RegionRefiner(QObject):
             return
         if self.preview.request_region(face, region) is not None:
             self.requested += 1
+
+
+class Notice(QLabel):
+    """Text over the canvas's viewport: centred and wrapped (a sentence saying why there is
+    nothing to preview), or in the top-left corner (the class-map legend). Hidden without text."""
+
+    def __init__(self, viewport: QWidget, corner: bool = False) -> None:
+        super().__init__(viewport)
+        self.corner = corner
+        self.setObjectName("legend" if corner else "notice")
+        self.setWordWrap(not corner)
+        self.setTextFormat(Qt.TextFormat.RichText if corner else Qt.TextFormat.PlainText)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hide()
+
+    def set_text(self, text: str | None) -> None:
+        self.setText((text if self.corner else breakable(text)) if text else "")
+        self.setVisible(bool(text))
+        self.place()
+
+    def place(self) -> None:
+        if not self.isVisible():
+            return
+        area = self.parentWidget().rect()
+        if self.corner:
+            self.adjustSize()
+            self.move(8, 8)
+            return
+        width = max(120, min(520, area.width() - 40))
+        self.setFixedWidth(width)
+        self.adjustSize()
+        self.move((area.width() - width) // 2, max(8, (area.height() - self.height()) // 2))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,6 +45,7 @@ from studio.core.model.preset import Preset
 from studio.gui.curve_chart import CurveChart
 from studio.gui.export_panel import format_eta
 from studio.gui.process_runner import ProcessRunner
+from studio.gui.wording import error_text
 from studio.integrations.train.config import CompareConfig, EvaluateConfig
 
 COLUMNS = ("model", "steps", "face IoU", "mIoU", "Δ mIoU", "boundary F")
@@ -86,6 +87,8 @@ def _folder_row(edit: QLineEdit, parent: QWidget, title: str) -> QHBoxLayout:
 
 class EvaluatePanel(QWidget):
     """Compare presets (``studio compare``) or score a run (``studio evaluate``)."""
+
+    message = Signal(str, str)  #: (text, level): a failure for the messages panel
 
     def __init__(
         self,
@@ -255,7 +258,7 @@ class EvaluatePanel(QWidget):
         try:
             save_preset(preset, path)
         except StudioError as err:
-            self._on_failed(err.line())
+            self._on_failed(error_text(err))
             return None
         if not self.faces.text().strip() and preset.sources.faces:
             self.faces.setText(str(Path(preset.sources.faces)))
@@ -437,6 +440,7 @@ class EvaluatePanel(QWidget):
     def _on_failed(self, line: str) -> None:
         self._set_running(False)
         self.status.setText(f"⚠ {line}")
+        self.message.emit(line, "error")
 
     # ---- results ----------------------------------------------------------------------------
     def selected_row(self) -> _Row | None:

@@ -28,6 +28,7 @@ class ExportRunner(QObject):
     note = Signal(str)  #: a note of the job (e.g. what a resume repaired)
     finished = Signal(object)  #: the done event (an Event; synthesized after a cancel)
     failed = Signal(str)  #: one line: why the export did not complete
+    stopped = Signal()  #: the process has exited (after finished or failed): one may start
 
     def __init__(self, command: list[str] | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +81,12 @@ class ExportRunner(QObject):
             self.finished.emit(event)
 
     def _on_exited(self, code: int, cancelled: bool, _message: str) -> None:
+        try:
+            self._report_exit(code, cancelled)
+        finally:
+            self.stopped.emit()
+
+    def _report_exit(self, code: int, cancelled: bool) -> None:
         if self._done_seen:
             return
         if cancelled:

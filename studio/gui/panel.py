@@ -2,8 +2,11 @@
 
 A number row shows the pinned value the preview uses (a slider with its value box) and,
 below it, the random range the export draws from (a range slider). Collapsing the range to
-one value makes the parameter fixed; a fixed value follows the pinned slider. Invalid values
-are refused with the engine's message under the row.
+one value makes the parameter fixed; a fixed value follows the pinned value, whatever changed
+it (:mod:`studio.gui.row_state`). A pinned value outside its range is said under the row, with
+a button that widens the range to include it. Invalid values are refused with the engine's
+message under the row. The wheel scrolls the panel; it changes a value only when that value's
+widget has the focus (:mod:`studio.gui.wheel_guard`).
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QScrollArea,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +32,9 @@ from superqt import QCollapsible, QLabeledDoubleRangeSlider, QLabeledDoubleSlide
 from studio.core.model.errors import StudioError
 from studio.gui import parameters as P
 from studio.gui.document import StudioDocument
+from studio.gui.row_state import row_state
+from studio.gui.wheel_guard import WheelGuard
+from studio.gui.wording import hinted
 
 
 class ParamRow:
@@ -38,6 +46,9 @@ class ParamRow:
         self.range_widget: QLabeledDoubleRangeSlider | None = None
         self.range_label: QLabel | None = None
         self.value_widget: Any = None
+        self.outside: QLabel | None = None  #: the pinned value outside the range, said
+        self.widen_button: QToolButton | None = None
+        self.outside_line: QWidget | None = None
         label = QLabel(param.label)
         label.setToolTip(param.tooltip)
         grid.addWidget(label, row, 0, Qt.AlignmentFlag.AlignTop)
@@ -76,6 +87,8 @@ class ParamRow:
                 grid.addWidget(hint, row, 0, Qt.AlignmentFlag.AlignRight)
                 grid.addWidget(rng, row, 1)
             grid.addWidget(self.range_label, row, 2)
+            if param.pinned is not None:
+                row = self._outside_row(grid, row + 1)
         else:
             widget: Any
             if param.kind == "bool":
@@ -110,6 +123,25 @@ class ParamRow:
         self.next_row = row + 1
         self._shown: tuple = ()
 
+    def _outside_row(self, grid: QGridLayout, row: int) -> int:
+        """The line that says when the pinned value lies outside the range, and widens it."""
+        line = QWidget()
+        box = QHBoxLayout(line)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.outside = QLabel()
+        self.outside.setObjectName("outside")
+        self.outside.setWordWrap(True)
+        box.addWidget(self.outside, 1)
+        self.widen_button = QToolButton()
+        self.widen_button.setText("Widen range")
+        self.widen_button.setToolTip("Widen the exported range to include the pinned value")
+        self.widen_button.clicked.connect(lambda: self._apply(lambda: self.doc.widen(self.param)))
+        box.addWidget(self.widen_button, 0, Qt.AlignmentFlag.AlignTop)
+        line.hide()
+        self.outside_line = line
+        grid.addWidget(line, row, 0, 1, 3)
+        return row
+
     # ---- edits from the widgets ---------------------------------------------------------------
     def _pinned_changed(self, value: float) -> None:
         self._apply(lambda: self.doc.set_pinned(self.param, value))
@@ -124,7 +156,7 @@ class ParamRow:
         try:
             edit()
         except StudioError as err:
-            self.show_error(err.reason)
+            self.show_error(hinted(err.reason, err.hint))
             self.refresh(force=True)
         else:
             self.error.hide()
@@ -138,13 +170,18 @@ class ParamRow:
         preset, params = self.doc.preset, self.doc.params
         value = P.spec_value(preset, self.param)
         pinned = P.pinned_value(params, self.param)
-        state = (value, pinned)
+        state = (value, pinned, preset.rotation.point_at_face)
         if state == self._shown and not force:
             return
         self._shown = state
         if self.param.kind == "num":
             extra = [] if pinned is None else [float(pinned)]
             self._widen(*P.spec_bounds(preset, self.param), *extra)
+        if self.outside is not None:
+            says = row_state(preset, params, self.param)
+            self.outside.setText(f"{'⚠' if says.widen_to else 'ℹ'} {says.text}")
+            self.widen_button.setVisible(says.widen_to is not None)
+            self.outside_line.setVisible(bool(says.text))
         if self.pinned_widget is not None and pinned is not None:
             with QSignalBlocker(self.pinned_widget):
                 self.pinned_widget.setValue(float(pinned))
@@ -222,6 +259,8 @@ class ParameterPanel(QScrollArea):
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumWidth(360)
+        self.wheel_guard = WheelGuard(self)
+        self.wheel_guard.guard(body)
         doc.changed.connect(self.refresh)
         self.refresh()
 

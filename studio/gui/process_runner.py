@@ -3,10 +3,12 @@
 The studio runs long jobs (``studio export``, ``studio compare``, ``studio evaluate``) as
 ``python -m studio.cli COMMAND ... --progress jsonl``, the arguments made by the command's own
 ``arguments(spec)`` from a typed job spec: each stdout line is one job event
-(:class:`~studio.core.jobs.events.Event`, read back typed), stderr carries the one-line error of
-a failed run. The process runs at a lower CPU
-priority (nice 10), so that on a small machine the preview keeps its latency while the job
-uses every core; cancelling sends SIGTERM, which the commands turn into a clean, resumable stop.
+(:class:`~studio.core.jobs.events.Event`, read back typed). A run that fails ends with an
+``error`` event whose hint the studio words its own way (:mod:`studio.gui.wording`); stderr
+carries the command line's wording of the same line, used only when no error event came. The
+process runs at a lower CPU priority (nice 10), so that on a small machine the preview keeps
+its latency while the job uses every core; cancelling sends SIGTERM, which the commands turn
+into a clean, resumable stop.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 from PySide6.QtCore import QObject, QProcess, Signal
 
 from studio.core.jobs.events import Event
+from studio.gui.wording import hinted
 
 JOB_NICENESS = 10  #: background jobs yield the CPU to the studio's preview
 
@@ -59,6 +62,7 @@ class ProcessRunner(QObject):
         self.niceness = niceness
         self.process: QProcess | None = None
         self.last_event: Event | None = None
+        self.error_event: Event | None = None  #: the job's error event, when it failed
         self._buffer = b""
         self._stderr = b""
         self._cancelled = False
@@ -78,6 +82,7 @@ class ProcessRunner(QObject):
         self._buffer, self._stderr = b"", b""
         self._cancelled = False
         self.last_event = None
+        self.error_event = None
         proc = QProcess(self)
         proc.setProgram(self.command[0])
         proc.setArguments([*self.command[1:], *arguments, "--progress", "jsonl"])
@@ -100,8 +105,12 @@ class ProcessRunner(QObject):
                 os.kill(pid, signal.SIGTERM)
 
     def last_error_line(self) -> str:
+        """Why the job failed, in the studio's words when it said so in an error event (else
+        the last stderr line, without the command's ``studio: error:`` prefix)."""
+        if self.error_event is not None:
+            return hinted(self.error_event.message or "", self.error_event.get("hint"))
         lines = self._stderr.decode("utf-8", "replace").strip().splitlines()
-        return lines[-1] if lines else ""
+        return lines[-1].removeprefix("studio: error: ") if lines else ""
 
     def _read_stdout(self) -> None:
         self._buffer += bytes(self.process.readAllStandardOutput())
@@ -120,6 +129,9 @@ class ProcessRunner(QObject):
             event = Event.from_json(json.loads(line))
         except (ValueError, TypeError, AttributeError):
             return  # not an event line
+        if event.kind == "error":
+            self.error_event = event
+            return
         self.last_event = event
         self.event.emit(event)
 

@@ -1,7 +1,10 @@
 """The sample grid: random samples of the whole preset, to judge the distribution.
 
 Tiles are the first samples of an export with the grid's seed, drawn as the exporter draws them
-(at thumbnail resolution). Clicking a tile loads its face, occluder and exact parameters.
+(at thumbnail resolution; a face no larger than a tile is drawn pixel for pixel as exported).
+Clicking a tile loads its face, occluder and exact parameters. Tile captions are elided (the full
+text in the tooltip); tiles that cannot be drawn are summed up once in the messages panel. A note
+says which pinned values of the preview the export never draws (outside their ranges).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from studio.core.model.params import RenderParams
 from studio.core.model.preset import Preset
 from studio.core.model.vocab import pool_role
 from studio.gui.canvas import to_qimage
+from studio.gui.elided import elide
 from studio.gui.library import Library
 
 TILE = 150
@@ -84,6 +88,7 @@ class SampleGrid(QWidget):
 
     sampleChosen = Signal(object)
     tileReady = Signal(int, int, object, object)
+    problem = Signal(str)  #: tiles that could not be drawn, summed up once per refresh
 
     def __init__(self, library: Library, rows: int = 3, cols: int = 3, parent=None) -> None:
         super().__init__(parent)
@@ -91,6 +96,8 @@ class SampleGrid(QWidget):
         self.rows, self.cols = rows, cols
         self.preset: Preset | None = None
         self.samples: dict[int, Sample] = {}
+        self.images: dict[int, np.ndarray] = {}  #: the tiles' pictures (device pixels)
+        self._said = ""  #: the last problem summary sent (not repeated)
         self._generation = 0
         self._pending = 0
         self._stale = True
@@ -113,6 +120,11 @@ class SampleGrid(QWidget):
         self.reseed_button.clicked.connect(self.reseed)
         top.addWidget(self.reseed_button)
         layout.addLayout(top)
+        self.note = QLabel()  #: the preview's pinned values the export never draws
+        self.note.setObjectName("outside")
+        self.note.setWordWrap(True)
+        self.note.hide()
+        layout.addWidget(self.note)
         grid = QGridLayout()
         grid.setSpacing(6)
         self.tiles: list[QToolButton] = []
@@ -160,6 +172,7 @@ class SampleGrid(QWidget):
         self._stale = False
         self._generation += 1
         self.samples.clear()
+        self.images.clear()
         self._pending = len(self.tiles)
         inputs: dict = {}
         for i, tile in enumerate(self.tiles):
@@ -180,25 +193,53 @@ class SampleGrid(QWidget):
         except Exception as err:  # one broken input must not stop the grid
             image, info = None, Sample("?", None, None, f"{type(err).__name__}: {err}")
         qimage = None if image is None else to_qimage(image)
-        self.tileReady.emit(generation, index, qimage, info)
+        self.tileReady.emit(generation, index, qimage, (info, image))
 
-    def _set_tile(self, generation: int, index: int, image, info) -> None:
+    def _set_tile(self, generation: int, index: int, image, drawn) -> None:
         if generation != self._generation:
             return
+        info, picture = drawn if drawn is not None else (None, None)
+        if picture is not None:
+            self.images[index] = picture
         self._pending = max(0, self._pending - 1)
         tile = self.tiles[index]
         self.samples[index] = info
+        if not self._pending:
+            self._sum_up_problems()
         if image is None:
             tile.setIcon(QIcon())
-            tile.setText(f"⚠ {info.error}")
+            self._caption(tile, f"⚠ {info.error}")
             tile.setToolTip(info.error or "")
             return
         pixmap = QPixmap.fromImage(image)
         pixmap.setDevicePixelRatio(self._dpr)
         tile.setIcon(QIcon(pixmap))
         p = info.params
-        tile.setText(f"area {p.area_ratio:.2f} · {p.rotation:+.0f}° · {p.color.method}")
+        self._caption(tile, f"area {p.area_ratio:.2f} · {p.rotation:+.0f}° · {p.color.method}")
         tile.setToolTip(f"{info.face_id} + {info.occluder_id}\nclick to load these parameters")
+
+    def _caption(self, tile: QToolButton, text: str) -> None:
+        """A tile's caption, elided to the tile's width (a long one never widens the grid)."""
+        tile.setText(elide(text, tile.fontMetrics(), TILE + 40, Qt.TextElideMode.ElideRight))
+
+    def _sum_up_problems(self) -> None:
+        failed = [(i, s) for i, s in sorted(self.samples.items()) if s.error]
+        if not failed:
+            self._said = ""
+            return
+        first = failed[0][1]
+        text = (
+            f"{len(failed)} of {len(self.tiles)} samples could not be drawn "
+            f"(sample {failed[0][0]}, {first.face_id}: {first.error})"
+        )
+        if text != self._said:
+            self._said = text
+            self.problem.emit(text)
+
+    def set_note(self, text: str) -> None:
+        """Say which pinned values of the preview the export never draws ("": none)."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
 
     def _clicked(self, index: int) -> None:
         info = self.samples.get(index)

@@ -17,23 +17,19 @@ from studio.core.model.errors import StudioError
 from studio.core.model.vocab import pool_role
 from studio.core.sources import ROLES, SourceRef, open_ref
 from studio.gui.browsers import Browser
-from studio.gui.library import Library, Scanned, scanned
+from studio.gui.library import FailedSource, Library, Scanned, header, scanned
+from studio.gui.wording import error_text, hinted
 
 FIRST_TRIES = 50  #: items tried, in order, for the first loadable one of a source
 KINDS = {"faces": "face", "occluders": "occluder", "textures": "texture"}
-
-
-def error_line(err: BaseException, what: str = "") -> str:
-    """One line for an error of a background job."""
-    if isinstance(err, StudioError):
-        return err.line()
-    return f"{what + ': ' if what else ''}{type(err).__name__}: {err}"
+TITLES = {"faces": "Faces", "occluders": "Occluders", "textures": "Textures"}
 
 
 class SourceActions:
     """Mixed into :class:`~studio.gui.window.MainWindow`, which provides ``library``,
     ``jobs``, ``settings``, ``faces``/``occluders``/``textures`` (browsers), ``samples``,
-    ``preview``, ``canvas``, ``doc``, ``show_message``, ``show_tab`` and ``request_preview``."""
+    ``preview``, ``canvas``, ``doc``, ``show_message``, ``show_tab``, ``request_preview`` and
+    ``sources_changed`` (called when what a browser shows changed, or failed)."""
 
     library: Library
 
@@ -42,21 +38,26 @@ class SourceActions:
 
     # ---- opening ------------------------------------------------------------------------------
     def _load_sources(self) -> None:
-        """Show the sources of the last session (QSettings) where they still open, else the
-        library's; scanned in the background."""
+        """Show the sources of the last session (QSettings); a role with nothing remembered
+        (the very first start) shows the library's (the bundled samples). A remembered source
+        that no longer opens is shown as failed, never replaced. Scanned in the background."""
         for role in ROLES:
-            fallback = getattr(self.library, role)
             ref = self._remembered_ref(role)
+            if ref is None:
+                source = getattr(self.library, role)
+                bundled = role in self.library.bundled
 
-            def work(role=role, ref=ref, fallback=fallback) -> dict[str, Scanned]:
-                if ref is not None:
-                    try:
-                        return {role: scanned(role, open_ref(ref))}
-                    except StudioError:
-                        pass  # moved or deleted since: the default stays
-                return {role: scanned(role, fallback)}
+                def first(role=role, source=source, bundled=bundled) -> dict[str, Scanned]:
+                    return {role: scanned(role, source, bundled)}
 
-            self._open_job(role, work, remember=False)
+                self._open_job(role, first, remember=False)
+            else:
+                self._open_job(
+                    role,
+                    lambda role=role, ref=ref: {role: scanned(role, open_ref(ref))},
+                    remember=False,
+                    replace=ref.path,
+                )
 
     def _remembered_ref(self, role: str) -> SourceRef | None:
         value = self.settings.value(f"sources/{role}")
@@ -67,23 +68,36 @@ class SourceActions:
         except (ValueError, TypeError):
             return None
 
-    def open_path(self, path: str, role: str, item: str = "") -> bool:
-        """Open ``path`` in the ``role`` browser (Open…, drag and drop): any layout of the
-        input layer; a dataset folder fills every browser it has a source for. ``item`` is
-        chosen in it (else its first loadable item).
+    def open_path(self, path: str, role: str, item: str = "", replace: bool = False) -> bool:
+        """Open ``path`` in the ``role`` browser (Open…, drag and drop, the command line): any
+        layout of the input layer; a dataset folder fills every browser it has a source for.
+        ``item`` is chosen in it (else its first loadable item).
 
-        Returns False when it cannot be opened (a message says why). The folder is read in
-        the background: in a threaded window that is known later, and True means "opening".
+        Returns False when it cannot be opened: a message says why, and the browser's header
+        shows it until another source opens there. The browser keeps what it showed (an Open…
+        that fails changes nothing), or with ``replace`` (the command line) shows the failure
+        instead. The folder is read in the background: in a threaded window that is known
+        later, and True means "opening".
         """
 
         def work() -> dict[str, Scanned]:
             return {r: scanned(r, s) for r, s in Library.opened(path, role).items()}
 
-        return self._open_job(role, work, prefer={role: item} if item else None)
+        prefer = {role: item} if item else None
+        return self._open_job(role, work, prefer=prefer, replace=path if replace else None)
 
     def open_ref(self, ref: SourceRef) -> bool:
-        """Open the source ``ref`` names in its browser (a preset's sources)."""
-        return self._open_job(ref.role, lambda: {ref.role: scanned(ref.role, open_ref(ref))})
+        """Open the source ``ref`` names in its browser (a preset's sources); one that does
+        not open is shown as failed (the preset names it: nothing else stands in for it)."""
+        return self._open_job(
+            ref.role, lambda: {ref.role: scanned(ref.role, open_ref(ref))}, replace=ref.path
+        )
+
+    def open_bundled(self, role: str) -> bool:
+        """Show the bundled samples in the ``role`` browser again (its Open… menu)."""
+        source = getattr(Library.default(), role)
+        bundled = not isinstance(source, FailedSource) and not self.library.synthetic(role)
+        return self._open_job(role, lambda: {role: scanned(role, source, bundled)})
 
     def _open_job(
         self,
@@ -91,6 +105,7 @@ class SourceActions:
         work: Callable[[], dict[str, Scanned]],
         remember: bool = True,
         prefer: dict[str, str] | None = None,
+        replace: str | None = None,
     ) -> bool:
         outcome = {"ok": True}
         opening = self._opening()
@@ -103,7 +118,12 @@ class SourceActions:
         def failed(err: BaseException) -> None:
             outcome["ok"] = False
             opening.pop(role, None)
-            self.show_message(error_line(err))
+            text = error_text(err)
+            self.show_message(text, TITLES[role])
+            if replace is not None:
+                self._source_failed(role, replace, err)
+            else:
+                self._browsers()[role].show_problem(f"not opened: {text}")
 
         self.jobs.submit(("open", role), work, done, failed)
         return outcome["ok"]
@@ -116,14 +136,35 @@ class SourceActions:
 
     def _sources_opened(self, found: dict[str, Scanned], remember: bool, prefer: dict) -> None:
         for role, item in found.items():
-            setattr(self.library, role, item.source)
+            self.library.set(role, item.source, item.bundled)
             ref = getattr(item.source, "ref", None)
             if remember and ref is not None:
                 self.settings.setValue(f"sources/{role}", json.dumps(ref.to_dict()))
             self._browsers()[role].set_source(item.source, item.text, item.tooltip)
+            if not item.source.ids():
+                self._clear_item(role)
             self._choose_first(role, prefer.get(role, ""))
         if found:
             self.samples.set_library(self.library)
+            self.sources_changed()
+
+    def _source_failed(self, role: str, path: str, err: BaseException) -> None:
+        """Show that the ``role`` source did not open: its browser says why (until another
+        opens), its item is gone from the canvas, and the export is off while it is needed."""
+        if isinstance(err, StudioError):
+            where, reason = err.path or str(path), hinted(err.reason, err.hint)
+        else:
+            where, reason = str(path), error_text(err)
+        failed = FailedSource(role, where, reason)
+        self.library.set(role, failed)
+        self._browsers()[role].set_source(failed, *header(failed))
+        self._clear_item(role)
+        self.samples.set_library(self.library)
+        self.sources_changed()
+
+    def _clear_item(self, role: str) -> None:
+        setattr(self, KINDS[role], None)
+        self.jobs.submit(("choose", role), lambda: None, lambda _: None)  # drop a pending one
 
     # ---- choosing -----------------------------------------------------------------------------
     def _choose_first(self, role: str, prefer: str = "") -> None:
@@ -146,7 +187,10 @@ class SourceActions:
             else:  # nothing loadable: the preview says what is missing
                 self.request_preview()
 
-        self.jobs.submit(("choose", role), work, done, lambda e: self.show_message(error_line(e)))
+        def failed(err: BaseException) -> None:
+            self.show_message(error_text(err), TITLES[role])
+
+        self.jobs.submit(("choose", role), work, done, failed)
 
     def _load(self, role: str, source: Any, item_id: str) -> Any:
         """Decode one item (on a worker); a face is also reduced to preview size there."""
@@ -168,7 +212,7 @@ class SourceActions:
 
         def failed(err: BaseException) -> None:
             outcome["ok"] = False
-            self.show_message(error_line(err, item_id))
+            self.show_message(error_text(err, item_id), TITLES[role])
             current = getattr(self, kind)
             if current is not None:
                 self._browsers()[role].select(current.id)
@@ -211,7 +255,7 @@ class SourceActions:
             self._use(role, roles[role], item, preview=False)
             waiting.discard(role)
             if not waiting:
-                self.doc.set_params(info.params, "Load sample")
+                self.doc.show_sample(info.params)
                 self.show_tab("preview")
                 self.request_preview()
 
@@ -223,5 +267,7 @@ class SourceActions:
                     role, source, item_id
                 ),
                 lambda item, role=role: arrived(role, item),
-                lambda err, item_id=item_id: self.show_message(error_line(err, item_id)),
+                lambda err, item_id=item_id, role=role: self.show_message(
+                    error_text(err, item_id), TITLES[role]
+                ),
             )

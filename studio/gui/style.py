@@ -5,12 +5,22 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+#: text that warns (a value the export never draws, an unread message)
+WARNING_COLOUR = "#ffb74d"
+
 STYLE_SHEET = """
 QLabel#hint { color: #8b93a1; font-size: 11px; }
 QLabel#error { color: #ff8a80; font-size: 11px; }
 QLabel#rangeLabel { color: #9fc9ff; font-size: 11px; }
 QLabel#statusField { color: #c8ccd4; padding: 0 8px; }
 QLabel#tileCaption { color: #aab1bd; font-size: 11px; }
+QLabel#notice { color: #e1e4e9; font-size: 14px; background: rgba(20, 22, 26, 210);
+                border: 1px solid #3a3f47; border-radius: 6px; padding: 14px; }
+QLabel#legend { color: #e1e4e9; font-size: 11px; background: rgba(20, 22, 26, 200);
+                border-radius: 4px; padding: 4px; }
+QLabel#outside { color: #ffb74d; font-size: 11px; }
+QLabel#blocker { color: #ffb74d; }
+QToolButton#unread { color: #ffb74d; }
 QTabWidget::pane { border: 1px solid #3a3f47; }
 QTabBar::tab { padding: 5px 12px; }
 QToolBar { spacing: 3px; border: none; }
@@ -37,6 +47,7 @@ def apply_style(app: QApplication) -> None:
     pal.setColor(QPalette.ColorRole.Highlight, QColor(47, 143, 216))
     pal.setColor(QPalette.ColorRole.HighlightedText, QColor(255, 255, 255))
     pal.setColor(QPalette.ColorRole.PlaceholderText, QColor(130, 136, 146))
+    pal.setColor(QPalette.ColorRole.Link, QColor(108, 182, 255))
     for role in (
         QPalette.ColorRole.Text,
         QPalette.ColorRole.ButtonText,

@@ -25,19 +25,27 @@ from studio.core.model.inputs import Face, Occluder, Texture
 from studio.core.model.vocab import pool_required, pool_role
 from studio.gui import parameters as P
 from studio.gui.browsers import Browser
-from studio.gui.canvas import RAW_PASTE, VIEW_MODES, Canvas
+from studio.gui.canvas import Canvas
 from studio.gui.canvas_overlays import RegionRefiner
 from studio.gui.document import StudioDocument
+from studio.gui.elided import set_elided
 from studio.gui.evaluate_panel import EvaluatePanel
 from studio.gui.export_panel import ExportPanel
 from studio.gui.jobs import Jobs
 from studio.gui.library import Library
+from studio.gui.messages import MessageLog, MessagesDock, UnreadButton
 from studio.gui.panel import ParameterPanel
 from studio.gui.preset_actions import PresetFileActions
 from studio.gui.presets_io import export_snapshot
 from studio.gui.preview import PreviewController, PreviewFrame
+from studio.gui.readiness import canvas_notice, export_blocker
+from studio.gui.row_state import outside_rows, row_state
 from studio.gui.samples import SampleGrid
 from studio.gui.source_actions import SourceActions
+from studio.gui.style import WARNING_COLOUR
+from studio.gui.view_modes import CLASS_MAP, RAW_PASTE, VIEW_MODES
+
+STATUS_TEXT_PX = 320  #: a preview error in the status bar is elided to this width
 
 
 def default_preset_path() -> Path | None:
@@ -48,7 +56,7 @@ def default_preset_path() -> Path | None:
 class MainWindow(PresetFileActions, SourceActions, QMainWindow):
     """Occlusion Studio's main window."""
 
-    firstFrame = Signal()
+    firstFrame = Signal()  #: the first preview frame (or the sentence why there is none) shown
 
     def __init__(
         self,
@@ -66,7 +74,7 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         self.face: Face | None = None
         self.occluder: Occluder | None = None
         self.texture: Texture | None = None
-        self.messages: list[str] = []  #: messages shown to the user (also for tests)
+        self.log = MessageLog(self)  #: every error and warning shown (the messages panel)
         self._shape_seed = 0
         self._first_frame_seen = False
         self.setWindowTitle(self.doc.title())
@@ -191,7 +199,7 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         file_menu.addAction(self.act_export)
         occ_menu.addAction(self.act_reseed)
 
-        view_menu = menu.addMenu("&View")
+        view_menu = self.view_menu = menu.addMenu("&View")
         self.act_fit = self._action("&Fit", self.canvas.fit, "F", "Fit the image in the view")
         self.act_one = self._action("&1:1", self.canvas.actual_size, "1", "Native pixels")
         self.act_zoom_in = self._action(
@@ -259,6 +267,15 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
 
     def _build_status(self) -> None:
         status = self.statusBar()
+        self.messages_dock = MessagesDock(self.log, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.messages_dock)
+        self.messages_dock.hide()
+        toggle = self.messages_dock.toggleViewAction()
+        toggle.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(toggle)
+        self.unread = UnreadButton(self.log, self.messages_dock)
+        status.addWidget(self.unread)
         self.backend_label = QLabel(f"backend: {self.preview.backend.upper()}")
         self.render_label = QLabel("render: – ms")
         self.seed_label = QLabel("seed: 0")
@@ -282,6 +299,12 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
             browser.folderChosen.connect(
                 lambda path, item, role=role: self.open_path(path, role, item)
             )
+            browser.bundledWanted.connect(lambda role=role: self.open_bundled(role))
+        self.export_panel.message.connect(lambda text, level: self.log.add(text, "Export", level))
+        self.evaluate_panel.message.connect(
+            lambda text, level: self.log.add(text, "Evaluate", level)
+        )
+        self.samples.problem.connect(lambda text: self.log.add(text, "Samples", "warning"))
 
     # ---- preview ----------------------------------------------------------------------------
     def current_occluder(self) -> Occluder | Texture | None:
@@ -294,12 +317,13 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
 
     def request_preview(self) -> int | None:
         """Send the current state to the preview worker (never renders here)."""
-        if self.face is None:
+        if self.face is None or self.canvas.has_notice:
             return None
         waiting = pool_required(self.doc.preset.mode) and self.current_occluder() is None
         if waiting and self.jobs.pending():
             return None  # the occluder is being loaded: its arrival asks for the frame
         params = self.effective_params()
+        self._offer_class_map()
         self.canvas.set_context(self.preview.preview_face(self.face), params)
         self.act_flip.setChecked(params.flip)
         return self.preview.request(self.face, self.current_occluder(), params)
@@ -308,15 +332,36 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         self.canvas.show_frame(frame)
         self.render_label.setText(f"render: {frame.render_ms:.0f} ms")
         if frame.error:
-            self.coverage_label.setText(f"⚠ {frame.error}")
+            set_elided(self.coverage_label, f"⚠ {frame.error}", STATUS_TEXT_PX)
         elif frame.result is not None:
-            self.coverage_label.setText(f"coverage: {frame.result.stats['coverage']:.0%}")
+            self._show_coverage(float(frame.result.stats["coverage"]))
+        self._first_shown()
+
+    def _show_coverage(self, coverage: float) -> None:
+        """The preview's face coverage; outside the preset's bounds it says the export never
+        keeps such a placement (it draws again)."""
+        placement = self.doc.preset.placement
+        low, high = placement.min_coverage, placement.max_coverage
+        if low <= coverage <= high:
+            self.coverage_label.setStyleSheet("")
+            set_elided(self.coverage_label, f"coverage: {coverage:.0%}", 200)
+            return
+        self.coverage_label.setStyleSheet(f"color: {WARNING_COLOUR};")
+        set_elided(
+            self.coverage_label,
+            f"coverage: {coverage:.0%} ⚠ outside {low:.0%}–{high:.0%}: the export never keeps "
+            "this placement",
+            STATUS_TEXT_PX,
+        )
+
+    def _first_shown(self) -> None:
+        """The first preview frame, or the sentence saying why there is none, is on screen."""
         if not self._first_frame_seen:
             self._first_frame_seen = True
             self.firstFrame.emit()
 
     def _on_canvas_edit(self, params, text: str, merge_key) -> None:
-        self.doc.set_params(params, text, merge_key)
+        self.doc.tune(params, text, merge_key)
 
     def set_view_mode(self, mode: str) -> None:
         self.canvas.set_view_mode(mode)
@@ -327,23 +372,58 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         if self.view_combo.currentText() != mode:
             self.view_combo.setCurrentText(mode)
 
+    def _offer_class_map(self) -> None:
+        """The class-map view is offered while the face carries a class map."""
+        has = self.face is not None and self.face.labels is not None
+        self.view_actions[CLASS_MAP].setEnabled(has)
+        self.view_combo.model().item(VIEW_MODES.index(CLASS_MAP)).setEnabled(has)
+        self.canvas.class_names = getattr(self.library.faces, "classes", None)
+        if not has and self.canvas.view_mode == CLASS_MAP:
+            self.set_view_mode(VIEW_MODES[0])
+
     def _toggle_handles(self) -> None:
         self.canvas.set_show_handles(self.act_handles.isChecked())
 
     def toggle_flip(self) -> None:
-        self.doc.set_params(self.doc.params.replace(flip=not self.doc.params.flip), "Flip")
+        self.doc.tune(self.doc.params.replace(flip=not self.doc.params.flip), "Flip")
 
     def center_occluder(self) -> None:
-        self.doc.set_params(self.doc.params.replace(center_rel=(0.5, 0.5)), "Centre occluder")
+        self.doc.tune(self.doc.params.replace(center_rel=(0.5, 0.5)), "Centre occluder")
 
     def new_shape(self) -> None:
         self._shape_seed += 1
         params = P.with_new_shape(self.doc.preset, self.doc.params, self._shape_seed)
-        self.doc.set_params(params, "New shape")
+        self.doc.tune(params, "New shape")
 
     def _preset_changed(self) -> None:
         self.samples.set_preset(self.doc.preset)
         self.export_panel.describe(self.doc.preset)
+        self.samples.set_note(self.outside_note())
+        self.sources_changed()
+
+    def outside_note(self) -> str:
+        """The Samples tab's note on the preview's values the export never draws."""
+        preset, params = self.doc.preset, self.doc.params
+        rows = outside_rows(preset, params)
+        if not rows:
+            return ""
+        said = "; ".join(f"{p.label}: {row_state(preset, params, p).text}" for p in rows)
+        return (
+            f"The preview shows values these samples never draw ({said}). Widen a range in "
+            "the Parameters panel to include one."
+        )
+
+    def sources_changed(self) -> None:
+        """What the browsers show changed (or failed): the canvas says why it has nothing to
+        preview, and the Export tab why it is off."""
+        mode = self.doc.preset.mode
+        notice = canvas_notice(self.library, mode)
+        self.canvas.set_notice(notice)
+        if notice:
+            self._first_shown()
+        self.export_panel.set_blocker(export_blocker(self.library, mode))
+        if notice is None and self.canvas.frame is None:
+            self.request_preview()
 
     def reseed_samples(self) -> None:
         self.show_tab("samples")
@@ -356,11 +436,16 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         """The current preset with absolute source folders, for the exporter."""
         return export_snapshot(self.doc.preset, self.library.refs())
 
-    # ---- presets ----------------------------------------------------------------------------
-    def show_message(self, text: str) -> None:
-        """Tell the user something went wrong (status bar; kept for tests)."""
-        self.messages.append(text)
-        self.statusBar().showMessage(f"⚠ {text}", 10000)
+    # ---- messages ---------------------------------------------------------------------------
+    def show_message(self, text: str, source: str = "Studio", level: str = "error") -> None:
+        """Tell the user something went wrong: kept in the messages panel (with time and
+        source), counted in the status bar until seen."""
+        self.log.add(text, source, level)
+
+    @property
+    def messages(self) -> list[str]:
+        """The texts of the messages shown, oldest first."""
+        return self.log.texts()
 
     def show_tab(self, name: str) -> None:
         """Bring the "preview", "samples" or "export" tab to the front."""

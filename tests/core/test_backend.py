@@ -225,6 +225,15 @@ def test_resize_matches_opencv(images, size, mode):
     )
 
 
+def test_integral_is_the_exact_summed_area_table_on_both_backends(images):
+    face, occ = images
+    for image in (face, occ.alpha):
+        expected = np.zeros((image.shape[0] + 1, image.shape[1] + 1, *image.shape[2:]), np.int64)
+        expected[1:, 1:] = image.astype(np.int64).cumsum(0).cumsum(1)
+        for be in (CpuBackend(), NumpyAsDevice()):
+            assert np.array_equal(be.integral(image), expected)
+
+
 @pytest.mark.parametrize("radius", [1, 3, 6])
 def test_morph_is_exact(images, radius):
     _, occ = images

@@ -147,3 +147,22 @@ def test_bench_json_reports_every_engine_figure_with_the_machine():
         assert (
             rows[name]["value"] > 0 and rows[name]["target"] and rows[name]["ok"] in (True, False)
         )
+
+
+def test_a_failed_job_ends_with_a_typed_error_event_in_jsonl_mode(tmp_path, capsys):
+    """With --progress jsonl the studio reads the failure typed (its hint it words itself);
+    stderr keeps the command line's line."""
+    from studio.core.jobs.events import Event
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "job.json").write_text("{}")
+    argv = ["export", "demo", "--out", str(out), "--count", "2", "--progress", "jsonl"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    event = Event.from_json(json.loads(captured.out.strip().splitlines()[-1]))
+    assert event.kind == "error" and event.get("hint") == "resume"
+    assert event.message == f"{out}: already holds an export job"
+    assert "--resume" in captured.err  # the command line's words stay on stderr
+    assert main([*argv[:-2], "--progress", "none"]) == 2
+    assert capsys.readouterr().out == ""  # no event without jsonl

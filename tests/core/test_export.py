@@ -84,6 +84,107 @@ def test_two_workers_give_identical_bytes(inputs: Path, reference: Path, tmp_pat
     assert (out / "job.json").read_bytes() == (reference / "job.json").read_bytes()
 
 
+def test_workers_started_before_planning_give_identical_bytes(
+    inputs: Path, reference: Path, tmp_path: Path
+) -> None:
+    engine = LocalEngine(2)
+    engine.start()  # as the command does, before the plan exists
+    out = tmp_path / "out"
+    run_export(_plan(inputs / "p.yaml", out, count=12), engine)
+    assert output_files(out) == output_files(reference)
+    assert manifest_rows(out) == manifest_rows(reference)
+
+
+def test_workers_see_the_environment_of_the_job_not_of_their_start(
+    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from studio.core.export import engines
+
+    run_export(_plan(inputs / "p.yaml", tmp_path / "before", count=6), LocalEngine(2))
+    engine = LocalEngine(2)  # its workers come from the fork server the first job started
+    plan = _plan(inputs / "p.yaml", tmp_path / "out", count=6)
+    for folder in plan.folders.values():
+        (tmp_path / "out" / folder).mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("STUDIO_MAX_PIXELS", "5000")  # over the faces (128 px), not the occluders
+    monkeypatch.setattr(engines._Pool, "all_ready", property(lambda _: True))  # workers only
+    outcomes = list(engine.run(plan, range(6), threading.Event()))
+    assert len(outcomes) == 6 and all(o.pid != os.getpid() for o in outcomes)
+    assert all(o.row is None and "decompression-bomb" in o.failures[0]["reason"] for o in outcomes)
+
+
+def test_a_worker_killed_mid_job_stops_it_with_one_clear_error(
+    inputs: Path, tmp_path: Path
+) -> None:
+    import os
+    import signal
+
+    plan = _plan(inputs / "p.yaml", tmp_path / "out", count=200)
+    for folder in plan.folders.values():
+        (tmp_path / "out" / folder).mkdir(parents=True, exist_ok=True)
+    outcomes = LocalEngine(2).run(plan, range(200), threading.Event())
+    with pytest.raises(StudioError, match=r"a worker process died .* resumable with --resume"):
+        for outcome in outcomes:
+            if outcome.pid != os.getpid():
+                os.kill(outcome.pid, signal.SIGKILL)
+
+
+class _NoProcesses:
+    """A start method whose processes cannot start (a process limit, no memory)."""
+
+    def Pipe(self):
+        import multiprocessing
+
+        return multiprocessing.Pipe()
+
+    def Process(self, **_kwargs):
+        class Refused:
+            def start(self):
+                raise OSError("Resource temporarily unavailable")
+
+        return Refused()
+
+
+def test_the_driver_makes_every_sample_when_no_worker_starts(
+    inputs: Path, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from studio.core.export import engines
+
+    monkeypatch.setattr(engines, "_context", _NoProcesses)
+    plan = _plan(inputs / "p.yaml", tmp_path / "out", count=12)
+    (tmp_path / "out").mkdir()
+    for folder in plan.folders.values():
+        (tmp_path / "out" / folder).mkdir(exist_ok=True)
+    outcomes = list(LocalEngine(2).run(plan, range(12), threading.Event()))
+    assert sorted(o.index for o in outcomes) == list(range(12))
+    assert {o.pid for o in outcomes} == {os.getpid()}
+    run_export(_plan(inputs / "p.yaml", tmp_path / "job", count=12), LocalEngine(2))
+    assert output_files(tmp_path / "job") == output_files(reference)
+
+
+def test_a_job_of_no_more_samples_than_workers_starts_no_process(
+    inputs: Path, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from studio.core.export import engines
+
+    def refuse(*_args):
+        raise AssertionError("a process was started")
+
+    monkeypatch.setattr(engines, "_Pool", refuse)
+    engine = LocalEngine(2)
+    engine.start(count=2)
+    out = tmp_path / "out"
+    run_export(_plan(inputs / "p.yaml", out, count=2), engine)
+    first_two = ("/0000000_", "/0000001_")
+    expected = {
+        k: v for k, v in output_files(reference).items() if k.startswith(first_two, k.find("/"))
+    }
+    assert output_files(out) == expected and len(expected) == 6
+
+
 def test_another_seed_gives_other_samples(inputs: Path, reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_export(_plan(inputs / "p.yaml", out, count=12, seed=7))

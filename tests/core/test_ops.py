@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
+from fake_device import NumpyAsDevice
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,6 +85,59 @@ def test_rank_order_sorts_rows_and_keeps_ties_in_index_order():
     assert np.array_equal(order[2], np.arange(px.shape[1]))
     apart = np.arange(50, dtype=np.float32)[::-1].copy()[None]  # well separated: exact
     assert np.array_equal(color.rank_order(apart)[0], np.argsort(apart[0]))
+
+
+def test_sorted_projections_are_sorted_to_within_half_a_key():
+    rng = np.random.default_rng(4)
+    points = rng.normal(0.5, 0.3, (3, 2500)).astype(np.float32)
+    units = rng.normal(size=(4, 2, 3))
+    units[1, 0] = (0.0, 0.0, 1.0)  # an axis
+    units /= np.linalg.norm(units, axis=-1, keepdims=True)
+    got = color.sorted_projections(units, points)
+    exact = np.sort(units.reshape(-1, 3).astype(np.float32) @ points, axis=1)
+    assert got.shape == (8, 2500)
+    box = np.ptp(points, axis=1)
+    reach = np.abs(units.reshape(-1, 3)) @ box  # the range the bounding box projects to
+    assert np.all(np.abs(got - exact) <= reach[:, None] / (2 * color.KEY_LEVELS) + 1e-5)
+    assert np.all(np.diff(got, axis=1) >= 0)
+    flat = color.sorted_projections(units[:1], np.full((3, 10), 0.25, np.float32))
+    assert np.allclose(flat, units[0].sum(axis=1)[:, None] * 0.25, atol=1e-5)  # no spread
+
+
+def test_area_reduce_is_opencvs_area_resize(face, occluder):
+    rng = np.random.default_rng(5)
+    differ = total = 0
+    for image in (face.image, occluder.image, occluder.alpha, face.image[:97, :201]):
+        h, w = image.shape[:2]
+        for _ in range(6):
+            size = (int(rng.integers(2, w)), int(rng.integers(2, h)))
+            ours = color.area_reduce(be, image, size)
+            cv = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            assert ours.shape == cv.shape and ours.dtype == np.uint8
+            gap = np.abs(ours.astype(int) - cv)
+            assert gap.max() <= 1  # OpenCV's float32 sums round some exact halves the other way
+            differ, total = differ + np.count_nonzero(gap), total + gap.size
+        whole = image[: h - h % 3, : w - w % 3]  # a whole-number factor: OpenCV's own path
+        size = (whole.shape[1] // 3, whole.shape[0] // 3)
+        assert np.array_equal(
+            color.area_reduce(be, whole, size),
+            cv2.resize(whole, size, interpolation=cv2.INTER_AREA),
+        )
+    assert differ <= total // 1000
+    device = NumpyAsDevice()
+    size = (37, 29)
+    assert np.array_equal(
+        color.area_reduce(device, face.image, size), color.area_reduce(be, face.image, size)
+    )
+
+
+def test_skin_pixels_are_the_masked_pixels_of_a_grid_over_the_bbox(face):
+    x0, y0, x1, y1 = (round(v) for v in face.bbox)
+    step = max(1, -(-max(y1 - y0, x1 - x0) // color.TARGET_GRID))
+    grid = face.image[y0:y1:step, x0:x1:step][face.mask[y0:y1:step, x0:x1:step]]
+    skin = color.skin_pixels(face.image, face.mask, face.bbox)
+    assert skin.dtype == np.float32
+    assert np.array_equal(skin, grid.astype(np.float32) / np.float32(255.0))
 
 
 points = st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=3, max_size=15).filter(

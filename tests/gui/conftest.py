@@ -18,6 +18,15 @@ def cache_dir(tmp_path, monkeypatch):
     return folder
 
 
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    """A fresh user data folder (the user's presets) for every test: nothing is written to
+    the real one."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def settings(tmp_path):
     from PySide6.QtCore import QSettings

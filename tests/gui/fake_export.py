@@ -2,7 +2,9 @@
 
 Writes one small file per image, one every --delay seconds, and prints the JSON-lines events.
 SIGTERM stops it between images and prints a cancelled "done"; --resume skips finished files.
-Exit 2 with one line on stderr when the preset file is missing.
+Like the real one it writes job.json first and stats.json when every image is written, and
+when it cannot run (the preset file is missing, the folder holds a job or other files) it exits
+2 with one line on stderr and an error event (with the hint) on stdout.
 """
 
 import argparse
@@ -27,9 +29,16 @@ p.add_argument("--progress")
 p.add_argument("--report", action="store_true")  # the stand-in writes no report
 p.add_argument("--delay", type=float, default=0.02)
 args = p.parse_args()
-if not Path(args.preset).is_file():
-    print(f"studio: error: {args.preset}: preset file not found", file=sys.stderr)
+
+
+def fail(path, reason, hint=None, words=""):
+    print(f"studio: error: {path}: {reason}{f' ({words})' if words else ''}", file=sys.stderr)
+    print(json.dumps({"event": "error", "message": f"{path}: {reason}", "hint": hint}))
     sys.exit(2)
+
+
+if not Path(args.preset).is_file():
+    fail(args.preset, "preset file not found")
 stop = False
 
 
@@ -41,9 +50,12 @@ def on_term(signum, frame):
 signal.signal(signal.SIGTERM, on_term)
 out = Path(args.out)
 out.mkdir(parents=True, exist_ok=True)
+if (out / "job.json").exists() and not args.resume:
+    fail(out, "already holds an export job", "resume", "pass --resume to continue it, or ...")
 if any(out.iterdir()) and not args.resume:
-    print(f"studio: error: {out}: not empty (use --resume)", file=sys.stderr)
-    sys.exit(2)
+    fail(out, "output folder is not empty")
+if not args.resume:
+    (out / "job.json").write_text(json.dumps({"count": args.count, "seed": args.seed}))
 
 
 def emit(**event):
@@ -79,4 +91,6 @@ for i in range(args.count):
         rate=rate,
         eta=(args.count - done) / rate,
     )
+if not stop:
+    (out / "stats.json").write_text(json.dumps({"planned": args.count}))
 emit(event="done", written=written, failed=0, out=str(out), cancelled=stop)

@@ -51,3 +51,42 @@ def qimage_array(image):
     w, h = image.width(), image.height()
     data = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * h)
     return data.reshape(h, image.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
+
+
+def drag(widget, start, end, steps=6):
+    """Drag with the left button from ``start`` to ``end`` (QPoints in ``widget``), with real
+    press, move and release events (QTest), in ``steps`` moves."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mouseMove(widget, start)
+    QTest.mousePress(widget, left, none, start)
+    for i in range(1, steps + 1):
+        t = i / steps
+        at = QPoint(
+            round(start.x() + (end.x() - start.x()) * t),
+            round(start.y() + (end.y() - start.y()) * t),
+        )
+        QTest.mouseMove(widget, at)
+    QTest.mouseRelease(widget, left, none, end)
+
+
+def on_canvas(window, scene_point):
+    """Where a scene point of the canvas is in its viewport (a QPoint)."""
+    return window.canvas.mapFromScene(scene_point)
+
+
+def wheel(widget, pos, steps=1, modifiers=None):
+    """A real wheel event of ``steps`` notches (120 each; positive: away from the user) at
+    ``pos`` in ``widget``."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    event = QWheelEvent(
+        QPointF(pos), QPointF(widget.mapToGlobal(pos)), QPoint(0, 0), QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton, modifiers or Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase, False,
+    )  # fmt: skip
+    QApplication.sendEvent(widget, event)

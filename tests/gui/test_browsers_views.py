@@ -6,7 +6,7 @@ from gui_helpers import drop, render
 from PySide6.QtCore import Qt
 
 from studio.core.sources.synthetic import synthetic_face, synthetic_occluder
-from studio.gui.canvas import VIEW_MODES, compose_view
+from studio.gui.view_modes import VIEW_MODES, compose_view
 
 
 def write_faces(root, n=3):

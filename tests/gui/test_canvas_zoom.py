@@ -9,8 +9,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from studio.bench.gui_latency import send_mouse
 from studio.core.engine.render import RenderCache
 from studio.core.engine.render import render as engine_render
-from studio.gui.canvas import compose_view, split_column
 from studio.gui.preview import render_request
+from studio.gui.view_modes import compose_view, split_column
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def big_window(qtbot, settings):
 
 def move(win):
     x, y = win.doc.params.center_rel
-    win.doc.set_params(win.doc.params.replace(center_rel=(x - 0.05, y + 0.05)), "Move occluder")
+    win.doc.tune(win.doc.params.replace(center_rel=(x - 0.05, y + 0.05)), "Move occluder")
 
 
 def settings_dir():
@@ -139,7 +139,7 @@ def test_the_view_toolbar_fits_at_1280_px(window):
             continue
         assert widget.isVisible(), action.iconText()
         assert widget.geometry().right() <= bar.width(), action.iconText()
-    window.doc.set_params(window.doc.params.replace(center_rel=(0.4, 0.4)), "Move occluder")
+    window.doc.tune(window.doc.params.replace(center_rel=(0.4, 0.4)), "Move occluder")
     assert window.act_undo.text().startswith("&Undo")  # renamed by the undo stack …
     assert bar.widgetForAction(window.act_undo).text() == "↶"  # … but not in the bar
     extension = bar.findChild(QToolButton, "qt_toolbar_ext_button")

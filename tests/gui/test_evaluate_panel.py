@@ -95,7 +95,7 @@ def test_errors_are_one_line_and_missing_fields_are_named(qtbot, tmp_path):
     fill_compare(panel, tmp_path, ("bad.yaml",))
     panel.start()
     qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30_000)
-    assert panel.status.text() == f"⚠ studio: error: {tmp_path / 'bad.yaml'}: mode: unknown value"
+    assert panel.status.text() == f"⚠ {tmp_path / 'bad.yaml'}: mode: unknown value"
 
 
 def test_the_window_has_an_evaluate_tab_that_takes_the_current_preset(window, tmp_path):

@@ -88,8 +88,23 @@ def test_exporter_error_is_one_line(qtbot, tmp_path):
     runner, seen = make_runner(0.0)
     runner.start(ExportSpec(str(tmp_path / "missing.yaml"), str(tmp_path / "o"), 5))
     qtbot.waitUntil(lambda: bool(seen["failed"]), timeout=30_000)
-    assert seen["failed"] == [f"studio: error: {tmp_path / 'missing.yaml'}: preset file not found"]
+    assert seen["failed"] == [f"{tmp_path / 'missing.yaml'}: preset file not found"]
     assert seen["done"] == []
+
+
+def test_an_error_is_worded_in_the_studios_terms(qtbot, tmp_path, preset_file):
+    """The exporter's error event carries the hint; the studio words it (no flag)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "job.json").write_text("{}")
+    runner, seen = make_runner(0.0)
+    runner.start(ExportSpec(preset_file, str(out), 5))
+    qtbot.waitUntil(lambda: bool(seen["failed"]), timeout=30_000)
+    assert seen["failed"] == [
+        f"{out}: already holds an export job "
+        "(tick Resume to continue it, or choose another folder)"
+    ]
+    assert "--" not in seen["failed"][0]
 
 
 def test_export_process_runs_at_a_lower_priority(qtbot, tmp_path, preset_file):

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from studio.core.model.params import HarmonizeParams
 from studio.core.model.spec import HarmonizeSpec, field_bounds
-from studio.gui.canvas import RAW_PASTE, compose_view
+from studio.gui.view_modes import RAW_PASTE, compose_view
 
 
 def leaf_fields(model: type[BaseModel], prefix: str = "harmonize") -> list[str]:

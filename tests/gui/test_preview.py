@@ -29,9 +29,9 @@ def test_dragging_the_occluder_changes_placement_and_preview(window):
     window.canvas.drag_to(c + QPointF(40, 20))
     window.canvas.end_drag()
     x0, y0, x1, y1 = face.bbox
-    cx, cy = window.doc.params.center_rel
-    assert cx == pytest.approx(0.5 + 40 / (x1 - x0), abs=1e-6)
-    assert cy == pytest.approx(0.5 + 20 / (y1 - y0), abs=1e-6)
+    cx, cy = window.doc.params.center_rel  # kept at the rows' precision (3 decimals)
+    assert cx == pytest.approx(0.5 + 40 / (x1 - x0), abs=5e-4)
+    assert cy == pytest.approx(0.5 + 20 / (y1 - y0), abs=5e-4)
     after = render(window)
     assert after.generation > before.generation
     assert after is window.preview.last_frame

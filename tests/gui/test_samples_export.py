@@ -59,9 +59,11 @@ def test_reseed_draws_other_samples(window, qtbot):
 def test_export_panel_runs_a_job_with_a_snapshot_of_the_preset(window, qtbot, tmp_path):
     panel = window.export_panel
     panel.runner.command = [sys.executable, FAKE, "--delay", "0"]
-    window.new_preset()  # no sources in the preset, synthetic samples only: refused
+    window.new_preset()  # the synthetic samples only (preview only): Export is off, and says why
+    assert not panel.start_button.isEnabled()
+    assert "synthetic faces (preview only)" in panel.blocker_label.text()
     panel.start()
-    assert "needs folders of faces" in panel.status.text() and not panel.runner.running
+    assert "synthetic faces" in panel.status.text() and not panel.runner.running
     open_folders(window, tmp_path)
     window.panel.rows["color.strength"].pinned_widget.setValue(0.3)
     panel.count.setValue(7)
@@ -89,9 +91,10 @@ def test_export_panel_without_matplotlib_asks_for_no_report(window, qtbot, tmp_p
     panel.make_report = False  # as without matplotlib
     assert not panel.job().report
     panel.count.setValue(2)
-    panel.out.setText(str(tmp_path / "out"))
     (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "job.json").write_text("{}")  # an unfinished job, with an old report
     (tmp_path / "out" / "report.html").write_text("an old report")
+    panel.out.setText(str(tmp_path / "out"))
     panel.resume.setChecked(True)
     panel.start()
     qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30_000)

@@ -1,7 +1,7 @@
 """Engines run the planned samples and yield their outcomes, in any order.
 
 - :class:`InProcessEngine`: one worker, in this process (tests, small jobs, the GUI preview).
-- :class:`LocalEngine`: a spawn-safe process pool on this machine.
+- :class:`LocalEngine`: worker processes on this machine, started early (see below).
 - :class:`RayEngine`: Ray tasks in batches (optional extra ``cluster``), for many machines:
   sharing one output folder, or with none (inputs and output by URL: each task reads the
   inputs and writes its samples or shards to the store itself; the driver plans and
@@ -9,29 +9,43 @@
 
 All engines stop submitting when ``cancel`` is set and still yield what is in flight, so
 every finished sample gets recorded.
+
+Start-up of the local engine: ``start()`` (the command calls it before planning) starts the
+worker processes on a thread: from a fork server with the engine preloaded where the platform
+has one (one import for all workers, each worker a fork of it), else spawned. They load the
+engine while the driver plans the job; until every worker is ready the driver makes samples
+itself (of a folder export: a shard is left to the workers), so the first samples are written
+while the workers start. A job of no more samples
+than workers is made in the driver alone (starting processes would cost more than it saves).
+Which process makes a sample never changes its bytes.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import multiprocessing
 import os
+import queue
 import signal
 import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import ForkServerContext, SpawnContext
+from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
 
+from studio.core.export import worker as worker_module
 from studio.core.export.plan import JobPlan
 from studio.core.export.worker import (
     DEFAULT_CACHE_MB,
     Outcome,
     SampleMaker,
-    init_worker,
     make_batch_cached,
-    make_in_worker,
+    serve,
 )
 from studio.core.model.errors import BackendError, InputError, StudioError
 
@@ -39,6 +53,8 @@ from studio.core.model.errors import BackendError, InputError, StudioError
 class Engine(Protocol):
     name: str
     workers: int
+
+    def start(self, count: int | None = None) -> None: ...
 
     def run(
         self, plan: JobPlan, indices: Iterable[int], cancel: threading.Event
@@ -65,6 +81,9 @@ class InProcessEngine:
     def __init__(self, cache_mb: int = DEFAULT_CACHE_MB) -> None:
         self.cache_mb = cache_mb
 
+    def start(self, count: int | None = None) -> None:
+        """Nothing to start."""
+
     def run(
         self, plan: JobPlan, indices: Iterable[int], cancel: threading.Event
     ) -> Iterator[Outcome]:
@@ -75,8 +94,143 @@ class InProcessEngine:
             yield from maker.make_batch(batch)
 
 
+QUEUED_PER_WORKER = 2  #: batches sent ahead to a worker: it starts one while the last is read
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _context() -> ForkServerContext | SpawnContext:
+    """A fork server with the engine preloaded where the platform has one, else spawn (both
+    safe with threads and GUIs: no worker is a fork of the driver)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        server: ForkServerContext = multiprocessing.get_context("forkserver")
+        server.set_forkserver_preload(["__main__", worker_module.__name__])
+        return server
+    spawn: SpawnContext = multiprocessing.get_context("spawn")
+    return spawn
+
+
+@contextmanager
+def _stop_signals_blocked() -> Iterator[None]:
+    """Block SIGINT and SIGTERM in this thread while it starts processes: they inherit the
+    mask, so a signal to the process group never reaches a worker that is still loading (it
+    then ignores them, see :func:`~.worker.quiet_worker`); the driver's other threads still
+    receive them."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no process groups to fear
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    ready: bool = False  #: answered the plan: its sources are open
+    queued: int = 0  #: batches sent and not answered yet
+
+
+class _Pool:
+    """Worker processes started on a thread, so the caller goes on (plans, makes samples)
+    meanwhile: each is started, sent the plan once it is known (a large plan fills the pipe
+    until the worker reads it) and handed over. :meth:`close` stops them (also at exit,
+    should the caller not)."""
+
+    def __init__(self, size: int, cache_mb: int) -> None:
+        self.size = size  #: workers that are or will be up (less when one cannot start)
+        self.workers: list[_Worker] = []
+        self._plan: tuple[JobPlan, dict[str, str]] | None = None
+        self._planned = threading.Event()
+        self._started: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closing = False
+        atexit.register(self.close)
+        threading.Thread(
+            target=self._start, args=(cache_mb,), name="studio-export-start", daemon=True
+        ).start()
+
+    def set_plan(self, plan: JobPlan) -> None:
+        """The plan to send each worker, with this process's environment variables now."""
+        self._plan = (plan, dict(os.environ))
+        self._planned.set()
+
+    def _start(self, cache_mb: int) -> None:
+        ctx = _context()
+        started: list[_Worker] = []
+        with _stop_signals_blocked():
+            for n in range(self.size):
+                ours, theirs = ctx.Pipe()
+                process = ctx.Process(
+                    target=serve, args=(theirs, cache_mb), name=f"studio-worker-{n}", daemon=True
+                )
+                if self._closing:
+                    break
+                try:
+                    process.start()  # with a fork server: once it has loaded the engine
+                except Exception:  # no more processes (limits, memory): work with fewer
+                    self.size = n
+                    break
+                theirs.close()
+                started.append(_Worker(process, ours))
+        self._planned.wait()
+        for w in started:
+            with self._lock:
+                handed = not self._closing
+                if handed:
+                    self._started.put(w)
+            if not handed:  # closed meanwhile: nobody else knows of this one
+                w.process.kill()
+                w.process.join()
+                w.conn.close()
+                continue
+            with suppress(OSError):  # killed by close() while the plan was on its way
+                w.conn.send(("plan", self._plan))  # it answers "ready" once it is open
+
+    def adopt(self) -> None:
+        """Take over the workers started since the last call (into :attr:`workers`)."""
+        while True:
+            try:
+                self.workers.append(self._started.get_nowait())
+            except queue.Empty:
+                return
+
+    @property
+    def all_ready(self) -> bool:
+        return 0 < self.size == len(self.workers) and all(w.ready for w in self.workers)
+
+    def drop(self, w: _Worker) -> None:
+        self.workers.remove(w)
+        self.size -= 1
+        w.conn.close()
+
+    def close(self) -> None:
+        """Stop the workers: idle ones are told to stop, ones still loading are killed (they
+        hold no work), busy ones finish the batches they were sent."""
+        with self._lock:
+            self._closing = True
+        self._planned.set()
+        atexit.unregister(self.close)
+        self.adopt()
+        for w in self.workers:
+            if not w.ready:
+                w.process.kill()
+                continue
+            with suppress(OSError):
+                w.conn.send(None)
+        for w in self.workers:
+            w.process.join(timeout=60)
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join()
+            w.conn.close()
+        self.workers.clear()
+
+
 class LocalEngine:
-    """A process pool (spawn start method: safe with threads, GUIs and macOS/Windows)."""
+    """Worker processes on this machine (see the module docstring on their start-up)."""
 
     name = "local"
 
@@ -86,49 +240,115 @@ class LocalEngine:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.batch = max(1, batch)
         self.cache_mb = cache_mb
+        self._pool: _Pool | None = None
+
+    def _needs_workers(self, count: int | None) -> bool:
+        return count is None or count > self.workers
+
+    def start(self, count: int | None = None) -> None:
+        """Start the worker processes now, before the job is planned (``count``: the samples
+        to make, when known: a job of no more samples than workers needs none)."""
+        if self._pool is None and self._needs_workers(count):
+            self._pool = _Pool(self.workers, self.cache_mb)
 
     def run(
         self, plan: JobPlan, indices: Iterable[int], cancel: threading.Event
     ) -> Iterator[Outcome]:
-        ctx = multiprocessing.get_context("spawn")
-        # the workers die with this process; with the kernel's parent-death signal too when
-        # the thread that starts them (this one) lives as long as the pool
-        main_thread = threading.current_thread() is threading.main_thread()
-        pool = ProcessPoolExecutor(
-            self.workers,
-            mp_context=ctx,
-            initializer=init_worker,
-            initargs=(plan, self.cache_mb, True, main_thread),
-        )
-        pending: set[Future[list[Outcome]]] = set()
-        batches = _batches(indices, self.batch, plan)
-        limit = self.workers * 3
+        pool, self._pool = self._pool, None
+        if pool is None and self._needs_workers(plan.count):
+            pool = _Pool(self.workers, self.cache_mb)
+        if pool is None:
+            yield from InProcessEngine(self.cache_mb).run(plan, indices, cancel)
+            return
         try:
-            while True:
-                while not cancel.is_set() and len(pending) < limit:
-                    chunk = next(batches, None)
-                    if chunk is None:
-                        break
-                    pending.add(pool.submit(make_in_worker, chunk))
-                if not pending:
-                    return
-                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    try:
-                        outcomes = fut.result()
-                    except BrokenProcessPool as err:
-                        if cancel.is_set():  # a stop signal reached a starting worker
-                            return
-                        raise StudioError(
-                            "a worker process died (killed, or out of memory); the job is "
-                            "resumable",
-                            hint="resume",
-                        ) from err
-                    yield from outcomes
+            batches = _batches(indices, self.batch, plan)
+            yield from _drive(pool, plan, batches, cancel, self.cache_mb)
         finally:
-            for fut in pending:
-                fut.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.close()
+
+
+def _drive(
+    pool: _Pool,
+    plan: JobPlan,
+    batches: Iterator[list[int]],
+    cancel: threading.Event,
+    cache_mb: int,
+) -> Iterator[Outcome]:
+    """Hand batches to the ready workers and yield their outcomes; until every worker is
+    ready, make samples in this process too."""
+    local: SampleMaker | None = None  # the driver's own, while workers start
+    more = True
+    pool.set_plan(plan)
+    while True:
+        pool.adopt()
+        stopping = cancel.is_set()
+        for w in list(pool.workers):
+            while more and not stopping and w.ready and w.queued < QUEUED_PER_WORKER:
+                chunk = next(batches, None)
+                if chunk is None:
+                    more = False
+                    break
+                try:
+                    w.conn.send(("make", chunk))
+                except OSError:  # it died since it last answered
+                    _lost(pool, w, cancel)
+                    break
+                w.queued += 1
+        # a shard is a long task: the driver stands in with samples, with shards only when
+        # no worker could start
+        waits = plan.shards is not None and pool.size > 0
+        standing_in = more and not stopping and not pool.all_ready and not waits
+        if standing_in:
+            chunk = next(batches, None)
+            if chunk is None:
+                more = False
+            else:
+                local = local or SampleMaker(plan, cache_mb)
+                yield from local.make_batch(chunk)
+        elif local is not None:
+            local = None  # every worker is up: free the driver's caches
+        queued = sum(w.queued for w in pool.workers)
+        if not queued and (stopping or not more):
+            return
+        timeout = 0.0 if standing_in else 0.05 if not pool.all_ready else 0.5
+        yield from _receive(pool, timeout, cancel)
+
+
+def _receive(pool: _Pool, timeout: float, cancel: threading.Event) -> Iterator[Outcome]:
+    """Read what the workers sent (waiting at most ``timeout`` seconds for something)."""
+    by_conn = {w.conn: w for w in pool.workers}
+    by_sentinel = {w.process.sentinel: w for w in pool.workers}
+    for ready in wait([*by_conn, *by_sentinel], timeout):
+        w = by_conn.get(ready)  # type: ignore[call-overload]
+        if w is None:  # a process ended; what it sent before is read first
+            w = by_sentinel[ready]  # type: ignore[index]
+            if w in pool.workers and not w.conn.poll():
+                _lost(pool, w, cancel)
+            continue
+        if w not in pool.workers:
+            continue
+        try:
+            kind, payload = w.conn.recv()
+        except (EOFError, OSError):
+            _lost(pool, w, cancel)
+            continue
+        if kind == "ready":
+            w.ready = True
+        elif kind == "done":
+            w.queued -= 1
+            yield from payload
+        else:
+            raise payload
+
+
+def _lost(pool: _Pool, w: _Worker, cancel: threading.Event) -> None:
+    """A worker ended without being told to: after a stop signal it is left out (its samples
+    are made again on resume), otherwise the job stops."""
+    pool.drop(w)
+    if not cancel.is_set():
+        raise StudioError(
+            "a worker process died (killed, or out of memory); the job is resumable with --resume"
+        )
 
 
 class RayEngine:
@@ -159,6 +379,9 @@ class RayEngine:
         self.address = address
         self.batch = max(1, batch)
         self.cache_mb = cache_mb
+
+    def start(self, count: int | None = None) -> None:
+        """Ray starts (or joins its cluster) when the job runs."""
 
     def _init(self) -> bool:
         import ray

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 from studio.core.engine.cache import RenderCache
@@ -263,35 +264,68 @@ def _failure(
 # --- process-level state for pool and Ray workers -------------------------------------------
 
 _MAKERS: dict[str, SampleMaker] = {}
+_STOP_SIGNALS = ("SIGINT", "SIGTERM")
 
 
-def init_worker(
-    plan: JobPlan,
-    cache_mb: int = DEFAULT_CACHE_MB,
-    single_thread: bool = True,
-    death_signal: bool = False,
-) -> None:
-    """Pool initializer: die with the driver (:func:`~.lifeline.die_with_parent`; the
-    parent-death signal only when ``death_signal``), ignore Ctrl-C and SIGTERM (sent to the
-    whole process group by terminals, ``timeout``, systemd, docker stop and Slurm: the parent
-    stops the job and waits for the samples in flight), and build the state."""
+def quiet_worker(single_thread: bool = True, death_signal: bool = False) -> None:
+    """A worker process dies with its driver (:func:`~.lifeline.die_with_parent`; the Linux
+    parent-death signal only when ``death_signal``), ignores Ctrl-C and SIGTERM (sent to the
+    whole process group by terminals, ``timeout``, systemd, docker stop and Slurm: the driver
+    stops the job and waits for the samples in flight), and renders on one thread (the
+    workers share the cores)."""
     import signal
 
     import cv2
 
     die_with_parent(death_signal)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    stops = [getattr(signal, name) for name in _STOP_SIGNALS]
+    for sig in stops:
+        signal.signal(sig, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # started with them blocked: see engines.py
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
     if single_thread:
         cv2.setNumThreads(1)
-    _MAKERS.clear()
-    _MAKERS["pool"] = SampleMaker(plan, cache_mb)
 
 
-def make_in_worker(indices: list[int]) -> list[Outcome]:
-    """Pool task: make a batch of samples with the state set up by :func:`init_worker`."""
-    maker = _MAKERS["pool"]
-    return maker.make_batch(indices)
+def serve(conn: Connection, cache_mb: int = DEFAULT_CACHE_MB) -> None:
+    """The body of a local engine's worker process, talking to the driver over ``conn``.
+
+    Messages in: ``("plan", (JobPlan, environment))`` (answered ``("ready", pid)`` once the
+    sources are open; the driver's environment variables replace the worker's, which a fork
+    server's children inherit from the server instead), ``("make", [indices])`` (answered
+    ``("done", [Outcome])``), None to stop. An
+    exception while making samples is sent back as ``("error", exception)`` for the driver
+    to raise. The worker also ends when the driver is gone (its end of ``conn`` closed).
+    """
+    quiet_worker()
+    maker: SampleMaker | None = None
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        kind, payload = message
+        try:
+            if kind == "plan":
+                plan, environment = payload
+                os.environ.clear()
+                os.environ.update(environment)
+                maker = SampleMaker(plan, cache_mb)
+                reply: tuple[str, Any] = ("ready", os.getpid())
+            else:
+                assert maker is not None, "a batch before the plan"
+                reply = ("done", maker.make_batch(payload))
+        except Exception as err:  # sent to the driver, which raises it
+            reply = ("error", err)
+        try:
+            conn.send(reply)
+        except (EOFError, OSError):
+            return
+        except Exception:  # an exception that does not pickle: its text instead
+            raised = reply[1]
+            conn.send(("error", StudioError(f"{type(raised).__name__} in a worker: {raised}")))
 
 
 def make_batch_cached(plan: JobPlan, indices: list[int], cache_mb: int) -> list[Outcome]:

@@ -1,5 +1,5 @@
 """Where bundled resources live (inside the package, so an installed wheel has them), the
-layout of the bundled samples, and the shipped presets by name."""
+layout of the bundled samples, the shipped presets and the user's own presets by name."""
 
 from __future__ import annotations
 
@@ -27,14 +27,57 @@ def shipped_presets() -> dict[str, Path]:
     return {p.stem: p for p in sorted(presets_dir().glob("*.yaml"))}
 
 
+def user_data_root() -> Path:
+    """The user data folder of the project (the user's presets):
+    ``platformdirs.user_data_dir("occlusion-studio")``, or ``STUDIO_DATA_DIR`` when set."""
+    override = os.environ.get("STUDIO_DATA_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("occlusion-studio"))
+
+
+def user_presets_dir() -> Path:
+    """Where the user's own presets live (the studio saves there by default)."""
+    return user_data_root() / "presets"
+
+
+def user_presets() -> dict[str, Path]:
+    """The user's presets by name (file stem), sorted; empty when the folder does not exist."""
+    folder = user_presets_dir()
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.yaml")) if p.is_file()}
+
+
+def inside(path: str | Path, folder: Path) -> bool:
+    """Whether ``path`` (resolved, through links) lies in ``folder``."""
+    try:
+        Path(path).expanduser().resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def in_install(path: str | Path) -> bool:
+    """Whether ``path`` lies inside the installed package: a shipped preset (a read-only
+    template) or a bundled resource; the studio never writes there."""
+    return inside(path, PACKAGE_DIR)
+
+
 def preset_path(name_or_path: str | Path) -> Path:
     """A preset file: the path itself when it exists (or looks like a path), else the
-    shipped preset of that name (``natocc-hands``).
+    shipped preset of that name (``natocc-hands``), else the user's preset of that name.
+
+    A shipped name wins over a user's preset of the same name: a shipped name means the same
+    preset on every machine (the README's commands, shared scripts); ``studio presets`` marks
+    the user's preset it hides, and the user's file is still reachable by its path.
 
     Raises
     ------
     InputError
-        for a name that is neither a file nor a shipped preset (the names are listed).
+        for a name that is neither a file nor a preset (the names are listed).
     """
     path = Path(name_or_path).expanduser()
     shipped = shipped_presets()
@@ -46,10 +89,15 @@ def preset_path(name_or_path: str | Path) -> Path:
         )
     if path.exists() or path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
         return path
-    if str(name_or_path) in shipped:
-        return shipped[str(name_or_path)]
+    yours = user_presets()
+    name = str(name_or_path)
+    if name in shipped:
+        return shipped[name]
+    if name in yours:
+        return yours[name]
     names = ", ".join(shipped)
-    raise InputError(f"no such preset file, nor a shipped preset (those are: {names})", path)
+    mine = f"; yours: {', '.join(yours)}" if yours else ""
+    raise InputError(f"no such preset file, nor a preset name (shipped: {names}{mine})", path)
 
 
 def cache_root() -> Path:

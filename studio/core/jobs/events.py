@@ -2,7 +2,9 @@
 
 A job reports ``start``, ``progress`` and ``done`` events, and may add ``stage`` (a step of a
 compare), ``plan`` (the models of a compare), ``epoch``, ``result`` (one model's scores) and
-``note`` (a line worth showing) events. The fields every job shares are typed; what only one
+``note`` (a line worth showing) events. A job that cannot run or stops on an error ends with an
+``error`` event (``message``: the one line, ``hint`` in data: what the user can change, which each
+front end words its own way). The fields every job shares are typed; what only one
 job reports (a loss, an epoch number, scores, what a resume repaired) travels in ``data``.
 
 ``to_json()`` is one line of ``--progress jsonl`` (``{"event": kind, ...}``: the fields that are
@@ -18,7 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-EventKind = Literal["start", "progress", "stage", "plan", "epoch", "result", "note", "done"]
+EventKind = Literal[
+    "start", "progress", "stage", "plan", "epoch", "result", "note", "done", "error"
+]
 KINDS: tuple[str, ...] = get_args(EventKind)
 
 
@@ -36,7 +40,7 @@ class Event:
     eta: float | None = None  #: seconds left (None: unknown)
     out: str | None = None  #: the job's output folder
     cancelled: bool | None = None  #: done events: stopped before the end (resumable)
-    message: str | None = None  #: note events: the line to show
+    message: str | None = None  #: note and error events: the line to show
     model: str | None = None  #: compare: the model the event is about
     stage: str | None = None  #: compare: export | train | evaluate
     data: Mapping[str, Any] = field(default_factory=dict)  #: the job's own numbers

@@ -134,10 +134,10 @@ KNOBS: tuple[Knob, ...] = (
          tip="NatOcc pastes real hands and objects; RandOcc pastes random textured Bezier "
          "shapes."),
     Knob("placement.center_x", PLACEMENT, "Centre x", "number", Range(min=0.0, max=1.0),
-         Bounds(-1.0, 2.0, ui=(-0.5, 1.5)), params="center_rel.0", stage="place",
+         Bounds(-1.0, 2.0, ui=(-0.5, 1.5)), params="center_rel.0", stage="place", decimals=3,
          tip="Occluder centre across the face box: 0 = left edge, 1 = right edge."),
     Knob("placement.center_y", PLACEMENT, "Centre y", "number", Range(min=0.0, max=1.0),
-         Bounds(-1.0, 2.0, ui=(-0.5, 1.5)), params="center_rel.1", stage="place",
+         Bounds(-1.0, 2.0, ui=(-0.5, 1.5)), params="center_rel.1", stage="place", decimals=3,
          tip="Occluder centre down the face box: 0 = top edge, 1 = bottom edge."),
     Knob("placement.min_coverage", PLACEMENT, "Min coverage", "setting", 0.05,
          tip="Export rejects placements hiding less than this fraction of the face mask."),
@@ -146,7 +146,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("placement.max_tries", PLACEMENT, "Max tries", "setting", 100, Bounds(1, 10_000),
          tip="Placements tried per sample before giving up on the coverage bounds."),
     Knob("scale.area_ratio", SCALE, "Area ratio", "number", Range(min=0.5, max=1.0),
-         Bounds(1e-4, 16.0, ui=(0.02, 3.0)), params="area_ratio", stage="place",
+         Bounds(1e-4, 16.0, ui=(0.02, 3.0)), params="area_ratio", stage="place", decimals=3,
          plot="Occluder scale (bbox area / face bbox area)",
          tip="Occluder box area as a fraction of the face box area (before augmentation "
          "scale)."),

@@ -21,8 +21,10 @@ only on pixels whose alpha is within ~1e-6 of 0.5: pixels on the label boundary.
 test (tests/core/test_backend_parity.py) therefore accepts ``|cuda - cpu| <= 1`` on 99.9% of
 pixels and mask differences only on the label boundary, on at most 0.1% of pixels. Polygons
 (RandOcc shapes) are rasterised on the host with OpenCV for every backend, so shapes are
-identical; SOT draws its random numbers on the host, so the projections are the same numbers
-on every backend (sorting ties may still break differently on the GPU). Harmonisation
+identical; SOT's working grid is read from exact integer box sums (the same on every
+backend), it draws its random numbers on the host and ranks by 16-bit keys with stable sorts,
+so the projections and their ranks are the same on every backend up to float32 rounding of
+the projections (a product may round differently on the GPU). Harmonisation
 (studio/core/engine/harmonize.py) measures the placed occluder, so its estimates differ in the last
 digits between backends; its noise is a window of a fixed table of normal numbers (made on
 the host, uploaded once) at an offset drawn from the seed, so it is the same numbers
@@ -84,6 +86,7 @@ class Backend(Protocol):
     def over(self, face: Array, premultiplied: Array | None, alpha: Array) -> Array: ...
     def add_u8(self, image: Array, delta: Array) -> Array: ...
     def scale_u8(self, image: Array, factor: float) -> Array: ...
+    def integral(self, image: Array) -> Array: ...
 
 
 def blur_radius(sigma: float) -> int:
@@ -234,6 +237,14 @@ class CpuBackend:
     def scale_u8(self, image: Array, factor: float) -> Array:
         """``image * factor``, rounded and saturated to uint8."""
         return cv2.convertScaleAbs(image, alpha=float(factor))
+
+    def integral(self, image: Array) -> Array:
+        """Summed-area table of a uint8 HxW(xC) image: ``out[y, x]`` is the sum of
+        ``image[:y, :x]`` ((H+1)x(W+1)(xC); int32 while no sum can overflow it, else
+        float64, exact either way)."""
+        h, w = image.shape[:2]
+        depth = cv2.CV_32S if 255 * h * w < 2**31 else cv2.CV_64F
+        return cv2.integral(image, sdepth=depth)
 
 
 class NdimageBackend:
@@ -419,6 +430,13 @@ class NdimageBackend:
     def scale_u8(self, image: Array, factor: float) -> Array:
         xp = self.xp
         return xp.clip(xp.rint(image * np.float32(factor)), 0, 255).astype(xp.uint8)
+
+    def integral(self, image: Array) -> Array:
+        """As :meth:`CpuBackend.integral` (int64 sums: exact)."""
+        xp = self.xp
+        sums = xp.cumsum(xp.cumsum(image, axis=0, dtype=xp.int64), axis=1)
+        pad = ((1, 0), (1, 0)) + ((0, 0),) * (image.ndim - 2)
+        return xp.pad(sums, pad)
 
 
 class CudaBackend(NdimageBackend):

@@ -42,9 +42,57 @@ def skin_pixels(image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...]) ->
     ``TARGET_GRID``^2 pixels over the face bbox, kept where the mask is set."""
     x0, y0, x1, y1 = (round(v) for v in bbox)
     step = max(1, -(-max(y1 - y0, x1 - x0) // TARGET_GRID))
-    crop = image[y0:y1:step, x0:x1:step]
-    crop_mask = mask[y0:y1:step, x0:x1:step]
-    return crop[crop_mask].astype(np.float32) / np.float32(255.0)
+    grid = np.arange(y0, y1, step)[:, None] * image.shape[1] + np.arange(x0, x1, step)
+    at = grid[mask[y0:y1:step, x0:x1:step]]  # flat indices of the kept pixels
+    pixels = np.take(image.reshape(-1, 3), at, axis=0)  # only they are read
+    return pixels.astype(np.float32) / np.float32(255.0)
+
+
+def _box_edges(n_src: int, n_dst: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n_dst + 1`` box edges of an area reduction, ``k * n_src / n_dst``, as the whole
+    source pixel each falls in and the fraction past it in units of ``1 / n_dst``."""
+    whole, part = np.divmod(np.arange(n_dst + 1) * n_src, n_dst)
+    last = whole == n_src  # the far edge: the end of the last pixel, not past it
+    return whole - last, part + n_dst * last
+
+
+def area_reduce(be: Backend, image: Array, size: tuple[int, int]) -> Array:
+    """``image`` (uint8, HxW or HxWxC) shrunk to ``size`` = (w, h) by box averages, rounded
+    to uint8: OpenCV's ``INTER_AREA`` reduction (the exact box overlaps), read from the
+    summed-area table at each box's corners instead of a weighted pass over every source pixel.
+
+    The sums are exact integers (every edge lies on a 1/w, 1/h grid) and the means are
+    rounded half to even, the same on every backend (OpenCV's float32 sums may land on either
+    side of an exact half, so about 1 value in 10,000 differs from OpenCV's by one level).
+    Whole-number factors take the backend's own (fast) area resize.
+    """
+    h, w = image.shape[:2]
+    gw, gh = size
+    if w % gw == 0 and h % gh == 0:
+        return be.resize(image, size, mode="area")
+    xp = be.xp
+    table = be.integral(image)
+    channels = table.shape[2] if table.ndim == 3 else 1
+    iy, fy = _box_edges(h, gh)
+    ix, fx = _box_edges(w, gw)
+    # the table at each box corner and at its neighbours right, down, down-right: one gather
+    # of whole pixels through flat indices, laid out as rows of (w + 1) x channels sums
+    corners = (iy[:, None] * (w + 1) + ix[None, :])[None] + np.array([0, 1, w + 1, w + 2])[
+        :, None, None
+    ]
+    gathered = xp.take(table.reshape(-1, channels), be.asarray(corners), axis=0)
+    t00, t01, t10, t11 = gathered.astype(xp.int64).reshape(4, gh + 1, -1)
+    wy = be.asarray(fy[:, None])
+    wx = be.asarray(np.repeat(fx, channels)[None, :])
+    # gw * gh x the table between its samples (bilinear: the image is constant per pixel)
+    top = gw * t00 + wx * (t01 - t00)
+    corner = gh * top + wy * (gw * t10 + wx * (t11 - t10) - top)
+    c = channels
+    box = corner[1:, c:] - corner[1:, :-c] - corner[:-1, c:] + corner[:-1, :-c]
+    # exact integers below 2**53: the division is correctly rounded, so exact halves stay
+    # exact and round to even, as OpenCV rounds
+    out = xp.rint(box / (w * h)).astype(xp.uint8).reshape(gh, gw, c)
+    return out if image.ndim == 3 else out[..., 0]
 
 
 def _working_grid(be: Backend, rgb: Array, alpha: Array, samples: int) -> tuple[Array, ...]:
@@ -53,13 +101,23 @@ def _working_grid(be: Backend, rgb: Array, alpha: Array, samples: int) -> tuple[
     f = min(1.0, float(np.sqrt(samples / max(count, 1))))
     if f < 1.0:
         size = (max(2, round(w * f)), max(2, round(h * f)))
-        rgb = be.resize(rgb, size, mode="area")
-        alpha = be.resize(alpha, size, mode="area")
+        rgb = area_reduce(be, rgb, size)
+        alpha = area_reduce(be, alpha, size)
     mask = alpha >= 128
     return rgb, mask
 
 
 KEY_LEVELS = 65535  #: projections are ranked by 16-bit keys over each row's range
+
+
+def _keys(px: Array, xp: Any) -> tuple[Array, Array, Array]:
+    """Each row of ``px`` (float32) as 16-bit keys over the row's range, with the row's
+    minimum and the keys per unit. No clipping is needed: ``px - lo`` is at most the span in
+    float32, so a key is at most 65,535 plus a rounding error that truncation drops."""
+    lo = px.min(axis=1, keepdims=True)
+    span = px.max(axis=1, keepdims=True) - lo
+    scale = np.float32(KEY_LEVELS) / xp.maximum(span, np.float32(1e-12))
+    return ((px - lo) * scale).astype(xp.uint16), lo, scale
 
 
 def rank_order(px: Array, xp: Any = np) -> Array:
@@ -70,11 +128,32 @@ def rank_order(px: Array, xp: Any = np) -> Array:
     CPU and the same ranks on every backend. Projections closer than 1/65,535 of the range
     may swap ranks: their targets then differ by far less than a colour level.
     """
-    lo = px.min(axis=1, keepdims=True)
-    span = px.max(axis=1, keepdims=True) - lo
-    scale = np.float32(KEY_LEVELS) / xp.maximum(span, np.float32(1e-12))
-    keys = xp.clip((px - lo) * scale, 0, KEY_LEVELS).astype(xp.uint16)
+    keys = _keys(px, xp)[0]
     return xp.argsort(keys, axis=1, kind="stable")
+
+
+def sorted_projections(units: np.ndarray, points: Array, xp: Any = np) -> Array:
+    """The projections of ``points`` (3 x N float32, on ``xp``) on every unit direction of
+    ``units`` (host, ... x 3), one row per direction, each sorted to within half a 16-bit key
+    of the range that the points' bounding box projects to: the keys need no pass for each
+    row's minimum and maximum, a radix sort orders them and each is read back at the middle
+    of its interval (at most 1/131,070 of that range off, far below a colour level)."""
+    box = [[float(v) for v in points.min(axis=1)], [float(v) for v in points.max(axis=1)]]
+    dirs = units.reshape(-1, 3).astype(np.float64)
+    ends = dirs[None] * np.array(box)[:, None, :]  # each coordinate's end, per direction
+    lo, hi = ends.min(axis=0).sum(axis=1), ends.max(axis=0).sum(axis=1)
+    pad = 1e-6 * (hi - lo) + 1e-6  # beyond the float32 rounding of the projections
+    lo, span = lo - pad, hi - lo + 2 * pad
+    scale = xp.asarray((KEY_LEVELS / span).astype(np.float32)[:, None])
+    low = xp.asarray(lo.astype(np.float32)[:, None])
+    rows = (xp.asarray(units.astype(np.float32)) @ points).reshape(dirs.shape[0], -1)
+    keys = ((rows - low) * scale).astype(xp.uint16)
+    keys = xp.sort(keys, axis=1, kind="stable")
+    return (keys.astype(xp.float32) + np.float32(0.5)) / scale + low
+
+
+def _argsort(px: Array, xp: Any) -> Array:
+    return xp.argsort(px, axis=1)
 
 
 def sliced_transport(
@@ -84,27 +163,40 @@ def sliced_transport(
     directions: int,
     rng: np.random.Generator,
     xp: Any = np,
+    full_sort: bool = False,
 ) -> Array:
     """Move ``source`` points (N x 3) towards the distribution of ``target`` (N x 3).
 
     Each step projects both sets on ``directions`` random unit vectors, matches them by rank
     (1-D optimal transport) and moves every source point by the mean of its matched shifts.
     ``source`` and ``target`` live in ``xp`` (NumPy or CuPy); the directions are drawn on the
-    host from ``rng`` and uploaded, so every backend projects on the same directions.
+    host from ``rng`` and uploaded, so every backend projects on the same directions. The
+    target does not move: its projections on every step's directions are sorted at once
+    (:func:`sorted_projections`).
+    ``full_sort`` ranks and sorts the float projections exactly instead of by 16-bit keys
+    (the reference's way; for comparisons).
     """
     x = xp.ascontiguousarray(source.T, dtype=xp.float32)  # 3 x N
     tgt = xp.ascontiguousarray(target.T, dtype=xp.float32)  # 3 x N
     n = x.shape[1]
+    drawn = rng.normal(size=(steps, directions, 3))  # the same numbers as one draw per step
+    unit = (drawn / np.linalg.norm(drawn, axis=2, keepdims=True)).astype(np.float32)
+    dirs = xp.asarray(unit)
+    moves = xp.asarray(np.ascontiguousarray(unit.transpose(0, 2, 1)) * np.float32(1.0 / directions))
+    if full_sort:
+        goal = xp.sort((dirs @ tgt).reshape(steps * directions, n), axis=1).reshape(steps, -1)
+        order = _argsort
+    else:  # one small product per step inside (a single large one may start BLAS threads)
+        goal = sorted_projections(unit, tgt, xp).reshape(steps, -1)
+        order = rank_order
     row_starts = (xp.arange(directions) * n)[:, None]
-    for _ in range(steps):
-        dirs = rng.normal(size=(directions, 3))
-        dirs = xp.asarray((dirs / np.linalg.norm(dirs, axis=1, keepdims=True)).astype(np.float32))
-        px = dirs @ x  # D x N, contiguous rows
-        matched = xp.empty_like(px)  # written through flat indices (a 2-D scatter is slower)
-        ranks = (rank_order(px, xp) + row_starts).reshape(-1)
-        matched.reshape(-1)[ranks] = xp.sort(dirs @ tgt, axis=1).reshape(-1)
+    matched = xp.empty((directions, n), xp.float32)
+    flat = matched.reshape(-1)  # written through flat indices (a 2-D scatter is slower)
+    for step in range(steps):
+        px = dirs[step] @ x  # D x N, contiguous rows
+        flat[(order(px, xp) + row_starts).reshape(-1)] = goal[step]
         matched -= px
-        x += (dirs.T * np.float32(1.0 / directions)) @ matched
+        x += moves[step] @ matched
     return x.T.astype(xp.float64)
 
 
@@ -154,11 +246,17 @@ def transport_key(params: ColorParams) -> tuple[Any, ...]:
 
 
 def sot_transport(
-    be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: ColorParams
+    be: Backend,
+    rgb: Array,
+    alpha: Array,
+    skin: np.ndarray,
+    params: ColorParams,
+    *,
+    full_sort: bool = False,
 ) -> Transport | None:
     """SOT colour transport of an occluder (uint8 RGB + alpha, on ``be``) towards ``skin``
     pixels (host); None when there is nothing to move. Runs on the backend's arrays; only
-    the random draws happen on the host."""
+    the random draws happen on the host. ``full_sort``: see :func:`sliced_transport`."""
     if skin.shape[0] == 0:
         return None
     xp = be.xp
@@ -167,8 +265,11 @@ def sot_transport(
     source = small_rgb[small_mask].astype(xp.float64) / 255.0
     if source.shape[0] < 2:
         return None
-    target = be.asarray(skin[rng.integers(0, skin.shape[0], size=source.shape[0])])
-    moved = sliced_transport(source, target, params.steps, params.directions, rng, xp)
+    drawn = rng.integers(0, skin.shape[0], size=source.shape[0])
+    target = be.asarray(np.take(skin, drawn, axis=0))
+    moved = sliced_transport(
+        source, target, params.steps, params.directions, rng, xp, full_sort=full_sort
+    )
     gh, gw = small_mask.shape
     delta = xp.zeros((gh, gw, 3), np.float32)
     delta[small_mask] = (moved - source).astype(np.float32)

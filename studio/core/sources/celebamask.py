@@ -67,6 +67,7 @@ class CelebAMaskSource:
 
     layout = "celebamask-hq"
     has_labels = True
+    classes = CLASSES  #: the names of the class ids of ``Face.labels``
 
     def __init__(self, root: str | Path, face_parts: tuple[str, ...] = FACE_PARTS) -> None:
         self.root = Path(root)
