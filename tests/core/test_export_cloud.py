@@ -83,6 +83,15 @@ def test_records_are_parts_listed_by_an_index_then_one_object(bucket: str) -> No
     with again.open_read(MANIFEST) as fh:  # type: ignore[union-attr]
         fh.seek(offsets[33])
         assert json.loads(fh.readline())["index"] == 33
+    # a damaged index is named, never read past
+    index = f"{root}/.records/{MANIFEST}/index.json"
+    saved = fs.cat_file(index)
+    damaged = json.loads(saved)
+    damaged["parts"][0]["key"] = "../../elsewhere"
+    fs.pipe_file(index, json.dumps(damaged).encode())
+    with pytest.raises(InputError, match=r"index\.json: is damaged"):
+        list(again.lines(MANIFEST))
+    fs.pipe_file(index, saved)
     appender.close()  # written whole as its object, the index emptied
     assert not [k for k in fs.find(f"{root}/.records") if not k.endswith("index.json")]
     assert fs.cat_file(f"{root}/{MANIFEST}").decode().splitlines() == lines

@@ -75,6 +75,9 @@ class StoreFolder(ExportFolder):
         self.path = where
         self.fs, self.root = remote.filesystem(where)
         self.lease: Lease | None = None
+        #: the entries of the subfolders a stat looked into, listed once (a check of a
+        #: manifest stats every file: one listing per 1000 files, not one request a file)
+        self._listed: dict[str, dict[str, Entry]] = {}
         if create:
             return  # a prefix exists with its first object
         try:
@@ -119,7 +122,22 @@ class StoreFolder(ExportFolder):
             raise InputError(reason, self.path / rel) from err
         if not isinstance(index, dict) or index.get("base") != base_entry:
             return {"base": base_entry, "parts": []}
-        return {"base": base_entry, "parts": list(index.get("parts", []))}
+        parts = index.get("parts")
+        prefix = f"{RECORDS}/{rel}/"
+        if not isinstance(parts, list) or not all(
+            isinstance(p, dict)
+            and isinstance(p.get("key"), str)
+            and p["key"].startswith(prefix)
+            and isinstance(p.get("size"), int)
+            and p["size"] >= 0
+            for p in parts
+        ):
+            raise InputError(
+                "is damaged (parts that are not objects of this record): remove it, and the "
+                "record is its object alone (a resume makes the samples of the lost rows again)",
+                self.path / RECORDS / rel / INDEX,
+            )
+        return {"base": base_entry, "parts": parts}
 
     def _segments(self, rel: str) -> list[tuple[str, int]] | None:
         """The objects holding ``rel``, in order, with their sizes (None when missing)."""
@@ -164,14 +182,18 @@ class StoreFolder(ExportFolder):
     # ---- reading ----------------------------------------------------------------------------
     def stat(self, rel: str) -> Entry | None:
         name = rel.rsplit("/", 1)[-1]
+        self.key(rel)  # confined, or an InputError
         if "/" not in rel:
             segments = self._segments(rel)
             if segments is not None:
                 return Entry(name, "file", sum(size for _, size in segments))
-        info = self._info(self.key(rel))
-        if info is None:
-            return None
-        return Entry(name, _kind(info), int(info.get("size") or 0))
+            info = self._info(self.key(rel))
+            return None if info is None else Entry(name, _kind(info), int(info.get("size") or 0))
+        folder = rel.rsplit("/", 1)[0]
+        listed = self._listed.get(folder)
+        if listed is None:
+            listed = self._listed[folder] = {e.name: e for e in self.entries(folder)}
+        return listed.get(name)
 
     def read(self, rel: str, limit: int, *, sample: bool = False) -> bytes:
         path = self.path / rel
@@ -257,6 +279,7 @@ class StoreFolder(ExportFolder):
     def write(self, rel: str, data: bytes | Iterable[bytes], *, durable: bool = True) -> None:
         self.check_lease()
         key = self.key(rel)
+        self._listed.pop(rel.rsplit("/", 1)[0], None)  # listed again when a stat asks
         if "/" in rel or not self.record_index(rel)["parts"]:
             self.put(key, data, rel)
             return
@@ -271,6 +294,7 @@ class StoreFolder(ExportFolder):
 
     def remove(self, rel: str) -> bool:
         key = self.key(rel)
+        self._listed.pop(rel.rsplit("/", 1)[0], None)
         if self._info(key) is None:
             return False
         try:
