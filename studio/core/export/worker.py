@@ -114,7 +114,9 @@ class SampleMaker:
         rows: list[dict[str, Any]] = []
 
         def finish() -> None:
-            if shard is not None and rows:
+            if shard is not None and not rows:
+                shard.discard()  # every sample of it failed: no shard
+            elif shard is not None:
                 size, digest = shard.finish(self.folder)
                 for row in rows:
                     row["shard"] = {
