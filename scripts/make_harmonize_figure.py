@@ -5,7 +5,9 @@
 Each row renders one sample twice with the same parameters, the step off and on (the first row
 compares SOT with the lighting colour method; the others use lighting on both sides); the
 faces of the shading, focus and noise rows are the realism benchmark's degraded copies (lit from
-one side, blurred, noisy), so that the step has something to match. Crops around the occluder.
+one side, blurred, noisy), and those of the look and light rows the controlled protocol's (a grey
+copy, a warm grade, lit from the left: :mod:`studio.bench.follow`), so that the step has
+something to match. Crops around the occluder.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from studio.bench import follow
 from studio.bench.realism import degraded
 from studio.core.engine.render import render
 from studio.core.engine.sample import sample
@@ -41,6 +44,10 @@ ROWS = (
     ("focus (face blurred, sigma 2)", EILEEN, "blurred", "helmet.png", 3, "focus", 0.3),
     ("noise (face noisy, sigma 6; 2x)", GRACE, "noisy", "coin_1.png", 0, "noise", "zoom"),
     ("cast shadow", GRACE, "original", "coin_3.png", 2, "shadow", 0.4),
+    # the photo's look (issue 23): the copies of the realism suite's controlled protocol
+    ("photo look: a black-and-white photo", GRACE, "grey", "cup.png", 0, "look", 0.5),
+    ("photo look: a warm colour grade", EILEEN, "warm", "shuttle_model.png", 1, "look", 0.3),
+    ("light: a face lit from the left (35 %)", GRACE, "side light", "cup.png", 0, "light", 0.8),
 )
 
 
@@ -114,7 +121,8 @@ def make_figure() -> np.ndarray:
         )
     rows.append(np.hstack([np.full((34, LABEL_W, 3), 24, np.uint8), head[0], head[1]]))
     for title, face_id, how, occ_id, seed, step, crop in ROWS:
-        face = degraded(faces.load(face_id), how)
+        face = faces.load(face_id)
+        face = follow.degraded_face(face, how) if how in follow.CONDITIONS else degraded(face, how)
         before, after = _pair(face, occluders.load(occ_id), seed, step, crop)
         rows.append(np.hstack([_label(title, TILE), before, after]))
     gap = np.full((4, rows[0].shape[1], 3), 12, np.uint8)

@@ -63,3 +63,29 @@ def test_the_ring_is_untouched_by_the_render_so_the_suite_reads_it_on_the_face(p
         assert ring.size and np.array_equal(
             ring, realism._crop(face.image, regions.work)[regions.ring]
         )
+
+
+def test_the_follow_share_is_0_for_an_occluder_degraded_with_the_photo_1_for_one_left_alone(
+    photo,
+):
+    from studio.bench import follow
+
+    _, occluders = realism._inputs()
+    occ = next(o for o in occluders if o.id == "cup.png")
+    spec = follow.shipped("natocc-objects")
+    params = realism.sample(spec, np.random.default_rng(2), photo, occ)
+    where = follow.where(photo, occ, params)
+    r0 = realism.render(photo, occ, params).image
+    for how in follow.CONDITIONS:
+        followed = follow.degrade(r0, how)
+        assert follow.fail_share(r0, followed, where, how) == pytest.approx(0.0, abs=1e-9), how
+        assert follow.fail_share(r0, r0, where, how) == pytest.approx(1.0), how
+    # each copy changes what it says it changes
+    grey = follow.degrade(photo.image, "grey")
+    assert np.ptp(grey.astype(int), axis=2).max() == 0
+    warm = follow.degrade(photo.image, "warm").astype(float).mean(axis=(0, 1))
+    plain = photo.image.astype(float).mean(axis=(0, 1))
+    assert warm[0] > plain[0] and warm[2] < 0.85 * plain[2]
+    side = follow.degrade(photo.image, "side light").astype(float)
+    w = side.shape[1]
+    assert side[:, : w // 10].mean() < 0.5 * photo.image[:, : w // 10].mean()

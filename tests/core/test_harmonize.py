@@ -150,6 +150,9 @@ def test_no_step_changes_a_label(occluder, seed):
             {"focus": 1.0},
             {"noise": 1.0},
             {"shadow": ShadowParams(0.8)},
+            {"look": 1.0, "tone": 1.0},  # the photo's look (issue 23)
+            {"light": 1.0},
+            {"compression": 1.0},
         )
     ]
     for v in variants:

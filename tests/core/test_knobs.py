@@ -70,6 +70,12 @@ DOCUMENTED = {
         "harmonize.shadow.distance",
         "harmonize.shadow.softness",
         "harmonize.shadow.opacity",
+        # added later, after every older number
+        "harmonize.look.strength",
+        "harmonize.look.white_balance",
+        "harmonize.look.tone",
+        "harmonize.shading.light",
+        "harmonize.compression.strength",
     ],
     "shape": [
         "shape.points",

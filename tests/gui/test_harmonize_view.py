@@ -24,7 +24,7 @@ def leaf_fields(model: type[BaseModel], prefix: str = "harmonize") -> list[str]:
 def test_harmonize_group_has_every_field_with_its_bounds_and_a_tooltip(window):
     assert "Harmonize" in window.panel.sections
     keys = leaf_fields(HarmonizeSpec)
-    assert len(keys) == 12
+    assert len(keys) == 17  # issue 23 added look (3), light and compression
     for key in keys:
         row = window.panel.rows[key]
         assert row.param.group == "Harmonize" and len(row.param.tooltip) > 20, key

@@ -31,6 +31,23 @@ def pixel_scale(face: Face, occluder_size: tuple[int, int], params: RenderParams
     return math.sqrt(params.area_ratio * face.bbox_area / float(w * h))
 
 
-def band_radius(face: Face, params: RenderParams) -> int:
-    """The edge band's half-width in pixels of this face image."""
-    return max(1, round(params.blend.band * face.scale))
+def band_radius(face: Face, params: RenderParams, size: float = 0.0) -> int:
+    """The edge band's half-width in pixels of this face image (``size``: the placed
+    occluder's, :func:`nominal_size`; used when the band is relative to it)."""
+    return edge_sizes(face, params, size)[0]
+
+
+def edge_sizes(face: Face, params: RenderParams, size: float) -> tuple[int, float, float]:
+    """The edge band's half-width, the feather's and the edge blur's sigmas, in pixels of this
+    face image: the preset's native pixels, or (``blend.relative_to`` > 0) scaled with the
+    placed occluder's ``size`` (:func:`nominal_size`), the band at least one pixel."""
+    b = params.blend
+    k = face.scale if b.relative_to <= 0 else size / b.relative_to
+    return max(1, round(b.band * k)), b.feather * k, b.edge_blur * k
+
+
+def nominal_size(occluder_size: tuple[int, int], scale: float) -> float:
+    """Size in pixels of a placed occluder before rotation: the geometric mean of its
+    (label-cropped) sides times the placement's ``scale``; the same whatever the angle."""
+    w, h = occluder_size
+    return math.sqrt(w * h) * scale

@@ -6,7 +6,12 @@ Between warping the occluder onto the face and compositing it, the placed occlud
 1. ``lighting`` colour (when it is the colour method), towards the whole face's skin or, with
    ``harmonize.color_target: ring``, towards the skin ring around the occluder (SOT and
    Reinhard with the ring target run before the warp, in render, on the ring's colours);
+   then the photo's look (:mod:`studio.core.engine.photo`): monochrome or toned, colour cast,
+   tone curve and colourfulness;
 2. shading: the face's low-frequency luminance field where the occluder sits modulates it;
+   with ``light``, a plane fitted to the ring's log luminance sets the light's direction and
+   strength across the whole occluder (the shading field then carries what the plane does
+   not);
 3. focus: blurred (or lightly sharpened) to the ring's sharpness;
 4. noise: its excess chroma noise smoothed, then seeded noise brings its noise (luminance and
    chroma) up to the ring's;
@@ -38,6 +43,7 @@ from functools import cached_property
 
 import numpy as np
 
+from studio.core.engine import photo
 from studio.core.engine.cache import RenderCache, on_device
 from studio.core.engine.placement import Placed
 from studio.core.model.inputs import Face, Occluder
@@ -59,9 +65,11 @@ def relights(params: RenderParams) -> bool:
 
 
 def filters(params: RenderParams) -> bool:
-    """True when a step changes the occluder's own pixels (shading, focus or noise)."""
+    """True when a step changes the occluder's own pixels (the photo's look, shading, light,
+    focus or noise)."""
     h = params.harmonize
-    return h.enabled and (h.shading > 0 or h.focus > 0 or h.noise > 0)
+    steps = (h.shading, h.light, h.focus, h.noise)
+    return h.enabled and (any(v > 0 for v in steps) or photo.renders_look(params))
 
 
 def casts_shadow(params: RenderParams) -> bool:
@@ -187,12 +195,29 @@ class Ring:
             return self.stats
         return est.measure(self.be, self.image, self.cells, blur=False)
 
-    def skin_pixels(self, max_count: int = 16384) -> np.ndarray:
+    @cached_property
+    def light(self) -> tuple[float, float] | None:
+        """The light across the ring: the gradient of a plane fitted to its log luminance,
+        per pixel (None: too few pixels)."""
+        return est.light_plane(self.be, self.image, self.cells, self.step)
+
+    @cached_property
+    def delit_colour(self) -> color.ColourStats:
+        """:attr:`colour` with the light across the ring taken out (what the light step
+        puts back)."""
+        return color.colour_stats(get_backend("cpu"), self.skin_pixels(delit=True) * 255.0)
+
+    def skin_pixels(self, max_count: int = 16384, delit: bool = False) -> np.ndarray:
         """The ring's colours (N x 3 float32 in [0, 1], host) on a regular grid of about
-        ``max_count`` of them (the target of SOT / Reinhard with the ring target)."""
+        ``max_count`` of them (the target of SOT / Reinhard with the ring target); with
+        ``delit``, the light across the ring (:attr:`light`) taken out."""
         s = max(1, math.ceil(math.sqrt(self.count / max_count)))
-        px = self.be.to_numpy(self.image[::s, ::s][self.cells[::s, ::s]])
-        return px.astype(np.float32) / np.float32(255.0)
+        where = self.cells[::s, ::s]
+        px = self.be.to_numpy(self.image[::s, ::s][where]).astype(np.float32)
+        if delit:
+            ys, xs = np.nonzero(self.be.to_numpy(where))
+            px = est.delit(px, xs * s, ys * s, self.light)
+        return px / np.float32(255.0)
 
 
 def ring_of(
@@ -235,23 +260,26 @@ def source_stats(occluder: Occluder, cache: RenderCache) -> color.ColourStats:
     )
 
 
-def face_skin(face: Face, cache: RenderCache) -> np.ndarray:
+def face_skin(face: Face, cache: RenderCache, delit: bool = False) -> np.ndarray:
     """The whole face's skin pixels (:func:`~studio.core.ops.color.skin_pixels`, host),
-    cached by content: the colour transfers' target and the lighting's statistics."""
-    return cache.get(
-        ("skin", face.key, face.bbox),
-        lambda: color.skin_pixels(face.image, face.mask, face.bbox),
-    )
+    cached by content: the colour transfers' target and the lighting's statistics; with
+    ``delit``, the light across the face taken out (the light step puts it back)."""
+    key = ("skin", face.key, face.bbox) + (("delit",) if delit else ())
+    return cache.get(key, lambda: color.skin_pixels(face.image, face.mask, face.bbox, delit))
 
 
-def face_stats(face: Face, cache: RenderCache) -> color.ColourStats:
+def face_stats(face: Face, cache: RenderCache, delit: bool = False) -> color.ColourStats:
     """Colour statistics of the whole face's skin pixels (host, cached by content)."""
     cpu = get_backend("cpu")
-    skin = face_skin(face, cache)
-    return cache.get(
-        ("skin-stats", face.key, face.bbox),
-        lambda: color.colour_stats(cpu, skin * np.float32(255.0)),
-    )
+    skin = face_skin(face, cache, delit)
+    key = ("skin-stats", face.key, face.bbox) + (("delit",) if delit else ())
+    return cache.get(key, lambda: color.colour_stats(cpu, skin * np.float32(255.0)))
+
+
+def delights(params: RenderParams) -> bool:
+    """True when the light step puts the light back: colour targets are taken without it."""
+    h = params.harmonize
+    return h.enabled and h.light > 0
 
 
 def paste(
@@ -337,9 +365,19 @@ def _harmonised(
     colours = None  # float32 premultiplied colours, once a step needs them
     if relights(params):
         use_ring = ring_target(params) and ring.usable
-        target = ring.colour if use_ring else face_stats(face, cache)
+        if delights(params):
+            target = ring.delit_colour if use_ring else face_stats(face, cache, delit=True)
+        else:
+            target = ring.colour if use_ring else face_stats(face, cache)
+        target, c = photo.lighting_target(face, target, params, cache)
         colours = premultiplied.astype(xp.float32)
-        colours = color.lighting(be, colours, alpha, source_stats(occluder, cache), target, c)
+        its = source_stats(occluder, cache)
+        relative = photo.renders_look(params)
+        colours = color.lighting(be, colours, alpha, its, target, c, relative)
+    if photo.renders_look(params):  # the photo's colour rendering, after the colour method
+        looked = photo.with_look(be, face, premultiplied if colours is None else colours,
+                                 alpha, params, cache)  # fmt: skip
+        colours = colours if looked is None else looked
     matched = h.enabled and (h.focus > 0 or h.noise > 0) and ring.usable
     inside = est.interior_cells(be, placed.label, est.MARGIN) if matched else None
     own = None
@@ -350,18 +388,25 @@ def _harmonised(
             own = est.Measured(own.blur, est.unrounded(own.luma, 0), est.unrounded(own.chroma, 1))
     # the colours stay uint8 until a step filters them
     pending = Pending(premultiplied if colours is None else colours, alpha, alpha)
-    if h.enabled and h.shading > 0:
+    # the light across the ring (a plane of its log luminance), when the light step is on
+    trend = ring.light if delights(params) and ring.usable else None
+    if h.enabled and (h.shading > 0 or trend is not None):
         x0, y0, x1, y1 = placed.region
         wx0, wy0 = ring.work[:2]
         inner = (x0 - wx0, y0 - wy0, x1 - wx0, y1 - wy0)
         sigma = h.shading_smooth * math.sqrt(face.bbox_area)
-        shaded = hz.shading_gain(be, ring.image, ring.skin, ring.label, sigma, inner, h.shading)
+        shaded = hz.shading_gain(
+            be, ring.image, ring.skin, ring.label, sigma, inner, h.shading, trend, h.light
+        )
         if shaded is not None:
             pending.gain, pending.noise_gain = shaded
     noise = None
     if own is not None:
         assert inside is not None
         pending, noise = _focus_and_noise(be, pending, own, inside, ring, params, cache)
+    older = relights(params) or h.shading > 0 or h.focus > 0 or h.noise > 0
+    if not older and colours is None and pending.gain is None and noise is None:
+        return premultiplied  # the later steps found nothing to change: as placed
     return hz.compose(be, pending.colours, placed.alpha, pending.norm, pending.gain, noise)
 
 

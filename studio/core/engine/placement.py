@@ -10,6 +10,7 @@ engine's own geometry.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -18,7 +19,13 @@ from functools import cached_property
 import numpy as np
 
 from studio.core.engine.cache import RenderCache, no_cache, on_device
-from studio.core.engine.coords import band_radius, center_pixels, pixel_scale
+from studio.core.engine.coords import (
+    band_radius,
+    center_pixels,
+    edge_sizes,
+    nominal_size,
+    pixel_scale,
+)
 from studio.core.model.inputs import Face, Occluder
 from studio.core.model.params import RenderParams
 from studio.core.ops import blend, geometry
@@ -129,11 +136,17 @@ def _forward_matrix(
     return matrix, scale
 
 
-def _pad(face: Face, params: RenderParams, band: int) -> int:
+def _pad(face: Face, params: RenderParams, size: float) -> int:
     """Pixels around the warped shape that compositing may touch: the edge band and the reach
-    of the feather and the edge blur."""
-    b = params.blend
-    return band + math.ceil(3 * max(b.feather, b.edge_blur) * face.scale) + 2
+    of the feather and the edge blur (``size``: the occluder's :func:`nominal_size`). At least
+    what the sizes in native pixels need: the region, and with it the warp's fixed-point
+    rounding of the label, stays the same when a relative band is the narrower."""
+    native = dataclasses.replace(params.blend, relative_to=0)
+    pads = []
+    for sizes in {params.blend, native}:
+        band, feather, edge_blur = edge_sizes(face, params.replace(blend=sizes), size)
+        pads.append(band + math.ceil(3 * max(feather, edge_blur)) + 2)
+    return max(pads)
 
 
 def placed_on(
@@ -143,8 +156,9 @@ def placed_on(
     face image."""
     _, alpha = on_device(be, cache, occluder.key, occluder.image, occluder.alpha)
     size = (alpha.shape[1], alpha.shape[0])
-    radius = band_radius(face, params)
     matrix, scale = _forward_matrix(face, size, params)
+    nominal = nominal_size(size, scale)
+    radius = band_radius(face, params, nominal)
     small = reduced_size(size, scale)
     alpha_src = alpha
     if small is not None:  # shrunk a lot: placed from its area-reduced copy (cached by size)
@@ -154,7 +168,7 @@ def placed_on(
     back = geometry.translate(0.0, 0.0) if small is None else geometry.resize_matrix(size, small)
     full = geometry.compose(matrix, back)
     src_size = (alpha_src.shape[1], alpha_src.shape[0])
-    region = geometry.region_of(full, src_size, face.size, _pad(face, params, radius))
+    region = geometry.region_of(full, src_size, face.size, _pad(face, params, nominal))
     if region is None:
         return None
     # sampling places the shape to measure coverage, the render places it again, and a drag

@@ -46,7 +46,33 @@ def base_occluder(
         )
     if not isinstance(occluder, Occluder):
         raise RenderError("natocc rendering needs an Occluder")
+    if params.augment.min_fragment > 0:
+        return _cleaned(occluder, params.augment.min_fragment, cache)[0]
     return occluder
+
+
+def _cleaned(occluder: Occluder, share: float, cache: RenderCache) -> tuple[Occluder, int]:
+    """The cut-out without the parts of its shape smaller than ``share`` of its largest, and
+    how many label pixels that dropped (cached by content)."""
+
+    def make() -> tuple[Occluder, int]:
+        alpha, dropped = shapes.drop_fragments(occluder.alpha, share)
+        if dropped == 0:
+            return occluder, 0
+        clean = Occluder(occluder.image, alpha, occluder.id, occluder.kind, occluder.up)
+        return clean, dropped
+
+    return cache.get(("fragments", occluder.key, share), make)
+
+
+def fragments_dropped(
+    params: RenderParams, occluder: Occluder | Texture | None, cache: RenderCache
+) -> int | None:
+    """Label pixels of the cut-out dropped as fragments (None: the option is off)."""
+    share = params.augment.min_fragment
+    if share <= 0 or params.mode == "randocc" or not isinstance(occluder, Occluder):
+        return None
+    return _cleaned(occluder, share, cache)[1]
 
 
 @dataclass
@@ -84,7 +110,8 @@ def prepare(
     image, alpha = on_device(be, cache, occ.key, occ.image, occ.alpha)
     transfers = params.color.method in color.TRANSFERS
     to_ring = ring is not None and stage.transfers_to_ring(params) and ring.usable
-    target = ring.key if ring is not None and to_ring else face.key
+    delit = stage.delights(params)  # the target without its light: the light step adds it
+    target = (ring.key if ring is not None and to_ring else face.key, delit)
 
     def colored() -> Array:
         if not transfers or params.color.strength <= 0:
@@ -94,10 +121,13 @@ def prepare(
             ("transport", occ.key, target, color.transport_key(params.color), be.name),
             lambda: color.transport(be, image, alpha, skin(), params.color),
         )
-        return image if moved is None else moved.apply(be, image, params.color.strength)
+        c = params.color
+        return image if moved is None else moved.apply(be, image, c.strength, c.highlights)
 
     def skin() -> np.ndarray:
-        return ring.skin_pixels() if ring is not None and to_ring else stage.face_skin(face, cache)
+        if ring is not None and to_ring:
+            return ring.skin_pixels(delit=delit)
+        return stage.face_skin(face, cache, delit)
 
     color_key = ("color", occ.key, target if transfers else None, params.color)
     rgb = cache.get((*color_key, be.name), colored)

@@ -21,9 +21,16 @@ from typing import Any
 import numpy as np
 
 from studio.core.engine import harmonize as stage
+from studio.core.engine import photo
 from studio.core.engine.cache import RenderCache, no_cache, on_device
+from studio.core.engine.coords import edge_sizes, nominal_size
 from studio.core.engine.placement import Placed, Placement, placed_on
-from studio.core.engine.prepare import base_occluder, placed_colours, prepare
+from studio.core.engine.prepare import (
+    base_occluder,
+    fragments_dropped,
+    placed_colours,
+    prepare,
+)
 from studio.core.model.errors import RenderError
 from studio.core.model.inputs import Face, Occluder, Texture
 from studio.core.model.params import RenderParams
@@ -117,20 +124,28 @@ def _render(
         prem, face_roi = pasted.premultiplied, pasted.face_roi
         if pasted.shadow_box is not None:
             shadow = (pasted.shadow_box, pasted.shadow_pixels)
-    b = params.blend
+    size = nominal_size(occ.size, placed.placement.scale)
+    _, feather, edge_blur = edge_sizes(face, params, size)
     roi, roi_alpha = blend.composite(
         be,
         face_roi,
         prem,
         placed,
-        opacity=b.opacity,
-        feather_sigma=b.feather * face.scale,
-        edge_blur_sigma=b.edge_blur * face.scale,
+        opacity=params.blend.opacity,
+        feather_sigma=feather,
+        edge_blur_sigma=edge_blur,
     )
+    if photo.compresses(params):  # the photo's resolution and JPEG quality, last
+        roi = photo.finish(be, face, face_image, roi, placed, params, cache)
     image, visible, occluded, alpha, labels = _assemble(
         be, params, face_image, face_mask, face_labels, placed, roi, roi_alpha, shadow
     )
     stats = _stats(be, face_mask, visible, placed)
+    if params.blend.relative_to > 0:  # recorded: the band, feather and edge blur it used
+        stats["edge_px"] = [placed.band_radius, round(feather, 3), round(edge_blur, 3)]
+    dropped = fragments_dropped(params, occluder, cache)
+    if dropped is not None:
+        stats["fragments_dropped_px"] = dropped
     image, visible, occluded, alpha, labels = augment.augment_image(
         be, params, image, visible, occluded, alpha, labels
     )

@@ -198,6 +198,10 @@ KNOBS: tuple[Knob, ...] = (
     Knob("occluder_augment.contrast", AUGMENT, "Contrast", "number", Range(min=0.9, max=1.1),
          Bounds(0.0, 4.0, ui=(0.5, 1.5)), params="augment.contrast",
          tip="Occluder colours scaled about mid-grey."),
+    Knob("occluder_augment.min_fragment", AUGMENT, "Drop fragments", "copy", 0.0,
+         Bounds(0.0, 1.0), params="augment.min_fragment", decimals=3,
+         tip="Parts of a cut-out's shape smaller than this share of its largest part are "
+         "dropped before placement (stray alpha, never pasted or labelled); 0 keeps all."),
     # the preset's method is SOT; a sample whose transfer is off (``probability``) holds
     # ColorParams' default, "none"
     Knob("color.method", COLOR, "Method", "copy", "sot", params="color.method",
@@ -224,6 +228,11 @@ KNOBS: tuple[Knob, ...] = (
          params="color.white_balance", stage="late", needs=_LIGHTING,
          tip="Lighting only: share of the target's colour cast the occluder takes on (0 keeps "
          "its own white balance, 1 takes the skin's mean colour)."),
+    Knob("color.highlights", COLOR, "Protect highlights", "copy", 0.0, Bounds(0.0, 1.0),
+         params="color.highlights",
+         tip="SOT, Reinhard and lighting roll bright colours off below white instead of "
+         "clipping them (1: from about 190 of 255 up); a pixel white in the cut-out stays "
+         "white. 0 clips as before."),
     Knob("blend.feather", BLEND, "Feather", "number", 1.0, Bounds(0.0, 32.0, ui=(0.0, 8.0)),
          params="blend.feather",
          tip="Sigma of the alpha feather inside the edge band (native pixels)."),
@@ -232,6 +241,11 @@ KNOBS: tuple[Knob, ...] = (
          tip="Sigma of the blur of the composite inside the edge band (native pixels)."),
     Knob("blend.band", BLEND, "Edge band", "copy", 3, Bounds(1, 64), params="blend.band",
          tip="Half-width of the edge band, in native pixels."),
+    Knob("blend.relative_to", BLEND, "Relative to size", "copy", 0, Bounds(0, 4096),
+         params="blend.relative_to", decimals=0,
+         tip="Occluder size (pixels) at which the edge band, feather and edge blur are as "
+         "given: they scale with the placed occluder's size (the band at least 1 pixel). 0: "
+         "they are native pixels, whatever the occluder's size."),
     Knob("blend.opacity_probability", BLEND, "See-through prob.", "chance", 0.0,
          tip="Chance of a see-through occluder (labels are unaffected)."),
     Knob("blend.opacity", BLEND, "Opacity", "number", Range(min=0.4, max=0.7),
@@ -285,6 +299,31 @@ KNOBS: tuple[Knob, ...] = (
          Range(min=0.15, max=0.4), Bounds(0.0, 1.0), params="harmonize.shadow.opacity",
          stage="late", needs=_HARMONIZED, when=("harmonize.shadow.probability",),
          tip="Darkening at the shadow's core (a see-through occluder casts a lighter one)."),
+    # added later: drawn after every older number (presets without them draw what they drew)
+    Knob("harmonize.look.strength", HARMONIZE, "Photo look", "number", 0.0, Bounds(0.0, 1.0),
+         params="harmonize.look", stage="late", needs=_HARMONIZED,
+         tip="Render the occluder the way the photo renders colour, estimated once per face: "
+         "grey or toned (sepia, duotone) on a monochrome photo, the photo's colour cast (see "
+         "White balance), after the colour method."),
+    Knob("harmonize.look.white_balance", HARMONIZE, "White balance", "number", 1.0,
+         Bounds(0.0, 1.0), params="harmonize.white_balance", stage="late", needs=_HARMONIZED,
+         tip="Share of the photo's estimated colour cast (skin against a skin-colour prior, "
+         "and a robust grey world of the scene) that the occluder takes on: it keeps its hue "
+         "relative to the scene. With the photo look on, it replaces the lighting method's "
+         "own white balance."),
+    Knob("harmonize.look.tone", HARMONIZE, "Tone & saturation", "number", 0.0,
+         Bounds(0.0, 1.0), params="harmonize.tone", stage="late", needs=_HARMONIZED,
+         tip="Match the photo's tone curve (black level, contrast) and colourfulness, "
+         "estimated from the scene around the face (a faded print gives a faded occluder)."),
+    Knob("harmonize.shading.light", HARMONIZE, "Follow light", "number", 0.0,
+         Bounds(0.0, 1.0), params="harmonize.light", stage="late", needs=_HARMONIZED,
+         tip="The occluder's brightness follows the direction and strength of the light "
+         "across the skin ring (a plane fitted to its log luminance), across its whole "
+         "extent."),
+    Knob("harmonize.compression.strength", HARMONIZE, "JPEG & resolution", "number", 0.0,
+         Bounds(0.0, 1.0), params="harmonize.compression", stage="late", needs=_HARMONIZED,
+         tip="Re-encode the occluder's region at the photo's estimated JPEG quality (on its "
+         "8-pixel grid) and bring it to the photo's effective resolution."),
     # the shape's own seed is drawn with the sample; the shape draws from it (stage "shape")
     Knob("shape.seed", SHAPE, "", "seed", seeds=2**63 - 1),
     Knob("shape.points", SHAPE, "Points", "points", Range(min=3, max=15), Bounds(3, 64),

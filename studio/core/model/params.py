@@ -21,6 +21,27 @@ from pydantic import ConfigDict, TypeAdapter
 
 from studio.core.model.vocab import ColorMethod, ColorTarget, MaskMax, Mode, UpSide
 
+#: Field metadata of a parameter added after the first records: :meth:`RenderParams.to_dict`
+#: leaves it out while it holds its default, so what a sample that does not use it records
+#: (params.json, the manifest's rows) stays byte for byte what it was; a missing key reads back
+#: as the default.
+LATER = {"recorded": "when set"}
+
+
+def _recorded(value: Any) -> Any:
+    """:func:`dataclasses.asdict`, leaving out the :data:`LATER` fields at their default."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            v = getattr(value, f.name)
+            if f.metadata == LATER and v == f.default:
+                continue
+            out[f.name] = _recorded(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        return type(value)(_recorded(v) for v in value)
+    return value
+
 
 @dataclass(frozen=True)
 class OccluderAugment:
@@ -33,6 +54,8 @@ class OccluderAugment:
     affine_scale: float = 1.0  #: extra scale of the occluder's geometry.
     affine_rotation: float = 0.0  #: extra rotation, degrees counter-clockwise.
     affine_shear: float = 0.0  #: horizontal shear, degrees.
+    #: cut-out parts below this share of its largest part are dropped (0: none)
+    min_fragment: float = field(default=0.0, metadata=LATER)
 
     @property
     def photometric(self) -> tuple[float, int | None, float, float]:
@@ -62,6 +85,8 @@ class ColorParams:
     smooth: float = 0.075  #: sigma of the colour-change smoothing, fraction of occluder size.
     seed: int = 0  #: seed of the SOT directions and subsamples.
     white_balance: float = 0.3  #: ``lighting``: share of the target's colour cast taken on.
+    #: roll bright colours off below white (SOT, Reinhard, lighting); 0 clips
+    highlights: float = field(default=0.0, metadata=LATER)
 
 
 @dataclass(frozen=True)
@@ -72,6 +97,8 @@ class BlendParams:
     feather: float = 1.0  #: sigma of the alpha feather inside the edge band.
     edge_blur: float = 1.0  #: sigma of the blur of the composite inside the edge band.
     band: int = 3  #: half-width of the edge band around the label boundary.
+    #: occluder size at which band, feather and edge blur are as given (0: native pixels)
+    relative_to: int = field(default=0, metadata=LATER)
 
 
 @dataclass(frozen=True)
@@ -109,6 +136,11 @@ class HarmonizeParams:
     noise: float = 0.0  #: strength of the noise match.
     noise_seed: int = 0  #: seed of the added noise.
     shadow: ShadowParams = field(default_factory=ShadowParams)
+    look: float = field(default=0.0, metadata=LATER)  #: strength of the photo's colour look
+    white_balance: float = field(default=1.0, metadata=LATER)  #: share of its cast applied
+    tone: float = field(default=0.0, metadata=LATER)  #: tone curve and colourfulness match
+    light: float = field(default=0.0, metadata=LATER)  #: brightness follows the ring's light
+    compression: float = field(default=0.0, metadata=LATER)  #: JPEG quality and resolution
 
 
 @dataclass(frozen=True)
@@ -140,8 +172,9 @@ class RenderParams:
     occluder_class: int = 255  #: class id of the occluder in multi-class label maps.
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-serialisable dict."""
-        return dataclasses.asdict(self)
+        """Plain JSON-serialisable dict (fields added later only where they are not at their
+        default: see :data:`LATER`)."""
+        return _recorded(self)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)

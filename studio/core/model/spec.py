@@ -39,6 +39,7 @@ __all__ = [
     "Bounds",
     "Choices",
     "ColorSpec",
+    "CompressionSpec",
     "EngineSpec",
     "Finite",
     "FlipSpec",
@@ -47,6 +48,7 @@ __all__ = [
     "HarmonizeSpec",
     "ImageAugmentSpec",
     "JpegSpec",
+    "LookSpec",
     "NoiseSpec",
     "Num",
     "OccluderAugmentSpec",
@@ -128,6 +130,7 @@ class OccluderAugmentSpec(StrictModel):
     affine: AffineSpec = AffineSpec()
     brightness: Num = knob("occluder_augment.brightness")
     contrast: Num = knob("occluder_augment.contrast")
+    min_fragment: Finite = knob("occluder_augment.min_fragment")
 
 
 class ColorSpec(StrictModel):
@@ -143,12 +146,14 @@ class ColorSpec(StrictModel):
     samples: StrictInt = knob("color.samples")
     smooth: Probability = knob("color.smooth")
     white_balance: Num = knob("color.white_balance")  #: ``lighting`` only
+    highlights: Finite = knob("color.highlights")
 
 
 class BlendSpec(StrictModel):
     feather: Num = knob("blend.feather")
     edge_blur: Num = knob("blend.edge_blur")
     band: StrictInt = knob("blend.band")
+    relative_to: StrictInt = knob("blend.relative_to")
     opacity_probability: Probability = knob("blend.opacity_probability")
     opacity: Num = knob("blend.opacity")
 
@@ -185,6 +190,7 @@ class ShadingSpec(StrictModel):
 
     strength: Num = knob("harmonize.shading.strength")
     smooth: Num = knob("harmonize.shading.smooth")
+    light: Num = knob("harmonize.shading.light")
 
 
 class FocusSpec(StrictModel):
@@ -209,6 +215,21 @@ class ShadowSpec(StrictModel):
     opacity: Num = knob("harmonize.shadow.opacity")
 
 
+class LookSpec(StrictModel):
+    """The photo's colour rendering (estimated once per face) applied to the occluder after
+    its colour method: monochrome and toned photos, the colour cast, tone and colourfulness."""
+
+    strength: Num = knob("harmonize.look.strength")
+    white_balance: Num = knob("harmonize.look.white_balance")
+    tone: Num = knob("harmonize.look.tone")
+
+
+class CompressionSpec(StrictModel):
+    """The photo's JPEG quality and effective resolution carried over to the occluder."""
+
+    strength: Num = knob("harmonize.compression.strength")
+
+
 class HarmonizeSpec(StrictModel):
     """Harmonise the pasted occluder with the face (off by default): statistics of the skin
     ring around the placed occluder (its colour, light, sharpness and noise) carried over."""
@@ -220,6 +241,8 @@ class HarmonizeSpec(StrictModel):
     focus: FocusSpec = FocusSpec()
     noise: NoiseSpec = NoiseSpec()
     shadow: ShadowSpec = ShadowSpec()
+    look: LookSpec = LookSpec()
+    compression: CompressionSpec = CompressionSpec()
 
 
 class EngineSpec(StrictModel):

@@ -30,7 +30,10 @@ digits between backends; its noise is a window of a fixed table of normal number
 the host, uploaded once) at an offset drawn from the seed, so it is the same numbers
 everywhere. The ``lighting`` colour method runs after the warp and scales colours by
 up to 2x, so it can turn a 1-level warp difference into 2 levels: with it the test accepts
-``|cuda - cpu| <= 2`` on 99.9% of pixels.
+``|cuda - cpu| <= 2`` on 99.9% of pixels. Re-encoding the occluder at the photo's JPEG quality
+(``harmonize.compression``) runs OpenCV's codec on the host for every backend, but a 1-level
+difference in what it is given can move a quantised coefficient and with it an 8x8 block: with
+it the test accepts the rule on 99% of the pixel values.
 """
 
 from __future__ import annotations

@@ -31,21 +31,30 @@ import cv2
 import numpy as np
 
 from studio.core.model.params import ColorParams
+from studio.core.ops import estimate
 from studio.core.ops.backend import Array, Backend
 from studio.core.ops.estimate import LUMA, luminance
 
 TARGET_GRID = 128  # the face crop is reduced to at most this side before sampling skin pixels
 
 
-def skin_pixels(image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...]) -> np.ndarray:
+def skin_pixels(
+    image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...], delit: bool = False
+) -> np.ndarray:
     """Skin colours (N x 3 float32 in [0, 1]) of the face: a regular grid of at most about
-    ``TARGET_GRID``^2 pixels over the face bbox, kept where the mask is set."""
+    ``TARGET_GRID``^2 pixels over the face bbox, kept where the mask is set; with ``delit``,
+    the light across them (a plane of their log luminance) taken out."""
     x0, y0, x1, y1 = (round(v) for v in bbox)
     step = max(1, -(-max(y1 - y0, x1 - x0) // TARGET_GRID))
+    crop_mask = mask[y0:y1:step, x0:x1:step]
     grid = np.arange(y0, y1, step)[:, None] * image.shape[1] + np.arange(x0, x1, step)
-    at = grid[mask[y0:y1:step, x0:x1:step]]  # flat indices of the kept pixels
-    pixels = np.take(image.reshape(-1, 3), at, axis=0)  # only they are read
-    return pixels.astype(np.float32) / np.float32(255.0)
+    at = grid[crop_mask]  # flat indices of the kept pixels
+    px = np.take(image.reshape(-1, 3), at, axis=0).astype(np.float32)  # only they are read
+    if delit:
+        ys, xs = np.nonzero(crop_mask)
+        px = estimate.delit(px, xs, ys, estimate.fit_plane(px @ np.array(LUMA, np.float32),
+                                                          xs, ys))  # fmt: skip
+    return px / np.float32(255.0)
 
 
 def _box_edges(n_src: int, n_dst: int) -> tuple[np.ndarray, np.ndarray]:
@@ -213,12 +222,14 @@ class Transport:
     change: Array
     lab: np.ndarray | None = None
 
-    def apply(self, be: Backend, rgb: Array, strength: float) -> Array:
-        """``rgb`` (the occluder it was made from) moved by ``strength`` of the change."""
+    def apply(self, be: Backend, rgb: Array, strength: float, highlights: float = 0.0) -> Array:
+        """``rgb`` (the occluder it was made from) moved by ``strength`` of the change; with
+        ``highlights`` > 0 its bright colours roll off below white (:func:`roll_off`)."""
         if strength <= 0:
             return rgb
         if self.method == "reinhard":
-            moved = self._reinhard(strength)
+            source = be.to_numpy(rgb) if highlights > 0 else None
+            moved = self._reinhard(strength, source, highlights)
             return moved if be.on_host else be.asarray(moved)
         xp = be.xp
         delta = (self.change * np.float32(255.0 * strength)).astype(xp.float32)
@@ -226,14 +237,37 @@ class Transport:
         h, w = rgb.shape[:2]
         if (gw, gh) != (w, h):
             delta = be.resize(delta, (w, h), mode="linear")
-        return be.add_u8(rgb, delta)
+        if highlights <= 0:
+            return be.add_u8(rgb, delta)
+        source = rgb.astype(xp.float32)
+        rolled = roll_off(xp, source + delta, source, highlights)
+        return xp.clip(xp.rint(rolled), 0, 255).astype(xp.uint8)
 
-    def _reinhard(self, strength: float) -> np.ndarray:
+    def _reinhard(
+        self, strength: float, source: np.ndarray | None = None, highlights: float = 0.0
+    ) -> np.ndarray:
         """The occluder in Lab moved by ``strength`` of the change, back in RGB (host)."""
         assert self.lab is not None
         lab = self.lab + np.float32(strength) * self.change
         out = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_LAB2RGB) * 255.0
+        if source is not None and highlights > 0:
+            out = roll_off(np, out, source.astype(np.float32), highlights)
         return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+HIGHLIGHT_ROLL = 64.0  #: :func:`roll_off` at strength 1 starts this far below white
+
+
+def roll_off(xp: Any, values: Array, source: Array, strength: float) -> Array:
+    """Colours (float, 0..255 scale) whose highlights roll off below white instead of
+    clipping: above a knee ``255 - strength * HIGHLIGHT_ROLL`` they follow a tanh shoulder
+    that never reaches 255, except where ``source`` (the colours before the change) was as
+    bright already (a white highlight of the cut-out stays white)."""
+    f32 = np.float32
+    room = f32(max(1e-3, strength * HIGHLIGHT_ROLL))
+    knee = f32(255.0) - room
+    soft = xp.minimum(knee + room * xp.tanh((values - knee) / room), f32(254.4))  # never 255
+    return xp.maximum(xp.where(values > knee, soft, values), xp.minimum(source, values))
 
 
 def transport_key(params: ColorParams) -> tuple[Any, ...]:
@@ -356,15 +390,24 @@ def lighting(
     source: ColourStats,
     target: ColourStats,
     params: ColorParams,
+    relative: bool = False,
 ) -> Array:
     """Relight a placed occluder (float32 premultiplied HxWx3, float32 alpha 0..255) from its
     own statistics ``source`` to the target's (see the module docstring). Works on the
-    premultiplied colours directly; values may exceed alpha, which the caller clips."""
+    premultiplied colours directly; values may exceed alpha, which the caller clips. With
+    ``relative`` the contrast is matched relative to the level (the coefficients of
+    variation), so a photo twice as dark gives an occluder twice as dark, its own contrast
+    kept."""
     xp = be.xp
     if params.strength <= 0 or source.count == 0 or target.count == 0:
         return premultiplied
     f32 = np.float32
-    k = float(np.clip(np.sqrt((target.std_y + 1.0) / (source.std_y + 1.0)), *CONTRAST_RANGE))
+    if relative:
+        level = (target.mean_y + 1.0) / (source.mean_y + 1.0)
+        k = float(np.clip(np.sqrt((target.std_y + 1.0) / (source.std_y + 1.0) / level),
+                          *CONTRAST_RANGE)) * level  # fmt: skip
+    else:
+        k = float(np.clip(np.sqrt((target.std_y + 1.0) / (source.std_y + 1.0)), *CONTRAST_RANGE))
     gains = lighting_gains(source, target, params.white_balance)
     # per pixel: the luminance ratio and the headroom to white, from the premultiplied colours
     a = alpha * f32(1 / 255)
@@ -383,6 +426,10 @@ def lighting(
     out = be.gain(be.mix(premultiplied, np.diag(s * gains)), scale)
     if s < 1.0:
         out += premultiplied * f32(1.0 - s)
+    if params.highlights > 0:  # rolled off below white, on the straight colours
+        inv = (f32(1.0) / xp.maximum(a, f32(1e-6)))[..., None]
+        rolled = roll_off(xp, out * inv, premultiplied * inv, params.highlights)
+        out = rolled * a[..., None]
     return out  # the caller clips to [0, alpha]
 
 
@@ -405,4 +452,4 @@ def transfer(be: Backend, rgb: Array, alpha: Array, skin: np.ndarray, params: Co
     if params.method not in TRANSFERS or params.strength <= 0:
         return rgb
     moved = transport(be, rgb, alpha, skin, params)
-    return rgb if moved is None else moved.apply(be, rgb, params.strength)
+    return rgb if moved is None else moved.apply(be, rgb, params.strength, params.highlights)

@@ -357,3 +357,54 @@ def interior_cells(be: Backend, label: Array, radius: int) -> CellMask:
     inside = all_in_cells(be, label, f).view(be.xp.uint8)
     eroded = be.morph(inside, -(-radius // f), dilate=False) > 0
     return CellMask(be, eroded, f, label.shape, keep=(label,))
+
+
+PLANE_TRIM = 2.5  #: the light plane is fitted again without residuals beyond this many MADs
+PLANE_MIN = 64  #: fewer pixels than this give no light plane
+PLANE_POINTS = 1024  #: ... and it is fitted on at most about this many of them
+
+
+def fit_plane(lum: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[float, float] | None:
+    """The gradient ``(d/dx, d/dy)`` of a plane fitted to log luminance ``lum`` (host floats,
+    0..255 units) at pixels ``(xs, ys)``: least squares, then again without the outliers
+    (eyes, brows). None with fewer than :data:`PLANE_MIN` pixels."""
+    if lum.size < PLANE_MIN:
+        return None
+    if lum.size > PLANE_POINTS:  # a plane needs no more
+        k = -(-lum.size // PLANE_POINTS)
+        lum, xs, ys = lum[::k], xs[::k], ys[::k]
+    target = np.log(lum.astype(np.float64) + 1.0)
+    a = np.stack([xs, ys, np.ones(xs.size)], axis=1).astype(np.float64)
+    keep = np.ones(xs.size, bool)
+    gradient = (0.0, 0.0)
+    for _ in range(2):
+        if np.count_nonzero(keep) < PLANE_MIN:
+            return None
+        coef = np.linalg.lstsq(a[keep], target[keep], rcond=None)[0]
+        residual = target - a @ coef
+        mad = float(np.median(np.abs(residual[keep]))) + 1e-6
+        keep = np.abs(residual) <= PLANE_TRIM * 1.4826 * mad
+        gradient = (float(coef[0]), float(coef[1]))
+    return gradient
+
+
+def light_plane(be: Backend, image: Array, mask: Any, step: int) -> tuple[float, float] | None:
+    """The light across ``image`` (uint8 RGB) over ``mask`` (a bool array or a cell mask,
+    sliceable): :func:`fit_plane` on the pixels of a grid of ``step``, the gradient per pixel
+    of ``image``."""
+    m = mask[::step, ::step]
+    px = be.to_numpy(image[::step, ::step][m]).astype(np.float32)
+    ys, xs = np.nonzero(be.to_numpy(m))
+    return fit_plane(px @ np.array(LUMA, np.float32), xs * step, ys * step)
+
+
+def delit(
+    px: np.ndarray, xs: np.ndarray, ys: np.ndarray, trend: tuple[float, float] | None
+) -> np.ndarray:
+    """Pixel colours (N x 3, host) at ``(xs, ys)`` with the light plane ``trend`` taken out
+    (divided by it, about their mean position; None: as they are)."""
+    if trend is None or px.shape[0] == 0:
+        return px
+    gx, gy = trend
+    factor = np.exp(-(gx * (xs - xs.mean()) + gy * (ys - ys.mean())))
+    return (px * factor[:, None]).astype(px.dtype, copy=False)

@@ -24,6 +24,7 @@ SHARPEN_MAX = 1.0  #: most unsharp-mask amount of the focus step: it sharpens li
 SHADING_GRID = 6.0  #: the shading base layer is blurred with this sigma on its reduced grid
 SHADING_STRIDE = 4  #: ... whose cells are averaged from about this many pixels per side
 GAIN_RANGE = (0.25, 2.5)  #: the shading gain is kept within these factors
+PLANE_MAX = 4.0  #: most log-luminance change the light plane makes across the work region
 
 
 USM_GAIN = 0.9  #: calibrated: an unsharp mask of amount k removes k g / (1 + k g) of the blur
@@ -240,6 +241,8 @@ def shading_gain(
     sigma: float,
     window: tuple[int, int, int, int],
     strength: float,
+    trend: tuple[float, float] | None = None,
+    light: float = 0.0,
 ) -> tuple[Array, float] | None:
     """The factor ``1 + strength * (gain - 1)`` by which the light on each pixel of ``window``
     differs from its mean over ``label``, and the factor's RMS over ``label`` (by which the
@@ -252,7 +255,13 @@ def shading_gain(
     cell's side: a low-frequency field needs no more), each cell weighted by its share of
     skin, blurred there, normalised by its mean over the occluder there, and only then
     interpolated onto the window. Where there is little skin nearby the gain fades to 1.
-    Returns None when the occluder sees no skin.
+
+    ``trend``: the light across the skin ring, a plane of its log luminance (its gradient
+    per work-region pixel, :func:`studio.core.ops.estimate.light_plane`). It is taken out of
+    the luminance before the base layer, and ``light`` of it multiplies the factor (on the
+    same cells, with mean 1 over the label): the occluder is lit across its whole extent as
+    the ring is, the base layer adds what the plane does not carry. Returns None when
+    neither gives anything (the occluder sees no skin, no plane).
     """
     xp = be.xp
     f32 = np.float32
@@ -268,11 +277,42 @@ def shading_gain(
         picked = be.resize(a[cells], read, mode="nearest")
         return be.resize(picked if dtype is None else picked.astype(dtype), (cw, ch), mode="area")
 
-    small_rgb = shrink(face_rgb)
-    small_w = shrink(face_mask.astype(xp.uint8), xp.float32)  # shares of skin, of the label
-    small_label = shrink(label.astype(xp.uint8), xp.float32)
-    s = sigma / f
-    num = be.gaussian_blur(be.mix(small_rgb, PLANES[:1]) * small_w, s)
+    small_label = shrink(label.astype(xp.uint8), xp.float32)  # shares of the label
+    factor = None
+    if strength > 0:
+        small_rgb = shrink(face_rgb)
+        small_w = shrink(face_mask.astype(xp.uint8), xp.float32)  # shares of skin
+        factor = _base_layer(be, small_rgb, small_w, small_label, sigma / f, strength,
+                             _plane_cells(be, trend, -1.0, f, (ch, cw)))  # fmt: skip
+    if trend is not None and light > 0:
+        plane = _plane_cells(be, trend, light, f, (ch, cw))
+        assert plane is not None
+        label_sum = float(small_label.sum())
+        if label_sum > 0:
+            plane = plane * f32(label_sum / float((plane * small_label).sum()))
+            factor = plane if factor is None else factor * plane
+    if factor is None:
+        return None
+    rms = math.sqrt(float((factor * factor * small_label).sum()) / float(small_label.sum()))
+    return _on_window(be, factor, f, window), rms
+
+
+def _base_layer(
+    be: Backend,
+    small_rgb: Array,
+    small_w: Array,
+    small_label: Array,
+    s: float,
+    strength: float,
+    detrend: Array | None,
+) -> Array | None:
+    """:func:`shading_gain`'s base-layer factor on its cells (None: no skin to read)."""
+    xp = be.xp
+    f32 = np.float32
+    lum = be.mix(small_rgb, PLANES[:1])
+    if detrend is not None:  # the plane's light is carried by the plane: only the rest here
+        lum = lum * detrend
+    num = be.gaussian_blur(lum * small_w, s)
     den = be.gaussian_blur(small_w, s)
     field = num / xp.maximum(den, f32(1e-4))
     conf = xp.clip(den * f32(4.0), 0.0, 1.0)  # full confidence from 25 % skin
@@ -284,9 +324,24 @@ def shading_gain(
     if ref <= 1.0:
         return None
     gain = xp.clip(field * f32(1.0 / ref), *GAIN_RANGE)
-    factor = f32(1.0) + (conf * f32(strength)) * (gain - f32(1.0))
-    rms = math.sqrt(float((factor * factor * small_label).sum()) / float(small_label.sum()))
-    return _on_window(be, factor, f, window), rms
+    return f32(1.0) + (conf * f32(strength)) * (gain - f32(1.0))
+
+
+def _plane_cells(
+    be: Backend, trend: tuple[float, float] | None, power: float, f: int, shape: tuple[int, int]
+) -> Array | None:
+    """``exp(power * plane)`` at the centres of f x f cells (``shape`` of them) of the work
+    region, the plane's change across them bounded by :data:`PLANE_MAX` (None: no plane)."""
+    if trend is None:
+        return None
+    ch, cw = shape
+    gx, gy = trend
+    span = math.hypot(gx * cw * f, gy * ch * f)
+    scale = power * min(1.0, PLANE_MAX / span) if span > 0 else power
+    xs = (np.arange(cw) + 0.5) * f
+    ys = (np.arange(ch) + 0.5) * f
+    ex, ey = np.exp(scale * gx * xs), np.exp(scale * gy * ys)
+    return be.asarray(np.outer(ey, ex).astype(np.float32))
 
 
 def _on_window(be: Backend, cells: Array, f: int, window: tuple[int, int, int, int]) -> Array:
@@ -304,3 +359,4 @@ def _on_window(be: Backend, cells: Array, f: int, window: tuple[int, int, int, i
     # pixel q of ``up`` is work pixel q + (c0 - 1) * f (x), likewise in y
     ox, oy = (c0 - 1) * f, (r0 - 1) * f
     return up[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
+

@@ -100,3 +100,31 @@ def shape_occluder(
         rgb[:] = np.asarray(fill, np.uint8)
     key = f"shape|{shape!r}|{None if texture is None else texture.key}"
     return Occluder(rgb, alpha, id=occluder_id, kind="shape", up="up", _key=key)
+
+
+def drop_fragments(alpha: np.ndarray, share: float) -> tuple[np.ndarray, int]:
+    """``alpha`` (uint8, host) without the parts of its label (alpha >= 128, 8-connected)
+    smaller than ``share`` of the largest part, their soft rim (alpha > 0 connected to them
+    only) included; and how many label pixels went. Nothing changes when nothing is that
+    small."""
+    label = (alpha >= 128).astype(np.uint8)
+    count, parts, stats, _ = cv2.connectedComponentsWithStats(label, connectivity=8)
+    if count <= 2:  # the background and one part
+        return alpha, 0
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    small = np.flatnonzero(areas < share * areas.max()) + 1
+    if small.size == 0:
+        return alpha, 0
+    # each soft pixel (0 < alpha < 128) belongs to the part of the label nearest to it
+    soft = alpha > 0
+    _, near = cv2.distanceTransformWithLabels(
+        (parts == 0).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    seeds = np.zeros(int(near.max()) + 1, np.int32)
+    ys, xs = np.nonzero(parts)
+    seeds[near[ys, xs]] = parts[ys, xs]
+    owner = seeds[near]
+    gone = soft & np.isin(owner, small)
+    out = alpha.copy()
+    out[gone] = 0
+    return out, int(areas[small - 1].sum())
