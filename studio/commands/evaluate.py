@@ -8,6 +8,7 @@ from studio.commands.flags import (
     add_backend,
     add_out,
     add_progress,
+    add_storage_options,
     from_args,
     positive_int,
     to_argv,
@@ -35,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--batch", type=positive_int, default=8, help="images per forward pass (default 8)"
     )
     add_progress(p)
+    add_storage_options(p)
     p.set_defaults(func=run)
 
 
