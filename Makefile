@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-EXTRAS ?= dev,gui,cluster,report
+EXTRAS ?= dev,gui,cluster,report,cloud
 
 .PHONY: run test lint bench demo sysdeps clean
 

@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Sequence
 
 from studio import __version__
-from studio.commands.flags import error_line
+from studio.commands.flags import apply_storage_options, error_line
 from studio.commands.printer import EventPrinter, StreamClosed, silence
 from studio.core.jobs.events import Event
 from studio.core.model.errors import StudioError
@@ -56,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        apply_storage_options(args)
         return int(args.func(args) or 0)
     except (StreamClosed, BrokenPipeError):
         silence()  # nothing can be shown any more; no error at exit either

@@ -8,7 +8,9 @@
   first sample written, and ``--count 2`` with 2 workers against 1;
 - steady-state throughput against the codec floor (timed from the first finished sample to
   the last, so start-up is left out), worker scaling, worker memory over a run, and Ray on
-  one node against the local engine.
+  one node against the local engine;
+- where the export writes: shards and an S3 store against a folder
+  (:mod:`studio.bench.export_storage`).
 
 Run alone: ``python -m studio.bench.export [--full] [--memory-count N]``.
 """
@@ -32,7 +34,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from studio.bench import sot
+from studio.bench import export_storage, sot
 from studio.bench.common import BenchRow, machine
 from studio.core.export import LocalEngine, RayEngine, make_plan
 from studio.core.export.engines import Engine
@@ -397,6 +399,7 @@ def run(
         root = make_inputs(Path(tmp) / "in", faces=FACES)
         rows += _whole_process_rows(root, Path(tmp), quick)
         rows += _steady_rows(root, Path(tmp), quick, memory_count, rounds)
+        rows += export_storage.run(root, quick, rounds)  # shards and S3 against a folder
     return rows
 
 

@@ -9,6 +9,7 @@ from studio.commands.flags import (
     add_include_rejected,
     add_out,
     add_progress,
+    add_storage_options,
     from_args,
     positive_int,
     to_argv,
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_include_rejected(p)
     add_progress(p)
+    add_storage_options(p)
     p.set_defaults(func=run)
 
 

@@ -11,7 +11,9 @@ from studio.commands.flags import (
     add_out,
     add_progress,
     add_seed,
+    add_storage_options,
     add_workers,
+    byte_size,
     from_args,
     positive_int,
     to_argv,
@@ -19,6 +21,7 @@ from studio.commands.flags import (
 from studio.commands.printer import EventPrinter, StreamClosed, say, silence
 from studio.core.export import export_events
 from studio.core.export.job import FAILURES
+from studio.core.export.shards import DEFAULT_SAMPLES, FORMATS
 from studio.core.export.spec import ExportSpec
 from studio.core.jobs.cancel import cancel_on_signals
 from studio.core.jobs.events import Event
@@ -37,7 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "listed in failures.jsonl), 2 when it could not run, 130 when stopped (resumable).",
     )
     p.add_argument("preset", help="preset YAML file, or a shipped preset's name (studio presets)")
-    add_out(p, "output folder (new/empty, or the job to resume)")
+    add_out(
+        p,
+        "output folder (new/empty, or the job to resume); a URL writes to a store: "
+        "s3://bucket/prefix, gs://... (the 'cloud' extra)",
+    )
     p.add_argument(
         "--count", type=positive_int, help="number of samples (default: faces x count_per_face)"
     )
@@ -80,9 +87,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also write multi-class label maps (labels/; faces with class maps: CelebAMask-HQ); "
         "the preset's output.labels",
     )
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="folder",
+        help="folder: a file per image and mask (default); webdataset: tar shards under "
+        "DIR/shards/, each sample's files under one key, the manifest their index",
+    )
+    p.add_argument(
+        "--shard-samples",
+        type=positive_int,
+        help=f"samples a shard (webdataset; default {DEFAULT_SAMPLES}): shard k holds samples "
+        "k*N to k*N+N-1, made and written by one worker",
+    )
+    p.add_argument(
+        "--shard-bytes",
+        type=byte_size,
+        help="largest shard (webdataset; default 1GiB): a fuller shard goes on in another",
+    )
+    add_storage_options(p)
     p.add_argument("--engine", choices=values(EngineName), default="local")
     add_backend(p, default="cpu")
-    p.add_argument("--ray-address", help="Ray cluster address (with --engine ray)")
+    p.add_argument(
+        "--ray-address",
+        help="Ray cluster address (with --engine ray); its nodes need no shared folder when "
+        "--out and the sources are URLs",
+    )
     add_progress(p)
     p.add_argument(
         "--report",

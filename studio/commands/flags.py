@@ -10,6 +10,9 @@ line's words for the hints that core errors carry.
 - ``--progress``: ``bar`` (tqdm on stderr), ``jsonl`` (one job event per stdout line, what
   the studio reads), ``none``.
 - ``--labels`` (export): also write multi-class label maps, as the preset's ``output.labels``.
+- ``--storage-option KEY=VALUE`` (repeatable; every command that reads or writes exports or
+  data sets, which may be URLs: ``s3://bucket/prefix``): an option of the store (an
+  endpoint, a profile, ``anon=true``), beside what the environment sets (``AWS_ENDPOINT_URL``).
 - ``--include-rejected``: read an export's samples that its review rejected (review.jsonl)
   too; without it they are left out (train, evaluate).
 """
@@ -61,6 +64,40 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
     return value
+
+
+_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+def byte_size(text: str) -> int:
+    """A size in bytes: ``1000000``, ``512MiB``, ``1GiB`` (K/M/G/T, with or without ``iB``)."""
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = t[-1:] if t[-1:] in _UNITS else ""
+    try:
+        value = float(t[: len(t) - len(unit)]) * _UNITS[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 512MiB, 1GiB)") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 byte or more, got {text!r}")
+    return int(value)
+
+
+def add_storage_options(p: argparse.ArgumentParser) -> None:
+    """``--storage-option KEY=VALUE``: options of the stores URLs point into (repeatable)."""
+    p.add_argument(
+        "--storage-option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="an option of the store behind s3://, gs://... URLs (repeatable): endpoint_url=, "
+        "profile=, anon=true, ...; AWS_ENDPOINT_URL and the other usual variables apply too",
+    )
+
+
+def apply_storage_options(args: argparse.Namespace) -> None:
+    """Give the command's ``--storage-option`` values to every store it opens."""
+    from studio.core.io import remote
+
+    remote.set_storage_options(remote.parse_options(getattr(args, "storage_option", None) or []))
 
 
 def add_out(p: argparse.ArgumentParser, help: str, **kwargs: Any) -> None:

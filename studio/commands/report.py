@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from studio.commands.flags import add_storage_options
 from studio.report import SAMPLES_PER_BIN, write_report
 
 
@@ -31,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=SAMPLES_PER_BIN,
         help=f"samples shown per coverage bin: lowest, median, highest (default {SAMPLES_PER_BIN})",
     )
+    add_storage_options(p)
     p.set_defaults(func=run)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from studio.commands.flags import add_out, positive_int
+from studio.commands.flags import add_out, add_storage_options, positive_int
 from studio.core.export.review.decisions import read_decisions
 from studio.core.export.sheet import write_contact_sheet
 
@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--size", type=positive_int, default=256, help="tile side in pixels (default 256)"
     )
     add_out(p, "PNG path (default DIR/sheet.png)", default=None)
+    add_storage_options(p)
     p.set_defaults(func=run)
 
 

@@ -11,6 +11,7 @@ from studio.commands.flags import (
     add_out,
     add_progress,
     add_seed,
+    add_storage_options,
     from_args,
     to_argv,
 )
@@ -86,6 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in RUN")
     add_include_rejected(p)
     add_progress(p)
+    add_storage_options(p)
     p.set_defaults(func=run)
 
 

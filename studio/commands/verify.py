@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from studio.commands.flags import add_storage_options
 from studio.core.export.verify import verify_job
 
 SHOWN = 50  #: problems listed before "... and N more"
@@ -20,9 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "is not finished (continue it with studio export ... --resume, which remakes damaged "
         "samples), 2 when DIR is not an export folder.",
     )
-    p.add_argument("dir", help="export folder (with job.json and manifest.jsonl)")
+    p.add_argument(
+        "dir", help="export folder (with job.json and manifest.jsonl), or its URL (s3://b/prefix)"
+    )
     p.add_argument("--sizes-only", action="store_true", help="skip reading files for hashes")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_storage_options(p)
     p.set_defaults(func=run)
 
 

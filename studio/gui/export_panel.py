@@ -20,6 +20,7 @@ from PySide6.QtCore import QSettings, QSignalBlocker, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -126,12 +127,17 @@ class ExportPanel(QWidget):
         out_row = QHBoxLayout()
         out_row.addWidget(self.out, 1)
         out_row.addWidget(browse)
+        self.format = QComboBox()
+        self.format.addItem("Folder of images and masks", "folder")
+        self.format.addItem("WebDataset shards (tar)", "webdataset")
+        self.format.setToolTip("webdataset: shards/*.tar of 1000 samples, what training reads")
         self.resume = QCheckBox("Resume an unfinished job in this folder")
         self.resume.toggled.connect(lambda _: self.check_folder())
         form.addRow("Images", self.count)
         form.addRow("Seed", self.seed)
         form.addRow("Workers", self.workers)
         form.addRow("Output", out_row)
+        form.addRow("Format", self.format)
         form.addRow("", self.resume)
         layout.addLayout(form)
         #: what the output folder holds, and what to do about it (links: resume, new)
@@ -335,6 +341,7 @@ class ExportPanel(QWidget):
             workers=self.workers.value(),
             resume=self.resume.isChecked(),
             report=self.make_report,
+            format=self.format.currentData(),
         )
 
     def start(self) -> None:

@@ -22,12 +22,11 @@ from studio.core.export.records import (
     JOB,
     MANIFEST,
     STATS,
-    index_problem,
     read_record_file,
     read_rows,
-    row_problem,
 )
 from studio.core.export.review.decisions import read_decisions
+from studio.core.export.rows import index_problem, row_problem
 from studio.core.model.errors import InputError
 from studio.report.stats import Category, Heat2D, Numeric, Usage, bin_index, uniform_edges
 

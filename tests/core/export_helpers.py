@@ -47,7 +47,7 @@ def write_preset(path: Path, extra: str = "", mode: str = "natocc") -> Path:
     return path
 
 
-def export_cli(preset: Path, out: Path, *args: str, count: int) -> int:
+def export_cli(preset: Path, out: Path | str, *args: str, count: int) -> int:
     """``studio export PRESET --out OUT --count COUNT`` with one worker and no progress."""
     from studio.cli import main
 

@@ -37,6 +37,15 @@ def preset_file(tmp_path):
         ExportSpec("p.yaml", "out", 5, report=True),
         ExportSpec("natocc-hands", "o", data="/d", faces="f", textures="t", engine="ray"),
         ExportSpec("p.yaml", "out", seed=0, verify=True, resume=True, backend="auto"),
+        ExportSpec(
+            "p.yaml",
+            "s3://bucket/job",
+            8,
+            format="webdataset",
+            shard_samples=4,
+            shard_bytes=2**20,
+            storage_option=["endpoint_url=http://127.0.0.1:9000", "anon=true"],
+        ),
     ],
 )
 def test_the_studio_starts_exactly_the_job_of_its_spec(spec):

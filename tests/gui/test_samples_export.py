@@ -183,3 +183,14 @@ def test_export_panel_runs_the_real_exporter(window, qtbot, tmp_path):
     assert panel.report_button.isEnabled()
     panel.report_button.click()
     assert len(panel.opened) == 2
+
+
+def test_export_panel_offers_webdataset_shards(window):
+    from studio.commands.export import arguments
+
+    panel = window.export_panel
+    assert panel.job().format == "folder"  # the default, as the command's
+    panel.format.setCurrentIndex(panel.format.findData("webdataset"))
+    job = panel.job()
+    assert job.format == "webdataset" and job.shards() is not None
+    assert arguments(job)[arguments(job).index("--format") + 1] == "webdataset"

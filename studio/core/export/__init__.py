@@ -12,16 +12,20 @@ from studio.core.export.job import (
     run_export,
 )
 from studio.core.export.plan import JobPlan, make_plan
-from studio.core.export.records import JOB, MANIFEST, read_rows, row_problem
+from studio.core.export.records import JOB, MANIFEST, read_rows
 from studio.core.export.review.decisions import read_decisions
+from studio.core.export.rows import row_problem
+from studio.core.export.samples import ExportSamples, is_export
 from studio.core.export.sheet import labels_view, sample_image
 from studio.core.export.spec import ExportSpec
+from studio.core.export.store import StoreFolder
 
 __all__ = [
     "JOB",
     "LAYOUTS",
     "MANIFEST",
     "ExportFolder",
+    "ExportSamples",
     "ExportSpec",
     "ExportSummary",
     "InProcessEngine",
@@ -29,7 +33,9 @@ __all__ = [
     "LocalEngine",
     "RayEngine",
     "Refused",
+    "StoreFolder",
     "export_events",
+    "is_export",
     "job_sources",
     "labels_view",
     "make_engine",

@@ -2,8 +2,10 @@
 
 - :class:`InProcessEngine`: one worker, in this process (tests, small jobs, the GUI preview).
 - :class:`LocalEngine`: worker processes on this machine, started early (see below).
-- :class:`RayEngine`: Ray tasks in batches (optional extra ``cluster``), for many machines
-  sharing one output folder.
+- :class:`RayEngine`: Ray tasks in batches (optional extra ``cluster``), for many machines:
+  sharing one output folder, or with none (inputs and output by URL: each task reads the
+  inputs and writes its samples or shards to the store itself; the driver plans and
+  records).
 
 All engines stop submitting when ``cancel`` is set and still yield what is in flight, so
 every finished sample gets recorded.
@@ -12,7 +14,8 @@ Start-up of the local engine: ``start()`` (the command calls it before planning)
 worker processes on a thread: from a fork server with the engine preloaded where the platform
 has one (one import for all workers, each worker a fork of it), else spawned. They load the
 engine while the driver plans the job; until every worker is ready the driver makes samples
-itself, so the first samples are written while the workers start. A job of no more samples
+itself (of a folder export: a shard is left to the workers), so the first samples are written
+while the workers start. A job of no more samples
 than workers is made in the driver alone (starting processes would cost more than it saves).
 Which process makes a sample never changes its bytes.
 """
@@ -58,8 +61,12 @@ class Engine(Protocol):
     ) -> Iterator[Outcome]: ...
 
 
-def _batches(indices: Iterable[int], size: int) -> Iterator[list[int]]:
-    """Batches of ``size`` indices, taken from the iterable as they are needed."""
+def _batches(indices: Iterable[int], size: int, plan: JobPlan) -> Iterator[list[int]]:
+    """Batches of ``size`` indices, taken from the iterable as they are needed; for a job of
+    shards, the indices of one shard range each (a worker writes its shards whole)."""
+    if plan.shards is not None:
+        yield from (list(b) for _, b in itertools.groupby(indices, plan.shards.range_of))
+        return
     it = iter(indices)
     while batch := list(itertools.islice(it, size)):
         yield batch
@@ -81,10 +88,10 @@ class InProcessEngine:
         self, plan: JobPlan, indices: Iterable[int], cancel: threading.Event
     ) -> Iterator[Outcome]:
         maker = SampleMaker(plan, self.cache_mb)
-        for i in indices:
+        for batch in _batches(indices, 1, plan):
             if cancel.is_set():
                 return
-            yield maker.make(i)
+            yield from maker.make_batch(batch)
 
 
 QUEUED_PER_WORKER = 2  #: batches sent ahead to a worker: it starts one while the last is read
@@ -254,7 +261,8 @@ class LocalEngine:
             yield from InProcessEngine(self.cache_mb).run(plan, indices, cancel)
             return
         try:
-            yield from _drive(pool, plan, _batches(indices, self.batch), cancel, self.cache_mb)
+            batches = _batches(indices, self.batch, plan)
+            yield from _drive(pool, plan, batches, cancel, self.cache_mb)
         finally:
             pool.close()
 
@@ -286,15 +294,17 @@ def _drive(
                     _lost(pool, w, cancel)
                     break
                 w.queued += 1
-        standing_in = more and not stopping and not pool.all_ready
+        # a shard is a long task: the driver stands in with samples, with shards only when
+        # no worker could start
+        waits = plan.shards is not None and pool.size > 0
+        standing_in = more and not stopping and not pool.all_ready and not waits
         if standing_in:
             chunk = next(batches, None)
             if chunk is None:
                 more = False
             else:
                 local = local or SampleMaker(plan, cache_mb)
-                for i in chunk:
-                    yield local.make(i)
+                yield from local.make_batch(chunk)
         elif local is not None:
             local = None  # every worker is up: free the driver's caches
         queued = sum(w.queued for w in pool.workers)
@@ -345,8 +355,9 @@ class RayEngine:
     """The same plan as Ray tasks in batches. Needs ``pip install 'occlusion-studio[cluster]'``.
 
     With ``address`` None a local Ray is started with ``workers`` CPUs; with an address
-    ("auto" or "ray://host:10001") the job joins that cluster, whose nodes must see the
-    input and output folders under the same paths.
+    ("auto" or "ray://host:10001") the job joins that cluster, whose nodes must see local
+    input and output folders under the same paths, or read and write them by URL
+    (``s3://...``: no shared folder needed).
     """
 
     name = "ray"
@@ -407,7 +418,7 @@ class RayEngine:
             plan_ref = ray.put(plan)
             cpus = int(ray.cluster_resources().get("CPU", self.workers))
             limit = max(2, cpus * 2)
-            batches = _batches(indices, self.batch)
+            batches = _batches(indices, self.batch, plan)
             pending: list[Any] = []
             while True:
                 while not cancel.is_set() and len(pending) < limit:

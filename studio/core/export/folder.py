@@ -14,15 +14,17 @@ The folder may be shared and ``studio`` may run as root, so nothing in it is tru
 - writes are atomic (a temporary name beside the file, renamed: a link at the final name is
   replaced, never written through); records are appended line by line (:class:`Appender`).
 
-The interface is storage-shaped, so that another storage (an object store) can implement the
-same methods: :meth:`~ExportFolder.read` a file whole with a bound,
-:meth:`~ExportFolder.open_read` / :meth:`~ExportFolder.lines` a record as a stream,
-:meth:`~ExportFolder.write` atomically (bytes or chunks), :meth:`~ExportFolder.append` record
-lines (:class:`Appender`), :meth:`~ExportFolder.entries` / :meth:`~ExportFolder.list` a
-subfolder, :meth:`~ExportFolder.remove`, :meth:`~ExportFolder.stat` /
-:meth:`~ExportFolder.exists` / :meth:`~ExportFolder.is_folder`; local folders add
-:meth:`~ExportFolder.makedirs`, :meth:`~ExportFolder.sync` and :meth:`~ExportFolder.lock`.
-Paths are POSIX and relative (``images/0000001_f.jpg``; ``""`` is the folder itself).
+The interface is storage-shaped, and an object store implements the same methods
+(:class:`~studio.core.export.store.StoreFolder`, chosen from the URL: ``ExportFolder("s3://b/x")``
+is one, so no caller learns about URLs): :meth:`~ExportFolder.read` a file whole with a bound,
+:meth:`~ExportFolder.read_at` a part of one (a member of a shard), :meth:`~ExportFolder.open_read`
+/ :meth:`~ExportFolder.lines` a record as a stream, :meth:`~ExportFolder.write` atomically (bytes
+or chunks), :meth:`~ExportFolder.append` record lines (:class:`Appender`),
+:meth:`~ExportFolder.entries` / :meth:`~ExportFolder.list` a subfolder,
+:meth:`~ExportFolder.remove`, :meth:`~ExportFolder.stat` / :meth:`~ExportFolder.exists` /
+:meth:`~ExportFolder.is_folder`, :meth:`~ExportFolder.makedirs`, :meth:`~ExportFolder.sync` and
+:meth:`~ExportFolder.lock` (a kernel lock here, a lease object in a store). Paths are POSIX and
+relative (``images/0000001_f.jpg``; ``""`` is the folder itself).
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Literal, Protocol
 
+from studio.core.io import remote
 from studio.core.model.errors import InputError, WriteError
 
 #: output sub-folders per layout: image, face mask, occlusion mask, multi-class labels
@@ -55,6 +58,8 @@ LAYOUTS: dict[str, dict[str, str]] = {
         "labels": "labels",
     },
 }
+#: the folder of the tar shards of a WebDataset export (``--format webdataset``)
+SHARDS = "shards"
 #: every folder a sample file may lie in (whatever the layout)
 SAMPLE_FOLDERS: frozenset[str] = frozenset(
     f for layout in LAYOUTS.values() for f in layout.values()
@@ -112,7 +117,9 @@ def refused(path: Path, what: str = "a symbolic link") -> Refused:
     )
 
 
-def _parts(rel: str) -> list[str]:
+def relative_parts(rel: str) -> list[str]:
+    """The components of a path inside an export folder (InputError for one that leaves
+    it: absolute, empty, ``.`` or ``..`` components)."""
     parts = rel.split("/")
     if rel.startswith("/") or any(p in ("", ".", "..") or "\0" in p for p in parts):
         raise InputError("lies outside the export folder", rel)
@@ -122,7 +129,7 @@ def _parts(rel: str) -> list[str]:
 class Appender:
     """A record file open for appending lines (:meth:`ExportFolder.append`)."""
 
-    def __init__(self, fh: BinaryIO, path: Path) -> None:
+    def __init__(self, fh: BinaryIO, path: remote.Location) -> None:
         self.fh, self.path = fh, path
 
     def write_line(self, text: str) -> None:
@@ -144,6 +151,12 @@ class Appender:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.fh.close()
+
+
+class Held(Protocol):
+    """A held lock of a folder (:meth:`ExportFolder.lock`)."""
+
+    def release(self) -> None: ...
 
 
 class FolderLock:
@@ -174,7 +187,9 @@ class ExportFolder:
     """An export folder, opened once: every read, write, rename and removal in it happens
     relative to its descriptor and never follows a link (see the module docstring).
 
-    ``create`` makes the folder (and its parents) when it does not exist.
+    ``create`` makes the folder (and its parents) when it does not exist. ``path`` may be a
+    URL: ``s3://bucket/prefix`` (any fsspec protocol but ``file://``, which is a local path)
+    gives a :class:`~studio.core.export.store.StoreFolder`, the same interface in a store.
 
     Raises
     ------
@@ -182,8 +197,15 @@ class ExportFolder:
         when the folder does not exist (without ``create``) or is not a folder.
     """
 
+    path: remote.Location  #: a local Path here, a StoreURL in a store
+
+    def __new__(cls, path: str | Path, *, create: bool = False) -> ExportFolder:
+        if cls is ExportFolder and remote.in_store(path):
+            return super().__new__(_STORES[0])
+        return super().__new__(cls)
+
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
-        self.path = Path(path)
+        self.path = self._root = Path(remote.location(path) if remote.is_url(path) else path)
         if create:
             try:
                 self.path.mkdir(parents=True, exist_ok=True)
@@ -232,7 +254,7 @@ class ExportFolder:
         parent = self._dir(parts[:-1], create)
         if parent is None:
             return None
-        name, where = parts[-1], self.path.joinpath(*parts)
+        name, where = parts[-1], self._root.joinpath(*parts)
         for _ in range(2):
             try:
                 found = os.stat(name, dir_fd=parent, follow_symlinks=False)
@@ -262,8 +284,8 @@ class ExportFolder:
         return fd
 
     def _locate(self, rel: str, create: bool = False) -> tuple[int | None, str, Path]:
-        parts = _parts(rel)
-        return self._dir(tuple(parts[:-1]), create), parts[-1], self.path / rel
+        parts = relative_parts(rel)
+        return self._dir(tuple(parts[:-1]), create), parts[-1], self._root / rel
 
     # ---- reading -------------------------------------------------------------------------------
     def stat(self, rel: str) -> Entry | None:
@@ -315,7 +337,7 @@ class ExportFolder:
             ``sample`` file: then it is damage of that sample), or longer than ``limit``.
         """
         fd = self._open_regular(rel, os.O_RDONLY, sample=sample)
-        path = self.path / rel
+        path = self._root / rel
         if fd is None:
             raise InputError("is missing", path)
         try:
@@ -338,6 +360,23 @@ class ExportFolder:
             raise InputError(f"grew past the {limit} bytes expected while read", path)
         return data
 
+    def read_at(self, rel: str, offset: int, size: int) -> bytes:
+        """``size`` bytes of the regular sample file ``rel`` from ``offset`` (a member of a
+        shard); InputError naming the file when it is missing, not regular or shorter."""
+        fd = self._open_regular(rel, os.O_RDONLY, sample=True)
+        path = self._root / rel
+        if fd is None:
+            raise InputError("is missing", path)
+        try:
+            data = os.pread(fd, size, offset)
+        except OSError as err:
+            raise InputError(f"cannot read: {err.strerror or err}", path) from err
+        finally:
+            os.close(fd)
+        if len(data) != size:
+            raise InputError(f"ends before byte {offset + size} (a shard cut short?)", path)
+        return data
+
     def open_read(self, rel: str) -> BinaryIO | None:
         """A record file (``manifest.jsonl``) open for reading as a stream; None when missing."""
         fd = self._open_regular(rel, os.O_RDONLY)
@@ -346,7 +385,7 @@ class ExportFolder:
     def entries(self, folder: str) -> Iterator[Entry]:
         """The entries of a subfolder (``""``: the folder itself) as a stream, in no order
         (none when it does not exist)."""
-        fd = self._dir(tuple(_parts(folder)) if folder else (), create=False)
+        fd = self._dir(tuple(relative_parts(folder)) if folder else (), create=False)
         if fd is None:
             return
         with os.scandir(fd) as found:
@@ -364,11 +403,11 @@ class ExportFolder:
     # ---- writing -------------------------------------------------------------------------------
     def is_folder(self, folder: str) -> bool:
         """Whether the subfolder exists (a link in its place is refused)."""
-        return self._dir(tuple(_parts(folder)), create=False) is not None
+        return self._dir(tuple(relative_parts(folder)), create=False) is not None
 
     def makedirs(self, folder: str) -> None:
         """Make a subfolder (and its parents); a link in their place is refused."""
-        self._dir(tuple(_parts(folder)), create=True)
+        self._dir(tuple(relative_parts(folder)), create=True)
 
     def write(self, rel: str, data: bytes | Iterable[bytes], *, durable: bool = True) -> None:
         """Write ``rel`` atomically: a temporary file beside it, renamed into place (a link
@@ -404,7 +443,7 @@ class ExportFolder:
         """The record file ``rel`` open for appending lines (made when missing)."""
         fd = self._open_regular(rel, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         assert fd is not None
-        return Appender(os.fdopen(fd, "ab"), self.path / rel)
+        return Appender(os.fdopen(fd, "ab"), self._root / rel)
 
     def remove(self, rel: str) -> bool:
         """Remove the file (or link: never its target) ``rel``; False when it was not there."""
@@ -421,15 +460,15 @@ class ExportFolder:
 
     def sync(self, folder: str = "") -> None:
         """Make the renames into ``folder`` (default: the folder itself) durable."""
-        fd = self._dir(tuple(_parts(folder)) if folder else (), create=False)
+        fd = self._dir(tuple(relative_parts(folder)) if folder else (), create=False)
         if fd is None:
             return
         try:
             os.fsync(fd)
         except OSError as err:
-            raise WriteError.from_os_error(err, self.path / folder) from err
+            raise WriteError.from_os_error(err, self._root / folder) from err
 
-    def lock(self, rel: str, holder: str) -> FolderLock:
+    def lock(self, rel: str, holder: str) -> Held:
         """Take the exclusive lock of the folder on the file ``rel`` (made when missing; a
         link there is refused) and write ``holder`` in it.
 
@@ -442,7 +481,7 @@ class ExportFolder:
         """
         fd = self._open_regular(rel, os.O_RDWR | os.O_CREAT)
         assert fd is not None
-        path = self.path / rel
+        path = self._root / rel
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as err:
@@ -467,6 +506,16 @@ class ExportFolder:
             return
         with fh:
             yield from fh
+
+
+#: the class of folders in a store (:mod:`studio.core.export.store` registers it when the
+#: package is imported: it builds on this module, which therefore does not import it)
+_STORES: list[type[ExportFolder]] = []
+
+
+def register_store(cls: type[ExportFolder]) -> None:
+    """Make ``cls`` the folder of URLs in a store (``ExportFolder("s3://...")``)."""
+    _STORES[:] = [cls]
 
 
 def _not_regular(path: Path, kind: Kind, sample: bool) -> InputError:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from studio.core.io import remote
 from studio.core.model.errors import Hint, InputError
 from studio.core.model.preset import Preset
 from studio.core.model.vocab import POOL_ROLE, pool_required
@@ -38,8 +39,12 @@ def job_sources(
         a missing data root, or a missing folder the job needs (hint ``data`` when no data
         root was given: giving it is the usual fix).
     """
-    base = Path(data_root).expanduser() if data_root else Path(preset_path).resolve().parent
-    if check and data_root and not base.is_dir():
+    base: str | Path
+    if data_root and remote.is_url(data_root):
+        base = str(data_root)  # a store: its folders are looked for when they are opened
+    else:
+        base = Path(data_root).expanduser() if data_root else Path(preset_path).resolve().parent
+    if check and data_root and isinstance(base, Path) and not base.is_dir():
         reason = "data root: folder not found" if not base.exists() else "data root: not a folder"
         raise InputError(reason, base, hint="data")
     given = dict(overrides or {})
@@ -48,6 +53,8 @@ def job_sources(
         return refs
     needed = {"faces", POOL_ROLE[preset.mode]}  # textures too: named means wanted
     for role, ref in refs.items():
+        if remote.is_url(ref.path) or not isinstance(base, Path):
+            continue
         if role in needed and given.get(role) is None and not Path(ref.path).exists():
             raise InputError(
                 f"folder not found: sources.{role} of the preset, under {base.resolve()}",

@@ -20,11 +20,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from studio.core.export.engines import Engine, InProcessEngine
-from studio.core.export.folder import ExportFolder
+from studio.core.export.folder import SHARDS, ExportFolder
 from studio.core.export.plan import JobPlan, describe_difference
 from studio.core.export.records import (
     FAILURES,
@@ -39,7 +38,9 @@ from studio.core.export.records import (
     iter_rows,
     read_record_file,
     remove_temp_files,
+    remove_unrecorded_shards,
 )
+from studio.core.io.remote import Location
 from studio.core.io.writers import dumps_json, json_bytes
 from studio.core.jobs.events import Event
 from studio.core.jobs.progress import Progress
@@ -51,7 +52,7 @@ __all__ = ["FAILURES", "JOB", "MANIFEST", "STATS", "export_events", "run_export"
 
 @dataclass
 class ExportSummary:
-    out: Path
+    out: Location
     total: int
     written: int
     failed: int
@@ -115,11 +116,16 @@ def prepare_output(
             folder.is_folder(name)  # a link in place of a sample folder: refused at once
         records.load(verify=verify)
         remove_temp_files(folder, sample_folders)
+        if plan.shards is not None:
+            remove_unrecorded_shards(folder, records.shards)
     return records
 
 
 def written_folders(plan: JobPlan) -> tuple[str, ...]:
-    """The sample folders the job writes (an occlusion mask and labels when asked for)."""
+    """The sample folders the job writes (an occlusion mask and labels when asked for), or
+    the shard folder."""
+    if plan.shards is not None:
+        return (SHARDS,)
     output = plan.preset.output
     keys = ["image", "mask"]
     keys += ["occlusion_mask"] if output.occlusion_mask else []
@@ -159,7 +165,7 @@ def export_events(
         lock = JobLock(folder)
         lock.acquire()
         try:
-            yield from _run(plan, folder, engine, resume, verify, cancel)
+            yield from _run(plan, folder, engine, resume, verify, cancel, lock.took_over)
         finally:
             lock.release()
     finally:
@@ -173,6 +179,7 @@ def _run(
     resume: bool,
     verify: bool,
     cancel: threading.Event,
+    took_over: str | None = None,
 ) -> Iterator[Event]:
     records = prepare_output(plan, resume, verify, folder)
     already = records.written
@@ -183,6 +190,8 @@ def _run(
         yield Event.make("note", message=repair_note(repaired))
     else:
         yield start
+    if took_over:
+        yield Event.make("note", message=f"took over the lock of {took_over}")
     records.open()
     progress = Progress(plan.count, done=already)
     limit = index_limit(plan.count)

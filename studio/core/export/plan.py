@@ -17,6 +17,8 @@ from studio import __version__
 from studio.core.engine.draw import face_index
 from studio.core.export.folder import LAYOUTS
 from studio.core.export.inputs import open_job_sources
+from studio.core.export.shards import ShardSpec
+from studio.core.io import remote
 from studio.core.jobs.records import first_difference
 from studio.core.model.errors import InputError
 from studio.core.model.preset import Preset, preset_to_dict
@@ -43,7 +45,8 @@ class JobPlan:
     seed: int
     count: int
     layout: str
-    out: Path
+    #: the output folder: a local path, or a URL in a store (workers write there themselves)
+    out: remote.Location
     inputs: dict[str, Any] = field(default_factory=dict)
     #: compute backend of the renders ("cpu" or "cuda"); part of the job, as outputs differ
     backend: str = "cpu"
@@ -53,6 +56,10 @@ class JobPlan:
     source_lines: tuple[str, ...] = ()
     #: what job.json records of each source (layout, folders, automatic-mask method)
     source_records: dict[str, Any] = field(default_factory=dict)
+    #: WebDataset shards (None: a folder of files); part of the job, as the output differs
+    shards: ShardSpec | None = None
+    #: options of the stores the job reads and writes (endpoint...; never recorded)
+    storage_options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def folders(self) -> dict[str, str]:
@@ -89,7 +96,9 @@ class JobPlan:
         return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
     def job_record(self) -> dict[str, Any]:
-        """The content of job.json (no timestamps: a resumed job writes the same file)."""
+        """The content of job.json (no timestamps: a resumed job writes the same file); a
+        job of shards adds its ``format`` (a folder job's record is what it always was)."""
+        shards = {} if self.shards is None else {"format": self.shards.record()}
         return {
             "tool": "occlusion-studio",
             "version": __version__,
@@ -100,17 +109,24 @@ class JobPlan:
             "preset": preset_to_dict(self.preset),
             "sources": self.source_records,
             "inputs": self.inputs,
+            **shards,
         }
 
 
-def check_output_folder(out: Path, sources: dict[str, SourceRef]) -> None:
-    """Refuse an output folder inside (or equal to) an input folder."""
-    out = out.resolve()
+def check_output_folder(out: remote.Location, sources: dict[str, SourceRef]) -> None:
+    """Refuse an output folder inside (or equal to) an input folder (URLs compared as
+    text)."""
     for role, ref in sources.items():
-        for folder in ref.folders():
-            folder = folder.resolve()
-            if out == folder or out.is_relative_to(folder):
-                raise InputError(f"output folder lies inside the {role} input folder {folder}", out)
+        for given in (ref.path, ref.masks, ref.images):
+            if not given or remote.is_url(given) != isinstance(out, remote.StoreURL):
+                continue
+            if isinstance(out, remote.StoreURL):
+                inside = f"{out}/".startswith(f"{given.rstrip('/')}/")
+            else:
+                folder = Path(given).resolve()
+                inside = out == folder or out.is_relative_to(folder)
+            if inside:
+                raise InputError(f"output folder lies inside the {role} input folder {given}", out)
 
 
 def make_plan(
@@ -122,8 +138,11 @@ def make_plan(
     count: int | None = None,
     layout: str | None = None,
     backend: str = "cpu",
+    shards: ShardSpec | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> JobPlan:
-    """Open and fingerprint the inputs, and fix seed, count, layout and backend.
+    """Open and fingerprint the inputs, and fix seed, count, layout, backend and format
+    (``shards``: WebDataset shards; ``out`` may be a URL, the inputs too).
 
     Raises
     ------
@@ -132,8 +151,8 @@ def make_plan(
         are asked of faces without class maps, or when the output folder lies inside an
         input folder.
     """
-    out = Path(out).resolve()
-    check_output_folder(out, sources)
+    where = remote.location(out)
+    check_output_folder(where, sources)
     opened = open_job_sources(preset.mode, sources)
     faces = opened.faces
     if preset.output.labels and not getattr(faces, "has_labels", False):
@@ -177,12 +196,14 @@ def make_plan(
         seed=int(job_seed),
         count=int(total),
         layout=layout or preset.output.layout,
-        out=out,
+        out=where,
         inputs=inputs,
         input_problems=tuple(problems),
         source_lines=tuple(lines),
         source_records=records,
         backend=get_backend(backend).name,
+        shards=shards,
+        storage_options=dict(storage_options or {}),
     )
 
 
@@ -199,5 +220,5 @@ def _explain_input(key: str, old: dict[str, Any], new: dict[str, Any]) -> str | 
 
 def describe_difference(stored: dict[str, Any], current: dict[str, Any]) -> str | None:
     """The first difference between two job records, in words; None when they match."""
-    order = ("version", "preset", "seed", "count", "layout", "sources", "inputs")
+    order = ("version", "format", "preset", "seed", "count", "layout", "sources", "inputs")
     return first_difference(stored, current, order=order, explain=_explain_input)

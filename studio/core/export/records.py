@@ -1,15 +1,14 @@
 """The records of an export folder: manifest.jsonl, failures.jsonl, the job lock, checks.
 
-A manifest row names each file of its sample with the file's size and a hash of its bytes
-(``checks``), so a resume can tell a sample whose files are missing, truncated or damaged
-and make it again, and ``studio verify`` can check a folder without changing it. Rows are
+A manifest row (:mod:`.rows`) names each file of its sample with the file's size and a hash
+of its bytes (``checks``), so a resume can tell a sample whose files are missing, truncated or
+damaged and make it again, and ``studio verify`` can check a folder without changing it. Rows are
 read as a stream: memory does not grow with the size of the data set. Every file is reached
 through :class:`~studio.core.export.folder.ExportFolder` (no link followed, paths confined).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -20,14 +19,21 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.export.folder import (
-    LAYOUTS,
-    MAX_UNRECORDED_BYTES,
     SAMPLE_FOLDERS,
+    SHARDS,
     Appender,
     ExportFolder,
-    FolderLock,
+    Held,
     LockedError,
-    sample_path,
+)
+from studio.core.export.rows import (
+    MAX_INDEX,
+    Shard,
+    ShardChecks,
+    check_row,
+    index_problem,
+    row_shard,
+    sample_index,
 )
 from studio.core.io.safe_yaml import MAX_BYTES, decode_text
 from studio.core.io.writers import dumps_json
@@ -41,13 +47,7 @@ STATS = "stats.json"
 LOCK = ".studio-export.lock"
 SYNC_EVERY_ROWS = 256  #: rows between two syncs of the output folders and the records
 SYNC_EVERY_S = 2.0  #: ... or seconds, whichever comes first
-MAX_INDEX = 2**62  #: sample indices lie in [0, MAX_INDEX)
 MIN_REPLACEMENTS = 10  #: replacements a job of any count may draw (see :func:`index_limit`)
-
-
-def file_hash(data: bytes) -> str:
-    """The cheap content hash recorded for each file (BLAKE2b, 64 bits, hex)."""
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
 def index_limit(count: int) -> int:
@@ -126,132 +126,6 @@ def iter_rows(
         yield n, row
 
 
-def sample_index(value: Any) -> int | None:
-    """``value`` when it is a sample index (see :func:`index_problem`), else None."""
-    return value if index_problem(value) is None else None
-
-
-def index_problem(value: Any) -> str | None:
-    """Why ``value`` is not a sample index (an int in [0, :data:`MAX_INDEX`)), or None."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        return "has no sample index"
-    if not 0 <= value < MAX_INDEX:
-        return f"has sample index {value}, outside [0, 2**62)"
-    return None
-
-
-def row_index(row: dict[str, Any], path: Path, n: int) -> int:
-    """The sample index of a row (InputError naming the file and line when it has none)."""
-    index = sample_index(row.get("index"))
-    if index is None:
-        raise InputError(f"line {n} {index_problem(row.get('index'))}", path)
-    return index
-
-
-def _recorded(want: Any) -> tuple[int, str] | None:
-    ok = (
-        isinstance(want, list)
-        and len(want) == 2
-        and isinstance(want[0], int)
-        and not isinstance(want[0], bool)
-        and want[0] >= 0
-        and isinstance(want[1], str)
-    )
-    return (want[0], want[1]) if ok else None
-
-
-def check_row(
-    folder: ExportFolder,
-    row: dict[str, Any],
-    hashes: bool,
-    folders: Iterable[str] = SAMPLE_FOLDERS,
-) -> str | None:
-    """Why the files of a manifest row are not what was written, or None when they are: a
-    path outside the sample ``folders`` (never opened), missing, a link or special file,
-    another size than recorded (sizes are always checked), or, with ``hashes``, other bytes
-    (read no further than the recorded size)."""
-    files = row.get("files")
-    if not isinstance(files, dict) or not files:
-        return "the row names no files"
-    checks = row.get("checks")
-    checks = checks if isinstance(checks, dict) else {}
-    for key, rel in files.items():
-        outside = sample_path(rel, folders)
-        if outside is not None:
-            return outside
-        entry = folder.stat(rel)
-        if entry is None:
-            return f"{rel} is missing"
-        if entry.kind != "file":
-            kind = "a symbolic link" if entry.kind == "link" else "not a regular file"
-            return f"{rel} is {kind}"
-        if key not in checks:
-            if entry.size == 0:
-                return f"{rel} is empty"
-            continue
-        want = _recorded(checks[key])
-        if want is None:
-            return f"the row's check of {rel} is not a size and a hash"
-        if entry.size != want[0]:
-            return f"{rel} has {entry.size} bytes, {want[0]} were written"
-        if hashes:
-            try:
-                data = folder.read(rel, want[0], sample=True)
-            except InputError as err:
-                return f"{rel} cannot be read ({err.reason})"
-            if file_hash(data) != want[1]:
-                return f"{rel} differs from what was written (hash)"
-    return None
-
-
-def row_problem(row: dict[str, Any], folders: Iterable[str] = SAMPLE_FOLDERS) -> str | None:
-    """Why a manifest row cannot be shown (sheet, report): an index outside [0, 2**62), a
-    stem that is not text, files that are not a mapping of paths inside the sample
-    ``folders``; None when it can (its files are checked when read)."""
-    problem = index_problem(row.get("index"))
-    if problem is not None:
-        return problem
-    if not isinstance(row.get("stem"), str):
-        return "has no stem"
-    files = row.get("files")
-    if not isinstance(files, dict):
-        return "names no files"
-    for key, rel in files.items():
-        outside = sample_path(rel, folders)
-        if outside is not None:
-            return f"files.{key}: {outside}"
-    return None
-
-
-def read_sample_file(folder: ExportFolder, row: dict[str, Any], key: str) -> bytes:
-    """The bytes of the file ``key`` of a manifest row, read only when it lies in a sample
-    folder and is a regular file, and never past its recorded size.
-
-    Raises
-    ------
-    InputError
-        naming the file: outside the sample folders, missing, a link or special file, or
-        another size than recorded.
-    """
-    files = row.get("files")
-    rel = files.get(key) if isinstance(files, dict) else None
-    outside = sample_path(rel, SAMPLE_FOLDERS)
-    if outside is not None or not isinstance(rel, str):
-        raise InputError(outside or "no file", folder.path)
-    checks = row.get("checks")
-    want = _recorded(checks.get(key)) if isinstance(checks, dict) else None
-    data = folder.read(rel, MAX_UNRECORDED_BYTES if want is None else want[0], sample=True)
-    if want is not None and len(data) != want[0]:
-        raise InputError(f"has {len(data)} bytes, {want[0]} were written", folder.path / rel)
-    return data
-
-
-def layout_folders(job: dict[str, Any] | None) -> tuple[str, ...]:
-    """The sample folders of a job record's layout (every layout's when it names none)."""
-    layout = LAYOUTS.get(str((job or {}).get("layout")))
-    return tuple(sorted(set(layout.values()) if layout else SAMPLE_FOLDERS))
-
-
 @dataclass
 class Repair:
     """What a resume found wrong in the records, and dropped so that it is made again."""
@@ -279,11 +153,14 @@ class JobLock:
     def __init__(self, out: Path | ExportFolder) -> None:
         self.folder = out if isinstance(out, ExportFolder) else ExportFolder(out)
         self.path = self.folder.path / LOCK
-        self._lock: FolderLock | None = None
+        self._lock: Held | None = None
+        #: the holder of a lease taken over from a run that ended without releasing it
+        self.took_over: str | None = None
 
     def acquire(self) -> None:
         try:
             self._lock = self.folder.lock(LOCK, _holder())
+            self.took_over = getattr(self._lock, "took_over", None)
         except LockedError as err:
             raise InputError(
                 f"another export is running in this folder ({err.holder or 'another process'})"
@@ -322,6 +199,8 @@ class Records:
         self._failures: Appender | None = None
         self._unsynced = 0
         self._last_sync = time.monotonic()
+        self.shards: set[str] = set()  #: the shards the kept rows name
+        self._shard_rows: dict[str, int] = {}  #: rows recorded this run, by shard
 
     # ---- reading ----------------------------------------------------------------------------
     def load(self, verify: bool = False) -> Repair:
@@ -344,6 +223,8 @@ class Records:
         keep: set[int] = set()
         folders = self.folders or SAMPLE_FOLDERS
         bad = self.repair.bad_lines
+        seen = ShardChecks()
+        by_shard: dict[Shard, list[tuple[int, int]]] = {}  #: (line, index) of each shard
         for n, _, _, row in read_rows(self.folder, MANIFEST, bad=bad):
             problem = index_problem(row.get("index"))
             if problem is None and row["index"] >= self.limit:
@@ -355,13 +236,26 @@ class Records:
             if index in self.done:
                 self.repair.duplicate_rows += 1
                 continue
-            reason = check_row(self.folder, row, verify, folders)
+            reason = check_row(self.folder, row, verify, folders, seen)
             if reason is not None:
                 self.repair.damaged.append((index, reason))
                 continue
             self.done.add(index)
             self.written += 1
             keep.add(n)
+            shard = row_shard(row)
+            if isinstance(shard, Shard):
+                by_shard.setdefault(shard, []).append((n, index))
+        for shard, rows in by_shard.items():
+            if len(rows) == shard.samples:
+                self.shards.add(shard.name)
+                continue
+            for n, index in rows:  # recorded in part (a crash between its rows): made again
+                keep.discard(n)
+                self.done.discard(index)
+                self.written -= 1
+                reason = f"{shard.name} holds {shard.samples} samples, {len(rows)} are recorded"
+                self.repair.damaged.append((index, reason))
         bad.sort()
         self.repair.torn_lines = int(has_torn_line(self.folder, MANIFEST))
         return keep
@@ -412,13 +306,32 @@ class Records:
                 self.failed_samples += 1
                 self.failed.add(failure["index"])
             self._append(self._failures, failure)
+        whole = False
         if outcome.row is not None:
             self._append(self._manifest, outcome.row)
             self.written += 1
+            whole = self._shard_recorded(outcome.row)
         self.done.add(outcome.index)
         self._unsynced += 1
-        if self._unsynced >= SYNC_EVERY_ROWS or time.monotonic() - self._last_sync > SYNC_EVERY_S:
+        if (
+            whole
+            or self._unsynced >= SYNC_EVERY_ROWS
+            or time.monotonic() - self._last_sync > SYNC_EVERY_S
+        ):
             self.sync()
+
+    def _shard_recorded(self, row: dict[str, Any]) -> bool:
+        """Whether ``row`` is the last of its shard to be recorded (the rows of a shard are
+        then made durable at once: a crash loses at most the shards in flight)."""
+        shard = row_shard(row)
+        if not isinstance(shard, Shard):
+            return False
+        count = self._shard_rows[shard.name] = self._shard_rows.get(shard.name, 0) + 1
+        if count < shard.samples:
+            return False
+        del self._shard_rows[shard.name]
+        self.shards.add(shard.name)
+        return True
 
     def _append(self, fh: Appender | None, row: dict[str, Any]) -> None:
         assert fh is not None
@@ -467,18 +380,27 @@ def _spool(lines: Iterable[bytes]) -> Iterator[bytes]:
 
 def has_torn_line(folder: ExportFolder, name: str) -> bool:
     """Whether the record ``name`` ends in a line without its newline (a crash mid-write)."""
+    entry = folder.stat(name)
+    if entry is None or entry.kind != "file" or entry.size == 0:
+        return False
     fh = folder.open_read(name)
     if fh is None:
         return False
     with fh:
         try:
-            size = os.fstat(fh.fileno()).st_size
-            if size == 0:
-                return False
-            fh.seek(size - 1)
+            fh.seek(entry.size - 1)
             return fh.read(1) != b"\n"
-        except OSError:
+        except (OSError, InputError):
             return False
+
+
+def remove_unrecorded_shards(folder: ExportFolder, recorded: set[str]) -> None:
+    """Shards no kept row names (written by a run that crashed before recording them, or
+    recorded in part): their samples are made again."""
+    for entry in folder.list(SHARDS):
+        rel = f"{SHARDS}/{entry.name}"
+        if entry.kind == "file" and entry.name.endswith(".tar") and rel not in recorded:
+            folder.remove(rel)
 
 
 def remove_temp_files(folder: ExportFolder, folders: Iterable[str]) -> None:

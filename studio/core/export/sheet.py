@@ -13,10 +13,12 @@ import cv2
 import numpy as np
 
 from studio.core.export.folder import ExportFolder
-from studio.core.export.records import MANIFEST, read_rows, read_sample_file, row_problem
+from studio.core.export.records import MANIFEST, read_rows
+from studio.core.export.rows import file_name, read_sample_file, row_problem
 from studio.core.io.contact_sheet import contact_sheet as grid
 from studio.core.io.contact_sheet import fit_tile, overlay
 from studio.core.io.imageio import decode_image, decode_mask
+from studio.core.io.remote import StoreURL
 from studio.core.io.writers import encode_image, write_image
 from studio.core.model.errors import InputError
 
@@ -33,7 +35,8 @@ def sample_image(
     InputError
         naming the file (KeyError when the row names no such file).
     """
-    name = folder.path / row["files"][key]
+    row["files"][key]  # KeyError when the row names no such file
+    name = file_name(folder, row, key)
     data = read_sample_file(folder, row, key)
     return decode_image(data, name) if shape is None else decode_mask(data, name, shape=shape)
 
@@ -95,7 +98,7 @@ def contact_sheet(
 
 def write_contact_sheet(
     out: str | Path, path: str | Path | None = None, count: int = 16, side: int = 256
-) -> Path:
+) -> Path | StoreURL:
     """Write the contact sheet PNG (default DIR/sheet.png) and return its path."""
     sheet = contact_sheet(out, count, side)
     if path is not None:
@@ -104,4 +107,4 @@ def write_contact_sheet(
         return target
     with ExportFolder(out) as folder:
         folder.write("sheet.png", encode_image(sheet, "png"))
-    return Path(out) / "sheet.png"
+        return folder.path / "sheet.png"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,15 +11,22 @@ from studio.core.export.records import (
     FAILURES,
     JOB,
     MANIFEST,
-    check_row,
     has_torn_line,
     index_limit,
-    index_problem,
-    layout_folders,
     read_record_file,
     read_rows,
-    sample_index,
 )
+from studio.core.export.rows import (
+    Shard,
+    ShardChecks,
+    check_row,
+    index_problem,
+    layout_folders,
+    row_shard,
+    sample_index,
+    stored_files,
+)
+from studio.core.io.remote import Location
 from studio.core.model.errors import InputError
 
 
@@ -26,7 +34,7 @@ from studio.core.model.errors import InputError
 class Verification:
     """What ``studio verify`` found in an export folder."""
 
-    out: Path
+    out: Location
     count: int = 0
     rows: int = 0
     files: int = 0
@@ -70,6 +78,8 @@ def verify_job(out: str | Path, hashes: bool = True) -> Verification:
         manifest = folder.path / MANIFEST
         limit = index_limit(count)
         bad: list[tuple[int, str]] = []
+        shards = ShardChecks()
+        by_shard: Counter[Shard] = Counter()
         for n, _, _, row in read_rows(folder, MANIFEST, bad=bad):
             found.rows += 1
             index = sample_index(row.get("index"))
@@ -82,13 +92,21 @@ def verify_job(out: str | Path, hashes: bool = True) -> Verification:
             if index >= limit:
                 found.problems.append(f"{manifest}: line {n}: sample {index} is beyond the job")
             seen.add(index)
-            reason = check_row(folder, row, hashes, folders)
-            files = row.get("files")
-            files = files if isinstance(files, dict) else {}
-            found.files += len(files)
-            named.update(rel for rel in files.values() if isinstance(rel, str))
+            reason = check_row(folder, row, hashes, folders, shards)
+            files = row.get("members") if "shard" in row else row.get("files")
+            found.files += len(files) if isinstance(files, dict) else 0
+            named.update(stored_files(row))
             if reason is not None:
                 found.problems.append(f"sample {index}: {reason}")
+            shard = row_shard(row)
+            if isinstance(shard, Shard):
+                by_shard[shard] += 1
+        found.problems.extend(
+            f"{shard.name}: holds {shard.samples} samples, {rows} are recorded (a crash "
+            "while its rows were written: a resume makes them again)"
+            for shard, rows in by_shard.items()
+            if rows != shard.samples
+        )
         found.problems.extend(
             f"{manifest}: {reason} (a resume drops it and makes its sample again)"
             for _, reason in sorted(bad)

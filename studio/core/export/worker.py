@@ -3,6 +3,10 @@
 Sample ``i`` draws everything from its own generator, seeded by ``SeedSequence(job seed,
 spawn_key=(i,))``: which occluder or texture it uses, then its parameters. Each worker keeps
 bounded caches of decoded inputs; they change speed, never bytes.
+
+A worker writes what it makes itself, to the job's output folder or store (a Ray worker on
+another machine too): each sample's files, or (``--format webdataset``) the shards of the
+batches it is given, one batch per shard range (:mod:`.shards`).
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from studio.core.export.folder import ExportFolder
 from studio.core.export.inputs import open_job_sources
 from studio.core.export.lifeline import die_with_parent
 from studio.core.export.plan import JobPlan
-from studio.core.export.records import file_hash
-from studio.core.io.writers import encode_image
+from studio.core.export.rows import file_hash
+from studio.core.export.shards import ShardWriter, member_key, member_name
+from studio.core.io import remote
+from studio.core.io.writers import dumps_json, encode_image
 from studio.core.model.errors import (
     InputError,
     PlacementError,
@@ -60,6 +66,8 @@ class SampleMaker:
 
     def __init__(self, plan: JobPlan, cache_mb: int = DEFAULT_CACHE_MB) -> None:
         self.plan = plan
+        if plan.storage_options:
+            remote.set_storage_options(plan.storage_options)
         self.spec = plan.preset.engine()
         opened = open_job_sources(plan.preset.mode, plan.sources)
         self.faces = opened.faces
@@ -85,11 +93,65 @@ class SampleMaker:
 
     def make(self, index: int) -> Outcome:
         """Render sample ``index`` and write its files; the manifest row is returned."""
-        outcome = self._make(index)
+        outcome = self._make(index, self._write_files)
         outcome.pid, outcome.rss_mb = os.getpid(), _rss_mb()
         return outcome
 
-    def _make(self, index: int) -> Outcome:
+    def make_batch(self, indices: list[int]) -> list[Outcome]:
+        """Make a batch of samples: each written as it is made, or (shards) the batch's
+        samples written as shards once they are all made."""
+        if self.plan.shards is None:
+            return [self.make(i) for i in indices]
+        return self._make_shards(indices)
+
+    def _make_shards(self, indices: list[int]) -> list[Outcome]:
+        """The samples of ``indices`` (one shard range) in shards: a shard is written whole
+        when the next sample would pass its byte bound, and at the end of the batch."""
+        spec = self.plan.shards
+        assert spec is not None
+        outcomes: list[Outcome] = []
+        shard: ShardWriter | None = None
+        rows: list[dict[str, Any]] = []
+
+        def finish() -> None:
+            if shard is not None and not rows:
+                shard.discard()  # every sample of it failed: no shard
+            elif shard is not None:
+                size, digest = shard.finish(self.folder)
+                for row in rows:
+                    row["shard"] = {
+                        "name": shard.name, "size": size, "hash": digest, "samples": len(rows)
+                    }  # fmt: skip
+
+        def add(index: int, files: dict[str, str], payload: dict[str, bytes]) -> dict[str, Any]:
+            nonlocal shard, rows
+            size = sum(len(p) for p in payload.values())
+            if shard is None or (rows and shard.size + size > spec.bytes):
+                finish()
+                shard, rows = ShardWriter(spec.name(index if shard else indices[0])), []
+            key = member_key(self.plan.stem_for(index))
+            ext = self.plan.preset.output.image_format
+            members = {}
+            for name, data in payload.items():
+                member = member_name(key, name, ext)
+                members[name] = [member, shard.add(member, data)]
+            return {"members": members}
+
+        try:
+            for i in indices:
+                outcome = self._make(i, add)
+                outcome.pid, outcome.rss_mb = os.getpid(), _rss_mb()
+                if outcome.row is not None:
+                    rows.append(outcome.row)
+                outcomes.append(outcome)
+            finish()
+        except BaseException:
+            if shard is not None:
+                shard.discard()
+            raise
+        return outcomes
+
+    def _make(self, index: int, store: Any) -> Outcome:
         plan = self.plan
         face_id = plan.face_for(index)
         stem = plan.stem_for(index)
@@ -119,7 +181,7 @@ class SampleMaker:
             outcome.failures.append(_failure(index, no_labels, self.faces.path_of(face_id), stem))
             return outcome
         try:
-            outcome.row = self._write(index, stem, drawn.params, result, drawn.attempts)
+            outcome.row = self._row(index, stem, drawn.params, result, drawn.attempts, store)
         except WriteError as err:
             if err.fatal:  # disk full, no permission: the job stops (and stays resumable)
                 raise
@@ -130,10 +192,27 @@ class SampleMaker:
         """Failure rows (index None) for occluders/textures that could not be loaded."""
         return [_failure(None, err, err.path) for err in errors]
 
-    def _write(
-        self, index: int, stem: str, params: Any, result: Any, attempts: int
+    def _write_files(
+        self, index: int, files: dict[str, str], payload: dict[str, bytes]
     ) -> dict[str, Any]:
-        plan, folder = self.plan, self.folder
+        """Write a sample's files into the sample folders (all or none)."""
+        written = []
+        try:
+            for key, rel in files.items():
+                self.folder.write(rel, payload[key], durable=False)
+                written.append(rel)
+        except WriteError:
+            for rel in written:  # no half sample is left behind
+                self.folder.remove(rel)
+            raise
+        return {}
+
+    def _row(
+        self, index: int, stem: str, params: Any, result: Any, attempts: int, store: Any
+    ) -> dict[str, Any]:
+        """Encode a sample's files, ``store`` them (files, or members of a shard: what it
+        returns joins the row) and return its manifest row."""
+        plan = self.plan
         output = plan.preset.output
         folders = plan.folders
         ext = output.image_format
@@ -151,17 +230,8 @@ class SampleMaker:
         if output.labels:
             files["labels"] = f"{folders['labels']}/{stem}.png"
             payload["labels"] = encode_image(result.labels, "png")
-        written = []
-        try:
-            for key, rel in files.items():
-                folder.write(rel, payload[key], durable=False)
-                written.append(rel)
-        except WriteError:
-            for rel in written:  # no half sample is left behind
-                folder.remove(rel)
-            raise
         h, w = result.image.shape[:2]
-        return {
+        row = {
             "index": index,
             "stem": stem,
             "seed": plan.seed,
@@ -172,10 +242,13 @@ class SampleMaker:
             "coverage": result.stats["coverage"],
             "occluder_bbox": result.stats["occluder_bbox"],
             "size": [w, h],
-            "files": files,
-            "checks": {k: [len(payload[k]), file_hash(payload[k])] for k in files},
             "params": params.to_dict(),
         }
+        if plan.shards is not None:  # the sample's parameters travel with it
+            payload["params"] = dumps_json(row, sort_keys=True).encode("utf-8")
+        extra = store(index, files, payload)
+        checks = {k: [len(payload[k]), file_hash(payload[k])] for k in payload}
+        return {**row, "files": files, "checks": checks, **extra}
 
 
 def _failure(
@@ -183,7 +256,8 @@ def _failure(
 ) -> dict[str, Any]:
     """A failures.jsonl row: ``index`` and ``stem`` for a failed sample, None for an input
     that was skipped (the sample then used another one)."""
-    row: dict[str, Any] = {"index": index, "path": str(err.path or path), "reason": err.reason}
+    where = remote.public_text(str(err.path or path))  # an input by URL: named by its URL
+    row: dict[str, Any] = {"index": index, "path": where, "reason": err.reason}
     if stem is not None:
         row["stem"] = stem
     return row
@@ -244,7 +318,7 @@ def serve(conn: Connection, cache_mb: int = DEFAULT_CACHE_MB) -> None:
                 reply: tuple[str, Any] = ("ready", os.getpid())
             else:
                 assert maker is not None, "a batch before the plan"
-                reply = ("done", [maker.make(i) for i in payload])
+                reply = ("done", maker.make_batch(payload))
         except Exception as err:  # sent to the driver, which raises it
             reply = ("error", err)
         try:
@@ -266,4 +340,4 @@ def make_batch_cached(plan: JobPlan, indices: list[int], cache_mb: int) -> list[
         cv2.setNumThreads(1)
         _MAKERS.clear()
         maker = _MAKERS[key] = SampleMaker(plan, cache_mb)
-    return [maker.make(i) for i in indices]
+    return maker.make_batch(indices)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from studio.core.io import imageio
+from studio.core.io import imageio, remote
 from studio.core.model.errors import InputError, StudioError
 from studio.core.model.preset import SourcesSpec
 from studio.core.sources import layouts
@@ -77,10 +77,15 @@ class SourceRef:
         return cls(**data)
 
 
-def _absolute(path: str | Path | None, base: Path) -> str | None:
+def _absolute(path: str | Path | None, base: str | Path) -> str | None:
+    """``path`` under ``base`` (a URL stays one; a relative path under a URL base is one)."""
     if path is None or path == "":
         return None
-    return str((base / Path(path).expanduser()).resolve())
+    if remote.is_url(path):
+        return str(path)
+    if remote.is_url(base):
+        return f"{str(base).rstrip('/')}/{Path(path).as_posix()}"
+    return str((Path(base) / Path(path).expanduser()).resolve())
 
 
 def _build(ref: SourceRef, found: Layout, save_masks: str | Path | None) -> Any:
@@ -113,6 +118,8 @@ def open_ref(ref: SourceRef, *, save_masks: str | Path | None = None) -> Any:
     """
     if ref.role not in ROLES:
         raise InputError(f"unknown source role {ref.role!r} (faces, occluders or textures)")
+    if any(remote.is_url(p) for p in (ref.path, ref.masks, ref.images)):
+        return _open_mirrored(ref, save_masks)
     found = layouts.recognise(ref.path, ref.role, masks=ref.masks, images=ref.images)
     if ref.layout and ref.layout != found.name:
         raise InputError(
@@ -123,6 +130,19 @@ def open_ref(ref: SourceRef, *, save_masks: str | Path | None = None) -> Any:
         check_masks(source, found.masks)  # once, when the source is first opened
     source.ref = replace(ref, layout=found.name)
     source.recognised = found
+    return source
+
+
+def _open_mirrored(ref: SourceRef, save_masks: str | Path | None) -> Any:
+    """A source by URL, read from its local mirror (:func:`~studio.core.io.remote.mirror`);
+    its ``ref`` keeps the URLs (what a job records is the same on every machine)."""
+
+    def local(path: str | None) -> str | None:
+        return str(remote.mirror(path)) if path is not None and remote.is_url(path) else path
+
+    mirrored = replace(ref, path=str(local(ref.path)), masks=local(ref.masks))
+    source = open_ref(replace(mirrored, images=local(ref.images)), save_masks=save_masks)
+    source.ref = replace(ref, layout=source.ref.layout)
     return source
 
 
@@ -177,14 +197,18 @@ def open_source(
     """
     if isinstance(path, SourceRef):
         return open_ref(path, save_masks=save_masks)
-    path = Path(path).expanduser()
     if role is None:
-        role = "occluders" if path.suffix.lower() == ".json" else "faces"
+        role = "occluders" if str(path).lower().endswith(".json") else "faces"
+    if remote.is_url(path):
+        where = str(path)
+    else:
+        path = Path(path).expanduser()
+        where = str(path.resolve()) if path.exists() else str(path)
     ref = SourceRef(
         role=role,
-        path=str(path.resolve()) if path.exists() else str(path),
-        masks=None if masks is None else str(Path(masks).expanduser().resolve()),
-        images=None if images is None else str(Path(images).expanduser().resolve()),
+        path=where,
+        masks=_given(masks),
+        images=_given(images),
         kind=kind,
         up=up,
         categories=None if categories is None else tuple(str(c) for c in categories),
@@ -192,6 +216,13 @@ def open_source(
         every_face=every_face,
     )
     return open_ref(ref, save_masks=save_masks)
+
+
+def _given(path: str | Path | None) -> str | None:
+    """A folder given by the user: a URL as it is, a path made absolute."""
+    if path is None or remote.is_url(path):
+        return None if path is None else str(path)
+    return str(Path(path).expanduser().resolve())
 
 
 def refs_from_preset(
@@ -207,7 +238,7 @@ def refs_from_preset(
     (and COCO image) folder unless that is overridden too: the new folder's own layout is then
     recognised.
     """
-    base = Path(base).expanduser()
+    base = base if remote.is_url(base) else Path(base).expanduser()
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     known = {key for key, paired in PRESET_KEYS.values()} | {
         k for _, paired in PRESET_KEYS.values() for k in paired
@@ -363,7 +394,16 @@ def describe(source: Any) -> dict[str, Any]:
         }
     if isinstance(source, AutoMaskFaceSource):
         data["automatic_masks"] = automask_record()
-    return data
+    return _public(data)
+
+
+def _public(value: Any) -> Any:
+    """A record with the local mirror folders of URL inputs named by their URLs."""
+    if isinstance(value, dict):
+        return {k: _public(v) for k, v in value.items()}
+    if isinstance(value, str):
+        return remote.public_text(value)
+    return value
 
 
 def automask_record() -> dict[str, Any]:
@@ -388,7 +428,7 @@ def summary_line(source: Any, count: int | None = None, problems: int | None = N
         text += f", {problems} problem{'s' if problems != 1 else ''}"
     text += f": {where}"
     if found is not None and found.how:
-        text += f" ({found.how})"
+        text += f" ({remote.public_text(found.how)})"
     return text
 
 

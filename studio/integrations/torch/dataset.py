@@ -5,16 +5,22 @@
 from __future__ import annotations
 
 import copy
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from studio.core.export import ExportSamples, is_export
 from studio.core.model.preset import Preset
 from studio.core.model.spec import EngineSpec
 from studio.core.sources import FaceSource, open_source
 from studio.integrations.torch.transform import Occluders, RandomOcclusion
+
+
+def _warn(line: str) -> None:
+    print(f"studio: warning: {line}", file=sys.stderr, flush=True)
 
 
 class OcclusionDataset(torch.utils.data.Dataset):
@@ -23,8 +29,10 @@ class OcclusionDataset(torch.utils.data.Dataset):
     Item ``i`` is the face ``faces_source.ids()[i]`` with a random occluder (from
     ``(seed, epoch, i)``), as the dict of :class:`RandomOcclusion` plus ``id`` (the face id).
     The mask is the face's label map when it has one, else its face mask (bool).
-    ``faces_source`` is a face source or a folder in any layout the input layer reads
-    (CelebAMask-HQ, images + masks, photos with automatic masks).
+    ``faces_source`` is a face source, or a folder or URL (``s3://bucket/prefix``) in any
+    layout the input layer reads (CelebAMask-HQ, images + masks, photos with automatic
+    masks), or an export (a folder of files or WebDataset shards; by URL too): its samples
+    are the faces.
     """
 
     def __init__(
@@ -39,7 +47,11 @@ class OcclusionDataset(torch.utils.data.Dataset):
         backend: str = "cpu",
     ) -> None:
         if isinstance(faces_source, (str, Path)):
-            faces_source = open_source(faces_source, "faces")
+            faces_source = (
+                ExportSamples(faces_source, warn=_warn)
+                if is_export(faces_source)
+                else open_source(faces_source, "faces")
+            )
         self.faces = faces_source
         self.ids = list(faces_source.ids())
         self.transform = RandomOcclusion(

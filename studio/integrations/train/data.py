@@ -1,11 +1,11 @@
 """Training and test data: any face source the input layer reads, as (image, target) pairs.
 
-An export folder (``job.json`` + ``manifest.jsonl``) is read through its
-:class:`~studio.core.export.folder.ExportFolder`: the samples its manifest records (files
-inside its sample folders, regular, of the recorded size; never through a link). Every other
-folder is opened with ``studio.core.sources.open_source(path, "faces")``: a CelebAMask-HQ
-root, any images + masks folder. An item that cannot be read is skipped with one warning
-line naming it (the next readable item takes its place). The target of an item is
+An export (``job.json`` + ``manifest.jsonl``: a folder or a URL, files or WebDataset shards)
+is read as :class:`~studio.core.export.ExportSamples`: the samples its manifest records (inside
+its sample folders or shards, regular, of the recorded size; never through a link). Every
+other folder (or URL) is opened with ``studio.core.sources.open_source(path, "faces")``: a
+CelebAMask-HQ root, any images + masks folder. An item that cannot be read is skipped with one
+warning line naming it (the next readable item takes its place). The target of an item is
 
 - ``face``: the (visible) face mask, class 1 (the paper's setting);
 - ``occlusion``: the occluder mask, class 1. An export's ``occlusion_masks/`` are read through
@@ -33,21 +33,16 @@ import torch
 
 from studio.core.engine.cache import BoundedCache
 from studio.core.export import (
-    JOB,
     LAYOUTS,
-    MANIFEST,
-    ExportFolder,
+    ExportSamples,
     Refused,
+    is_export,
     job_sources,
-    read_decisions,
-    read_rows,
-    row_problem,
-    sample_image,
 )
 from studio.core.io.imageio import resize_nearest
 from studio.core.io.presets import load_preset
+from studio.core.io.remote import location
 from studio.core.model.errors import InputError
-from studio.core.model.inputs import Face
 from studio.core.model.vocab import TrainTarget, pool_required, pool_role, values
 from studio.core.sources import (
     CLASSES,
@@ -103,68 +98,8 @@ class Item:
         return self.image.nbytes + self.face_mask.nbytes + self.target.nbytes
 
 
-class ExportSamples:
-    """The samples an export folder's manifest records, as a face source: ids are the image
-    files' names, read through the folder (confined, bounded, no link followed). Damaged
-    lines and rows that name no image and mask, or files outside the sample folders, are
-    left out with one warning line; so are the samples the export's review rejected
-    (review.jsonl), unless ``include_rejected`` (``rejected``: how many)."""
-
-    layout = "export"
-    has_labels = False
-
-    def __init__(self, root: Path, include_rejected: bool = False) -> None:
-        self.root = root
-        self.folder = ExportFolder(root)
-        self._rows: dict[str, dict[str, Any]] = {}
-        gone = set() if include_rejected else read_decisions(root).rejected
-        self.rejected = 0
-        left_out: list[tuple[int, str]] = []
-        for n, _, _, row in read_rows(self.folder, MANIFEST, bad=left_out):
-            if row.get("index") in gone:
-                self.rejected += 1
-                continue
-            problem = row_problem(row)
-            if problem is None and not {"image", "mask"} <= set(row["files"]):
-                problem = "names no image and mask"
-            if problem is not None:
-                left_out.append((n, f"line {n} {problem}"))
-                continue
-            self._rows[row["files"]["image"].split("/", 1)[1]] = row
-        if left_out:
-            first = min(left_out)[1]
-            print(
-                f"studio: warning: {root / MANIFEST}: {len(left_out)} rows left out (first: "
-                f"{first}; studio export --resume remakes them)",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    def ids(self) -> list[str]:
-        return sorted(self._rows)
-
-    def path_of(self, item_id: str) -> str:
-        return str(self.root / self._rows[item_id]["files"]["image"])
-
-    def load(self, item_id: str) -> Face:
-        row = self._rows[item_id]
-        image = sample_image(self.folder, row, "image")
-        mask = sample_image(self.folder, row, "mask", image.shape[:2])
-        if not mask.any():
-            raise InputError("face mask is empty (all zero)", self.root / row["files"]["mask"])
-        return Face(image, mask, id=item_id)
-
-    def occlusion(self, item_id: str, shape: tuple[int, int]) -> np.ndarray:
-        """The occluder mask of a sample (all 0 when the export wrote none)."""
-        row = self._rows[item_id]
-        if "occlusion_mask" not in row["files"]:
-            return np.zeros(shape, np.uint8)
-        return sample_image(self.folder, row, "occlusion_mask", shape).astype(np.uint8)
-
-
-def is_export(path: Path) -> bool:
-    """Whether ``path`` is an export folder (job.json and manifest.jsonl)."""
-    return (path / JOB).is_file() and (path / MANIFEST).is_file()
+def _warn(line: str) -> None:
+    print(f"studio: warning: {line}", file=sys.stderr, flush=True)
 
 
 def _occlusion_masks(faces: Any) -> Any | None:
@@ -184,12 +119,15 @@ class LabelledSource:
     export's rejected samples are left out unless ``include_rejected``."""
 
     def __init__(self, path: str | Path, target: Target, include_rejected: bool = False) -> None:
-        self.path = Path(path)
+        self.path = location(path)  # a folder, or a URL (an export or a data set in a store)
         self.target = target
-        export = ExportSamples(self.path, include_rejected) if is_export(self.path) else None
-        self.export = export
-        self.left_out = 0 if export is None else export.rejected  #: rejected samples left out
-        self.faces = self.export or open_source(self.path, "faces")
+        self.export = (
+            ExportSamples(self.path, warn=_warn, include_rejected=include_rejected)
+            if is_export(self.path)
+            else None
+        )
+        self.left_out = 0 if self.export is None else self.export.rejected  #: rejected, left out
+        self.faces = self.export or open_source(path, "faces")
         wanted = target.name == "occlusion" and self.export is None
         self.occlusion = _occlusion_masks(self.faces) if wanted else None
         self._ids: list[str] | None = None

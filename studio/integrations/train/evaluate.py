@@ -22,6 +22,7 @@ import torch
 from torch.nn import functional as F
 
 from studio.core.io.contact_sheet import contact_sheet, fit_tile, overlay
+from studio.core.io.remote import location
 from studio.core.io.writers import encode_image, write_bytes_atomic, write_json
 from studio.core.jobs.events import Event
 from studio.core.jobs.progress import Progress
@@ -198,7 +199,7 @@ def evaluate(
     report = {
         "run": str(model.path.parent),
         "model": str(model.path),
-        "test": str(Path(test).resolve()),
+        "test": str(location(test)),
         "layout": source.layout,
         "target": model.target.name,
         "positive": target.positive,

@@ -28,6 +28,7 @@ import torch
 from torch.nn import functional as F
 
 from studio import __version__
+from studio.core.io.remote import location
 from studio.core.io.writers import write_bytes_atomic, write_json
 from studio.core.jobs.events import Event
 from studio.core.jobs.progress import Progress
@@ -64,10 +65,10 @@ def run_record(config: TrainConfig, device: str) -> dict[str, Any]:
     rec = asdict(config)
     for key in ("out", "loader_workers", "extra", "device", "threads"):
         rec.pop(key)
-    rec["data"] = [str(Path(p).resolve()) for p in config.data]
+    rec["data"] = [str(location(p)) for p in config.data]  # a URL stays one
     for key in ("occlude", "occluders", "textures", "val"):
         if rec[key] is not None:
-            rec[key] = str(Path(rec[key]).resolve())
+            rec[key] = str(location(rec[key]))
     rec["device"] = device
     rec["threads"] = torch.get_num_threads()  # CPU results differ with the thread count
     return rec
@@ -167,7 +168,7 @@ class _Run:
                 seed=c.seed,
             )
         self.sources = [
-            {"path": str(s.path.resolve()), "layout": s.layout, "images": len(s.ids()),
+            {"path": str(s.path), "layout": s.layout, "images": len(s.ids()),
              "rejected_left_out": s.left_out}
             for s in sets
         ]  # fmt: skip

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from studio.core.export.folder import ExportFolder
-from studio.core.export.records import read_rows, sample_index
+from studio.core.export.records import read_rows
 from studio.core.export.review import fields as F
+from studio.core.export.rows import sample_index
 
 Line = tuple[int, int, int, dict[str, Any]]  #: line number, start, end, row (read_rows)
 

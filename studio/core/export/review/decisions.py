@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from studio.core.export.folder import ExportFolder
-from studio.core.export.records import has_torn_line, read_rows, sample_index
+from studio.core.export.records import has_torn_line, read_rows
+from studio.core.export.rows import sample_index
 from studio.core.io.writers import dumps_json
 from studio.core.model.errors import InputError
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from studio.core.export.folder import ExportFolder
-from studio.core.export.records import read_sample_file
+from studio.core.export.rows import read_sample_file
 from studio.core.io import imageio
 from studio.core.io.contact_sheet import FACE_COLOUR, OCCLUDER_COLOUR, overlay, tint
 from studio.core.io.imageio import Encoded

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.export.folder import sample_path
+from studio.core.export.folder import SAMPLE_FOLDERS, SHARDS, sample_path
 from studio.core.export.review.index import ReviewIndex
 from studio.core.export.review.overlays import read_sample, render_view
+from studio.core.export.rows import stored_files
 from studio.core.model.errors import InputError
 
 ROWS_KEPT = 64  #: rows read back and kept (a thumbnail asks for its row twice)
@@ -57,9 +58,10 @@ class ExportTiles:
         if "image" not in files:
             return None
         keys = [key for key in VIEW_FILES.get(self.view, ("image",)) if key in files]
-        if any(sample_path(files[key]) is not None for key in keys):
-            return None  # a path outside the sample folders: never looked at
-        return [*(self.index.out / str(files[key]) for key in keys), self.view]
+        stored = stored_files(row)  # the files (or the shard) its bytes lie in
+        if not stored or any(sample_path(f, (*SAMPLE_FOLDERS, SHARDS)) is not None for f in stored):
+            return None  # a path outside the export's folders: never looked at
+        return [*(self.index.out / f for f in stored), *(str(files[k]) for k in keys), self.view]
 
     def make_thumbnail(self, item_id: str, side: int) -> np.ndarray:
         """The sample's image at most ``side`` px, with the view drawn over it.
