@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "presets",
     "export",
     "verify",
+    "review",
     "sheet",
     "report",
     "train",

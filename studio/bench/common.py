@@ -27,6 +27,19 @@ class BenchRow:
         return asdict(self)
 
 
+def status_mib(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (``VmRSS``, ``VmHWM``), in MiB
+    (0 where there is none)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
 def time_call(
     fn: Callable[[], Any],
     repeat: int = 5,

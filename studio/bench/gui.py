@@ -10,6 +10,11 @@
   every name, once per run), with an empty thumbnail cache: open to the first visible
   thumbnails, the longest UI-thread block, thumbnails decoded in the first 10 s, memory, the
   drag-to-frame latency while the browser fills, and a second opening (cache).
+- The Review window on generated exports of 5,000 and 100,000 samples
+  (:mod:`studio.bench.review`, driver ``python -m studio.bench.gui_review``): time to the
+  first thumbnails in view, the longest UI-thread block while opening and scrolling (beside
+  the same window idle), the manifest read, a second opening (cached index), memory beyond the
+  rows' index.
 
 Skipped with a note when PySide6 is not installed.
 """
@@ -28,6 +33,7 @@ import cv2
 import numpy as np
 
 from studio.bench.common import BenchRow
+from studio.bench.review import review_rows
 from studio.core.io.writers import encode_image
 
 SUITE = "gui"
@@ -184,4 +190,5 @@ def run(quick: bool, backend: str) -> list[BenchRow]:
         )  # fmt: skip
     rows.extend(strength_rows())
     rows.extend(browse_rows(quick))
+    rows.extend(review_rows(quick, _run_json))
     return rows

@@ -24,26 +24,15 @@ import json
 import sys
 import time
 
+from studio.bench.common import status_mib
 from studio.bench.gui_latency import Ticker, drag, open_window, pump
-
-
-def _status_mib(field: str) -> float:
-    """A memory figure of this process from /proc (0 where there is none)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return 0.0
 
 
 def measure(folder: str, watch_s: float = 10.0, steps: int = 200) -> dict:
     app, win, _tmp = open_window()
     faces = win.faces
     out: dict = {"folder": folder}
-    out["rss_before_mib"] = _status_mib("VmRSS")
+    out["rss_before_mib"] = status_mib("VmRSS")
 
     before = faces.source
     ticker = Ticker()
@@ -55,7 +44,7 @@ def measure(folder: str, watch_s: float = 10.0, steps: int = 200) -> dict:
     out["open_to_list_s"] = time.perf_counter() - t0 if listed else None
     ready = pump(app, lambda: not win.jobs.pending() and faces.pending == 0, 60)
     out["open_to_thumbs_s"] = time.perf_counter() - t0 if ready else None
-    out["rss_open_mib"] = _status_mib("VmRSS")
+    out["rss_open_mib"] = status_mib("VmRSS")
     out["items"] = len(faces.ids())
     out["rows_in_view"] = len(faces.visible_ids(0))
     pump(app, lambda: False, max(0.0, watch_s - (time.perf_counter() - t0)))
@@ -65,7 +54,7 @@ def measure(folder: str, watch_s: float = 10.0, steps: int = 200) -> dict:
     out["ui_block_ms_max"] = None if worst is None else worst[0]
     out["ui_block_at_s"] = None if worst is None else worst[1] - t0  # after the open
     out["thumbs_decoded"] = faces.thumbs.made - made0
-    out["rss_watched_mib"] = _status_mib("VmRSS")
+    out["rss_watched_mib"] = status_mib("VmRSS")
 
     bar = faces.list.verticalScrollBar()
     made1 = faces.thumbs.made
@@ -77,8 +66,8 @@ def measure(folder: str, watch_s: float = 10.0, steps: int = 200) -> dict:
     out["drag"] = drag(app, win, steps, on_step=scroll)
     out["drag"]["thumbs_made_meanwhile"] = faces.thumbs.made - made1
     out["drag"]["rows_scrolled_to"] = bar.value() // max(1, faces.list.gridSize().height())
-    out["rss_after_mib"] = _status_mib("VmRSS")
-    out["rss_peak_mib"] = _status_mib("VmHWM")
+    out["rss_after_mib"] = status_mib("VmRSS")
+    out["rss_peak_mib"] = status_mib("VmHWM")
 
     t1 = time.perf_counter()
     before = faces.source

@@ -6,6 +6,7 @@ import argparse
 
 from studio.commands.flags import (
     add_backend,
+    add_include_rejected,
     add_out,
     add_progress,
     add_storage_options,
@@ -35,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--batch", type=positive_int, default=8, help="images per forward pass (default 8)"
     )
+    add_include_rejected(p)
     add_progress(p)
     add_storage_options(p)
     p.set_defaults(func=run)
@@ -65,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
                 device=config.device,
                 limit=config.limit,
                 batch=config.batch,
+                include_rejected=config.include_rejected,
                 on_event=printer,
                 cancel=cancel,
             )

@@ -13,6 +13,8 @@ line's words for the hints that core errors carry.
 - ``--storage-option KEY=VALUE`` (repeatable; every command that reads or writes exports or
   data sets, which may be URLs: ``s3://bucket/prefix``): an option of the store (an
   endpoint, a profile, ``anon=true``), beside what the environment sets (``AWS_ENDPOINT_URL``).
+- ``--include-rejected``: read an export's samples that its review rejected (review.jsonl)
+  too; without it they are left out (train, evaluate).
 """
 
 from __future__ import annotations
@@ -140,6 +142,16 @@ def add_progress(p: argparse.ArgumentParser) -> None:
         choices=PROGRESS_MODES,
         default="bar",
         help="bar: tqdm on stderr; jsonl: one JSON event per line on stdout (for the studio)",
+    )
+
+
+def add_include_rejected(p: argparse.ArgumentParser) -> None:
+    """``--include-rejected``: an export's rejected samples are read too."""
+    p.add_argument(
+        "--include-rejected",
+        action="store_true",
+        help="also read the samples an export's review rejected (review.jsonl; by default "
+        "they are left out)",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from studio.commands.flags import add_out, add_storage_options, positive_int
+from studio.core.export.review.decisions import read_decisions
 from studio.core.export.sheet import write_contact_sheet
 
 
@@ -29,5 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     path = write_contact_sheet(args.dir, args.out, args.count, args.size)
-    print(f"wrote {path}")
+    counts = read_decisions(args.dir).counts()
+    reviewed = f" ({counts['reject']} rejected, {counts['flag']} flagged in review)"
+    print(f"wrote {path}" + (reviewed if counts else ""))
     return 0

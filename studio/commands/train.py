@@ -7,6 +7,7 @@ import dataclasses
 
 from studio.commands.flags import (
     add_backend,
+    add_include_rejected,
     add_out,
     add_progress,
     add_seed,
@@ -84,6 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="probability of occluding a sample (default 0.5)",
     )
     p.add_argument("--resume", action="store_true", help="continue the run in RUN")
+    add_include_rejected(p)
     add_progress(p)
     add_storage_options(p)
     p.set_defaults(func=run)

@@ -1,5 +1,5 @@
 """Start the studio: `python main.py [--faces DIR] [--occluders DIR] [--textures DIR]
-[--preset P] [--face F] [--occluder O] [--screenshot OUT]`."""
+[--preset P] [--face F] [--occluder O] [--review DIR [--compare DIR]] [--screenshot OUT]`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,23 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from studio.core.export.review.overlays import VIEWS
 from studio.core.sources.layouts import ROLES
 
 FIRST_FRAME_TIMEOUT_MS = 60_000
+
+
+def _range_filter(text: str) -> tuple[str, tuple[float, float]]:
+    """``coverage=0.3:0.6`` -> ``("coverage", (0.3, 0.6))`` (an empty end is open)."""
+    key, equals, span = text.partition("=")
+    low, colon, high = span.partition(":")
+    try:
+        if not (key and equals and colon):
+            raise ValueError(text)
+        bounds = (float(low) if low else float("-inf"), float(high) if high else float("inf"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: want FIELD=LOW:HIGH") from None
+    return key, bounds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +40,26 @@ def build_parser() -> argparse.ArgumentParser:
         )
     p.add_argument("--face", help="face id (file name in the face folder) to show first")
     p.add_argument("--occluder", help="occluder id to show first")
+    p.add_argument(
+        "--review", metavar="DIR", help="review the samples of an export folder (its own window)"
+    )
+    p.add_argument(
+        "--compare", metavar="DIR", help="with --review: a second export, side by side"
+    )
+    p.add_argument(
+        "--view",
+        choices=VIEWS,
+        help="with --review: what the tiles show over the images (for screenshots)",
+    )
+    p.add_argument(
+        "--filter",
+        metavar="FIELD=LOW:HIGH",
+        type=_range_filter,
+        action="append",
+        help="with --review: keep the samples whose FIELD lies in [LOW, HIGH] (a number "
+        "field, e.g. coverage=0.3:0.6; repeatable)",
+    )
+    p.add_argument("--sort", metavar="FIELD", help="with --review: sort the samples by FIELD")
     p.add_argument("--screenshot", metavar="OUT.png", help="save a grab of the window and exit")
     p.add_argument(
         "--tab",
@@ -62,7 +96,15 @@ def display_problem() -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if (args.compare or args.view or args.filter or args.sort) and not args.review:
+        parser.error("--compare, --view, --filter and --sort go with --review")
+    for folder in (args.review, args.compare):
+        if folder and not (Path(folder) / "manifest.jsonl").is_file():
+            print(f"studio: error: {folder}: not an export folder (no manifest.jsonl)",
+                  file=sys.stderr)  # fmt: skip
+            return 2
     problem = display_problem()
     if problem:
         print(f"studio: error: {problem}", file=sys.stderr)
@@ -107,12 +149,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.choose_occluder(picks["occluders"])
     window.show_tab(args.tab)
     window.show()
+    shown_window = window
+    if args.review:
+        shown_window = window.open_review(args.review, args.compare)
+        shown_window.view.ask(args.view, dict(args.filter or ()), args.sort)
     freeze_heap()
     if not args.screenshot:
         return app.exec()
 
     def report_messages() -> None:  # sources that did not open, said once in the shell
-        for line in window.messages[shown:]:
+        review = [] if shown_window is window else shown_window.messages
+        for line in window.messages[shown:] + review:
             print(f"studio: error: {line}", file=sys.stderr)
 
     status = {"code": 1}
@@ -121,15 +168,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         report_messages()
         out = Path(args.screenshot)
         out.parent.mkdir(parents=True, exist_ok=True)
-        ok = window.grab().save(str(out))
+        ok = shown_window.grab().save(str(out))
         status["code"] = 0 if ok else 2
         if not ok:
             print(f"studio: error: {out}: cannot write the screenshot", file=sys.stderr)
         window.shutdown()
         app.quit()
 
-    def ready() -> None:
-        QTimer.singleShot(400, lambda: window.when_idle(grab))
+    def ready() -> None:  # the review waits for its thumbnails in view
+        QTimer.singleShot(400, lambda: shown_window.when_idle(grab))
 
     def timeout() -> None:
         print("studio: error: no preview frame within 60 s", file=sys.stderr)

@@ -66,7 +66,7 @@ class TileView(QListView):
     List mode with wrapping lays out uniform items much faster than icon mode; the tile look
     comes from :class:`TileDelegate`."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, side: int = THUMB) -> None:
         super().__init__(parent)
         self.setViewMode(QListView.ViewMode.ListMode)
         self.setFlow(QListView.Flow.LeftToRight)
@@ -74,13 +74,13 @@ class TileView(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setUniformItemSizes(True)
-        self.setIconSize(QSize(THUMB, THUMB))
-        self.setGridSize(QSize(THUMB + 12, THUMB + 22))
+        self.setIconSize(QSize(side, side))
+        self.setGridSize(QSize(side + 12, side + 22))
         self.setWordWrap(False)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setItemDelegate(TileDelegate(QSize(THUMB + 8, THUMB + 20), self))
+        self.setItemDelegate(TileDelegate(QSize(side + 8, side + 20), self))
         self.setObjectName("tiles")
 
     def scrollTo(self, index, hint=QAbstractItemView.ScrollHint.EnsureVisible) -> None:
@@ -97,6 +97,31 @@ class TileView(QListView):
         shift = down - value
         # the next boundary down unless that hides the item's top; else the one up
         bar.setValue(down if self.visualRect(index).top() - shift >= 0 else up)
+
+
+def rows_in_view(view: QListView, count: int, margin_rows: int) -> tuple[list[int], list[int]]:
+    """The rows of a wrapping list (of ``count`` rows) in view, and those within
+    ``margin_rows`` lines above and below it, each in list order."""
+    if count == 0:
+        return [], []
+    port = view.viewport().rect()
+    grid = view.gridSize()
+    cols = max(1, port.width() // max(1, grid.width()))
+    top = view.verticalScrollBar().value()
+    first = max(0, top // grid.height() - margin_rows - 1) * cols
+    lines = (top + port.height()) // grid.height() + margin_rows + 2
+    last = min(count, lines * cols)
+    near = port.adjusted(0, -margin_rows * grid.height(), 0, margin_rows * grid.height())
+    inside: list[int] = []
+    around: list[int] = []
+    model = view.model()
+    for row in range(first, last):
+        rect: QRect = view.visualRect(model.index(row, 0))
+        if rect.intersects(port):
+            inside.append(row)
+        elif rect.intersects(near):
+            around.append(row)
+    return inside, around
 
 
 class Browser(QWidget):
@@ -292,25 +317,10 @@ class Browser(QWidget):
     def visible_ids(self, margin_rows: int = MARGIN_ROWS) -> list[str]:
         """Ids of the rows in view (and ``margin_rows`` rows above and below), those in view
         first, each group in list order."""
-        if not self.list.isVisible() or not self.model.rows:
+        if not self.list.isVisible():
             return []
-        view = self.list.viewport().rect()
-        grid = self.list.gridSize()
-        cols = max(1, view.width() // max(1, grid.width()))
-        top = self.list.verticalScrollBar().value()
-        first = max(0, top // grid.height() - margin_rows - 1) * cols
-        lines = (top + view.height()) // grid.height() + margin_rows + 2
-        last = min(len(self.model.rows), lines * cols)
-        near = view.adjusted(0, -margin_rows * grid.height(), 0, margin_rows * grid.height())
-        inside: list[str] = []
-        around: list[str] = []
-        for row in range(first, last):
-            rect: QRect = self.list.visualRect(self.model.index(row))
-            if rect.intersects(view):
-                inside.append(self.model.rows[row])
-            elif rect.intersects(near):
-                around.append(self.model.rows[row])
-        return inside + around
+        inside, around = rows_in_view(self.list, len(self.model.rows), margin_rows)
+        return [self.model.rows[row] for row in inside + around]
 
     @property
     def pending(self) -> int:

@@ -77,6 +77,7 @@ class ExportPanel(QWidget):
     """Runs ``studio export`` on a snapshot of the current preset, in the background."""
 
     message = Signal(str, str)  #: (text, level): a failure or warning for the messages panel
+    reviewRequested = Signal(str)  #: an export folder to review (a job ended, or Review)
 
     def __init__(
         self,
@@ -175,7 +176,16 @@ class ExportPanel(QWidget):
         )
         self.report_button.setEnabled(False)
         self.report_button.clicked.connect(self.open_report)
-        for b in (self.start_button, self.cancel_button, self.open_button, self.report_button):
+        self.review_button = QPushButton("Review")
+        self.review_button.setToolTip(
+            "Browse the exported samples with their labels; reject the bad ones"
+        )
+        self.review_button.setEnabled(False)
+        self.review_button.clicked.connect(lambda: self.reviewRequested.emit(self.out_dir))
+        for b in (
+            self.start_button, self.cancel_button, self.open_button, self.report_button,
+            self.review_button,
+        ):  # fmt: skip
             buttons.addWidget(b)
         layout.addLayout(buttons)
         self.bar = QProgressBar()
@@ -363,6 +373,7 @@ class ExportPanel(QWidget):
         self._running = running
         self.cancel_button.setEnabled(running)
         self.open_button.setEnabled(not running and self.out_dir is not None)
+        self.review_button.setEnabled(not running and self.out_dir is not None)
         self.report_button.setEnabled(not running and self.report_path() is not None)
         self._update_start()
 
@@ -394,6 +405,8 @@ class ExportPanel(QWidget):
             if report is not None and self.report_requested:
                 self.open_report()  # written by the exporter before its "done" line
             self.report_button.setEnabled(report is not None)
+            if out:
+                self.reviewRequested.emit(str(out))  # the samples open for review
             self.status.setText(
                 f"Done: {event.get('written', 0)} written, {event.get('failed', 0)} failed → "
                 f"{event.get('out', self.out_dir)}"

@@ -5,8 +5,11 @@ whenever the view scrolls, resizes or is filtered; the wish replaces the previou
 thumbnails of rows scrolled away are cancelled before they are made. Each thumbnail comes from
 the persistent cache (:mod:`studio.core.io.thumbnails`) or is made and stored there.
 
-The worker is one thread at a lower OS priority (nice +10 on Linux), and it waits while the
-preview renders (``yield_to``), so thumbnails never slow the live preview down.
+The worker is one thread at a lower OS priority (nice +10 on Linux; ``lower=False`` keeps the
+normal one), and it waits while the preview renders (``yield_to``), so thumbnails never slow
+the live preview down. A thread at a lower priority can be descheduled while it holds the
+interpreter lock, stalling the UI thread that waits for it on a busy machine: the review grid,
+which has no live preview to protect, keeps the normal priority.
 """
 
 from __future__ import annotations
@@ -37,9 +40,11 @@ class Thumbnailer(QObject):
         store: ThumbnailStore | None = None,
         yield_to: Callable[[], bool] | None = None,
         name: str = "thumbs",
+        lower: bool = True,
     ) -> None:
         super().__init__()
         self.role = role
+        self.lower = lower  #: run at a lower OS priority
         self.store = store
         self.yield_to = yield_to
         self.generation = 0
@@ -97,7 +102,8 @@ class Thumbnailer(QObject):
             return None
 
     def _loop(self) -> None:
-        lower_priority(threading.get_native_id())  # Linux: a thread is a task of its own
+        if self.lower:
+            lower_priority(threading.get_native_id())  # Linux: a thread is a task of its own
         while True:
             job = self._next()
             if job is None:

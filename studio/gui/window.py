@@ -39,6 +39,7 @@ from studio.gui.preset_actions import PresetFileActions
 from studio.gui.presets_io import export_snapshot
 from studio.gui.preview import PreviewController, PreviewFrame
 from studio.gui.readiness import canvas_notice, export_blocker
+from studio.gui.review.actions import ReviewActions
 from studio.gui.row_state import outside_rows, row_state
 from studio.gui.samples import SampleGrid
 from studio.gui.source_actions import SourceActions
@@ -53,7 +54,7 @@ def default_preset_path() -> Path | None:
     return shipped_presets().get("demo")
 
 
-class MainWindow(PresetFileActions, SourceActions, QMainWindow):
+class MainWindow(ReviewActions, PresetFileActions, SourceActions, QMainWindow):
     """Occlusion Studio's main window."""
 
     firstFrame = Signal()  #: the first preview frame (or the sentence why there is none) shown
@@ -79,6 +80,7 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         self._first_frame_seen = False
         self.setWindowTitle(self.doc.title())
         self.resize(1280, 800)
+        self.setAcceptDrops(True)  # an export folder dropped here opens for review
 
         self.canvas = Canvas()
         self.panel = ParameterPanel(self.doc)
@@ -174,6 +176,10 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         file_menu.addAction(self.act_save)
         file_menu.addAction(self.act_save_as)
         file_menu.addSeparator()
+        self.act_review = self._action(
+            "Open e&xport…", self.open_export_dialog, tip="Review an export's samples"
+        )
+        file_menu.addAction(self.act_review)
         self.act_screenshot = self._action("Save window &screenshot…", self._screenshot_dialog)
         file_menu.addAction(self.act_screenshot)
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
@@ -288,6 +294,7 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         self.doc.changed.connect(self.request_preview)
         self.doc.changed.connect(self._preset_changed)
         self.samples.sampleChosen.connect(self.load_sample)
+        self.export_panel.reviewRequested.connect(self.open_review)
         self.samples.seed.valueChanged.connect(lambda v: self.seed_label.setText(f"seed: {v}"))
         self.doc.titleChanged.connect(self.setWindowTitle)
         self.preview.frameShown.connect(self._on_frame)
@@ -496,6 +503,7 @@ class MainWindow(PresetFileActions, SourceActions, QMainWindow):
         event.accept()
 
     def shutdown(self) -> None:
+        self.close_reviews()
         self.jobs.shutdown()
         self.preview.shutdown()
         for browser in (self.faces, self.occluders, self.textures, self.samples):

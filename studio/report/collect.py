@@ -25,6 +25,7 @@ from studio.core.export.records import (
     read_record_file,
     read_rows,
 )
+from studio.core.export.review.decisions import read_decisions
 from studio.core.export.rows import index_problem, row_problem
 from studio.core.model.errors import InputError
 from studio.report.stats import Category, Heat2D, Numeric, Usage, bin_index, uniform_edges
@@ -87,6 +88,8 @@ class ExportStats:
     failures: Failures = field(default_factory=Failures)
     job: dict[str, Any] = field(default_factory=dict)
     run: dict[str, Any] = field(default_factory=dict)
+    #: samples the review rejected and flagged (review.jsonl; they are in the statistics)
+    review: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     # one entry per row, in manifest order: for the median and the thumbnails
     _cov: array = field(default_factory=lambda: array("d"))
@@ -187,6 +190,7 @@ class ExportStats:
             },
             "job": self.job,
             "run": self.run,
+            "review": self.review,
             "notes": self.notes,
         }
 
@@ -323,6 +327,10 @@ def _collect(folder: ExportFolder) -> ExportStats:
         stats.failures.add(row)
     if not stats.run["finished"]:
         stats.notes.append(f"no {STATS}: the job has not finished (or was stopped)")
+    verdicts = read_decisions(folder)
+    counts = verdicts.counts()
+    stats.review = {"rejected": counts["reject"], "flagged": counts["flag"]}
+    stats.notes.extend(verdicts.notes)
     return stats
 
 

@@ -116,6 +116,11 @@ def facts(stats: ExportStats) -> list[str]:
         _fact("samples", "samples written", _of(stats.rows, job.get("count")), stats.rows),
         _fact("failed_samples", "samples failed", f"{fail.samples:,}", fail.samples),
         _fact("failed_inputs", "inputs unusable", f"{fail.inputs:,}", fail.inputs),
+        *(
+            _fact(key, f"samples {key} in review", f"{n:,}", n)
+            for key, n in stats.review.items()
+            if n
+        ),
         _fact(
             "coverage_mean",
             f"mean coverage (median {_pct(stats.coverage_median)})",

@@ -38,7 +38,12 @@ TRAIN_SEAMS = ("studio.core.export", "studio.core.sources", "studio.integrations
 QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "superqt", "qtpy", "pyqtgraph")
 #: the studio, and the benchmarks that drive its window (the suite ``bench/gui.py`` itself
 #: runs them in subprocesses and needs no Qt)
-QT_ALLOWED = ("studio/gui/", "studio/bench/gui_latency.py", "studio/bench/gui_browse.py")
+QT_ALLOWED = (
+    "studio/gui/",
+    "studio/bench/gui_latency.py",
+    "studio/bench/gui_browse.py",
+    "studio/bench/gui_review.py",
+)
 TORCH_ALLOWED = ("studio/integrations/", "studio/bench/gpu.py", "studio/bench/train.py")
 
 

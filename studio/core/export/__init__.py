@@ -13,6 +13,7 @@ from studio.core.export.job import (
 )
 from studio.core.export.plan import JobPlan, make_plan
 from studio.core.export.records import JOB, MANIFEST, read_rows
+from studio.core.export.review.decisions import read_decisions
 from studio.core.export.rows import row_problem
 from studio.core.export.samples import ExportSamples, is_export
 from studio.core.export.sheet import labels_view, sample_image
@@ -40,6 +41,7 @@ __all__ = [
     "make_engine",
     "make_plan",
     "prepare_output",
+    "read_decisions",
     "read_rows",
     "row_problem",
     "run_export",

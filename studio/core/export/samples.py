@@ -13,6 +13,7 @@ import numpy as np
 
 from studio.core.export.folder import ExportFolder
 from studio.core.export.records import JOB, MANIFEST, read_rows
+from studio.core.export.review.decisions import read_decisions
 from studio.core.export.rows import file_name, row_problem
 from studio.core.export.sheet import sample_image
 from studio.core.model.errors import InputError
@@ -34,17 +35,29 @@ def is_export(path: str | Path) -> bool:
 class ExportSamples:
     """The samples an export's manifest records, as a face source: ids are the image files'
     names. Damaged lines and rows that name no image and mask, or files outside the sample
-    folders, are left out; ``warn`` (when given) is told so in one line."""
+    folders, are left out; ``warn`` (when given) is told so in one line. The samples the
+    export's review rejected (review.jsonl) are left out too unless ``include_rejected``
+    (``rejected``: how many)."""
 
     layout = "export"
     has_labels = False
 
-    def __init__(self, root: str | Path, warn: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        warn: Callable[[str], None] | None = None,
+        include_rejected: bool = False,
+    ) -> None:
         self.folder = ExportFolder(root)
         self.root = self.folder.path
         self._rows: dict[str, dict[str, Any]] = {}
+        gone = set() if include_rejected else read_decisions(self.folder).rejected
+        self.rejected = 0
         left_out: list[tuple[int, str]] = []
         for n, _, _, row in read_rows(self.folder, MANIFEST, bad=left_out):
+            if row.get("index") in gone:
+                self.rejected += 1
+                continue
             problem = row_problem(row)
             if problem is None and not {"image", "mask"} <= set(row["files"]):
                 problem = "names no image and mask"

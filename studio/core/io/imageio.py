@@ -355,7 +355,11 @@ def _fast_grey_png(path: Source, image: Image.Image) -> np.ndarray | None:
         return None
     return decoded
 def read_thumbnail(
-    path: str | Path, side: int, *, keep_alpha: bool = False, max_pixels: int | None = None
+    path: str | Path | Encoded,
+    side: int,
+    *,
+    keep_alpha: bool = False,
+    max_pixels: int | None = None,
 ) -> np.ndarray:
     """An image reduced to fit in ``side`` x ``side`` pixels (never enlarged), as RGB (RGBA with
     ``keep_alpha``) uint8, with every check of :func:`read_image`.
@@ -363,7 +367,7 @@ def read_thumbnail(
     A JPEG is decoded at a reduced scale (DCT scaling: a 1024 px photo costs a few percent of a
     full decode); other formats are decoded fully, then reduced with an area filter.
     """
-    path = Path(path)
+    path = _source(path)
     image = _decode(path, max_pixels, draft=side)
     try:
         pixels = _pil_to_array(image, keep_alpha)
@@ -461,9 +465,9 @@ def read_mask(
     return mask
 
 
-def read_label_map(path: str | Path, *, max_pixels: int | None = None) -> np.ndarray:
+def read_label_map(path: str | Path | Encoded, *, max_pixels: int | None = None) -> np.ndarray:
     """Read a class-id map (palette index or grey value per pixel) as HxW uint8."""
-    path = Path(path)
+    path = _source(path)
     image = _decode(path, max_pixels)
     try:
         if image.mode in ("P", "L"):

@@ -63,7 +63,18 @@ def image_file(source: Any, item_id: str) -> Path | None:
 
 def identity(source: Any, role: str, item_id: str, side: int) -> str | None:
     """The cache key of a thumbnail: the identity of every file it is made from, the item,
-    the role and the size; None when the item has no files (nothing is cached then)."""
+    the role and the size; None when the item has no files (nothing is cached then). A source
+    that draws its own thumbnails names what they are made of (``thumbnail_files``)."""
+    own = getattr(source, "thumbnail_files", None)
+    if own is not None:
+        parts = own(item_id)
+        if not parts:
+            return None
+        try:
+            key = file_key(*parts, role, str(side), THUMB_VERSION)
+        except OSError:
+            return None
+        return hashlib.blake2b(key.encode(), digest_size=20).hexdigest()
     path_of = getattr(source, "path_of", None)
     if path_of is None:
         return None
@@ -89,13 +100,17 @@ def identity(source: Any, role: str, item_id: str, side: int) -> str | None:
 
 
 def make(source: Any, role: str, item_id: str, side: int) -> np.ndarray:
-    """Make the thumbnail of ``item_id`` (faces and textures from their image file alone).
+    """Make the thumbnail of ``item_id`` (faces and textures from their image file alone; a
+    source with a ``make_thumbnail`` method draws its own).
 
     Raises
     ------
     StudioError
         (an InputError naming the file) when the item cannot be read.
     """
+    own = getattr(source, "make_thumbnail", None)
+    if own is not None:
+        return own(item_id, side)
     if role != "occluders":
         path = image_file(source, item_id)
         if path is not None:

@@ -41,6 +41,7 @@ class TrainConfig:
     occlude_p: float = 0.5
     val: str | None = None  #: scored after each epoch (at the training size)
     val_limit: int = 100
+    include_rejected: bool = False  #: keep an export's samples its review rejected
     extra: dict[str, Any] = field(default_factory=dict)  #: recorded, not used (compare's notes)
 
     def check(self) -> None:
@@ -107,3 +108,4 @@ class EvaluateConfig:
     device: str = "auto"
     limit: int | None = None  #: only the first N test images
     batch: int = 8  #: images per forward pass
+    include_rejected: bool = False  #: keep an export's samples its review rejected

@@ -115,12 +115,18 @@ def _occlusion_masks(faces: Any) -> Any | None:
 
 
 class LabelledSource:
-    """One data set read through the input layer, with the targets of ``target``."""
+    """One data set read through the input layer, with the targets of ``target``; an
+    export's rejected samples are left out unless ``include_rejected``."""
 
-    def __init__(self, path: str | Path, target: Target) -> None:
+    def __init__(self, path: str | Path, target: Target, include_rejected: bool = False) -> None:
         self.path = location(path)  # a folder, or a URL (an export or a data set in a store)
         self.target = target
-        self.export = ExportSamples(self.path, warn=_warn) if is_export(self.path) else None
+        self.export = (
+            ExportSamples(self.path, warn=_warn, include_rejected=include_rejected)
+            if is_export(self.path)
+            else None
+        )
+        self.left_out = 0 if self.export is None else self.export.rejected  #: rejected, left out
         self.faces = self.export or open_source(path, "faces")
         wanted = target.name == "occlusion" and self.export is None
         self.occlusion = _occlusion_masks(self.faces) if wanted else None
@@ -168,10 +174,13 @@ class LabelledSource:
         return labels
 
 
-def open_test_set(path: str | Path, model_target: Target) -> LabelledSource:
+def open_test_set(
+    path: str | Path, model_target: Target, include_rejected: bool = False
+) -> LabelledSource:
     """A test set: its own masks are the truth. Photos without masks are refused (the input
-    layer would give them automatic face masks, which are not ground truth)."""
-    source = LabelledSource(path, scoring_target(model_target))
+    layer would give them automatic face masks, which are not ground truth). An export's
+    rejected samples are left out unless ``include_rejected``."""
+    source = LabelledSource(path, scoring_target(model_target), include_rejected)
     if source.export is None and source.faces.ref.layout == PHOTOS:
         raise InputError(
             "a test set needs its own masks (images/ + masks/ with the visible face); "
@@ -181,9 +190,12 @@ def open_test_set(path: str | Path, model_target: Target) -> LabelledSource:
     return source
 
 
-def open_sets(paths: Sequence[str | Path], target: Target) -> list[LabelledSource]:
-    """One :class:`LabelledSource` per path; InputError when one holds no usable image."""
-    sets = [LabelledSource(p, target) for p in paths]
+def open_sets(
+    paths: Sequence[str | Path], target: Target, include_rejected: bool = False
+) -> list[LabelledSource]:
+    """One :class:`LabelledSource` per path (an export's rejected samples left out unless
+    ``include_rejected``); InputError when one holds no usable image."""
+    sets = [LabelledSource(p, target, include_rejected) for p in paths]
     for s in sets:
         if not s.ids():
             raise InputError(f"no usable images found ({s.layout})", s.path)

@@ -149,6 +149,7 @@ def evaluate(
     device: str = "auto",
     limit: int | None = None,
     batch: int = 8,
+    include_rejected: bool = False,
     on_event: Callable[[Event], None] | None = None,
     cancel: Any = None,
 ) -> Evaluation:
@@ -158,7 +159,7 @@ def evaluate(
     model = load_model(run, device)
     out = Path(out) if out is not None else model.path.parent / "evaluate"
     target = scoring_target(model.target)
-    source = open_test_set(test, model.target)
+    source = open_test_set(test, model.target, include_rejected)
     ids = source.ids()[:limit] if limit else source.ids()
     if not ids:
         raise InputError(f"no usable test images found ({source.layout})", test)
@@ -204,6 +205,7 @@ def evaluate(
         "positive": target.positive,
         **summarize(per_image),
         "failed": len(failures),
+        "rejected_left_out": source.left_out,
         "per_image": per_image,
         "failures": failures,
     }

@@ -156,7 +156,7 @@ class _Run:
 
     def _data(self) -> TrainSet:
         c = self.config
-        sets = open_sets(c.data, self.target)
+        sets = open_sets(c.data, self.target, c.include_rejected)
         occlusion = None
         if c.occlude:
             occlusion = make_occlusion(
@@ -168,9 +168,10 @@ class _Run:
                 seed=c.seed,
             )
         self.sources = [
-            {"path": str(s.path), "layout": s.layout, "images": len(s.ids())}
+            {"path": str(s.path), "layout": s.layout, "images": len(s.ids()),
+             "rejected_left_out": s.left_out}
             for s in sets
-        ]
+        ]  # fmt: skip
         return TrainSet(
             sets, c.size, seed=c.seed, occlusion=occlusion, flip=c.flip, length=c.length
         )
