@@ -270,18 +270,18 @@ def shading_gain(
     f = k * (f // k)
     h, w = face_mask.shape
     ch, cw = max(1, h // f), max(1, w // f)
-    cells = (slice(0, ch * f), slice(0, cw * f))  # whole cells only
-    read = (cw * (f // k), ch * (f // k))  # every k-th pixel of them
+    picked = (slice(0, ch * f, k), slice(0, cw * f, k))  # every k-th pixel of whole cells
 
     def shrink(a: Array, dtype=None) -> Array:
-        picked = be.resize(a[cells], read, mode="nearest")
-        return be.resize(picked if dtype is None else picked.astype(dtype), (cw, ch), mode="area")
+        part = a[picked]
+        part = xp.ascontiguousarray(part) if dtype is None else part.astype(dtype)
+        return be.resize(part, (cw, ch), mode="area")
 
-    small_label = shrink(label.astype(xp.uint8), xp.float32)  # shares of the label
+    small_label = shrink(label, xp.float32)  # shares of the label
     factor = None
     if strength > 0:
         small_rgb = shrink(face_rgb)
-        small_w = shrink(face_mask.astype(xp.uint8), xp.float32)  # shares of skin
+        small_w = shrink(face_mask, xp.float32)  # shares of skin
         factor = _base_layer(be, small_rgb, small_w, small_label, sigma / f, strength,
                              _plane_cells(be, trend, -1.0, f, (ch, cw)))  # fmt: skip
     if trend is not None and light > 0:
