@@ -291,12 +291,14 @@ def render_look(be: Backend, colours: Array, alpha: Array, look: Look, parts: Pa
     a = alpha * f32(1 / 255)
     out = colours
     black, contrast = parts.curve(look)
-    if black > 1e-3 or abs(contrast - 1.0) > 1e-4:
-        out = out * f32(contrast)
-        out += (a * f32(black))[..., None]
     matrix = parts.matrix(look)
-    if not np.allclose(matrix, np.eye(3), atol=1e-6):
-        out = be.mix(out, matrix)
+    # the tone curve and the matrix in one per-pixel map: M (contrast c + a black) is
+    # (M contrast) c plus a times (M black), the black level's colour after the matrix
+    curved = black > 1e-3 or abs(contrast - 1.0) > 1e-4
+    if curved or not np.allclose(matrix, np.eye(3), atol=1e-6):
+        out = be.mix(out, matrix * contrast)
+    if black > 1e-3:
+        out += be.mix(a[..., None], matrix.sum(axis=1, keepdims=True) * black)
     w = parts.mono * look.mono
     if w > 1e-3 and look.levels:
         y_p = luminance(be, out)
