@@ -270,12 +270,13 @@ def shading_gain(
     f = k * (f // k)
     h, w = face_mask.shape
     ch, cw = max(1, h // f), max(1, w // f)
-    picked = (slice(0, ch * f, k), slice(0, cw * f, k))  # every k-th pixel of whole cells
+    cells = (slice(0, ch * f), slice(0, cw * f))  # whole cells only
+    read = (cw * (f // k), ch * (f // k))  # every k-th pixel of them
 
     def shrink(a: Array, dtype=None) -> Array:
-        part = a[picked]
-        part = xp.ascontiguousarray(part) if dtype is None else part.astype(dtype)
-        return be.resize(part, (cw, ch), mode="area")
+        part = a[cells].view(xp.uint8) if a.dtype == bool else a[cells]
+        picked = be.resize(part, read, mode="nearest")
+        return be.resize(picked if dtype is None else picked.astype(dtype), (cw, ch), mode="area")
 
     small_label = shrink(label, xp.float32)  # shares of the label
     factor = None
