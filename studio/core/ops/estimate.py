@@ -395,7 +395,7 @@ def fit_plane(rgb: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[float, f
         residual = target - (gx * x + gy * y)
         residual -= float((st - gx * sx - gy * sy).mean())
         kept = residual if keep is None else residual[keep]
-        mad = float(np.median(np.abs(kept))) + 1e-6
+        mad = _medians(np, np.abs(kept)[:, None])[0] + 1e-6
         keep = np.abs(residual) <= PLANE_TRIM * 1.4826 * mad
         gradient = (gx, gy)
     return gradient

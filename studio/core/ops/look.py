@@ -65,6 +65,7 @@ TONE_PRIOR = 4.0  #: a plain photo's 1st luminance percentile is at most this
 FADE_WHITE = (8.0, 0.9)
 USABLE = (6.0, 250.0)  #: the cast is read on pixels whose channels all lie within these
 _EDGES = np.linspace(0.0, 255.0, LEVELS + 1)  #: the levels' edges
+_EYE = np.eye(3)
 
 
 @dataclass(frozen=True)
@@ -277,8 +278,13 @@ class Parts:
     def changes(self, look: Look) -> bool:
         black, contrast = self.curve(look)
         toned = self.mono * look.mono > 1e-3 and bool(look.levels)
-        flat = np.allclose(self.matrix(look), np.eye(3), atol=1e-4)
+        flat = _identity(self.matrix(look), 1e-4)
         return toned or not flat or black > 1e-3 or abs(contrast - 1.0) > 1e-4
+
+
+def _identity(matrix: np.ndarray, atol: float) -> bool:
+    """``np.allclose(matrix, identity, atol=atol)`` of a 3x3 matrix, without its overhead."""
+    return bool((np.abs(matrix - _EYE) <= atol + 1e-5 * _EYE).all())
 
 
 def render_look(be: Backend, colours: Array, alpha: Array, look: Look, parts: Parts) -> Array:
@@ -295,7 +301,7 @@ def render_look(be: Backend, colours: Array, alpha: Array, look: Look, parts: Pa
     # the tone curve and the matrix in one per-pixel map: M (contrast c + a black) is
     # (M contrast) c plus a times (M black), the black level's colour after the matrix
     curved = black > 1e-3 or abs(contrast - 1.0) > 1e-4
-    if curved or not np.allclose(matrix, np.eye(3), atol=1e-6):
+    if curved or not _identity(matrix, 1e-6):
         out = be.mix(out, matrix * contrast)
     if black > 1e-3:
         out += be.mix(a[..., None], matrix.sum(axis=1, keepdims=True) * black)
