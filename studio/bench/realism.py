@@ -270,6 +270,8 @@ def _variants(params: RenderParams) -> dict[str, RenderParams]:
         out[step] = params.replace(harmonize=replace(none, **{step: getattr(h, step)}))
     out["older steps"] = params.replace(harmonize=replace(h, look=0.0, tone=0.0, light=0.0,
                                                           compression=0.0))  # fmt: skip
+    # RandOcc's steps (focus and noise), whose outputs and follow-protocol cells are held
+    out["focus and noise"] = params.replace(harmonize=replace(none, focus=h.focus, noise=h.noise))
     out["all"] = params
     ring = replace(none, color_target="ring")
     out["SOT, ring target"] = params.replace(harmonize=ring)
@@ -322,6 +324,10 @@ def time_rows(quick: bool) -> list[BenchRow]:
     older = times["older steps"] / base - 1.0
     note = f"{base * 1e3:.1f} -> {times['older steps'] * 1e3:.1f} ms"
     rows.append(BenchRow(SUITE, "overhead of the steps before issue 23", older * 100.0, "%",
+                         note=note))  # fmt: skip
+    both = times["focus and noise"] / base - 1.0
+    note = f"{base * 1e3:.1f} -> {times['focus and noise'] * 1e3:.1f} ms, RandOcc's steps"
+    rows.append(BenchRow(SUITE, "overhead of focus and noise together", both * 100.0, "%",
                          note=note))  # fmt: skip
     for n in ("SOT, ring target", "lighting, ring target"):
         rows.append(
