@@ -169,10 +169,16 @@ class Ring:
         return est.sample_step(self.label.shape)
 
     @cached_property
+    def sampled(self) -> Array:
+        """The ring's pixels on the estimators' grid (every :attr:`step`-th row and column)."""
+        s = self.step
+        return self.cells[::s, ::s]
+
+    @cached_property
     def count(self) -> int:
         """About how many pixels the ring holds (counted on the estimators' grid)."""
         s = self.step
-        return int(self.be.xp.count_nonzero(self.cells[::s, ::s])) * s * s
+        return int(self.be.xp.count_nonzero(self.sampled)) * s * s
 
     @property
     def usable(self) -> bool:
@@ -199,7 +205,7 @@ class Ring:
     def light(self) -> tuple[float, float] | None:
         """The light across the ring: the gradient of a plane fitted to its log luminance,
         per pixel (None: too few pixels)."""
-        return est.light_plane(self.be, self.image, self.cells, self.step)
+        return est.light_plane(self.be, self.image, self.sampled, self.step)
 
     @cached_property
     def delit_colour(self) -> color.ColourStats:

@@ -201,9 +201,13 @@ class CpuBackend:
         if src.ndim == 2:  # pixels in rows
             out = self.mix(src.reshape(src.shape[0], 1, src.shape[1]), matrix)
             return out.reshape(src.shape[0], -1)
+        m = np.asarray(matrix, np.float32)
+        if m.shape[1] == 1 and m.shape[0] > 1:  # one plane scaled into several: OpenCV's
+            plane = src[..., 0]  # transform takes a slow path for a single input channel
+            return cv2.merge([plane * w for w in m[:, 0]])
         if src.strides[-1] != 4 or src.strides[-2] != 4 * src.shape[-1]:
             src = np.ascontiguousarray(src)  # OpenCV wants whole pixels side by side
-        return cv2.transform(src, np.asarray(matrix, np.float32))
+        return cv2.transform(src, m)
 
     def gain(self, image: Array, factor: Array, *, out: Array | None = None) -> Array:
         """``image * factor`` for an HxWx3 image and an HxW float32 ``factor``, in the image's

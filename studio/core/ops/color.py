@@ -52,8 +52,7 @@ def skin_pixels(
     px = np.take(image.reshape(-1, 3), at, axis=0).astype(np.float32)  # only they are read
     if delit:
         ys, xs = np.nonzero(crop_mask)
-        px = estimate.delit(px, xs, ys, estimate.fit_plane(px @ np.array(LUMA, np.float32),
-                                                          xs, ys))  # fmt: skip
+        px = estimate.delit(px, xs, ys, estimate.fit_plane(px, xs, ys))
     return px / np.float32(255.0)
 
 

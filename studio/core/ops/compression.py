@@ -95,19 +95,39 @@ def jpeg_quality(image: np.ndarray, box: tuple[int, int, int, int]) -> float | N
     d = _dct_matrix()
     coef = d @ blocks @ d.T
     rows, cols = zip(*ZIGZAG, strict=True)
-    c = coef[:, rows, cols].astype(np.float32)  # N x K
-    steps = _steps()[:, None, :]  # Q x 1 x K
-    use = (steps >= MIN_STEP) & (np.abs(c)[None] > 0.4 * steps)  # Q x N x K
-    off = np.abs(c[None] - steps * np.round(c[None] / steps))
-    counts = np.maximum(use.sum(axis=(1, 2)), 1)
-    fit = ((off <= TOLERANCE) & use).sum(axis=(1, 2)) / counts
+    c = coef[:, rows, cols].T.astype(np.float32)  # K x N
+    steps, least, chance_of = _tables()  # Q x K x 1
+    use = np.abs(c)[None] > least  # Q x K x N: checked coefficients
+    near = c[None] / steps  # -> the distance to the nearest multiple, in place
+    np.round(near, out=near)
+    near *= steps
+    np.subtract(c[None], near, out=near)
+    np.abs(near, out=near)
+    fits = near <= TOLERANCE
+    fits &= use
+    q = fits.shape[0]
+    used = use.view(np.uint8).sum(axis=2, dtype=np.int32)  # Q x K: coefficients checked
+    counts = np.maximum(used.sum(axis=1), 1)
+    fit = fits.reshape(q, -1).view(np.uint8).sum(axis=1, dtype=np.int32) / counts
     # what a table fits by chance: the share of each step within the tolerance of a multiple
-    chance = (np.minimum(1.0, 2.0 * TOLERANCE / steps) * use).sum(axis=(1, 2)) / counts
+    chance = (chance_of * used).sum(axis=1) / counts
     # less evidence, less credit: a fine table checked on few coefficients does not win
     score = (fit - chance) / (1.0 - chance + 1e-9) - 1.0 / np.sqrt(counts)
     score = np.where(counts >= MIN_COEFFICIENTS, score, -1.0)
     best = int(np.argmax(score))
     return float(best + 1) if score[best] >= FIT else None
+
+
+@functools.cache
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The steps of every quality (Q x K x 1, :func:`_steps`); the magnitude a coefficient
+    must pass to be checked against them (infinite where a step is below
+    :data:`MIN_STEP`: never checked); and the chance that a coefficient sits within
+    :data:`TOLERANCE` of a multiple of each (Q x K, float64)."""
+    steps = _steps()[:, :, None]
+    least = np.where(steps >= MIN_STEP, 0.4 * steps, np.inf).astype(np.float32)
+    chance = np.minimum(1.0, 2.0 * TOLERANCE / steps[:, :, 0]).astype(np.float64)
+    return steps, least, chance
 
 
 @functools.cache

@@ -364,38 +364,50 @@ PLANE_MIN = 64  #: fewer pixels than this give no light plane
 PLANE_POINTS = 1024  #: ... and it is fitted on at most about this many of them
 
 
-def fit_plane(lum: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[float, float] | None:
-    """The gradient ``(d/dx, d/dy)`` of a plane fitted to log luminance ``lum`` (host floats,
-    0..255 units) at pixels ``(xs, ys)``: least squares, then again without the outliers
-    (eyes, brows). None with fewer than :data:`PLANE_MIN` pixels."""
-    if lum.size < PLANE_MIN:
+def fit_plane(rgb: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[float, float] | None:
+    """The gradient ``(d/dx, d/dy)`` of a plane fitted to the log luminance of pixel colours
+    ``rgb`` (N x 3 host floats, 0..255 units) at ``(xs, ys)``: least squares, then again
+    without the outliers (eyes, brows). None with fewer than :data:`PLANE_MIN` pixels.
+
+    Least squares of a plane has a closed form: about the points' mean, the gradient solves
+    the 2x2 system of their position covariances."""
+    if rgb.shape[0] < PLANE_MIN:
         return None
-    if lum.size > PLANE_POINTS:  # a plane needs no more
-        k = -(-lum.size // PLANE_POINTS)
-        lum, xs, ys = lum[::k], xs[::k], ys[::k]
+    if rgb.shape[0] > PLANE_POINTS:  # a plane needs no more
+        k = -(-rgb.shape[0] // PLANE_POINTS)
+        rgb, xs, ys = rgb[::k], xs[::k], ys[::k]
+    lum = np.ascontiguousarray(rgb) @ np.array(LUMA, rgb.dtype)
     target = np.log(lum.astype(np.float64) + 1.0)
-    a = np.stack([xs, ys, np.ones(xs.size)], axis=1).astype(np.float64)
-    keep = np.ones(xs.size, bool)
+    x, y = xs.astype(np.float64), ys.astype(np.float64)
+    keep = None
     gradient = (0.0, 0.0)
     for _ in range(2):
-        if np.count_nonzero(keep) < PLANE_MIN:
+        sx, sy, st = (v if keep is None else v[keep] for v in (x, y, target))
+        if sx.size < PLANE_MIN:
             return None
-        coef = np.linalg.lstsq(a[keep], target[keep], rcond=None)[0]
-        residual = target - a @ coef
-        mad = float(np.median(np.abs(residual[keep]))) + 1e-6
+        dx, dy, dt = sx - sx.mean(), sy - sy.mean(), st - st.mean()
+        xx, xy, yy = float(dx @ dx), float(dx @ dy), float(dy @ dy)
+        xt, yt = float(dx @ dt), float(dy @ dt)
+        det = xx * yy - xy * xy
+        if det <= 1e-12 * max(xx * yy, 1e-300):  # the points lie on a line: no plane
+            return None
+        gx, gy = (yy * xt - xy * yt) / det, (xx * yt - xy * xt) / det
+        residual = target - (gx * x + gy * y)
+        residual -= float((st - gx * sx - gy * sy).mean())
+        kept = residual if keep is None else residual[keep]
+        mad = _medians(np, np.abs(kept)[:, None])[0] + 1e-6
         keep = np.abs(residual) <= PLANE_TRIM * 1.4826 * mad
-        gradient = (float(coef[0]), float(coef[1]))
+        gradient = (gx, gy)
     return gradient
 
 
-def light_plane(be: Backend, image: Array, mask: Any, step: int) -> tuple[float, float] | None:
-    """The light across ``image`` (uint8 RGB) over ``mask`` (a bool array or a cell mask,
-    sliceable): :func:`fit_plane` on the pixels of a grid of ``step``, the gradient per pixel
-    of ``image``."""
-    m = mask[::step, ::step]
-    px = be.to_numpy(image[::step, ::step][m]).astype(np.float32)
-    ys, xs = np.nonzero(be.to_numpy(m))
-    return fit_plane(px @ np.array(LUMA, np.float32), xs * step, ys * step)
+def light_plane(be: Backend, image: Array, sampled: Array, step: int) -> tuple[float, float] | None:
+    """The light across ``image`` (uint8 RGB): :func:`fit_plane` on its pixels on a grid of
+    ``step`` (``image[::step, ::step]``) where ``sampled`` (bool, on that grid) is set, the
+    gradient per pixel of ``image``."""
+    px = be.to_numpy(image[::step, ::step][sampled]).astype(np.float32)
+    ys, xs = np.nonzero(be.to_numpy(sampled))
+    return fit_plane(px, xs * step, ys * step)
 
 
 def delit(

@@ -274,14 +274,15 @@ def shading_gain(
     read = (cw * (f // k), ch * (f // k))  # every k-th pixel of them
 
     def shrink(a: Array, dtype=None) -> Array:
-        picked = be.resize(a[cells], read, mode="nearest")
+        part = a[cells].view(xp.uint8) if a.dtype == bool else a[cells]
+        picked = be.resize(part, read, mode="nearest")
         return be.resize(picked if dtype is None else picked.astype(dtype), (cw, ch), mode="area")
 
-    small_label = shrink(label.astype(xp.uint8), xp.float32)  # shares of the label
+    small_label = shrink(label, xp.float32)  # shares of the label
     factor = None
     if strength > 0:
         small_rgb = shrink(face_rgb)
-        small_w = shrink(face_mask.astype(xp.uint8), xp.float32)  # shares of skin
+        small_w = shrink(face_mask, xp.float32)  # shares of skin
         factor = _base_layer(be, small_rgb, small_w, small_label, sigma / f, strength,
                              _plane_cells(be, trend, -1.0, f, (ch, cw)))  # fmt: skip
     if trend is not None and light > 0:
@@ -350,11 +351,13 @@ def _on_window(be: Backend, cells: Array, f: int, window: tuple[int, int, int, i
     Only the cells around the window are resized, by the integer factor ``f``."""
     xp = be.xp
     x0, y0, x1, y1 = window
-    padded = xp.pad(cells, 1, mode="edge")  # padded cell p is cell p - 1
-    ch, cw = padded.shape
+    ch, cw = cells.shape[0] + 2, cells.shape[1] + 2  # padded by one cell: cell p is p - 1
     c0, r0 = max(0, x0 // f - 1), max(0, y0 // f - 1)
     c1, r1 = min(cw, -(-x1 // f) + 3), min(ch, -(-y1 // f) + 3)
-    part = xp.ascontiguousarray(padded[r0:r1, c0:c1])
+    # the padded cells r0:r1, c0:c1, read from the cells (the padding repeats the edge)
+    rows = be.asarray(np.clip(np.arange(r0, r1) - 1, 0, ch - 3))
+    cols = be.asarray(np.clip(np.arange(c0, c1) - 1, 0, cw - 3))
+    part = xp.take(xp.take(cells, rows, axis=0), cols, axis=1)
     up = be.resize(part, ((c1 - c0) * f, (r1 - r0) * f), mode="linear")
     # pixel q of ``up`` is work pixel q + (c0 - 1) * f (x), likewise in y
     ox, oy = (c0 - 1) * f, (r0 - 1) * f

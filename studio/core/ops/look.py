@@ -31,6 +31,7 @@ rendering, which is then applied once.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -63,6 +64,8 @@ TONE_PRIOR = 4.0  #: a plain photo's 1st luminance percentile is at most this
 #: blacks lifted more than the first dim the whites by the second times the excess
 FADE_WHITE = (8.0, 0.9)
 USABLE = (6.0, 250.0)  #: the cast is read on pixels whose channels all lie within these
+_EDGES = np.linspace(0.0, 255.0, LEVELS + 1)  #: the levels' edges
+_EYE = np.eye(3)
 
 
 @dataclass(frozen=True)
@@ -106,16 +109,21 @@ def estimate(image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...]) -> Lo
     # noise averages out, the colours stay
     k = max(1, int(1.0 / (f * CELL_READS)))
     crop, skin_crop = image[y0:y1:k, x0:x1:k], mask[y0:y1:k, x0:x1:k]
-    px = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-    px = px.reshape(-1, 3).astype(np.float64)
+    cells_u8 = cv2.resize(crop, size, interpolation=cv2.INTER_AREA).reshape(-1, 3)
+    px = cells_u8.astype(np.float64)
     cells = cv2.resize(skin_crop.view(np.uint8), size, interpolation=cv2.INTER_AREA)
     skin = cells.reshape(-1) > 0  # cells mostly of skin (the area filter rounds)
     if px.shape[0] < 64:
         return PLAIN
     y = px @ np.array(LUMA)
     mono, levels, tint = _toning(px, y)
-    cast = _cast(px, skin)
-    saturation = _saturation(px, skin)
+    channels = [cells_u8[:, c] for c in range(3)]
+    usable = (np.minimum.reduce(channels) >= USABLE[0]) & (np.maximum.reduce(channels) <= USABLE[1])
+    chroma = _log_chromas(px)
+    face = usable & skin  # the skin's colours: read by the cast and the colourfulness
+    own = _trimmed_mean(chroma, face) if np.count_nonzero(face) >= 32 else None
+    cast = _cast(chroma, usable & ~skin, own)
+    saturation = _saturation(px, own)
     black, contrast = _tone_curve(y)
     return Look(mono, levels, tint, cast, saturation, black, contrast)
 
@@ -125,21 +133,22 @@ def _toning(px: np.ndarray, y: np.ndarray) -> tuple[float, tuple[float, ...], tu
     ok = (y > 8.0) & (y < 247.0)
     if np.count_nonzero(ok) < 64:
         return 0.0, (), ()
-    offset = px[ok] - y[ok, None]  # R - Y, G - Y, B - Y
-    edges = np.linspace(0.0, 255.0, LEVELS + 1)
-    which = np.clip(np.digitize(y[ok], edges) - 1, 0, LEVELS - 1)
-    centres, tints = [], []
-    for k in range(LEVELS):
-        sel = which == k
-        if np.count_nonzero(sel) >= 16:
-            centres.append(0.5 * (edges[k] + edges[k + 1]))
-            tints.append(np.median(offset[sel], axis=0))
-    if not centres:
+    y_ok = y[ok]
+    edges = _EDGES
+    which = np.clip(np.digitize(y_ok, edges) - 1, 0, LEVELS - 1)
+    counts = np.bincount(which, minlength=LEVELS)
+    present = np.flatnonzero(counts >= 16)
+    if present.size < TONING_LEVELS:  # too few levels for a toning (:func:`_one_toning`)
         return 0.0, (), ()
-    table = np.array(tints)
+    offset = px[ok] - y_ok[:, None]  # R - Y, G - Y, B - Y
+    # the pixels grouped by level, each group in its own order (a stable sort)
+    grouped = offset[np.argsort(which, kind="stable")]
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    centres = [0.5 * (edges[k] + edges[k + 1]) for k in present]
+    table = np.array([np.median(grouped[starts[k] : starts[k + 1]], axis=0) for k in present])
     if not _one_toning(table):
         return 0.0, (), ()
-    expected = np.stack([np.interp(y[ok], centres, table[:, c]) for c in range(3)], axis=1)
+    expected = np.stack([np.interp(y_ok, centres, table[:, c]) for c in range(3)], axis=1)
     left = offset - expected  # R - Y, G - Y, B - Y beyond the toning
     residual = float(np.median(np.hypot(left[:, 0], left[:, 2])))
     mono = float(np.clip((MONO[1] - residual) / (MONO[1] - MONO[0]), 0.0, 1.0))
@@ -166,37 +175,49 @@ def _one_toning(table: np.ndarray) -> bool:
     return True
 
 
-def _log_chroma(px: np.ndarray, trim: float = CAST_TRIM) -> np.ndarray:
-    """Mean log chromaticity ``(log R/G, log B/G)`` of pixels (N x 3), leaving out the
-    ``trim`` share farthest from their median."""
-    lc = np.log((px + 1.0) / (px[:, 1:2] + 1.0))[:, [0, 2]]
-    n = lc.shape[0]
-    mid = np.partition(lc, n // 2, axis=0)[n // 2]  # the median (upper, for even n)
-    far = np.hypot(*(lc - mid).T)
+def _log_chromas(px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log chromaticities ``log R/G`` and ``log B/G`` of pixels (N x 3), two arrays."""
+    g = px[:, 1] + 1.0
+    return np.log((px[:, 0] + 1.0) / g), np.log((px[:, 2] + 1.0) / g)
+
+
+def _trimmed_mean(
+    chroma: tuple[np.ndarray, np.ndarray], which: np.ndarray, trim: float = CAST_TRIM
+) -> np.ndarray:
+    """Mean log chromaticity ``(log R/G, log B/G)`` of the pixels ``which`` (bool) of
+    ``chroma`` (:func:`_log_chromas`), leaving out the ``trim`` share farthest from their
+    median."""
+    r, b = chroma[0][which], chroma[1][which]
+    n = r.size
+    mid_r, mid_b = (np.partition(v, n // 2)[n // 2] for v in (r, b))  # (upper, for even n)
+    far = np.hypot(r - mid_r, b - mid_b)
     keep = max(1, int(n * (1.0 - trim)))
-    return lc[np.argpartition(far, keep - 1)[:keep]].mean(axis=0)
+    near = np.argpartition(far, keep - 1)[:keep]
+    return np.stack([r[near], b[near]], axis=1).mean(axis=0)
 
 
+@functools.cache
 def _axes() -> tuple[np.ndarray, np.ndarray]:
     """The skin locus's direction and the direction across it (unit vectors)."""
     d = np.array(SKIN_AXIS) / np.hypot(*SKIN_AXIS)
     return d, np.array([-d[1], d[0]])
 
 
-def _cast(px: np.ndarray, skin: np.ndarray) -> tuple[float, float]:
-    """The colour cast in (log R/G, log B/G): across the skin locus, the skin's distance from
-    it; along it, the grey world of the rest of the scene, kept where the skin stays a
-    complexion of the prior; shrunk, and bounded."""
-    usable = (px.min(axis=1) >= USABLE[0]) & (px.max(axis=1) <= USABLE[1])
+def _cast(
+    chroma: tuple[np.ndarray, np.ndarray], rest: np.ndarray, own: np.ndarray | None
+) -> tuple[float, float]:
+    """The colour cast in (log R/G, log B/G), from the pixels' log ``chroma``, the
+    usable pixels of the scene beside the skin (``rest``) and the skin's own mean (``own``;
+    None: too little skin): across the skin locus, the skin's distance from it; along it,
+    the grey world of the rest of the scene, kept where the skin stays a complexion of the
+    prior; shrunk, and bounded."""
     d, n = _axes()
-    rest, face = usable & ~skin, usable & skin
-    world = _log_chroma(px[rest]) if np.count_nonzero(rest) >= 64 else None
-    if np.count_nonzero(face) < 32:
+    world = _trimmed_mean(chroma, rest) if np.count_nonzero(rest) >= 64 else None
+    if own is None:
         if world is None:
             return 0.0, 0.0
         cast = world
     else:
-        own = _log_chroma(px[face])
         along = float(own @ d)
         lo, hi = along - SKIN_ALONG[1], along - SKIN_ALONG[0]
         cast_along = min(max(float(world @ d), lo), hi) if world is not None else 0.0
@@ -208,19 +229,19 @@ def _cast(px: np.ndarray, skin: np.ndarray) -> tuple[float, float]:
     return float(cast[0]), float(cast[1])
 
 
-def _saturation(px: np.ndarray, skin: np.ndarray) -> float:
+def _saturation(px: np.ndarray, own: np.ndarray | None) -> float:
     """Colourfulness against a plain photo's (1 at or above it): the scene's, and the skin's
-    along the locus (its distance from grey), their geometric mean."""
+    along the locus (its distance from grey; ``own``, its mean log chromaticity, None: too
+    little skin), their geometric mean."""
     rg = px[:, 0] - px[:, 1]
     yb = 0.5 * (px[:, 0] + px[:, 1]) - px[:, 2]
     m = math.hypot(rg.std(), yb.std()) + 0.3 * math.hypot(rg.mean(), yb.mean())
     scene = min(1.0, m / COLOURFUL)
-    sel = skin & (px.min(axis=1) >= USABLE[0]) & (px.max(axis=1) <= USABLE[1])
-    if np.count_nonzero(sel) < 32:
+    if own is None:
         return scene
-    along = float(_log_chroma(px[sel]) @ _axes()[0])
-    own = min(1.0, max(0.0, along) / SKIN_CHROMA)
-    return math.sqrt(scene * own)
+    along = float(own @ _axes()[0])
+    own_share = min(1.0, max(0.0, along) / SKIN_CHROMA)
+    return math.sqrt(scene * own_share)
 
 
 def _tone_curve(y: np.ndarray) -> tuple[float, float]:
@@ -257,8 +278,13 @@ class Parts:
     def changes(self, look: Look) -> bool:
         black, contrast = self.curve(look)
         toned = self.mono * look.mono > 1e-3 and bool(look.levels)
-        flat = np.allclose(self.matrix(look), np.eye(3), atol=1e-4)
+        flat = _identity(self.matrix(look), 1e-4)
         return toned or not flat or black > 1e-3 or abs(contrast - 1.0) > 1e-4
+
+
+def _identity(matrix: np.ndarray, atol: float) -> bool:
+    """``np.allclose(matrix, identity, atol=atol)`` of a 3x3 matrix, without its overhead."""
+    return bool((np.abs(matrix - _EYE) <= atol + 1e-5 * _EYE).all())
 
 
 def render_look(be: Backend, colours: Array, alpha: Array, look: Look, parts: Parts) -> Array:
@@ -271,12 +297,14 @@ def render_look(be: Backend, colours: Array, alpha: Array, look: Look, parts: Pa
     a = alpha * f32(1 / 255)
     out = colours
     black, contrast = parts.curve(look)
-    if black > 1e-3 or abs(contrast - 1.0) > 1e-4:
-        out = out * f32(contrast)
-        out += (a * f32(black))[..., None]
     matrix = parts.matrix(look)
-    if not np.allclose(matrix, np.eye(3), atol=1e-6):
-        out = be.mix(out, matrix)
+    # the tone curve and the matrix in one per-pixel map: M (contrast c + a black) is
+    # (M contrast) c plus a times (M black), the black level's colour after the matrix
+    curved = black > 1e-3 or abs(contrast - 1.0) > 1e-4
+    if curved or not _identity(matrix, 1e-6):
+        out = be.mix(out, matrix * contrast)
+    if black > 1e-3:
+        out += be.mix(a[..., None], matrix.sum(axis=1, keepdims=True) * black)
     w = parts.mono * look.mono
     if w > 1e-3 and look.levels:
         y_p = luminance(be, out)

@@ -86,8 +86,9 @@ def cast(
     1/255) and rounded.
 
     The shape is averaged over cells of :func:`_factor` pixels aligned with ``region``, blurred
-    there with room around it, and interpolated back (cell centres on the cells' pixels), so
-    the offset stays whole pixels and full resolution only sees one resize and one multiply.
+    there with room around it, turned into the shadow's 8-bit amount, and interpolated back
+    (cell centres on the cells' pixels), so the offset stays whole pixels and full resolution
+    only sees one 8-bit resize and one multiply.
     """
     xp = be.xp
     bx0, by0, bx1, by1 = box
@@ -102,13 +103,15 @@ def cast(
     pad = blur_radius(s / f) + 3 if s > 0 else 1  # cells of room for the blur, and more
     rh, rw = y1 - y0, x1 - x0
     ch, cw = -(-rh // f), -(-rw // f)
-    # the shape on whole cells (padded with zeros to a multiple of f), then reduced
-    cells = xp.zeros((ch * f, cw * f), xp.float32)
-    cells[:rh, :rw] = alpha
-    small = be.resize(cells, (cw, ch), mode="area") if f > 1 else cells
+    if f > 1:  # the shape on whole cells (padded with zeros to a multiple of f), then reduced
+        cells = xp.zeros((ch * f, cw * f), xp.uint8)
+        cells[:rh, :rw] = alpha
+        small = be.resize(cells, (cw, ch), mode="area").astype(xp.float32)
+    else:
+        small = alpha.astype(xp.float32)
     room = xp.zeros((ch + 2 * pad, cw + 2 * pad), xp.float32)
     room[pad : pad + ch, pad : pad + cw] = small
-    blurred = be.gaussian_blur(room, s / f)
+    blurred = be.scale_u8(be.gaussian_blur(room, s / f), strength)  # the amount, 0..255
     # back to pixels: pixel k of ``shade`` is region pixel k - pad * f (x and y)
     shade = be.resize(blurred, (room.shape[1] * f, room.shape[0] * f), mode="linear")
     ox, oy = x0 + dx - pad * f, y0 + dy - pad * f  # image position of shade's first pixel
@@ -116,9 +119,12 @@ def cast(
     sx1, sy1 = min(bx1, ox + shade.shape[1]), min(by1, oy + shade.shape[0])
     if sx1 <= sx0 or sy1 <= sy0:
         return pixels
-    # the shadow is black over the face at alpha ``strength * shade``: the face is scaled by
-    # (255 - a) / 255 and rounded, so it never gets brighter
-    amount = xp.zeros((by1 - by0, bx1 - bx0), xp.uint8)
     part = shade[sy0 - oy : sy1 - oy, sx0 - ox : sx1 - ox]
-    amount[sy0 - by0 : sy1 - by0, sx0 - bx0 : sx1 - bx0] = be.scale_u8(part, strength)
+    if (sx0, sy0, sx1, sy1) == box:  # the usual case: the shade covers the whole box
+        amount = xp.ascontiguousarray(part)
+    else:
+        amount = xp.zeros((by1 - by0, bx1 - bx0), xp.uint8)
+        amount[sy0 - by0 : sy1 - by0, sx0 - bx0 : sx1 - bx0] = part
+    # the shadow is black over the face at alpha ``amount``: the face is scaled by
+    # (255 - amount) / 255 and rounded, so it never gets brighter
     return be.over(pixels, None, amount)
