@@ -24,6 +24,7 @@ occluder in face pixels (the target may be the skin ring where the occluder sits
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,23 @@ def _box_edges(n_src: int, n_dst: int) -> tuple[np.ndarray, np.ndarray]:
     return whole - last, part + n_dst * last
 
 
+@functools.lru_cache(maxsize=32)
+def _area_plan(h: int, w: int, gh: int, gw: int, channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """How :func:`area_reduce` reads an (h+1) x (w+1) x ``channels`` summed-area table for a
+    (gw, gh) grid: the flat indices of the four table entries around each box corner (4 x M,
+    M = (gh+1)(gw+1)channels) and their bilinear weights in units of 1/gw x 1/gh (whole
+    numbers, as float64)."""
+    iy, fy = _box_edges(h, gh)
+    ix, fx = _box_edges(w, gw)
+    corner = ((iy[:, None] * (w + 1) + ix[None, :]) * channels)[..., None] + np.arange(channels)
+    around = np.array([0, channels, (w + 1) * channels, (w + 2) * channels])
+    index = (around[:, None, None, None] + corner[None]).reshape(4, -1)
+    wy, wx = np.stack([gh - fy, fy]), np.stack([gw - fx, fx])  # this pixel / the next one
+    weight = (wy[:, None, :, None] * wx[None, :, None, :]).reshape(4, gh + 1, gw + 1, 1)
+    weight = np.broadcast_to(weight, (4, gh + 1, gw + 1, channels)).reshape(4, -1)
+    return index, weight.astype(np.float64)
+
+
 def area_reduce(be: Backend, image: Array, size: tuple[int, int]) -> Array:
     """``image`` (uint8, HxW or HxWxC) shrunk to ``size`` = (w, h) by box averages, rounded
     to uint8: OpenCV's ``INTER_AREA`` reduction (the exact box overlaps), read from the
@@ -80,26 +98,16 @@ def area_reduce(be: Backend, image: Array, size: tuple[int, int]) -> Array:
         return be.resize(image, size, mode="area")
     xp = be.xp
     table = be.integral(image)
-    channels = table.shape[2] if table.ndim == 3 else 1
-    iy, fy = _box_edges(h, gh)
-    ix, fx = _box_edges(w, gw)
-    # the table at each box corner and at its neighbours right, down, down-right: one gather
-    # of whole pixels through flat indices, laid out as rows of (w + 1) x channels sums
-    corners = (iy[:, None] * (w + 1) + ix[None, :])[None] + np.array([0, 1, w + 1, w + 2])[
-        :, None, None
-    ]
-    gathered = xp.take(table.reshape(-1, channels), be.asarray(corners), axis=0)
-    t00, t01, t10, t11 = gathered.astype(xp.int64).reshape(4, gh + 1, -1)
-    wy = be.asarray(fy[:, None])
-    wx = be.asarray(np.repeat(fx, channels)[None, :])
-    # gw * gh x the table between its samples (bilinear: the image is constant per pixel)
-    top = gw * t00 + wx * (t01 - t00)
-    corner = gh * top + wy * (gw * t10 + wx * (t11 - t10) - top)
-    c = channels
-    box = corner[1:, c:] - corner[1:, :-c] - corner[:-1, c:] + corner[:-1, :-c]
+    c = table.shape[2] if table.ndim == 3 else 1
+    index, weight = _area_plan(h, w, gh, gw, c)
+    # the table between its samples at each box corner (bilinear: the image is constant per
+    # pixel), times gw * gh: one gather of the four entries around each corner, weighed
+    around = xp.take(table.reshape(-1), be.asarray(index))
+    corner = xp.einsum("km,km->m", around, be.asarray(weight)).reshape(gh + 1, gw + 1, c)
+    box = corner[1:, 1:] - corner[1:, :-1] - corner[:-1, 1:] + corner[:-1, :-1]
     # exact integers below 2**53: the division is correctly rounded, so exact halves stay
     # exact and round to even, as OpenCV rounds
-    out = xp.rint(box / (w * h)).astype(xp.uint8).reshape(gh, gw, c)
+    out = xp.rint(box / (w * h)).astype(xp.uint8)
     return out if image.ndim == 3 else out[..., 0]
 
 
@@ -155,13 +163,13 @@ def sorted_projections(units: np.ndarray, points: Array, xp: Any = np) -> Array:
     scale = xp.asarray((KEY_LEVELS / span).astype(np.float32)[:, None])
     low = xp.asarray(lo.astype(np.float32)[:, None])
     rows = (xp.asarray(units.astype(np.float32)) @ points).reshape(dirs.shape[0], -1)
-    keys = ((rows - low) * scale).astype(xp.uint16)
-    keys = xp.sort(keys, axis=1, kind="stable")
-    return (keys.astype(xp.float32) + np.float32(0.5)) / scale + low
-
-
-def _argsort(px: Array, xp: Any) -> Array:
-    return xp.argsort(px, axis=1)
+    rows -= low
+    rows *= scale
+    out = xp.sort(rows.astype(xp.uint16), axis=1, kind="stable").astype(xp.float32)
+    out += np.float32(0.5)
+    out /= scale
+    out += low
+    return out
 
 
 def sliced_transport(
@@ -179,10 +187,10 @@ def sliced_transport(
     (1-D optimal transport) and moves every source point by the mean of its matched shifts.
     ``source`` and ``target`` live in ``xp`` (NumPy or CuPy); the directions are drawn on the
     host from ``rng`` and uploaded, so every backend projects on the same directions. The
-    target does not move: its projections on every step's directions are sorted at once
-    (:func:`sorted_projections`).
-    ``full_sort`` ranks and sorts the float projections exactly instead of by 16-bit keys
-    (the reference's way; for comparisons).
+    source is ranked by 16-bit keys (:func:`rank_order`); the target does not move: its
+    projections on every step's directions are sorted at once (:func:`sorted_projections`).
+    ``full_sort`` ranks and sorts the float projections exactly instead (the reference's way;
+    for comparisons). The steps write into arrays made once.
     """
     x = xp.ascontiguousarray(source.T, dtype=xp.float32)  # 3 x N
     tgt = xp.ascontiguousarray(target.T, dtype=xp.float32)  # 3 x N
@@ -193,18 +201,20 @@ def sliced_transport(
     moves = xp.asarray(np.ascontiguousarray(unit.transpose(0, 2, 1)) * np.float32(1.0 / directions))
     if full_sort:
         goal = xp.sort((dirs @ tgt).reshape(steps * directions, n), axis=1).reshape(steps, -1)
-        order = _argsort
     else:  # one small product per step inside (a single large one may start BLAS threads)
         goal = sorted_projections(unit, tgt, xp).reshape(steps, -1)
-        order = rank_order
     row_starts = (xp.arange(directions) * n)[:, None]
+    px = xp.empty((directions, n), xp.float32)
     matched = xp.empty((directions, n), xp.float32)
     flat = matched.reshape(-1)  # written through flat indices (a 2-D scatter is slower)
+    move = xp.empty((3, n), xp.float32)
     for step in range(steps):
-        px = dirs[step] @ x  # D x N, contiguous rows
-        flat[(order(px, xp) + row_starts).reshape(-1)] = goal[step]
+        xp.matmul(dirs[step], x, out=px)  # D x N
+        order = xp.argsort(px, axis=1) if full_sort else rank_order(px, xp)
+        order += row_starts
+        flat[order.reshape(-1)] = goal[step]
         matched -= px
-        x += moves[step] @ matched
+        x += xp.matmul(moves[step], matched, out=move)
     return x.T.astype(xp.float64)
 
 
