@@ -314,15 +314,17 @@ def sot_transport(
         source, target, params.steps, params.directions, rng, xp, full_sort=full_sort
     )
     gh, gw = small_mask.shape
-    delta = xp.zeros((gh, gw, 3), np.float32)
-    delta[small_mask] = (moved - source).astype(np.float32)
-    weight = small_mask.astype(np.float32)
+    # the change and its weight (the mask) as one 4-channel image: one blur smooths both
+    layers = xp.zeros((gh, gw, 4), np.float32)
+    layers[small_mask, :3] = moved - source
+    layers[..., 3] = small_mask
     sigma = params.smooth * max(gh, gw)
-    if sigma > 0:
-        num = be.gaussian_blur(delta, sigma)
-        den = be.gaussian_blur(weight, sigma)
-        delta = xp.where(den[..., None] > 1e-6, num / xp.maximum(den, 1e-6)[..., None], 0.0)
-    return Transport("sot", delta)
+    if sigma <= 0:
+        return Transport("sot", xp.ascontiguousarray(layers[..., :3]))
+    smooth = be.gaussian_blur(layers, sigma)
+    num, den = smooth[..., :3], smooth[..., 3:]
+    tiny = np.float32(1e-6)
+    return Transport("sot", xp.where(den > tiny, num / xp.maximum(den, tiny), np.float32(0.0)))
 
 
 def reinhard_transport(
