@@ -219,20 +219,30 @@ def _q_table() -> tuple[np.ndarray, np.ndarray]:
     return sigmas**2 + DIFF_VAR, np.minimum.accumulate(np.array(qs))
 
 
-def _model_q(v: float) -> float:
+def _model_q(v: float | np.ndarray) -> float | np.ndarray:
     """``q`` of the continuous model ``E(b) = (v + b^2)^(-1/2)`` (decreasing in ``v``)."""
     b1, b2 = REBLUR[0] ** 2, REBLUR[1] ** 2
     e0, e1, e2 = v**-0.5, (v + b1) ** -0.5, (v + b2) ** -0.5
     return (e0 - e1) / (e1 - e2)
 
 
+MODEL_RANGE = (1e-6, 1e6)  #: the blur variances the model's curve is inverted over
+MODEL_POINTS = 16385  #: ... on this many points, even in log v (a step of 0.17 %)
+
+
+@functools.cache
+def _model_table() -> tuple[np.ndarray, np.ndarray]:
+    """The model's ``q`` (increasing) and its ``log v`` on :data:`MODEL_POINTS` points."""
+    log_v = np.linspace(math.log(MODEL_RANGE[0]), math.log(MODEL_RANGE[1]), MODEL_POINTS)
+    q = _model_q(np.exp(log_v))
+    return q[::-1].copy(), log_v[::-1].copy()
+
+
 def _model_v(q: float) -> float:
-    """Inverse of :func:`_model_q` (bisection in log v)."""
-    lo, hi = 1e-6, 1e6
-    for _ in range(60):
-        mid = math.sqrt(lo * hi)
-        lo, hi = (mid, hi) if _model_q(mid) > q else (lo, mid)
-    return lo
+    """Inverse of :func:`_model_q`: linear in log v between the points of
+    :func:`_model_table` (relative error below 1e-5), clamped to :data:`MODEL_RANGE`."""
+    qs, log_v = _model_table()
+    return math.exp(float(np.interp(q, qs, log_v)))
 
 
 def _variance(q: float) -> float:
@@ -307,13 +317,17 @@ class Measured:
     chroma: float
 
 
-def measure(be: Backend, rgb: Array, mask: Array, *, blur: bool = True) -> Measured:
+def measure(
+    be: Backend, rgb: Array, mask: Array, *, blur: bool = True, budget: int | None = None
+) -> Measured:
     """Noise (and blur) of an RGB region (HxWx3, uint8 or float32) over ``mask`` (HxW bool);
     the noise of float colours includes what rounding them to whole levels will add.
 
     The residual and the gradients are linear, so they are computed on the RGB neighbourhoods
     of the sampled pixels and turned into luminance and colour differences afterwards; the
-    re-blur runs on a 2x reduced copy. The cost grows with the samples, not the region."""
+    re-blur runs on a 2x reduced copy. The cost of the noise grows with the samples, not the
+    region; so does the blur's with a ``budget`` (pixels): a larger region's blur is read on
+    strips of it holding about that many (:func:`strips`)."""
     xp = be.xp
     if min(rgb.shape[:2]) < 8:
         return Measured(math.nan, math.nan, math.nan)
@@ -331,13 +345,62 @@ def measure(be: Backend, rgb: Array, mask: Array, *, blur: bool = True) -> Measu
         luma, chroma = rounded(luma, 0), rounded(chroma, 1)
     sigma = math.nan
     if blur:
-        gx = luminance(be, g[1][2] - g[1][0])
-        gy = luminance(be, g[2][1] - g[0][1])
-        e0, n0 = _mean(((gx * gx + gy * gy) * np.float32(0.25))[m])
+        parts = strips(be, rgb, mask, budget) if budget is not None else None
+        if parts is None:
+            gx = luminance(be, g[1][2] - g[1][0])
+            gy = luminance(be, g[2][1] - g[0][1])
+            e0, n0 = _mean(((gx * gx + gy * gy) * np.float32(0.25))[m])
+        else:
+            rgb, mask = parts
+            e0, n0 = _rgb_energy(be, rgb, mask)
         eb, nb = _reblurred_energies(be, luminance(be, _half(be, rgb)), mask)
         raw = unrounded(luma, 0) if rgb.dtype != np.uint8 else luma  # what lum holds now
         sigma = math.sqrt(_variance_from(e0, n0, eb, nb, raw))
     return Measured(sigma, luma, chroma)
+
+
+def _rgb_energy(be: Backend, rgb: Array, mask: Array) -> tuple[float, int]:
+    """Mean gradient energy of the luminance of ``rgb`` at its sampled pixels in ``mask``."""
+    xp = be.xp
+    step = sample_step(rgb.shape)
+    h, w = rgb.shape[:2]
+    rows, cols = slice(1, h - 1, step), slice(1, w - 1, step)
+    left, right = rgb[rows, 0 : w - 2 : step], rgb[rows, 2:w:step]
+    up, down = rgb[0 : h - 2 : step, cols], rgb[2:h:step, cols]
+    gx = luminance(be, right.astype(xp.float32) - left.astype(xp.float32))
+    gy = luminance(be, down.astype(xp.float32) - up.astype(xp.float32))
+    return _mean(((gx * gx + gy * gy) * np.float32(0.25))[_mask_at(mask, step)])
+
+
+STRIP_ROWS = 32  #: a large region's blur is read on strips of this many rows (even) ...
+STRIP_MARGIN = 16  #: ... with this many rows around them (even: the re-blurs' reach, 14)
+BLUR_BUDGET = 64_000  #: the engine's regions above twice this many pixels are read on strips
+
+
+def strips(be: Backend, rgb: Array, mask: Array, budget: int) -> tuple[Array, Array] | None:
+    """Evenly spaced full-width strips of a region holding about ``budget`` of its pixels,
+    stacked: ``(rgb, mask)`` of the stack, the mask set only on the strips' own rows (not on
+    their margins). None when the region is not larger than twice the budget.
+
+    Each strip is read with :data:`STRIP_MARGIN` rows of its surroundings above and below, and
+    starts on an even row: the 2x reduction and the re-blurs of :func:`measure` see on the
+    strips' rows exactly what they see on the whole region. The blur is then an average over
+    a fixed number of samples spread over the region, whatever its size."""
+    xp = be.xp
+    h, w = rgb.shape[:2]
+    rows, margin = STRIP_ROWS, STRIP_MARGIN
+    n = -(-budget // (w * rows))
+    if h * w <= 2 * budget or n * (rows + 2 * margin) >= h:
+        return None
+    span = h - rows - 2 * margin
+    starts = [2 * int(span * (k + 0.5) / n / 2) for k in range(n)]  # of the strips' context
+    stack = xp.concatenate([rgb[y : y + rows + 2 * margin] for y in starts])
+    where = xp.concatenate([mask[y : y + rows + 2 * margin, 0:w] for y in starts])
+    for k in range(n):  # only the strips' own rows are read
+        top = k * (rows + 2 * margin)
+        where[top : top + margin] = False
+        where[top + margin + rows : top + rows + 2 * margin] = False
+    return stack, where
 
 
 def interior(be: Backend, label: Array, radius: int) -> Array:
