@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from studio.core.ops.backend import Array, Backend, blur_radius
-from studio.core.ops.cells import CellMask, all_in_cells, cell_grid
+from studio.core.ops.cells import CellMask, StackedRows, all_in_cells, cell_grid
 
 LUMA = (0.299, 0.587, 0.114)  #: Rec. 601 luminance weights
 REBLUR = (2.0, 4.0)  #: sigmas (full pixels) of the known re-blurs of :func:`blur_sigma`
@@ -234,7 +234,7 @@ MODEL_POINTS = 16385  #: ... on this many points, even in log v (a step of 0.17 
 def _model_table() -> tuple[np.ndarray, np.ndarray]:
     """The model's ``q`` (increasing) and its ``log v`` on :data:`MODEL_POINTS` points."""
     log_v = np.linspace(math.log(MODEL_RANGE[0]), math.log(MODEL_RANGE[1]), MODEL_POINTS)
-    q = _model_q(np.exp(log_v))
+    q = np.asarray(_model_q(np.exp(log_v)))
     return q[::-1].copy(), log_v[::-1].copy()
 
 
@@ -350,57 +350,81 @@ def measure(
             gx = luminance(be, g[1][2] - g[1][0])
             gy = luminance(be, g[2][1] - g[0][1])
             e0, n0 = _mean(((gx * gx + gy * gy) * np.float32(0.25))[m])
+            eb, nb = _reblurred_energies(be, luminance(be, _half(be, rgb)), mask)
         else:
-            rgb, mask = parts
-            e0, n0 = _rgb_energy(be, rgb, mask)
-        eb, nb = _reblurred_energies(be, luminance(be, _half(be, rgb)), mask)
+            e0, n0, eb, nb = _strip_energies(be, *parts)
         raw = unrounded(luma, 0) if rgb.dtype != np.uint8 else luma  # what lum holds now
         sigma = math.sqrt(_variance_from(e0, n0, eb, nb, raw))
     return Measured(sigma, luma, chroma)
 
 
-def _rgb_energy(be: Backend, rgb: Array, mask: Array) -> tuple[float, int]:
-    """Mean gradient energy of the luminance of ``rgb`` at its sampled pixels in ``mask``."""
-    xp = be.xp
-    step = sample_step(rgb.shape)
-    h, w = rgb.shape[:2]
-    rows, cols = slice(1, h - 1, step), slice(1, w - 1, step)
-    left, right = rgb[rows, 0 : w - 2 : step], rgb[rows, 2:w:step]
-    up, down = rgb[0 : h - 2 : step, cols], rgb[2:h:step, cols]
-    gx = luminance(be, right.astype(xp.float32) - left.astype(xp.float32))
-    gy = luminance(be, down.astype(xp.float32) - up.astype(xp.float32))
-    return _mean(((gx * gx + gy * gy) * np.float32(0.25))[_mask_at(mask, step)])
+def _row_energy(be: Backend, image: Array, rows: np.ndarray, step: int) -> Array:
+    """Squared central-difference gradients of ``image`` (HxW) at its rows ``rows`` (host
+    ints, none the first or last) and every ``step``-th column from the second."""
+    w = image.shape[1]
+    at, above, below = (image[be.asarray(rows + d)] for d in (0, -1, 1))
+    gx = at[:, 2:w:step] - at[:, 0 : w - 2 : step]
+    gy = below[:, 1 : w - 1 : step] - above[:, 1 : w - 1 : step]
+    return (gx * gx + gy * gy) * np.float32(0.25)
 
 
-STRIP_ROWS = 32  #: a large region's blur is read on strips of this many rows (even) ...
-STRIP_MARGIN = 16  #: ... with this many rows around them (even: the re-blurs' reach, 14)
-BLUR_BUDGET = 64_000  #: the engine's regions above twice this many pixels are read on strips
+def _strip_energies(
+    be: Backend, stack: Array, mask: StackedRows
+) -> tuple[float, int, list[float], int]:
+    """:func:`_energies` on the strips of :func:`strips`: on every row of the strips (their
+    margins only feed the filters), at column steps that give about :data:`SAMPLES`."""
+    w = stack.shape[1]
+    rows = np.flatnonzero(mask.rows >= 0)
+    step = max(1, round(len(rows) * w / SAMPLES))
+    e = _row_energy(be, luminance(be, stack), rows, step)
+    e0, n0 = _mean(e[mask.at(rows, slice(1, w - 1, step))])
+    half = luminance(be, _half(be, stack))
+    hh, hw = half.shape
+    half_rows = rows[rows % 2 == 0] // 2
+    half_rows = half_rows[(half_rows > 0) & (half_rows < hh - 1)]
+    step = max(1, round(len(half_rows) * hw / SAMPLES))
+    where = mask.at(2 * half_rows, slice(2, 2 * hw - 2, 2 * step))
+    eb, nb = [], 0
+    for b in REBLUR:
+        blurred = be.gaussian_blur(half, _half_sigma(b))
+        energy, nb = _mean(_row_energy(be, blurred, half_rows, step)[where])
+        eb.append(energy * 0.25)  # gradients per half pixel -> per full pixel
+    return e0, n0, eb, nb
 
 
-def strips(be: Backend, rgb: Array, mask: Array, budget: int) -> tuple[Array, Array] | None:
+STRIP_ROWS = 8  #: a large region's blur is read on strips of this many rows (even) ...
+#: ... with this many rows around them (even): all of the first re-blur's reach, all but the
+#: outer 1 % of the second's weight
+STRIP_MARGIN = 8
+BLUR_BUDGET = 32_000  #: the engine reads the blur of larger regions on about this many pixels
+
+
+def strips(be: Backend, rgb: Array, mask: Array, budget: int) -> tuple[Array, StackedRows] | None:
     """Evenly spaced full-width strips of a region holding about ``budget`` of its pixels,
-    stacked: ``(rgb, mask)`` of the stack, the mask set only on the strips' own rows (not on
-    their margins). None when the region is not larger than twice the budget.
+    stacked: ``(rgb, mask)`` of the stack, the mask (a
+    :class:`~studio.core.ops.cells.StackedRows`, read only where sampled) set only on the
+    strips' own rows, not on their margins. None when the strips and their margins would
+    hold more than half of the region's rows.
 
     Each strip is read with :data:`STRIP_MARGIN` rows of its surroundings above and below, and
     starts on an even row: the 2x reduction and the re-blurs of :func:`measure` see on the
-    strips' rows exactly what they see on the whole region. The blur is then an average over
-    a fixed number of samples spread over the region, whatever its size."""
+    strips' rows (almost exactly) what they see on the whole region. The blur is then an
+    average over a fixed number of samples spread over the region, whatever its size: on
+    regions of 400-500k pixels its scatter (against the estimate from every pixel) is no
+    larger than that of :func:`measure` on the whole region's sparser grid."""
     xp = be.xp
     h, w = rgb.shape[:2]
     rows, margin = STRIP_ROWS, STRIP_MARGIN
     n = -(-budget // (w * rows))
-    if h * w <= 2 * budget or n * (rows + 2 * margin) >= h:
+    if 2 * n * (rows + 2 * margin) > h:
         return None
     span = h - rows - 2 * margin
     starts = [2 * int(span * (k + 0.5) / n / 2) for k in range(n)]  # of the strips' context
     stack = xp.concatenate([rgb[y : y + rows + 2 * margin] for y in starts])
-    where = xp.concatenate([mask[y : y + rows + 2 * margin, 0:w] for y in starts])
-    for k in range(n):  # only the strips' own rows are read
-        top = k * (rows + 2 * margin)
-        where[top : top + margin] = False
-        where[top + margin + rows : top + rows + 2 * margin] = False
-    return stack, where
+    own = np.full(rows + 2 * margin, -1)
+    own[margin : margin + rows] = np.arange(margin, margin + rows)
+    mapped = np.concatenate([np.where(own >= 0, own + y, -1) for y in starts])
+    return stack, StackedRows(be, mask, mapped)
 
 
 def interior(be: Backend, label: Array, radius: int) -> Array:
