@@ -28,10 +28,6 @@ PLANE_MAX = 4.0  #: most log-luminance change the light plane makes across the w
 
 
 USM_GAIN = 0.9  #: calibrated: an unsharp mask of amount k removes k g / (1 + k g) of the blur
-#: blurs within this log ratio of the target are left as they are: the blur estimator's own
-#: scatter (about 0.06-0.09 on a region, by grid phase and content), and a filter that would
-#: change next to nothing still costs a pass over the occluder
-FOCUS_TOLERANCE = 0.1
 
 
 def focus_plan(target: float, current: float, strength: float) -> tuple[float, float]:
@@ -41,12 +37,9 @@ def focus_plan(target: float, current: float, strength: float) -> tuple[float, f
     sigma ``current`` and amount ``k`` removes a share ``q = k g / (1 + k g)`` of the blur
     variance as :func:`studio.core.ops.estimate.blur_sigma` reads it (``g`` =
     :data:`USM_GAIN`, fitted on blurred step edges), so ``k = q / (g (1 - q))`` for
-    ``q = strength * (1 - target^2 / current^2)``, at most :data:`SHARPEN_MAX`. Nothing
-    when the two are within :data:`FOCUS_TOLERANCE` (log ratio) of each other.
+    ``q = strength * (1 - target^2 / current^2)``, at most :data:`SHARPEN_MAX`.
     """
     if strength <= 0 or not (math.isfinite(target) and math.isfinite(current)):
-        return 0.0, 0.0
-    if target > 0 and current > 0 and abs(math.log(target / current)) < FOCUS_TOLERANCE:
         return 0.0, 0.0
     if target > current:
         return math.sqrt(strength * (target * target - current * current)), 0.0
@@ -369,3 +362,4 @@ def _on_window(be: Backend, cells: Array, f: int, window: tuple[int, int, int, i
     # pixel q of ``up`` is work pixel q + (c0 - 1) * f (x), likewise in y
     ox, oy = (c0 - 1) * f, (r0 - 1) * f
     return up[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
+
