@@ -64,6 +64,41 @@ def pump(app, until: Callable[[], bool], timeout_s: float, sleep_s: float = 0.00
     return until()
 
 
+def wait_until(until: Callable[[], bool], timeout_s: float, *signals, check_ms: int = 50) -> bool:
+    """Run a real event loop (as the studio does: blocked in Qt, not holding the GIL) until
+    ``until()`` (True) or ``timeout_s`` passed (False). ``until`` is checked when one of
+    ``signals`` fires and every ``check_ms``. Unlike :func:`pump`, nothing wakes the UI thread
+    every half millisecond: a measurement of another thread's time is not slowed by the
+    poll taking the GIL from it."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if until():
+        return True
+    loop = QEventLoop()
+
+    def check(*_args) -> None:
+        if until():
+            loop.quit()
+
+    timer = QTimer()
+    timer.timeout.connect(check)
+    timer.start(check_ms)
+    for signal in signals:
+        signal.connect(check)
+    deadline = QTimer()
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(loop.quit)
+    deadline.start(round(timeout_s * 1000))
+    try:
+        loop.exec()
+    finally:
+        timer.stop()
+        deadline.stop()
+        for signal in signals:
+            signal.disconnect(check)
+    return until()
+
+
 def open_window(face_size: int = 0):
     """The main window offscreen at 1280x800 with fresh settings, once its first frame is
     shown and nothing loads; returns (app, window, temporary folder to keep alive)."""
@@ -215,8 +250,12 @@ def drag_strength(app, win, steps: int = STRENGTH_STEPS) -> dict:
     preview.worker.cache.clear()
     slider = win.panel.rows["color.strength"].pinned_widget
     start = preview.generation
-    frames: list = []
-    preview.frameShown.connect(lambda f: frames.append(f) if f.generation > start else None)
+    # render times only: holding the frames would pin every render's arrays, so each render
+    # would write to memory never touched before (page faults the studio does not have)
+    times: list[float] = []
+    preview.frameShown.connect(
+        lambda f: times.append(f.render_ms) if f.generation > start else None
+    )
     values = [round(0.95 - 0.01 * i, 2) for i in range(min(steps, STRENGTH_STEPS))]
     state = {"i": 0}
 
@@ -231,12 +270,17 @@ def drag_strength(app, win, steps: int = STRENGTH_STEPS) -> dict:
     mover.setTimerType(Qt.TimerType.PreciseTimer)
     mover.timeout.connect(step)
     mover.start(16)
-    pump(app, lambda: state["i"] >= len(values) and preview.up_to_date(), len(values) * 0.1 + 60)
-    times = [f.render_ms for f in frames]
+
+    def done() -> bool:
+        return state["i"] >= len(values) and preview.up_to_date()
+
+    # a real event loop, not pump(): its poll every 0.5 ms would take the GIL from the worker
+    # whose render time is measured
+    wait_until(done, len(values) * 0.1 + 60, preview.frameShown, mover.timeout)
     return {
         "steps": len(values),
         "requests": preview.generation - start,
-        "frames_shown": len(frames),
+        "frames_shown": len(times),
         "first_frame_ms": times[0] if times else None,
         "frame_ms_median_after_first": statistics.median(times[1:]) if len(times) > 1 else None,
         "frame_ms_max_after_first": max(times[1:]) if len(times) > 1 else None,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
@@ -50,6 +50,22 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     if rgb.ndim == 2:
         return QImage(rgb.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def to_pixmap(rgb: np.ndarray) -> QPixmap:
+    """An RGB (or grey) uint8 array as a pixmap, without a copy of the array first: Qt
+    converts RGB888 and Grayscale8 into a screen format of its own pixels (where it would
+    share them instead, the image is copied)."""
+    rgb = np.ascontiguousarray(rgb)
+    h, w = rgb.shape[:2]
+    if rgb.ndim == 2:
+        image = QImage(rgb.data, w, h, w, QImage.Format.Format_Grayscale8)
+    else:
+        image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    pixmap = QPixmap.fromImage(image)
+    if pixmap.toImage().format() == image.format():  # shares the array's pixels
+        pixmap = QPixmap.fromImage(image.copy())
+    return pixmap
 
 
 def _handle(rect_item: bool) -> QGraphicsItem:
@@ -148,17 +164,21 @@ class Canvas(QGraphicsView):
         self.frame = frame
         self.face = frame.request.face
         image = compose_view(frame, self.view_mode, self.split)
-        self.pixmap_item.setPixmap(QPixmap.fromImage(to_qimage(image)))
+        self.pixmap_item.setPixmap(to_pixmap(image))
         self.region.hide()  # of an older frame
         self._place_split()
         self._settle.start()
-        size = frame.request.face.size
-        self.scene().setSceneRect(-size[0] * 0.5, -size[1] * 0.5, size[0] * 2.0, size[1] * 2.0)
+        w, h = frame.request.face.size
+        scene_rect = QRectF(-w * 0.5, -h * 0.5, w * 2.0, h * 2.0)
+        if self.sceneRect() != scene_rect:
+            self.scene().setSceneRect(scene_rect)
         if not self._fitted and self.isVisible():
             self.fit()
             self._fitted = True
         if self._drag is None and frame.corners:
-            self._set_corners([QPointF(x, y) for x, y in frame.corners])
+            corners = [QPointF(x, y) for x, y in frame.corners]
+            if corners != self.corners:  # a new colour leaves the outline where it is
+                self._set_corners(corners)
         self._show_legend()
 
     def _show_legend(self) -> None:
@@ -190,7 +210,7 @@ class Canvas(QGraphicsView):
         if self.face is None or frame.result is None:
             return
         image = compose_view(frame, self.view_mode, self.split)
-        self.region.show(frame, QPixmap.fromImage(to_qimage(image)), self.face.size)
+        self.region.show(frame, to_pixmap(image), self.face.size)
         self._magnification()
 
     def _magnification(self) -> None:
@@ -220,7 +240,7 @@ class Canvas(QGraphicsView):
         region = self.region.frame
         if self.frame is not None:
             image = compose_view(self.frame, self.view_mode, self.split)
-            self.pixmap_item.setPixmap(QPixmap.fromImage(to_qimage(image)))
+            self.pixmap_item.setPixmap(to_pixmap(image))
         if region is not None:
             self.show_region(region)
         self._place_split()

@@ -32,7 +32,7 @@ from superqt import QCollapsible, QLabeledDoubleRangeSlider, QLabeledDoubleSlide
 from studio.core.model.errors import StudioError
 from studio.gui import parameters as P
 from studio.gui.document import StudioDocument
-from studio.gui.row_state import row_state
+from studio.gui.row_state import Tuning, changed_rows, row_state
 from studio.gui.wheel_guard import WheelGuard
 from studio.gui.wording import hinted
 
@@ -261,9 +261,14 @@ class ParameterPanel(QScrollArea):
         self.setMinimumWidth(360)
         self.wheel_guard = WheelGuard(self)
         self.wheel_guard.guard(body)
+        self._shown: Tuning | None = None  #: the (preset, params) the rows show
         doc.changed.connect(self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
-        for row in self.rows.values():
-            row.refresh()
+        """Show the document's values: only the rows whose part of the preset or params
+        changed are looked at (a slider drag changes one part)."""
+        now = (self.doc.preset, self.doc.params)
+        for param in changed_rows(self._shown, now):
+            self.rows[param.key].refresh()
+        self._shown = now

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from studio.core.engine.resolve import new_shape
 from studio.core.model import knobs
@@ -176,12 +176,31 @@ def with_spec_value(preset: Preset, param: Param, value: Any) -> Preset:
     if param.kind == "num" and isinstance(value, tuple):
         lo, hi = float(value[0]), float(value[1])
         value = lo if lo == hi else {"min": lo, "max": hi}
+    value = value.model_dump() if isinstance(value, Range) else value
+    name, *inner = param.spec_path
+    section = getattr(preset, name)
+    if inner and isinstance(section, BaseModel):
+        # only the part that changed is validated again (the preset's checks are its
+        # parts' own); when it fails, the whole preset is, for the error's key path
+        data = section.model_dump(mode="python")
+        _set_at(data, inner, value)
+        try:
+            made = type(section).model_validate(data)
+        except ValidationError:
+            pass
+        else:
+            return preset.model_copy(update={name: made})
     data = preset.model_dump(mode="python")
-    node = data
-    for part in param.spec_path[:-1]:
-        node = node[part]
-    node[param.spec_path[-1]] = value.model_dump() if isinstance(value, Range) else value
+    _set_at(data, param.spec_path, value)
     return preset_from_dict(data, "preset")
+
+
+def _set_at(data: dict[str, Any], path: Sequence[str], value: Any) -> None:
+    """Set ``value`` at ``path`` of the nested mapping ``data``."""
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
 
 
 def pinned_value(params: RenderParams, param: Param) -> Any:

@@ -113,6 +113,54 @@ def follow(
     return preset, new
 
 
-def outside_rows(preset: Preset, params: RenderParams) -> list[P.Param]:
-    """The rows whose pinned value the export never draws."""
-    return [p for p in P.PARAMS if row_state(preset, params, p).state == "outside"]
+#: the rows :func:`row_state` has something to say about: numbers with a pinned value
+TUNED_ROWS = tuple(p for p in P.PARAMS if p.kind == "num" and p.pinned is not None)
+
+Tuning = tuple[Preset, RenderParams]
+
+
+def changed_rows(
+    before: Tuning | None, after: Tuning, rows: tuple[P.Param, ...] = P.PARAMS
+) -> list[P.Param]:
+    """The ``rows`` whose part of the preset (its first key) or of the params (the first
+    field of its pinned path) differs between the states ``before`` and ``after`` (every row
+    when ``before`` is None): the rows a refresh must look at again. A slider drag changes
+    one part, so the other rows are skipped."""
+    if before is None:
+        return list(rows)
+    differs: dict[tuple[int, str], bool] = {}
+
+    def changed(side: int, name: str) -> bool:
+        if (side, name) not in differs:
+            old, new = getattr(before[side], name), getattr(after[side], name)
+            differs[(side, name)] = old is not new and old != new
+        return differs[(side, name)]
+
+    return [
+        p
+        for p in rows
+        if changed(0, p.spec_path[0]) or (p.pinned is not None and changed(1, str(p.pinned[0])))
+    ]
+
+
+class RowStates:
+    """What every tuned row says (:func:`row_state`) about the newest state, made again
+    only for the rows :func:`changed_rows` names."""
+
+    def __init__(self) -> None:
+        self._seen: Tuning | None = None
+        self._states: dict[str, RowState] = {}
+
+    def of(self, preset: Preset, params: RenderParams) -> dict[str, RowState]:
+        """Each tuned row's state (by key) for (``preset``, ``params``)."""
+        seen = self._seen
+        if seen is None or seen[0] is not preset or seen[1] is not params:
+            for param in changed_rows(seen, (preset, params), TUNED_ROWS):
+                self._states[param.key] = row_state(preset, params, param)
+            self._seen = (preset, params)
+        return self._states
+
+    def outside(self, preset: Preset, params: RenderParams) -> list[P.Param]:
+        """The rows whose pinned value the export never draws."""
+        states = self.of(preset, params)
+        return [p for p in TUNED_ROWS if states[p.key].state == "outside"]

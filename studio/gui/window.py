@@ -40,7 +40,7 @@ from studio.gui.presets_io import export_snapshot
 from studio.gui.preview import PreviewController, PreviewFrame
 from studio.gui.readiness import canvas_notice, export_blocker
 from studio.gui.review.actions import ReviewActions
-from studio.gui.row_state import outside_rows, row_state
+from studio.gui.row_state import RowStates
 from studio.gui.samples import SampleGrid
 from studio.gui.source_actions import SourceActions
 from studio.gui.style import WARNING_COLOUR
@@ -78,6 +78,8 @@ class MainWindow(ReviewActions, PresetFileActions, SourceActions, QMainWindow):
         self.log = MessageLog(self)  #: every error and warning shown (the messages panel)
         self._shape_seed = 0
         self._first_frame_seen = False
+        self._row_states = RowStates()  #: what the number rows say (the Samples tab's note)
+        self._coverage_said: tuple[str, int, str] = ("", 0, "")
         self.setWindowTitle(self.doc.title())
         self.resize(1280, 800)
         self.setAcceptDrops(True)  # an export folder dropped here opens for review
@@ -339,7 +341,7 @@ class MainWindow(ReviewActions, PresetFileActions, SourceActions, QMainWindow):
         self.canvas.show_frame(frame)
         self.render_label.setText(f"render: {frame.render_ms:.0f} ms")
         if frame.error:
-            set_elided(self.coverage_label, f"⚠ {frame.error}", STATUS_TEXT_PX)
+            self._say_coverage(f"⚠ {frame.error}", STATUS_TEXT_PX, self.coverage_label.styleSheet())
         elif frame.result is not None:
             self._show_coverage(float(frame.result.stats["coverage"]))
         self._first_shown()
@@ -350,16 +352,23 @@ class MainWindow(ReviewActions, PresetFileActions, SourceActions, QMainWindow):
         placement = self.doc.preset.placement
         low, high = placement.min_coverage, placement.max_coverage
         if low <= coverage <= high:
-            self.coverage_label.setStyleSheet("")
-            set_elided(self.coverage_label, f"coverage: {coverage:.0%}", 200)
+            self._say_coverage(f"coverage: {coverage:.0%}", 200, "")
             return
-        self.coverage_label.setStyleSheet(f"color: {WARNING_COLOUR};")
-        set_elided(
-            self.coverage_label,
+        self._say_coverage(
             f"coverage: {coverage:.0%} ⚠ outside {low:.0%}–{high:.0%}: the export never keeps "
             "this placement",
             STATUS_TEXT_PX,
+            f"color: {WARNING_COLOUR};",
         )
+
+    def _say_coverage(self, text: str, width: int, style: str) -> None:
+        """The coverage field's text and style, set only when they change (a style sheet
+        set again restyles the status bar on every frame of a drag)."""
+        if (text, width, style) == self._coverage_said:
+            return
+        self._coverage_said = (text, width, style)
+        self.coverage_label.setStyleSheet(style)
+        set_elided(self.coverage_label, text, width)
 
     def _first_shown(self) -> None:
         """The first preview frame, or the sentence saying why there is none, is on screen."""
@@ -411,10 +420,11 @@ class MainWindow(ReviewActions, PresetFileActions, SourceActions, QMainWindow):
     def outside_note(self) -> str:
         """The Samples tab's note on the preview's values the export never draws."""
         preset, params = self.doc.preset, self.doc.params
-        rows = outside_rows(preset, params)
+        rows = self._row_states.outside(preset, params)
         if not rows:
             return ""
-        said = "; ".join(f"{p.label}: {row_state(preset, params, p).text}" for p in rows)
+        states = self._row_states.of(preset, params)
+        said = "; ".join(f"{p.label}: {states[p.key].text}" for p in rows)
         return (
             f"The preview shows values these samples never draw ({said}). Widen a range in "
             "the Parameters panel to include one."

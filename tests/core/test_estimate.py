@@ -106,3 +106,29 @@ def test_a_grey_image_has_no_chroma_noise():
         m = est.measure(CPU, image, mask)
         assert m.luma > 1.0
         assert m.chroma == (0.0 if image.dtype == np.uint8 else est.rounded(0.0, 1))
+
+
+def test_the_blur_models_inverse_undoes_it():
+    for v in np.geomspace(1e-4, 1e4, 41):
+        assert est._model_v(est._model_q(float(v))) == pytest.approx(v, rel=1e-5)
+
+
+@pytest.mark.parametrize("sigma", [1.0, 2.5])
+def test_a_large_regions_blur_on_strips_agrees_with_every_pixels(sigma, monkeypatch):
+    img = np.clip(_noisy(cv2.GaussianBlur(shapes_image(640, 11), (0, 0), sigma), 2.0), 0, 255)
+    rgb = np.repeat(img[..., None], 3, axis=2).astype(np.uint8)
+    mask = np.ones(img.shape, bool)
+    mask[:, :200] = False  # strips read the mask too
+    budget = est.BLUR_BUDGET
+    stack, stacked = est.strips(CPU, rgb, mask, budget)
+    read = np.count_nonzero(stacked[:, :])
+    assert 0.5 * budget <= read <= budget  # about the budget (in the mask), margins not read
+    assert stack.shape[0] <= rgb.shape[0] // 2
+    assert est.strips(CPU, rgb[:300, :400], mask[:300, :400], budget) is None  # small: whole
+    sparse = est.measure(CPU, rgb, mask)
+    on_strips = est.measure(CPU, rgb, mask, budget=budget)
+    assert (on_strips.luma, on_strips.chroma) == (sparse.luma, sparse.chroma)  # noise: whole
+    monkeypatch.setattr(est, "SAMPLES", 10**9)
+    every = est.measure(CPU, rgb, mask)
+    assert on_strips.blur == pytest.approx(every.blur, rel=0.15)
+    assert est.as_blur(on_strips.blur) == pytest.approx(sigma, rel=0.2)

@@ -52,6 +52,34 @@ def test_cells_any_and_all():
     assert cells.all_in_cells(CPU, mask, 4).tolist() == [[False, False], [False, True]]
 
 
+@pytest.mark.parametrize("f", [1, 2, 7, 16, 22, 23, 30])
+def test_cells_any_and_all_match_block_reductions_on_both_sides_of_the_8_bit_limit(f):
+    rng = np.random.default_rng(f)
+    for be in (CPU, NumpyAsDevice()):
+        for p in (0.001, 0.02, 0.98, 0.999):
+            mask = rng.random((5 * f + 3, 4 * f + 1)) < p  # not whole cells: the rest is out
+            ch, cw = mask.shape[0] // f, mask.shape[1] // f
+            blocks = mask[: ch * f, : cw * f].reshape(ch, f, cw, f)
+            assert np.array_equal(cells.any_in_cells(be, mask, f), blocks.any(axis=(1, 3)))
+            assert np.array_equal(cells.all_in_cells(be, mask, f), blocks.all(axis=(1, 3)))
+
+
+def test_stacked_rows_read_the_rows_they_map_to():
+    rng = np.random.default_rng(3)
+    shape = (90, 70)
+    keep = rng.random(shape) < 0.7
+    small = rng.random((90 // 5, 70 // 5)) < 0.5
+    rows = np.array([4, 5, 6, -1, -1, 40, 41, 42, 43, -1, 88, 89])
+    for be in (CPU, NumpyAsDevice()):
+        for mask in (keep, cells.CellMask(be, small, 5, shape, keep=(keep,))):
+            full = mask if isinstance(mask, np.ndarray) else mask.full()
+            expected = np.where((rows >= 0)[:, None], full[np.maximum(rows, 0)], False)
+            stacked = cells.StackedRows(be, mask, rows)
+            assert stacked.shape == (len(rows), 70)
+            for index in ((slice(None), slice(None)), (slice(1, -1, 2), slice(2, 60, 3))):
+                assert np.array_equal(stacked[index], expected[index])
+
+
 @pytest.mark.parametrize("radius", [3, 8, 13])
 def test_interior_on_cells_keeps_about_radius_inside(radius):
     label = _blob()

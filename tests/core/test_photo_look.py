@@ -179,6 +179,30 @@ def test_estimates_of_the_look(photos):
     assert faded.black > 25 and faded.contrast < 0.85 and faded.saturation < 0.7
 
 
+@pytest.mark.parametrize("how", ["original", "grey", "sepia", "warm"])
+def test_a_transfer_estimates_only_the_toning_and_renders_as_with_the_whole_look(
+    photos, how, monkeypatch
+):
+    face = _colour_photo(photos)
+    if how == "sepia":
+        y = face.image.astype(np.float32) @ np.array(est.LUMA, np.float32)
+        image = np.clip(np.stack([y * 1.07 + 8, y * 0.98, y * 0.8], -1), 0, 255)
+        face = Face(image.astype(np.uint8), face.mask, "sepia", bbox=face.bbox)
+    elif how != "original":
+        face = follow.degraded_face(face, how)
+    full = look.estimate(face.image, face.mask, face.bbox)
+    toning = look.estimate(face.image, face.mask, face.bbox, toning_only=True)
+    assert (toning.mono, toning.levels, toning.tint) == (full.mono, full.levels, full.tint)
+    occ = _object(photos, "cup.png")
+    params = _params(face, occ, "sot", look={"strength": 1.0})
+    parts = photo.look_parts(params)
+    assert parts.cast == 0 and parts.tone == 0  # what a transfer leaves to the look
+    toned_only = render(face, occ, params).image
+    whole = look.estimate
+    monkeypatch.setattr(look, "estimate", lambda image, mask, bbox, **_: whole(image, mask, bbox))
+    assert np.array_equal(render(face, occ, params).image, toned_only)  # with the whole look
+
+
 @pytest.mark.parametrize("method", ["lighting", "sot", "none"])
 def test_on_a_black_and_white_photo_the_occluder_is_grey(photos, method):
     face, occ = _colour_photo(photos), _object(photos, "cup.png")

@@ -155,3 +155,80 @@ def test_point_at_face_angle_is_derived_not_outside(window):
     assert window.doc.preset.rotation.angle == 0.0  # the aimed angle is not the free angle
     said = row_says(window, "rotation.angle")
     assert "point at face" in said and "outside" not in said
+
+
+def shown(row):
+    """What a panel row shows: its values, range text and what it says."""
+    widgets = (row.pinned_widget, row.range_widget, row.value_widget)
+    read = ("value", "currentIndex", "isChecked")
+    values = [getattr(w, next(r for r in read if hasattr(w, r)))() for w in widgets if w]
+    says = row.outside.text() if row.outside is not None else ""
+    hidden = row.outside_line.isHidden() if row.outside_line is not None else None
+    return values, row.range_label.text() if row.range_label else "", says, hidden
+
+
+def test_the_panel_refreshes_only_changed_rows_yet_shows_every_edit(window):
+    from studio.gui.row_state import RowStates
+
+    doc = window.doc
+    scale_by(window, 1.6)  # outside a range
+    window.panel.rows["color.strength"].pinned_widget.setValue(0.4)  # a fixed value follows
+    window.panel.rows["rotation.point_at_face"].value_widget.setChecked(True)
+    window.panel.rows["placement.center_x"].range_widget.setValue((0.2, 0.2))
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    doc.undo_stack.redo()
+    rows = window.panel.rows
+    before = {key: shown(row) for key, row in rows.items()}
+    for row in rows.values():
+        row.refresh(force=True)  # every row made again from the document
+    assert {key: shown(row) for key, row in rows.items()} == before
+    assert "outside" in before["scale.area_ratio"][2]
+    fresh = RowStates().of(doc.preset, doc.params)
+    assert window._row_states.of(doc.preset, doc.params) == fresh
+    assert "Area ratio" in window.outside_note()
+
+
+def whole_preset_with(preset, param, value):
+    """The preset with ``param`` set, the whole preset validated (or the InputError)."""
+    from studio.core.model.errors import InputError
+    from studio.core.model.preset import preset_from_dict
+
+    if isinstance(value, tuple):
+        value = value[0] if value[0] == value[1] else {"min": value[0], "max": value[1]}
+    data = preset.model_dump(mode="python")
+    node = data
+    for part in param.spec_path[:-1]:
+        node = node[part]
+    node[param.spec_path[-1]] = value
+    try:
+        return preset_from_dict(data, "preset")
+    except InputError as err:
+        return err.reason
+
+
+def test_a_preset_value_set_validates_as_the_whole_preset_does():
+    from studio.core.io.paths import shipped_presets
+    from studio.core.io.presets import load_preset
+    from studio.core.model.errors import InputError
+
+    preset = load_preset(shipped_presets()["demo"])
+    for param in P.PARAMS:
+        if param.kind == "num":
+            lo, hi = param.limits or (param.lo, param.hi)
+            tries = [(lo, hi), (hi, hi), (hi, lo), (hi + 1.0, hi + 1.0)]
+        elif param.kind == "choice":
+            tries = [*param.choices, "no such choice"]
+        elif param.kind == "bool":
+            tries = [True, False]
+        else:
+            tries = [param.lo, param.hi, param.hi + 1, -1]
+        for value in tries:
+            try:
+                made = P.with_spec_value(preset, param, value)
+            except InputError as err:
+                made = err.reason
+            assert made == whole_preset_with(preset, param, value), (param.key, value)
+    coverage = P.with_spec_value(preset, next(p for p in P.PARAMS if p.key == "scale.area_ratio"),
+                                 (0.6, 0.6))  # fmt: skip
+    assert coverage.placement is preset.placement  # the parts not edited are shared

@@ -192,7 +192,7 @@ class Ring:
     @cached_property
     def stats(self) -> est.Measured:
         """Blur and noise of the ring's skin."""
-        return est.measure(self.be, self.image, self.cells)
+        return est.measure(self.be, self.image, self.cells, budget=est.BLUR_BUDGET)
 
     @cached_property
     def noise(self) -> est.Measured:
@@ -389,7 +389,7 @@ def _harmonised(
     own = None
     if inside is not None:
         measured = premultiplied if colours is None else colours
-        own = est.measure(be, measured, inside, blur=h.focus > 0)
+        own = est.measure(be, measured, inside, blur=h.focus > 0, budget=est.BLUR_BUDGET)
         if measured.dtype != np.uint8:  # the noise its pixels hold, not counting the rounding
             own = est.Measured(own.blur, est.unrounded(own.luma, 0), est.unrounded(own.chroma, 1))
     # the colours stay uint8 until a step filters them

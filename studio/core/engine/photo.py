@@ -37,8 +37,15 @@ def compresses(params: RenderParams) -> bool:
     return h.enabled and h.compression > 0
 
 
-def face_look(face: Face, cache: RenderCache) -> look.Look:
-    """The face photo's look (host values, cached by content)."""
+def face_look(face: Face, cache: RenderCache, parts: look.Parts | None = None) -> look.Look:
+    """The face photo's look (host values, cached by content); only as much of it as
+    ``parts`` apply (a transfer towards the skin leaves only the toning to the look: the
+    rest is not estimated)."""
+    if parts is not None and parts.cast == 0 and parts.tone == 0:
+        return cache.get(
+            ("look", face.key, face.bbox, "toning"),
+            lambda: look.estimate(face.image, face.mask, face.bbox, toning_only=True),
+        )
     return cache.get(
         ("look", face.key, face.bbox), lambda: look.estimate(face.image, face.mask, face.bbox)
     )
@@ -75,7 +82,8 @@ def with_look(
     """The placed occluder (premultiplied, uint8 or float32; float32 ``alpha``) rendered with
     the photo's look, float32; None when the look changes nothing."""
     xp = be.xp
-    parts, seen = look_parts(params), face_look(face, cache)
+    parts = look_parts(params)
+    seen = face_look(face, cache, parts)
     if not parts.changes(seen):
         return None
     return look.render_look(be, colours.astype(xp.float32, copy=False), alpha, seen, parts)

@@ -40,12 +40,17 @@ class CellMask:
         c = self.be.asarray(np.minimum(cols // self.f, cw))
         return padded[r][:, c]
 
-    def _combined(self, out: Array, index: Index) -> Array:
+    def _combined(self, out: Array, index: Index | tuple[Array, slice]) -> Array:
         for k in self.keep:
-            out &= k[index]
+            out &= k[index] if isinstance(index[0], slice) else k[index[0]][:, index[1]]
         for d in self.drop:
-            out &= ~d[index]
+            out &= ~(d[index] if isinstance(index[0], slice) else d[index[0]][:, index[1]])
         return out
+
+    def rows(self, rows: np.ndarray, cols: slice) -> Array:
+        """The pixels of the rows ``rows`` (host ints) at the columns ``cols``."""
+        picked = self._cells_at(rows, np.arange(self.shape[1])[cols])
+        return self._combined(picked, (self.be.asarray(rows), cols))
 
     def __getitem__(self, index: Index) -> Array:
         rs, cs = index
@@ -65,20 +70,70 @@ class CellMask:
         return self._combined(out, (slice(None), slice(None)))
 
 
+@dataclass(frozen=True)
+class StackedRows:
+    """A bool mask whose row ``i`` is row ``rows[i]`` of ``mask`` (a :class:`CellMask` or a
+    bool array; unset where ``rows[i]`` is negative): rows of a region stacked on one another.
+    Sliced like an array, it reads ``mask`` only at the sliced pixels."""
+
+    be: Backend
+    mask: CellMask | Array
+    rows: np.ndarray  #: host ints
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.rows), self.mask.shape[1]
+
+    def __getitem__(self, index: Index) -> Array:
+        rs, cs = index
+        return self.at(np.arange(len(self.rows))[rs], cs)
+
+    def at(self, rows: np.ndarray, cols: slice) -> Array:
+        """The pixels of the stack's rows ``rows`` (host ints) at the columns ``cols``."""
+        xp = self.be.xp
+        wanted = self.rows[rows]
+        out = xp.zeros((len(wanted), len(range(*cols.indices(self.shape[1])))), bool)
+        valid = wanted >= 0
+        if valid.any():
+            picked = wanted[valid]
+            if isinstance(self.mask, CellMask):
+                part = self.mask.rows(picked, cols)
+            else:
+                part = self.mask[self.be.asarray(picked)][:, cols]
+            out[self.be.asarray(np.flatnonzero(valid))] = part
+        return out
+
+
 def cell_grid(shape: tuple[int, ...], f: int) -> tuple[int, int]:
     """(rows, columns) of whole f x f cells in an image of ``shape``."""
     return shape[0] // f, shape[1] // f
 
 
+#: cells of at most this many pixels are counted on 8 bits: a {0, 255} mask averaged over
+#: one of them reads at least 0.5 (rounded up to 1) with one pixel set and below 254.5 with
+#: one pixel clear
+EXACT_U8_CELL = 510
+
+
+def _cell_means(be: Backend, mask: Array, f: int) -> tuple[Array, float, float]:
+    """Means of a bool mask over whole f x f cells, with the values that mean "none set" and
+    "all set": on 8 bits ({0, 255}, rounded) while that is exact, else in float32."""
+    xp = be.xp
+    ch, cw = cell_grid(mask.shape, f)
+    part = mask[: ch * f, : cw * f]
+    if f * f <= EXACT_U8_CELL:
+        scaled = xp.multiply(part.view(xp.uint8), xp.uint8(255))
+        return be.resize(scaled, (cw, ch), mode="area"), 0.0, 255.0
+    return be.resize(part.astype(xp.float32), (cw, ch), mode="area"), 0.0, 1.0 - 1e-4
+
+
 def any_in_cells(be: Backend, mask: Array, f: int) -> Array:
     """Cells (bool) holding at least one pixel of ``mask``."""
-    ch, cw = cell_grid(mask.shape, f)
-    part = mask[: ch * f, : cw * f].astype(be.xp.float32)
-    return be.resize(part, (cw, ch), mode="area") > 0
+    means, none, _ = _cell_means(be, mask, f)
+    return means > none
 
 
 def all_in_cells(be: Backend, mask: Array, f: int) -> Array:
     """Cells (bool) whose every pixel is in ``mask``."""
-    ch, cw = cell_grid(mask.shape, f)
-    part = mask[: ch * f, : cw * f].astype(be.xp.float32)
-    return be.resize(part, (cw, ch), mode="area") >= np.float32(1.0 - 1e-4)
+    means, _, full = _cell_means(be, mask, f)
+    return means >= full

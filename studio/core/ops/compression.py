@@ -172,7 +172,7 @@ def effective_resolution(image: np.ndarray, box: tuple[int, int, int, int]) -> f
     crop = image[max(0, cy - half) : cy + half, max(0, cx - half) : cx + half]
     if crop.shape[:2] != (RES_WINDOW, RES_WINDOW):
         return 1.0
-    lum = crop.astype(np.float64) @ np.array(LUMA)
+    lum = crop.astype(np.float32) @ np.array(LUMA, np.float32)
     band = _band_powers(lum - lum.mean())
     for factor, (index, limit) in RESOLUTION_TESTS:
         if math.log10(max(band[index], 1e-12) / max(band[0], 1e-12)) < limit:
@@ -190,13 +190,15 @@ def _bands() -> tuple[np.ndarray, ...]:
 
 @functools.cache
 def _window() -> np.ndarray:
-    return np.outer(np.hanning(RES_WINDOW), np.hanning(RES_WINDOW))
+    return np.outer(np.hanning(RES_WINDOW), np.hanning(RES_WINDOW)).astype(np.float32)
 
 
 def _band_powers(lum: np.ndarray) -> list[float]:
-    """Mean spectral power in each band of :data:`BANDS` (cycles per pixel)."""
-    power = (np.abs(np.fft.rfft2(lum * _window())) ** 2).reshape(-1)
-    return [float(power[band].mean()) for band in _bands()]
+    """Mean spectral power in each band of :data:`BANDS` (cycles per pixel; float32 in and
+    out, summed in float64)."""
+    spectrum = np.fft.rfft2(lum * _window()).reshape(-1)
+    power = spectrum.real * spectrum.real + spectrum.imag * spectrum.imag
+    return [float(power[band].mean(dtype=np.float64)) for band in _bands()]
 
 
 def resampled(be: Backend, roi: Array, keep: Array, factor: float) -> Array:

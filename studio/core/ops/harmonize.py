@@ -22,7 +22,7 @@ from studio.core.ops.estimate import LUMA, PLANES, planes
 
 SHARPEN_MAX = 1.0  #: most unsharp-mask amount of the focus step: it sharpens lightly
 SHADING_GRID = 6.0  #: the shading base layer is blurred with this sigma on its reduced grid
-SHADING_STRIDE = 4  #: ... whose cells are averaged from about this many pixels per side
+SHADING_STRIDE = 2  #: ... whose cells are averaged from about this many pixels per side
 GAIN_RANGE = (0.25, 2.5)  #: the shading gain is kept within these factors
 PLANE_MAX = 4.0  #: most log-luminance change the light plane makes across the work region
 

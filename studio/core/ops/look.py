@@ -99,9 +99,13 @@ def scene_box(bbox: tuple[float, ...], size: tuple[int, int]) -> tuple[int, int,
             min(h, math.ceil(y1 + gh)))  # fmt: skip
 
 
-def estimate(image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...]) -> Look:
+def estimate(
+    image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...], toning_only: bool = False
+) -> Look:
     """The look of a face photo (uint8 RGB and its face mask, host) from the scene around the
-    face and its skin; see the module docstring."""
+    face and its skin; see the module docstring. With ``toning_only``, only how monochrome it
+    is and its toning (what a transfer towards the skin leaves to the look); the rest is a
+    plain photo's."""
     x0, y0, x1, y1 = scene_box(bbox, (image.shape[1], image.shape[0]))
     f = min(1.0, SCENE_GRID / max(x1 - x0, y1 - y0, 1))
     size = (max(1, round((x1 - x0) * f)), max(1, round((y1 - y0) * f)))
@@ -111,12 +115,14 @@ def estimate(image: np.ndarray, mask: np.ndarray, bbox: tuple[float, ...]) -> Lo
     crop, skin_crop = image[y0:y1:k, x0:x1:k], mask[y0:y1:k, x0:x1:k]
     cells_u8 = cv2.resize(crop, size, interpolation=cv2.INTER_AREA).reshape(-1, 3)
     px = cells_u8.astype(np.float64)
-    cells = cv2.resize(skin_crop.view(np.uint8), size, interpolation=cv2.INTER_AREA)
-    skin = cells.reshape(-1) > 0  # cells mostly of skin (the area filter rounds)
     if px.shape[0] < 64:
         return PLAIN
     y = px @ np.array(LUMA)
     mono, levels, tint = _toning(px, y)
+    if toning_only:
+        return Look(mono, levels, tint)
+    cells = cv2.resize(skin_crop.view(np.uint8), size, interpolation=cv2.INTER_AREA)
+    skin = cells.reshape(-1) > 0  # cells mostly of skin (the area filter rounds)
     channels = [cells_u8[:, c] for c in range(3)]
     usable = (np.minimum.reduce(channels) >= USABLE[0]) & (np.maximum.reduce(channels) <= USABLE[1])
     chroma = _log_chromas(px)
