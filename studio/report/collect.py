@@ -28,6 +28,7 @@ from studio.core.export.records import (
 from studio.core.export.review.decisions import read_decisions
 from studio.core.export.rows import index_problem, row_problem
 from studio.core.model.errors import InputError
+from studio.core.model.knobs import KNOBS
 from studio.report.stats import Category, Heat2D, Numeric, Usage, bin_index, uniform_edges
 
 REQUIRED = {"index": int, "stem": str, "coverage": (int, float), "params": dict, "files": dict}
@@ -35,6 +36,9 @@ COVERAGE_EDGES = uniform_edges(0.0, 1.0, 50)  #: coverage bins: 2 % wide
 #: params leaves left out of the generic histograms: ids (usage tables), the centre (heat map;
 #: center_px is the same point in pixels) and per-sample random seeds.
 SKIPPED_LEAVES = ("face_id", "occluder_id", "texture_id", "center_rel", "center_px")
+#: the params' keys of the knobs drawn as seeds (``harmonize.noise_seed``): a seed's histogram
+#: says nothing
+SEED_KEYS = frozenset(k.params for k in KNOBS if k.draw == "seed" and k.params)
 SHAPE_PREFIX = "shape:"  #: RandOcc occluder ids: one random shape per sample, not an input
 FILES_PER_REASON = 20  #: failed files listed per reason
 
@@ -226,7 +230,9 @@ def _is_number(value: Any) -> bool:
 
 def _skipped(key: str) -> bool:
     base = key.split("[", 1)[0]
-    return base in SKIPPED_LEAVES or base == "seed" or base.endswith(".seed")
+    return (
+        base in SKIPPED_LEAVES or base == "seed" or base.endswith(".seed") or base in SEED_KEYS
+    )
 
 
 def _check_row(row: dict[str, Any], number: int, path: Path) -> None:

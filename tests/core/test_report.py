@@ -279,6 +279,23 @@ def test_new_parameter_groups_appear_without_code_changes(tmp_path: Path) -> Non
     assert titles.index("Harmonisation: strength") < titles.index("extra.knob")
 
 
+def test_seeds_drawn_per_sample_get_no_histogram(tmp_path: Path) -> None:
+    rng = random.Random(0)
+    rows = [
+        _row(
+            i,
+            rng,
+            harmonize={"noise": rng.random(), "noise_seed": rng.randrange(2**31 - 1)},
+            color={"strength": rng.random(), "seed": rng.randrange(2**31 - 1)},
+        )
+        for i in range(50)
+    ]
+    summary = collect(_write_manifest(tmp_path / "x", rows)).to_json()
+    assert "harmonize.noise" in summary["params"] and "color.strength" in summary["params"]
+    assert "harmonize.noise_seed" not in summary["params"]
+    assert "color.seed" not in summary["params"]
+
+
 def test_leaves_flatten_nested_params() -> None:
     flat = dict(leaves({"a": {"b": 1, "c": [1.0, 2.0]}, "points": [[0, 0]] * 6, "s": None}))
     assert flat == {"a.b": 1, "a.c[0]": 1.0, "a.c[1]": 2.0, "len(points)": 6, "s": None}
