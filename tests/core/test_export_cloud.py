@@ -220,7 +220,9 @@ def test_report_and_training_read_a_store(
 def test_kill_9_then_resume_in_s3_ends_identical(
     bucket: str, inputs_url: str, preset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    count, shard = 40, ["--format", "webdataset", "--shard-samples", "4"]
+    # enough samples that the kill lands mid-run: progress comes every 0.25 s, and 40 small
+    # samples could all be made before the event the test waits for
+    count, shard = 160, ["--format", "webdataset", "--shard-samples", "4"]
     ref = tmp_path / "ref"
     assert export_cli(preset, ref, *shard, count=count) == 0
     out = f"{bucket}/job"
@@ -228,10 +230,10 @@ def test_kill_9_then_resume_in_s3_ends_identical(
     env_cache = tmp_path / "machine-a"  # the killed run's machine (its own input mirror)
     monkeypatch.setenv("STUDIO_CACHE_DIR", str(env_cache))
     proc = start_export([*args, "--workers", "1"])
-    wait_for_progress(proc, 8)
+    seen = wait_for_progress(proc, 8)[-1]["done"]
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    assert proc.returncode == -signal.SIGKILL and seen < count, seen
     assert LOCK in listing(out)  # the killed run's lease is left
     assert main(["verify", out, "--sizes-only"]) == 1  # not finished
     monkeypatch.setenv("STUDIO_CACHE_DIR", str(tmp_path / "machine-b"))  # another mirror
