@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from studio.commands.flags import non_negative_int
 from studio.core.export.folder import ExportFolder
 from studio.core.export.records import MANIFEST, iter_rows
 from studio.core.export.review.decisions import SHOWN, read_decisions, record
+from studio.core.io.remote import location
 from studio.core.model.errors import InputError
 
 LISTS = {"rejected": ("reject",), "flagged": ("flag",), "reviewed": ("reject", "flag")}
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and studio sheet count them, studio verify does not read them. Without options: the "
         "counts.",
     )
-    p.add_argument("dir", help="export folder (with manifest.jsonl)")
+    p.add_argument("dir", help="export folder (with manifest.jsonl), or its URL (s3://...)")
     p.add_argument(
         "--list",
         choices=sorted(LISTS),
@@ -54,8 +54,8 @@ def _stems(folder: ExportFolder, indices: set[int]) -> dict[int, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = Path(args.dir)
-    folder = ExportFolder(out)
+    out = location(args.dir)  # a local path, or a URL kept whole
+    folder = ExportFolder(args.dir)
     if not folder.exists(MANIFEST):
         raise InputError("not an export folder (no manifest.jsonl)", out)
     taken = [(i, d) for d in ("reject", "flag", "clear") for i in getattr(args, d) or ()]

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from studio.core.export.records import is_export
 from studio.core.export.review.overlays import VIEWS
 from studio.core.sources.layouts import ROLES
 
@@ -101,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (args.compare or args.view or args.filter or args.sort) and not args.review:
         parser.error("--compare, --view, --filter and --sort go with --review")
     for folder in (args.review, args.compare):
-        if folder and not (Path(folder) / "manifest.jsonl").is_file():
+        if folder and not is_export(folder):  # a folder or a URL (s3://...)
             print(f"studio: error: {folder}: not an export folder (no manifest.jsonl)",
                   file=sys.stderr)  # fmt: skip
             return 2

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cloud_helpers import (
     COUNT,
@@ -214,6 +215,43 @@ def test_report_and_training_read_a_store(
     args = ["--out", str(run), "--steps", "2", "--size", "32", "--batch", "2", "--progress", "none"]
     assert main(["train", url, *args]) == 0
     assert json.loads((run / "config.json").read_text())["config"]["data"] == [url]
+
+
+def test_the_review_reads_and_decides_in_a_store(
+    bucket: str, shards: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Review's index, thumbnails, editor setup and decisions work on an export by URL,
+    as they do on the same export in a folder; `studio review URL` takes and lists them."""
+    from studio.core.export.records import is_export
+    from studio.core.export.review.builder import open_index
+    from studio.core.export.review.decisions import read_decisions
+    from studio.core.export.review.editor import sample_setup
+    from studio.core.export.review.tiles import ExportTiles
+
+    url = upload(shards, f"{bucket}/review")
+    assert is_export(url) and is_export(shards)
+    assert not is_export(f"{bucket}/nothing") and not is_export(shards / "shards")
+    here, there = open_index(shards), open_index(url)
+    assert str(there.out) == url and there.complete
+    assert np.array_equal(here.index, there.index)
+    assert [there.row(p) for p in range(len(there))] == [here.row(p) for p in range(len(here))]
+    for view in ("image", "occlusion"):
+        local, remote = ExportTiles(here, view), ExportTiles(there, view)
+        item = str(int(there.index[0]))
+        assert np.array_equal(remote.make_thumbnail(item, 64), local.make_thumbnail(item, 64))
+        made_of = remote.thumbnail_files(item)
+        assert made_of is not None and json.dumps(there.row(0)["checks"], sort_keys=True) in made_of
+    setup, again = sample_setup(url, there.row(0)), sample_setup(shards, here.row(0))
+    assert setup.params == again.params and setup.face_id == again.face_id
+    sample = int(there.index[1])
+    assert main(["review", url, "--reject", str(sample)]) == 0
+    capsys.readouterr()
+    assert main(["review", url, "--list", "rejected"]) == 0
+    assert capsys.readouterr().out.split("\t")[:2] == [str(sample), "rejected"]
+    assert read_decisions(url).by_index == {sample: "reject"}
+    assert read_decisions(shards).by_index == {}  # the store's decisions, not the folder's
+    assert main(["review", f"{bucket}/nothing"]) == 2
+    assert "folder not found" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -229,3 +229,62 @@ def test_main_review_screenshot_waits_for_the_thumbnails(exports, tmp_path):
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert bad.returncode == 2 and "not an export folder" in bad.stderr
+
+
+def test_an_export_in_a_store_is_reviewed_by_its_url(qtbot, exports):
+    """A URL (s3://, a real S3 endpoint on 127.0.0.1) opens like a folder: its rows and
+    thumbnails in the grid, and a key's decision written to the store's review.jsonl."""
+    from studio.bench.export_storage import local_s3
+
+    s3fs = pytest.importorskip("s3fs", reason="the cloud extra")
+    # file systems are cached by their arguments, not by the endpoint the environment names:
+    # none made for another endpoint (another test's) may serve this one, nor this one later
+    s3fs.S3FileSystem.clear_instance_cache()
+    try:
+        with local_s3() as endpoint:
+            if endpoint is None:
+                pytest.skip("the dev extra (moto)")
+            review_a_store(qtbot, exports, s3fs.S3FileSystem())
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+
+
+def review_a_store(qtbot, exports, fs) -> None:
+    """The plain export copied to a bucket, reviewed by its URL."""
+    from PySide6.QtCore import Qt
+
+    from studio.core.export.records import is_export
+    from studio.gui.review.window import ReviewWindow
+
+    fs.mkdir("review-gui")
+    url = "s3://review-gui/plain"
+    for path in sorted(exports["plain"].rglob("*")):
+        if path.is_file() and path.name != D.REVIEW:
+            fs.pipe_file(f"review-gui/plain/{path.relative_to(exports['plain'])}",
+                         path.read_bytes())  # fmt: skip
+    assert is_export(url)
+    window = ReviewWindow(synchronous=True)
+    qtbot.addWidget(window)
+    window.open(url)
+    window.show()
+    grid = window.view.grids[0]
+    qtbot.waitUntil(lambda: grid.model.rowCount() == 12 and not window.view.busy(),
+                    timeout=30_000)  # fmt: skip
+    assert sorted(samples_shown(grid)) == list(range(12))
+    qtbot.waitUntil(lambda: all(grid.model.has_thumbnail(grid.model.position_at(r))
+                                for r in grid.visible_rows(0)), timeout=30_000)  # fmt: skip
+    assert "plain" in window.windowTitle()
+    grid.list.setFocus()
+    grid.select_row(0)
+    first = grid.model.sample_at(0)
+    qtbot.keyClick(grid.list, Qt.Key.Key_X)
+    assert D.read_decisions(url).by_index == {first: "reject"}
+    assert not (exports["plain"] / D.REVIEW).exists()  # the store's, not the folder's
+    window.close()
+    shot = exports["plain"].parent / "store-review.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run(
+        [sys.executable, "main.py", "--review", url, "--screenshot", str(shot)], cwd=ROOT,
+        env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert proc.returncode == 0 and shot.is_file(), proc.stderr[-2000:]

@@ -205,6 +205,7 @@ class ExportFolder:
         return super().__new__(cls)
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
+        self._dirs: dict[tuple[str, ...], int] = {}  # closed on collection, even if not opened
         self.path = self._root = Path(remote.location(path) if remote.is_url(path) else path)
         if create:
             try:
@@ -221,7 +222,7 @@ class ExportFolder:
             raise InputError("is not a folder", self.path) from err
         except OSError as err:
             raise InputError(f"cannot open: {err.strerror or err}", self.path) from err
-        self._dirs: dict[tuple[str, ...], int] = {(): self._fd}
+        self._dirs = {(): self._fd}
 
     # ---- lifetime ----------------------------------------------------------------------------
     def close(self) -> None:

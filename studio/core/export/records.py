@@ -62,6 +62,16 @@ def index_limit(count: int) -> int:
     return min(MAX_INDEX, count + max(count, MIN_REPLACEMENTS))
 
 
+def is_export(where: str | Path) -> bool:
+    """True for an export (finished or not): a folder, or a URL in a store, holding a
+    manifest; False for anything else, an unreadable folder or store included."""
+    try:
+        with ExportFolder(where) as folder:
+            return folder.exists(MANIFEST)
+    except (StudioError, OSError):
+        return False
+
+
 def read_record_file(folder: ExportFolder, name: str) -> dict[str, Any] | None:
     """The JSON object of a record of the folder (``job.json``, ``stats.json``); None when
     it is missing. Errors name the file (a link or special file is refused, never read)."""

@@ -13,10 +13,11 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog
 
+from studio.core.export.records import is_export
 from studio.core.export.review.editor import SampleSetup, sample_setup
 from studio.core.sources import open_ref
 from studio.gui.library import Scanned, scanned
-from studio.gui.review.window import ReviewWindow, is_export
+from studio.gui.review.window import ReviewWindow
 from studio.gui.wording import error_text
 
 

@@ -25,6 +25,7 @@ from studio.core.export.review.builder import IndexBuilder
 from studio.core.export.review.fields import DECISION, Field
 from studio.core.export.review.index import ReviewIndex
 from studio.core.export.review.query import Column, Filter, select
+from studio.core.io.remote import location
 from studio.gui.jobs import Jobs
 from studio.gui.wording import error_text
 
@@ -81,7 +82,7 @@ class ReviewSession(QObject):
         self, out: str | Path, jobs: Jobs, undo: QUndoStack | None = None, worker: bool = True
     ) -> None:
         super().__init__()
-        self.out = Path(out)
+        self.out = location(out)  # a local path, or a URL in a store
         self.worker = worker  #: a large manifest is parsed in a worker process
         self.jobs = jobs
         self.undo = undo if undo is not None else QUndoStack(self)

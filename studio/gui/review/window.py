@@ -10,14 +10,9 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
-from studio.core.export.records import MANIFEST
+from studio.core.export.records import is_export
 from studio.core.io.thumbnails import ThumbnailStore
 from studio.gui.review.view import ReviewView
-
-
-def is_export(path: str | Path) -> bool:
-    """True for a folder with a manifest (an export, finished or not)."""
-    return (Path(path) / MANIFEST).is_file()
 
 
 class ReviewWindow(QMainWindow):

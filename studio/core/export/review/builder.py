@@ -35,6 +35,7 @@ from studio.core.export.review.index import (
     ReviewIndex,
     table_order,
 )
+from studio.core.io.remote import Location, location
 from studio.core.model.errors import InputError
 
 CHUNK_ROWS = 2048  #: rows read per chunk by default
@@ -101,7 +102,7 @@ class IndexBuilder:
     """Reads the records of an export in chunks into growing columns (one reading thread)."""
 
     def __init__(self, out: str | Path, worker: bool = False) -> None:
-        self.out = Path(out)
+        self.out: Location = location(out)  # a local path, or a URL in a store
         self.folder = ExportFolder(self.out)
         if not self.folder.exists(MANIFEST):
             raise InputError("not an export folder (no manifest.jsonl)", self.out)
@@ -171,10 +172,10 @@ class IndexBuilder:
         so that the columns are not copied at every growth."""
         if not len(first):
             return
-        try:
-            size = (self.out / MANIFEST).stat().st_size
-        except OSError:
+        entry = self.folder.stat(MANIFEST)
+        if entry is None:
             return
+        size = entry.size
         mean = float(first.length.mean())
         self._room = int(size / max(1.0, mean) * 1.02) + 64
         for grow in self._grows():
@@ -196,10 +197,8 @@ class IndexBuilder:
         if self._pool is None:
             if not self.worker or self._consumed == 0:
                 return None
-            try:
-                big = (self.out / MANIFEST).stat().st_size >= WORKER_BYTES
-            except OSError:
-                big = False
+            entry = self.folder.stat(MANIFEST)
+            big = entry is not None and entry.size >= WORKER_BYTES
             if not big:
                 return None
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))

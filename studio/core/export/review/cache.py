@@ -15,13 +15,17 @@ from studio.core.export.records import FAILURES, MANIFEST
 from studio.core.export.review import fields as F
 from studio.core.export.review.index import ReviewIndex
 from studio.core.io.paths import cache_root, file_key
+from studio.core.io.remote import Location
 from studio.core.io.writers import write_bytes_atomic
 
 INDEX_VERSION = "review-index-v2"  #: changes whenever the cached columns change meaning
 
 
-def cache_path(out: Path) -> Path | None:
-    """Where the index of the export in ``out`` is kept (None: its records cannot be read)."""
+def cache_path(out: Path | str) -> Path | None:
+    """Where the index of the export in ``out`` is kept (None: its records cannot be read, or
+    it lies in a store, whose objects have no cheap identity here: read again each time)."""
+    if not isinstance(out, Path):
+        return None
     files = [out / MANIFEST] + ([out / FAILURES] if (out / FAILURES).exists() else [])
     try:
         key = file_key(*files, INDEX_VERSION)
@@ -54,7 +58,7 @@ def write_cache(path: Path, index: ReviewIndex) -> None:
     write_bytes_atomic(path, buffer.getvalue(), durable=False)
 
 
-def read_cache(path: Path, out: Path) -> ReviewIndex | None:
+def read_cache(path: Path, out: Location) -> ReviewIndex | None:
     """The index kept at ``path`` for the export in ``out``, or None."""
     if not path.is_file():
         return None

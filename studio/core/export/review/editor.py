@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from studio.core.export.folder import ExportFolder
 from studio.core.export.records import JOB, MANIFEST, read_record_file
+from studio.core.io.remote import Location, location
 from studio.core.model.errors import InputError
 from studio.core.model.params import RenderParams
 from studio.core.model.preset import Preset, preset_from_dict
@@ -33,7 +34,7 @@ class SampleSetup:
     backend: str = "cpu"
 
 
-def job_preset(out: Path) -> tuple[Preset, dict[str, SourceRef], dict[str, Any]]:
+def job_preset(out: Location) -> tuple[Preset, dict[str, SourceRef], dict[str, Any]]:
     """The preset and source refs an export's job.json records, and the record itself.
 
     Raises
@@ -66,7 +67,7 @@ def sample_setup(out: str | Path, row: dict[str, Any]) -> SampleSetup:
         when job.json is unusable, the row records no parameters (a failed sample), or the
         job's sources are not those the sample needs.
     """
-    out = Path(out)
+    out = location(out)  # a local path, or a URL in a store
     preset, refs, job = job_preset(out)
     index = row.get("index")
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ import numpy as np
 from studio.core.export.folder import ExportFolder
 from studio.core.export.records import FAILURES, MANIFEST
 from studio.core.export.review import fields as F
+from studio.core.io.remote import Location
 from studio.core.model.errors import InputError
 from studio.core.model.knobs import KNOBS
 
@@ -33,7 +33,7 @@ class ReviewIndex:
     """The rows of an export read so far (see the module's docstring). Rows are in the order
     they were recorded; a row's *position* addresses it in every array."""
 
-    out: Path
+    out: Location  #: a local path, or a URL in a store
     index: np.ndarray  #: the sample index of each row (int64)
     start: np.ndarray  #: byte offset of each row's line in its record file (int64)
     length: np.ndarray  #: its length in bytes (int64)

@@ -7,6 +7,7 @@ identity of the files it is made of and the view (:mod:`studio.core.io.thumbnail
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -61,7 +62,10 @@ class ExportTiles:
         stored = stored_files(row)  # the files (or the shard) its bytes lie in
         if not stored or any(sample_path(f, (*SAMPLE_FOLDERS, SHARDS)) is not None for f in stored):
             return None  # a path outside the export's folders: never looked at
-        return [*(self.index.out / f for f in stored), *(str(files[k]) for k in keys), self.view]
+        made_of: list[Path | str] = [*(self.index.out / f for f in stored)]
+        if not isinstance(self.index.out, Path):  # a store: URLs are not statted, so the
+            made_of.append(json.dumps(row.get("checks"), sort_keys=True))  # recorded bytes
+        return [*made_of, *(str(files[k]) for k in keys), self.view]
 
     def make_thumbnail(self, item_id: str, side: int) -> np.ndarray:
         """The sample's image at most ``side`` px, with the view drawn over it.
