@@ -182,6 +182,11 @@ class MainWindow(ReviewActions, PresetFileActions, SourceActions, QMainWindow):
             "Open e&xport…", self.open_export_dialog, tip="Review an export's samples"
         )
         file_menu.addAction(self.act_review)
+        self.act_review_url = self._action(
+            "Open export &URL…", self.open_export_url_dialog,
+            tip="Review an export in a store (s3://bucket/prefix)",
+        )  # fmt: skip
+        file_menu.addAction(self.act_review_url)
         self.act_screenshot = self._action("Save window &screenshot…", self._screenshot_dialog)
         file_menu.addAction(self.act_screenshot)
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))

@@ -231,7 +231,7 @@ def test_main_review_screenshot_waits_for_the_thumbnails(exports, tmp_path):
     assert bad.returncode == 2 and "not an export folder" in bad.stderr
 
 
-def test_an_export_in_a_store_is_reviewed_by_its_url(qtbot, exports):
+def test_an_export_in_a_store_is_reviewed_by_its_url(qtbot, exports, window, monkeypatch):
     """A URL (s3://, a real S3 endpoint on 127.0.0.1) opens like a folder: its rows and
     thumbnails in the grid, and a key's decision written to the store's review.jsonl."""
     from studio.bench.export_storage import local_s3
@@ -245,6 +245,7 @@ def test_an_export_in_a_store_is_reviewed_by_its_url(qtbot, exports):
             if endpoint is None:
                 pytest.skip("the dev extra (moto)")
             review_a_store(qtbot, exports, s3fs.S3FileSystem())
+            open_a_url_from_the_file_menu(qtbot, window, monkeypatch)
     finally:
         s3fs.S3FileSystem.clear_instance_cache()
 
@@ -288,3 +289,21 @@ def review_a_store(qtbot, exports, fs) -> None:
         env=env, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert proc.returncode == 0 and shot.is_file(), proc.stderr[-2000:]
+
+
+def open_a_url_from_the_file_menu(qtbot, window, monkeypatch) -> None:
+    """File > Open export URL...: the URL asked for opens a Review window; a URL that holds
+    no export is said, and nothing opens."""
+    from PySide6.QtWidgets import QInputDialog
+
+    answers = iter(["s3://review-gui/plain ", "s3://review-gui/nothing"])
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (next(answers), True))
+    window.act_review_url.trigger()
+    (review,) = window.review_windows()
+    assert review.view.sessions[0].out == "s3://review-gui/plain"
+    grid = review.view.grids[0]
+    qtbot.waitUntil(lambda: grid.model.rowCount() == 12, timeout=30_000)
+    window.act_review_url.trigger()
+    assert len(window.review_windows()) == 1
+    assert "s3://review-gui/nothing: not an export (no manifest.jsonl)" in window.messages[-1]
+    window.close_reviews()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from studio.core.export.records import is_export
 from studio.core.export.review.editor import SampleSetup, sample_setup
@@ -53,10 +53,23 @@ class ReviewActions:
         if folder:
             self.review_if_export(folder)
 
+    def open_export_url_dialog(self) -> None:
+        """Ask for the URL of an export in a store, and review it."""
+        last = str(self.settings.value("review/url", "") or "")
+        url, ok = QInputDialog.getText(
+            self, "Open export URL", "The URL of an export in a store (s3://bucket/prefix):",
+            text=last,
+        )  # fmt: skip
+        url = url.strip()
+        if ok and url:
+            self.settings.setValue("review/url", url)
+            self.review_if_export(url)
+
     def review_if_export(self, folder: str) -> bool:
         """Review ``folder`` when it is an export (else say why not)."""
         if not is_export(folder):
-            self.show_message(f"{folder}: not an export folder (no manifest.jsonl)", "Review")
+            what = "an export" if "://" in folder else "an export folder"
+            self.show_message(f"{folder}: not {what} (no manifest.jsonl)", "Review")
             return False
         self.open_review(folder)
         return True
