@@ -9,7 +9,6 @@ from studio.commands.flags import non_negative_int
 from studio.core.export.folder import ExportFolder
 from studio.core.export.records import MANIFEST, iter_rows
 from studio.core.export.review.decisions import SHOWN, read_decisions, record
-from studio.core.io.remote import location
 from studio.core.model.errors import InputError
 
 LISTS = {"rejected": ("reject",), "flagged": ("flag",), "reviewed": ("reject", "flag")}
@@ -54,8 +53,8 @@ def _stems(folder: ExportFolder, indices: set[int]) -> dict[int, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = location(args.dir)  # a local path, or a URL kept whole
     folder = ExportFolder(args.dir)
+    out = folder.path  # the path as given, or the URL kept whole
     if not folder.exists(MANIFEST):
         raise InputError("not an export folder (no manifest.jsonl)", out)
     taken = [(i, d) for d in ("reject", "flag", "clear") for i in getattr(args, d) or ()]

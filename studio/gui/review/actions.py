@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from studio.core.export.records import is_export
 from studio.core.export.review.editor import SampleSetup, sample_setup
+from studio.core.io.remote import is_url
 from studio.core.sources import open_ref
 from studio.gui.library import Scanned, scanned
 from studio.gui.review.window import ReviewWindow
@@ -68,7 +69,7 @@ class ReviewActions:
     def review_if_export(self, folder: str) -> bool:
         """Review ``folder`` when it is an export (else say why not)."""
         if not is_export(folder):
-            what = "an export" if "://" in folder else "an export folder"
+            what = "an export" if is_url(folder) else "an export folder"
             self.show_message(f"{folder}: not {what} (no manifest.jsonl)", "Review")
             return False
         self.open_review(folder)

@@ -19,6 +19,7 @@ from studio.core.export.folder import SAMPLE_FOLDERS, SHARDS, sample_path
 from studio.core.export.review.index import ReviewIndex
 from studio.core.export.review.overlays import read_sample, render_view
 from studio.core.export.rows import stored_files
+from studio.core.io.remote import in_store
 from studio.core.model.errors import InputError
 
 ROWS_KEPT = 64  #: rows read back and kept (a thumbnail asks for its row twice)
@@ -63,7 +64,7 @@ class ExportTiles:
         if not stored or any(sample_path(f, (*SAMPLE_FOLDERS, SHARDS)) is not None for f in stored):
             return None  # a path outside the export's folders: never looked at
         made_of: list[Path | str] = [*(self.index.out / f for f in stored)]
-        if not isinstance(self.index.out, Path):  # a store: URLs are not statted, so the
+        if in_store(self.index.out):  # a store: URLs are not statted, so the
             made_of.append(json.dumps(row.get("checks"), sort_keys=True))  # recorded bytes
         return [*made_of, *(str(files[k]) for k in keys), self.view]
 
